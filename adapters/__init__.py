@@ -1,0 +1,1 @@
+"""The world behind the domain's ports: SQLAlchemy Core tables, repositories, settings."""

@@ -1,0 +1,323 @@
+"""SQL implementations of the domain's repositories, on one AsyncConnection (one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, Table, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters import rows
+from adapters import tables as t
+from domain.master import (
+    DataCollectionSpec,
+    ExecutionConfig,
+    Line,
+    Operation,
+    Routing,
+    RoutingStep,
+    Station,
+    StationGroup,
+)
+from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.routes import RouteVersion
+
+#: Keep IN lists well under every driver's parameter limit.
+CHUNK = 1000
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class SqlRepository:
+    def __init__(self, conn: AsyncConnection):
+        self.conn = conn
+
+    async def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> None:
+        """INSERT … ON CONFLICT (keys) DO UPDATE: concurrent upserts of one key never collide."""
+        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
+            table
+        ).values(**values)
+        changes = {k: ins.excluded[k] for k in values if k not in keys}
+        stmt = (
+            ins.on_conflict_do_update(index_elements=keys, set_=changes)
+            if changes
+            else ins.on_conflict_do_nothing(index_elements=keys)
+        )
+        await self.conn.execute(stmt)
+
+    async def _one(self, stmt: Select[Any], for_update: bool = False) -> Any:
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.conn.execute(stmt)).first()
+
+    async def _existing(self, column: Any, keys: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for part in chunks(sorted(set(keys))):
+            found.update((await self.conn.execute(select(column).where(column.in_(part)))).scalars())
+        return found
+
+
+class SqlLineRepository(SqlRepository):
+    async def get(self, code: str) -> Line | None:
+        r = await self._one(select(t.line).where(t.line.c.code == code))
+        return rows.line_from_row(r) if r else None
+
+    async def upsert(self, line: Line) -> None:
+        await self._upsert(t.line, {"code": line.code, "name": line.name}, ["code"])
+
+
+class SqlStationGroupRepository(SqlRepository):
+    async def get(self, code: str) -> StationGroup | None:
+        r = await self._one(select(t.station_group).where(t.station_group.c.code == code))
+        return rows.group_from_row(r) if r else None
+
+    async def upsert(self, group: StationGroup) -> None:
+        await self._upsert(t.station_group, {"code": group.code, "name": group.name}, ["code"])
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        return await self._existing(t.station_group.c.code, codes)
+
+
+class SqlStationRepository(SqlRepository):
+    async def get(self, code: str) -> Station | None:
+        r = await self._one(select(t.station).where(t.station.c.code == code))
+        return rows.station_from_row(r) if r else None
+
+    async def upsert(self, station: Station) -> None:
+        values = {
+            "code": station.code,
+            "name": station.name,
+            "station_type": station.station_type.value,
+            "line_code": station.line_code,
+            "group_code": station.group_code,
+        }
+        await self._upsert(t.station, values, ["code"])
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        return await self._existing(t.station.c.code, codes)
+
+
+class SqlOperationRepository(SqlRepository):
+    async def get(self, code: str) -> Operation | None:
+        r = await self._one(select(t.operation).where(t.operation.c.code == code))
+        return rows.operation_from_row(r) if r else None
+
+    async def get_many(self, codes: Iterable[str]) -> dict[str, Operation]:
+        found: dict[str, Operation] = {}
+        for part in chunks(sorted(set(codes))):
+            for r in await self.conn.execute(select(t.operation).where(t.operation.c.code.in_(part))):
+                found[r.code] = rows.operation_from_row(r)
+        return found
+
+    async def upsert(self, operation: Operation) -> None:
+        values = {
+            "code": operation.code,
+            "name": operation.name,
+            "default_station_type": operation.default_station_type.value,
+        }
+        await self._upsert(t.operation, values, ["code"])
+
+
+class SqlDataSpecRepository(SqlRepository):
+    async def upsert(self, spec: DataCollectionSpec) -> DataCollectionSpec:
+        await self._upsert(t.data_spec, rows.spec_to_values(spec), ["operation_code", "name"])
+        r = await self._one(
+            select(t.data_spec).where(
+                t.data_spec.c.operation_code == spec.operation_code,
+                t.data_spec.c.name == spec.name,
+            )
+        )
+        return rows.spec_from_row(r)
+
+    async def for_operations(self, operation_codes: Iterable[str]) -> list[DataCollectionSpec]:
+        result: list[DataCollectionSpec] = []
+        for part in chunks(sorted(set(operation_codes))):
+            stmt = (
+                select(t.data_spec)
+                .where(t.data_spec.c.operation_code.in_(part))
+                .order_by(t.data_spec.c.operation_code, t.data_spec.c.id)
+            )
+            result += [rows.spec_from_row(r) for r in await self.conn.execute(stmt)]
+        return result
+
+    async def with_names(self, names: Iterable[str]) -> list[DataCollectionSpec]:
+        result: list[DataCollectionSpec] = []
+        for part in chunks(sorted(set(names))):
+            stmt = select(t.data_spec).where(t.data_spec.c.name.in_(part)).order_by(t.data_spec.c.id)
+            result += [rows.spec_from_row(r) for r in await self.conn.execute(stmt)]
+        return result
+
+
+class SqlRoutingRepository(SqlRepository):
+    async def get(self, code: str, *, for_update: bool = False) -> Routing | None:
+        r = await self._one(select(t.routing).where(t.routing.c.code == code), for_update)
+        if r is None:
+            return None
+        steps = await self.conn.execute(
+            select(t.routing_step.c.step_no, t.routing_step.c.operation_code)
+            .where(t.routing_step.c.routing_code == code)
+            .order_by(t.routing_step.c.position)
+        )
+        return Routing(
+            code=r.code,
+            name=r.name,
+            source_system=r.source_system,
+            source_key=r.source_key,
+            product_code=r.product_code,
+            is_active=r.is_active,
+            steps=tuple(RoutingStep(s.step_no, s.operation_code) for s in steps),
+        )
+
+    async def upsert(self, routing: Routing) -> None:
+        values = {
+            "code": routing.code,
+            "name": routing.name,
+            "source_system": routing.source_system,
+            "source_key": routing.source_key,
+            "product_code": routing.product_code,
+            "is_active": routing.is_active,
+        }
+        await self._upsert(t.routing, values, ["code"])
+        # lock the routing row so concurrent upserts of its steps serialize
+        await self._one(select(t.routing.c.code).where(t.routing.c.code == routing.code), True)
+        await self.conn.execute(
+            delete(t.routing_step).where(t.routing_step.c.routing_code == routing.code)
+        )
+        if routing.steps:
+            await self.conn.execute(
+                insert(t.routing_step),
+                [
+                    {
+                        "routing_code": routing.code,
+                        "position": i,
+                        "step_no": s.step_no,
+                        "operation_code": s.operation_code,
+                    }
+                    for i, s in enumerate(routing.steps)
+                ],
+            )
+
+
+class SqlExecutionConfigRepository(SqlRepository):
+    async def for_routing(self, routing_code: str) -> list[ExecutionConfig]:
+        result = await self.conn.execute(
+            select(t.execution_config.c.config)
+            .where(t.execution_config.c.routing_code == routing_code)
+            .order_by(t.execution_config.c.scope, t.execution_config.c.scope_key)
+        )
+        return [rows.config_from_document(doc) for doc in result.scalars()]
+
+    async def put(self, config: ExecutionConfig) -> None:
+        scope, key = rows.config_scope(config)
+        await self._upsert(
+            t.execution_config,
+            {
+                "routing_code": config.routing_code,
+                "scope": scope,
+                "scope_key": key,
+                "config": rows.config_to_document(config),
+            },
+            ["routing_code", "scope", "scope_key"],
+        )
+
+
+class SqlRouteVersionRepository(SqlRepository):
+    async def add(self, version: RouteVersion) -> RouteVersion:
+        result = await self.conn.execute(
+            insert(t.route_version).returning(t.route_version.c.id),
+            rows.version_to_values(version),
+        )
+        new_id = result.scalar_one()
+        return RouteVersion(
+            id=new_id,
+            routing_code=version.routing_code,
+            version_no=version.version_no,
+            status=version.status,
+            compiled_at=version.compiled_at,
+            route=version.route,
+            steps=version.steps,
+            errors=version.errors,
+        )
+
+    async def max_version_no(self, routing_code: str) -> int:
+        result = await self.conn.execute(
+            select(func.coalesce(func.max(t.route_version.c.version_no), 0)).where(
+                t.route_version.c.routing_code == routing_code
+            )
+        )
+        return int(result.scalar_one())
+
+    async def latest_ready(self, routing_code: str) -> RouteVersion | None:
+        r = await self._one(
+            select(t.route_version)
+            .where(
+                t.route_version.c.routing_code == routing_code,
+                t.route_version.c.status == "READY",
+            )
+            .order_by(t.route_version.c.version_no.desc())
+            .limit(1)
+        )
+        return rows.version_from_row(r) if r else None
+
+    async def get_by_id(self, version_id: int) -> RouteVersion | None:
+        r = await self._one(select(t.route_version).where(t.route_version.c.id == version_id))
+        return rows.version_from_row(r) if r else None
+
+
+class SqlWorkOrderRepository(SqlRepository):
+    async def get(self, wo_no: str, *, for_update: bool = False) -> WorkOrder | None:
+        r = await self._one(select(t.work_order).where(t.work_order.c.wo_no == wo_no), for_update)
+        return rows.work_order_from_row(r) if r else None
+
+    async def add(self, work_order: WorkOrder) -> None:
+        await self.conn.execute(insert(t.work_order), rows.work_order_to_values(work_order))
+
+    async def update(self, work_order: WorkOrder) -> None:
+        await self.conn.execute(
+            update(t.work_order)
+            .where(t.work_order.c.wo_no == work_order.wo_no)
+            .values(rows.work_order_to_values(work_order))
+        )
+
+
+class SqlRunRepository(SqlRepository):
+    async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
+        r = await self._one(select(t.run).where(t.run.c.run_no == run_no), for_update)
+        return rows.run_from_row(r) if r else None
+
+    async def add(self, run: Run) -> None:
+        await self.conn.execute(insert(t.run), rows.run_to_values(run))
+
+    async def update(self, run: Run) -> None:
+        await self.conn.execute(
+            update(t.run).where(t.run.c.run_no == run.run_no).values(rows.run_to_values(run))
+        )
+
+    async def count_for_work_order(self, wo_no: str) -> int:
+        result = await self.conn.execute(
+            select(func.count()).select_from(t.run).where(t.run.c.wo_no == wo_no)
+        )
+        return int(result.scalar_one())
+
+
+class SqlUnitRepository(SqlRepository):
+    async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
+        r = await self._one(select(t.unit).where(t.unit.c.sn == sn), for_update)
+        return rows.unit_from_row(r) if r else None
+
+    async def existing_sns(self, sns: Sequence[str]) -> list[str]:
+        return sorted(await self._existing(t.unit.c.sn, sns))
+
+    async def add_many(self, units: Sequence[Unit]) -> None:
+        for part in chunks(list(units)):
+            await self.conn.execute(insert(t.unit), [rows.unit_to_values(u) for u in part])
+
+
+class SqlAuditRepository(SqlRepository):
+    async def add(self, event: AuditEvent) -> None:
+        await self.conn.execute(insert(t.audit_event), rows.audit_to_values(event))

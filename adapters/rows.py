@@ -1,0 +1,239 @@
+"""Rows ↔ domain dataclasses, explicitly (round-trip tests keep this honest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+
+from adapters.documents import from_document, to_document
+from domain.enums import (
+    AlarmAction,
+    AuditOutcome,
+    CollectionMethod,
+    DataType,
+    RouteVersionStatus,
+    RunStatus,
+    SpecItemType,
+    StationType,
+    TriggerType,
+    UnitStatus,
+    WorkOrderStatus,
+)
+from domain.master import (
+    DataCollectionSpec,
+    ExecutionConfig,
+    Line,
+    Operation,
+    SpecAlarm,
+    SpecLimits,
+    Station,
+    StationGroup,
+)
+from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
+
+
+def line_from_row(r: Row[Any]) -> Line:
+    return Line(code=r.code, name=r.name)
+
+
+def group_from_row(r: Row[Any]) -> StationGroup:
+    return StationGroup(code=r.code, name=r.name)
+
+
+def station_from_row(r: Row[Any]) -> Station:
+    return Station(
+        code=r.code,
+        name=r.name,
+        station_type=StationType(r.station_type),
+        line_code=r.line_code,
+        group_code=r.group_code,
+    )
+
+
+def operation_from_row(r: Row[Any]) -> Operation:
+    return Operation(
+        code=r.code, name=r.name, default_station_type=StationType(r.default_station_type)
+    )
+
+
+def spec_to_values(s: DataCollectionSpec) -> dict[str, Any]:
+    return {
+        "operation_code": s.operation_code,
+        "name": s.name,
+        "data_type": s.data_type.value,
+        "method": s.method.value,
+        "item_type": s.item_type.value,
+        "trigger_type": s.trigger_type.value,
+        "is_required": s.is_required,
+        "is_active": s.is_active,
+        "has_limits": s.limits is not None,
+        "limits_min": s.limits.min if s.limits else None,
+        "limits_max": s.limits.max if s.limits else None,
+        "limits_unit": s.limits.unit if s.limits else None,
+        "alarm_action": s.alarm.action.value if s.alarm else None,
+        "alarm_min": s.alarm.min if s.alarm else None,
+        "alarm_max": s.alarm.max if s.alarm else None,
+    }
+
+
+def spec_from_row(r: Row[Any]) -> DataCollectionSpec:
+    return DataCollectionSpec(
+        id=r.id,
+        operation_code=r.operation_code,
+        name=r.name,
+        data_type=DataType(r.data_type),
+        method=CollectionMethod(r.method),
+        item_type=SpecItemType(r.item_type),
+        trigger_type=TriggerType(r.trigger_type),
+        is_required=r.is_required,
+        is_active=r.is_active,
+        limits=SpecLimits(r.limits_min, r.limits_max, r.limits_unit) if r.has_limits else None,
+        alarm=SpecAlarm(AlarmAction(r.alarm_action), r.alarm_min, r.alarm_max)
+        if r.alarm_action
+        else None,
+    )
+
+
+def config_scope(cfg: ExecutionConfig) -> tuple[str, str]:
+    if cfg.step_no is not None:
+        return "STEP", str(cfg.step_no)
+    if cfg.operation_code is not None:
+        return "OPERATION", cfg.operation_code
+    return "ROUTE", ""
+
+
+def config_to_document(cfg: ExecutionConfig) -> Any:
+    return to_document(cfg)
+
+
+def config_from_document(doc: dict[str, Any]) -> ExecutionConfig:
+    return from_document(ExecutionConfig, doc)
+
+
+def version_to_values(v: RouteVersion) -> dict[str, Any]:
+    return {
+        "routing_code": v.routing_code,
+        "version_no": v.version_no,
+        "status": v.status.value,
+        "compiled_at": v.compiled_at,
+        "route": to_document(v.route),
+        "steps": to_document(v.steps),
+        "errors": to_document(v.errors),
+    }
+
+
+def version_from_row(r: Row[Any]) -> RouteVersion:
+    return RouteVersion(
+        id=r.id,
+        routing_code=r.routing_code,
+        version_no=r.version_no,
+        status=RouteVersionStatus(r.status),
+        compiled_at=r.compiled_at,
+        route=from_document(RouteIdentity, r.route),
+        steps=tuple(from_document(RouteStep, s) for s in r.steps),
+        errors=tuple(from_document(CompileError, e) for e in r.errors),
+    )
+
+
+def work_order_to_values(wo: WorkOrder) -> dict[str, Any]:
+    return {
+        "wo_no": wo.wo_no,
+        "product_code": wo.product_code,
+        "planned_qty": wo.planned_qty,
+        "status": wo.status.value,
+        "routing_code": wo.routing_code,
+        "due_date": wo.due_date,
+    }
+
+
+def work_order_from_row(r: Row[Any]) -> WorkOrder:
+    return WorkOrder(
+        wo_no=r.wo_no,
+        product_code=r.product_code,
+        planned_qty=r.planned_qty,
+        status=WorkOrderStatus(r.status),
+        routing_code=r.routing_code,
+        due_date=r.due_date,
+    )
+
+
+def run_to_values(run: Run) -> dict[str, Any]:
+    return {
+        "run_no": run.run_no,
+        "wo_no": run.wo_no,
+        "status": run.status.value,
+        "plan_qty": run.plan_qty,
+        "route_version_id": run.route_version_id,
+        "line_code": run.line_code,
+        "shift_code": run.shift_code,
+        "created_at": run.created_at,
+        "sn_seq": run.sn_seq,
+    }
+
+
+def run_from_row(r: Row[Any]) -> Run:
+    return Run(
+        run_no=r.run_no,
+        wo_no=r.wo_no,
+        status=RunStatus(r.status),
+        plan_qty=r.plan_qty,
+        route_version_id=r.route_version_id,
+        line_code=r.line_code,
+        shift_code=r.shift_code,
+        created_at=r.created_at,
+        sn_seq=r.sn_seq,
+    )
+
+
+def unit_to_values(u: Unit) -> dict[str, Any]:
+    return {
+        "sn": u.sn,
+        "wo_no": u.wo_no,
+        "run_no": u.run_no,
+        "status": u.status.value,
+        "current_step_no": u.current_step_no,
+        "created_at": u.created_at,
+    }
+
+
+def unit_from_row(r: Row[Any]) -> Unit:
+    return Unit(
+        id=r.id,
+        sn=r.sn,
+        wo_no=r.wo_no,
+        run_no=r.run_no,
+        status=UnitStatus(r.status),
+        current_step_no=r.current_step_no,
+        created_at=r.created_at,
+    )
+
+
+def audit_to_values(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "actor": e.actor,
+        "request_id": e.request_id,
+        "action": e.action,
+        "entity_type": e.entity_type,
+        "entity_key": e.entity_key,
+        "outcome": e.outcome.value,
+        "error_code": e.error_code,
+        "details": e.details,
+    }
+
+
+def audit_from_row(r: Row[Any]) -> AuditEvent:
+    return AuditEvent(
+        id=r.id,
+        at=r.at,
+        actor=r.actor,
+        request_id=r.request_id,
+        action=r.action,
+        entity_type=r.entity_type,
+        entity_key=r.entity_key,
+        outcome=AuditOutcome(r.outcome),
+        error_code=r.error_code,
+        details=r.details,
+    )

@@ -1,0 +1,40 @@
+"""Settings from MES_* environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from domain.usecases.bus import Limits
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mes.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    plant_tz: str = "UTC"
+    db_pool_size: int = 10
+    limits: Limits = field(default_factory=Limits)
+    log_json: bool = False
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": os.environ.get("MES_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            "plant_tz": os.environ.get("MES_PLANT_TZ") or "UTC",
+            "db_pool_size": _int("MES_DB_POOL_SIZE", 10),
+            "log_json": os.environ.get("MES_LOG_JSON", "").lower() in ("1", "true", "yes"),
+            "limits": Limits(
+                max_register_units=_int("MES_MAX_REGISTER_UNITS", Limits.max_register_units),
+                max_routing_steps=_int("MES_MAX_ROUTING_STEPS", Limits.max_routing_steps),
+                max_page_size=_int("MES_MAX_PAGE_SIZE", Limits.max_page_size),
+            ),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

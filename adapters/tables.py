@@ -1,0 +1,197 @@
+"""All tables, as SQLAlchemy Core, in one MetaData (Alembic's target)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from adapters.types import BigId, Json, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+CODE = String(100)
+ENUM = String(20)
+
+# ---------------------------------------------------------------- master data
+
+line = Table(
+    "line",
+    metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+station_group = Table(
+    "station_group",
+    metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+station = Table(
+    "station",
+    metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("station_type", ENUM, nullable=False),
+    Column("line_code", CODE, ForeignKey("line.code"), index=True),
+    Column("group_code", CODE, ForeignKey("station_group.code"), index=True),
+)
+
+operation = Table(
+    "operation",
+    metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("default_station_type", ENUM, nullable=False),
+)
+
+data_spec = Table(
+    "data_spec",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("operation_code", CODE, ForeignKey("operation.code"), nullable=False),
+    Column("name", CODE, nullable=False),
+    Column("data_type", ENUM, nullable=False),
+    Column("method", ENUM, nullable=False),
+    Column("item_type", ENUM, nullable=False),
+    Column("trigger_type", ENUM, nullable=False),
+    Column("is_required", Boolean, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("limits_min", Float),
+    Column("limits_max", Float),
+    Column("limits_unit", String(50)),
+    Column("has_limits", Boolean, nullable=False),
+    Column("alarm_min", Float),
+    Column("alarm_max", Float),
+    Column("alarm_action", ENUM),
+    UniqueConstraint("operation_code", "name"),
+)
+Index("ix_data_spec_name", data_spec.c.name)
+
+routing = Table(
+    "routing",
+    metadata,
+    Column("code", CODE, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("source_system", CODE, nullable=False),
+    Column("source_key", CODE),
+    Column("product_code", CODE),
+    Column("is_active", Boolean, nullable=False),
+)
+
+routing_step = Table(
+    "routing_step",
+    metadata,
+    Column("routing_code", CODE, ForeignKey("routing.code"), primary_key=True),
+    # the order the steps were sent in; stepNo may repeat until compile refuses it
+    Column("position", Integer, primary_key=True),
+    Column("step_no", Integer, nullable=False),
+    Column("operation_code", CODE, ForeignKey("operation.code"), nullable=False),
+)
+
+execution_config = Table(
+    "execution_config",
+    metadata,
+    Column("routing_code", CODE, ForeignKey("routing.code"), primary_key=True),
+    # STEP / OPERATION / ROUTE, and the scope's key ('' for the route scope)
+    Column("scope", ENUM, primary_key=True),
+    Column("scope_key", CODE, primary_key=True),
+    Column("config", Json, nullable=False),
+)
+
+route_version = Table(
+    "route_version",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("routing_code", CODE, ForeignKey("routing.code"), nullable=False),
+    Column("version_no", Integer, nullable=False),
+    Column("status", ENUM, nullable=False),
+    Column("compiled_at", UtcDateTime, nullable=False),
+    # the immutable snapshot: route identity and the compiled steps (data specs copied)
+    Column("route", Json, nullable=False),
+    Column("steps", Json, nullable=False),
+    Column("errors", Json, nullable=False),
+    UniqueConstraint("routing_code", "version_no"),
+)
+
+# ---------------------------------------------------------------- production
+
+work_order = Table(
+    "work_order",
+    metadata,
+    Column("wo_no", CODE, primary_key=True),
+    Column("product_code", CODE, nullable=False),
+    Column("planned_qty", Integer, nullable=False),
+    Column("status", ENUM, nullable=False),
+    # not a foreign key: ERP may send the work order before the routing exists
+    Column("routing_code", CODE),
+    Column("due_date", UtcDateTime),
+)
+
+run = Table(
+    "run",
+    metadata,
+    Column("run_no", CODE, primary_key=True),
+    Column("wo_no", CODE, ForeignKey("work_order.wo_no"), nullable=False, index=True),
+    Column("status", ENUM, nullable=False),
+    Column("plan_qty", Integer, nullable=False),
+    Column("route_version_id", BigId, ForeignKey("route_version.id"), nullable=False, index=True),
+    Column("line_code", CODE, ForeignKey("line.code")),
+    Column("shift_code", CODE),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sn_seq", Integer, nullable=False, server_default="0"),
+)
+Index("ix_run_status", run.c.status)
+
+unit = Table(
+    "unit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sn", CODE, nullable=False, unique=True),
+    Column("wo_no", CODE, ForeignKey("work_order.wo_no"), nullable=False),
+    Column("run_no", CODE, ForeignKey("run.run_no"), nullable=False),
+    Column("status", ENUM, nullable=False),
+    Column("current_step_no", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+Index("ix_unit_run_no_id", unit.c.run_no, unit.c.id)
+Index("ix_unit_wo_no", unit.c.wo_no)
+
+# ---------------------------------------------------------------- audit
+
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("request_id", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("entity_type", String(100), nullable=False),
+    Column("entity_key", Text),
+    Column("outcome", ENUM, nullable=False),
+    Column("error_code", String(50)),
+    Column("details", Json),
+)
+Index("ix_audit_event_at", audit_event.c.at)
+Index("ix_audit_event_entity", audit_event.c.entity_type, audit_event.c.entity_key)

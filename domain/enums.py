@@ -1,0 +1,126 @@
+"""The vocabularies of the domain (they match the enums of the public contract)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class StationType(StrEnum):
+    MANUAL = "MANUAL"
+    AUTO = "AUTO"
+    BATCH = "BATCH"
+    TEST = "TEST"
+
+
+class IngestEventType(StrEnum):
+    AUTO = "AUTO"
+    BATCH = "BATCH"
+    TEST = "TEST"
+
+
+class TrackSource(StrEnum):
+    MANUAL = "MANUAL"
+    AUTO = "AUTO"
+    BATCH = "BATCH"
+    TEST = "TEST"
+
+
+class TrackResult(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+
+
+class Judge(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NA = "NA"
+
+
+class UnitStatus(StrEnum):
+    QUEUED = "QUEUED"
+    IN_STATION = "IN_STATION"
+    OUT_FAILED = "OUT_FAILED"
+    DONE = "DONE"
+    ON_HOLD = "ON_HOLD"
+    SCRAPPED = "SCRAPPED"
+
+
+class RunStatus(StrEnum):
+    PREP = "PREP"
+    AUTHORIZED = "AUTHORIZED"
+    IN_PROGRESS = "IN_PROGRESS"
+    ON_HOLD = "ON_HOLD"
+    COMPLETED = "COMPLETED"
+    CLOSED_REWORK = "CLOSED_REWORK"
+    SCRAPPED = "SCRAPPED"
+
+
+#: Runs that can still receive events (DOMAIN.md §4 step 3).
+UNFINISHED_RUN_STATUSES = frozenset(
+    {RunStatus.PREP, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS, RunStatus.ON_HOLD}
+)
+
+
+class WorkOrderStatus(StrEnum):
+    RECEIVED = "RECEIVED"
+    RELEASED = "RELEASED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+class DataType(StrEnum):
+    NUMBER = "NUMBER"
+    TEXT = "TEXT"
+    BOOLEAN = "BOOLEAN"
+    JSON = "JSON"
+
+
+class CollectionMethod(StrEnum):
+    AUTO = "AUTO"
+    MANUAL = "MANUAL"
+
+
+class SpecItemType(StrEnum):
+    KEY = "KEY"
+    OBSERVATION = "OBSERVATION"
+
+
+class TriggerType(StrEnum):
+    EVENT = "EVENT"
+    TIME = "TIME"
+    EACH_UNIT = "EACH_UNIT"
+    EACH_CARRIER = "EACH_CARRIER"
+
+
+class AlarmAction(StrEnum):
+    ALARM_ONLY = "ALARM_ONLY"
+    HOLD = "HOLD"
+
+
+class RouteVersionStatus(StrEnum):
+    READY = "READY"
+    INVALID = "INVALID"
+
+
+class IngestStatus(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+class DeviceDataSource(StrEnum):
+    AUTO = "AUTO"
+    MANUAL = "MANUAL"
+
+
+class DispositionAction(StrEnum):
+    RETEST = "RETEST"
+    REWORK = "REWORK"
+    HOLD = "HOLD"
+    RELEASE = "RELEASE"
+    SCRAP = "SCRAP"
+
+
+class AuditOutcome(StrEnum):
+    OK = "OK"
+    REFUSED = "REFUSED"

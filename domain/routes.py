@@ -1,0 +1,89 @@
+"""Compiled, immutable route versions (what a run freezes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.enums import (
+    CollectionMethod,
+    DataType,
+    RouteVersionStatus,
+    SpecItemType,
+    StationType,
+    TriggerType,
+)
+from domain.master import SpecAlarm, SpecLimits
+
+
+@dataclass(frozen=True, slots=True)
+class RouteIdentity:
+    code: str
+    name: str
+    source_system: str
+    source_key: str | None = None
+    product_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepDataSpec:
+    """A data spec as frozen in a route version: a copy, limits as at compile time."""
+
+    name: str
+    data_type: DataType
+    method: CollectionMethod
+    item_type: SpecItemType
+    trigger_type: TriggerType
+    is_required: bool
+    limits: SpecLimits | None = None
+    alarm: SpecAlarm | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStep:
+    step_no: int
+    operation_code: str
+    operation_name: str
+    station_type: StationType | None
+    station_group_code: str | None = None
+    allowed_station_codes: tuple[str, ...] = ()
+    requires_fai: bool = False
+    requires_authorization: bool = False
+    data_specs: tuple[StepDataSpec, ...] = ()
+    ingest_mapping: dict[str, Any] | None = field(default=None, hash=False)
+    max_attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CompileError:
+    step_no: int | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouteVersion:
+    routing_code: str
+    version_no: int
+    status: RouteVersionStatus
+    compiled_at: datetime
+    route: RouteIdentity
+    steps: tuple[RouteStep, ...]
+    errors: tuple[CompileError, ...] = ()
+    id: int | None = None
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status is RouteVersionStatus.READY
+
+    @property
+    def first_step_no(self) -> int | None:
+        return self.steps[0].step_no if self.steps else None
+
+    def step(self, step_no: int | None) -> RouteStep | None:
+        return next((s for s in self.steps if s.step_no == step_no), None)
+
+    def next_step_no(self, step_no: int) -> int | None:
+        """The next larger stepNo (never assume +1), or None after the last step."""
+        return next((s.step_no for s in self.steps if s.step_no > step_no), None)

@@ -1,0 +1,1 @@
+"""Use cases: one small async handler per command, over the UnitOfWork port."""

@@ -1,0 +1,99 @@
+"""The command bus: runs one command's handler in one unit of work and audits the outcome.
+
+Every mutation goes through here, so every mutation, accepted or refused, leaves an audit row
+with the actor and the request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from domain.enums import AuditOutcome
+from domain.errors import DomainError
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.production import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who sends the request (a token's name, or 'anonymous') and the request's id."""
+
+    name: str
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Configurable input limits (bad input gets a clear error, never a crash)."""
+
+    max_register_units: int = 10_000
+    max_routing_steps: int = 500
+    max_page_size: int = 500
+
+
+class Command:
+    """A request to change state. Subclasses are frozen dataclasses."""
+
+    action: ClassVar[str]
+    entity_type: ClassVar[str]
+
+    def entity_key(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """What handlers may use besides the unit of work."""
+
+    clock: Clock
+    limits: Limits
+
+
+R = TypeVar("R")
+Handler = Callable[[Any, UnitOfWork, Deps], Awaitable[Any]]
+
+
+class MessageBus:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        limits: Limits,
+        handlers: dict[type[Command], Handler],
+    ):
+        self.uow_factory = uow_factory
+        self.deps = Deps(clock=clock, limits=limits)
+        self.handlers = handlers
+
+    def _audit(
+        self, cmd: Command, actor: Actor, outcome: AuditOutcome, error: DomainError | None
+    ) -> AuditEvent:
+        return AuditEvent(
+            at=self.deps.clock.now(),
+            actor=actor.name,
+            request_id=actor.request_id,
+            action=cmd.action,
+            entity_type=cmd.entity_type,
+            entity_key=cmd.entity_key(),
+            outcome=outcome,
+            error_code=error.code.value if error else None,
+            details={"message": error.message, "details": error.details} if error else None,
+        )
+
+    async def handle(self, cmd: Command, actor: Actor) -> Any:
+        """Run the command; raise DomainError (after auditing the refusal) when it is refused."""
+        handler = self.handlers[type(cmd)]
+        try:
+            async with self.uow_factory() as uow:
+                result = await handler(cmd, uow, self.deps)
+                await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))
+                await uow.commit()
+                return result
+        except DomainError as err:
+            # The refused transaction rolled back; the refusal is recorded on its own.
+            async with self.uow_factory() as uow:
+                await uow.audit.add(self._audit(cmd, actor, AuditOutcome.REFUSED, err))
+                await uow.commit()
+            raise

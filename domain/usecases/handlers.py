@@ -1,0 +1,24 @@
+"""Which handler serves which command: the bus's routing table."""
+
+from __future__ import annotations
+
+from domain.usecases import master_data as md
+from domain.usecases import production as prod
+from domain.usecases.bus import Command, Handler
+
+HANDLERS: dict[type[Command], Handler] = {
+    md.UpsertLine: md.upsert_line,
+    md.UpsertStationGroup: md.upsert_station_group,
+    md.UpsertStation: md.upsert_station,
+    md.UpsertOperation: md.upsert_operation,
+    md.UpsertDataSpec: md.upsert_data_spec,
+    md.UpsertRouting: md.upsert_routing,
+    md.SetExecutionConfig: md.set_execution_config,
+    md.CompileRouting: md.compile_routing,
+    prod.ReceiveWorkOrder: prod.receive_work_order,
+    prod.ReleaseWorkOrder: prod.release_work_order,
+    prod.CreateRun: prod.create_run,
+    prod.AuthorizeRun: prod.authorize_run,
+    prod.RevokeRunAuthorization: prod.revoke_run_authorization,
+    prod.RegisterUnits: prod.register_units,
+}

@@ -1,0 +1,291 @@
+"""Work orders, runs and units (DOMAIN.md §2 Production)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import ClassVar
+
+from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
+from domain.errors import DomainError, ErrorCode, not_found
+from domain.ports import UnitOfWork
+from domain.production import Run, Unit, WorkOrder
+from domain.usecases.bus import Command, Deps
+from domain.validation import MAX_CODE_LENGTH, check_code, check_optional_code, check_positive
+
+#: Runs that take no more units (and no more executions).
+CLOSED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED})
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveWorkOrder(Command):
+    wo_no: str
+    product_code: str
+    planned_qty: int
+    routing_code: str | None = None
+    due_date: datetime | None = None
+    action: ClassVar[str] = "receiveWorkOrder"
+    entity_type: ClassVar[str] = "WorkOrder"
+
+    def entity_key(self) -> str:
+        return self.wo_no
+
+
+async def receive_work_order(cmd: ReceiveWorkOrder, uow: UnitOfWork, deps: Deps) -> WorkOrder:
+    """Upsert by woNo; never moves the status backwards. The routing is resolved at createRun."""
+    check_code(cmd.wo_no, "woNo")
+    check_code(cmd.product_code, "productCode")
+    check_optional_code(cmd.routing_code, "routingCode")
+    check_positive(cmd.planned_qty, "plannedQty")
+    existing = await uow.work_orders.get(cmd.wo_no, for_update=True)
+    wo = WorkOrder(
+        wo_no=cmd.wo_no,
+        product_code=cmd.product_code,
+        planned_qty=cmd.planned_qty,
+        status=existing.status if existing else WorkOrderStatus.RECEIVED,
+        routing_code=cmd.routing_code,
+        due_date=cmd.due_date,
+    )
+    if existing is None:
+        await uow.work_orders.add(wo)
+    elif existing != wo:
+        await uow.work_orders.update(wo)
+    return wo
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseWorkOrder(Command):
+    wo_no: str
+    action: ClassVar[str] = "releaseWorkOrder"
+    entity_type: ClassVar[str] = "WorkOrder"
+
+    def entity_key(self) -> str:
+        return self.wo_no
+
+
+async def release_work_order(cmd: ReleaseWorkOrder, uow: UnitOfWork, deps: Deps) -> WorkOrder:
+    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
+    if wo is None:
+        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
+    if wo.status is WorkOrderStatus.RELEASED:
+        return wo
+    if wo.status is not WorkOrderStatus.RECEIVED:
+        raise DomainError(
+            ErrorCode.WORK_ORDER_NOT_RECEIVED,
+            f"work order {wo.wo_no!r} is {wo.status.value}; only a RECEIVED one can be released",
+            {"woNo": wo.wo_no, "status": wo.status.value},
+        )
+    released = replace(wo, status=WorkOrderStatus.RELEASED)
+    await uow.work_orders.update(released)
+    return released
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRun(Command):
+    wo_no: str
+    line_code: str
+    plan_qty: int
+    run_no: str | None = None
+    shift_code: str | None = None
+    action: ClassVar[str] = "createRun"
+    entity_type: ClassVar[str] = "Run"
+
+    def entity_key(self) -> str:
+        return self.run_no or f"{self.wo_no}/*"
+
+
+async def create_run(cmd: CreateRun, uow: UnitOfWork, deps: Deps) -> Run:
+    """Freeze the routing's latest READY version for good; the first run starts the work order."""
+    check_code(cmd.wo_no, "woNo")
+    check_code(cmd.line_code, "lineCode")
+    check_optional_code(cmd.run_no, "runNo")
+    check_optional_code(cmd.shift_code, "shiftCode")
+    check_positive(cmd.plan_qty, "planQty")
+    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
+    if wo is None:
+        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
+    if wo.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
+        raise DomainError(
+            ErrorCode.WORK_ORDER_NOT_RELEASED,
+            f"work order {wo.wo_no!r} is {wo.status.value}; release it first",
+            {"woNo": wo.wo_no, "status": wo.status.value},
+        )
+    if not await uow.lines.get(cmd.line_code):
+        raise not_found(ErrorCode.LINE_NOT_FOUND, "line", cmd.line_code)
+    if wo.routing_code is None or not await uow.routings.get(wo.routing_code):
+        raise DomainError(
+            ErrorCode.ROUTE_NOT_FOUND,
+            f"work order {wo.wo_no!r} has no known routing ({wo.routing_code!r})",
+            {"woNo": wo.wo_no, "routingCode": wo.routing_code},
+        )
+    version = await uow.route_versions.latest_ready(wo.routing_code)
+    if version is None or version.id is None:
+        raise DomainError(
+            ErrorCode.ROUTE_VERSION_NOT_READY,
+            f"routing {wo.routing_code!r} has no READY version: compile it first",
+            {"routingCode": wo.routing_code},
+        )
+    run_no = cmd.run_no or await _next_run_no(uow, wo.wo_no)
+    if await uow.runs.get(run_no):
+        raise DomainError(
+            ErrorCode.RUN_ALREADY_EXISTS, f"run {run_no!r} already exists", {"runNo": run_no}
+        )
+    run = Run(
+        run_no=run_no,
+        wo_no=wo.wo_no,
+        status=RunStatus.PREP,
+        plan_qty=cmd.plan_qty,
+        route_version_id=version.id,
+        line_code=cmd.line_code,
+        shift_code=cmd.shift_code,
+        created_at=deps.clock.now(),
+    )
+    await uow.runs.add(run)
+    if wo.status is WorkOrderStatus.RELEASED:
+        await uow.work_orders.update(replace(wo, status=WorkOrderStatus.IN_PROGRESS))
+    return run
+
+
+async def _next_run_no(uow: UnitOfWork, wo_no: str) -> str:
+    """`{woNo}-{nn}`, counted per work order (the work order row is locked by the caller)."""
+    n = await uow.runs.count_for_work_order(wo_no) + 1
+    while True:
+        run_no = f"{wo_no}-{n:02d}"
+        if len(run_no) > MAX_CODE_LENGTH:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                "woNo is too long to generate a runNo from it: send runNo",
+                {"field": "runNo"},
+            )
+        if not await uow.runs.get(run_no):
+            return run_no
+        n += 1
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizeRun(Command):
+    run_no: str
+    action: ClassVar[str] = "authorizeRun"
+    entity_type: ClassVar[str] = "Run"
+
+    def entity_key(self) -> str:
+        return self.run_no
+
+
+async def _locked_run(uow: UnitOfWork, run_no: str) -> Run:
+    run = await uow.runs.get(run_no, for_update=True)
+    if run is None:
+        raise not_found(ErrorCode.RUN_NOT_FOUND, "run", run_no)
+    return run
+
+
+async def authorize_run(cmd: AuthorizeRun, uow: UnitOfWork, deps: Deps) -> Run:
+    run = await _locked_run(uow, cmd.run_no)
+    if run.status is RunStatus.AUTHORIZED:
+        return run
+    if run.status is not RunStatus.PREP:
+        raise DomainError(
+            ErrorCode.RUN_NOT_READY,
+            f"run {run.run_no!r} is {run.status.value}; only a PREP run can be authorized",
+            {"runNo": run.run_no, "runStatus": run.status.value},
+        )
+    authorized = replace(run, status=RunStatus.AUTHORIZED)
+    await uow.runs.update(authorized)
+    return authorized
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeRunAuthorization(Command):
+    run_no: str
+    action: ClassVar[str] = "revokeRunAuthorization"
+    entity_type: ClassVar[str] = "Run"
+
+    def entity_key(self) -> str:
+        return self.run_no
+
+
+async def revoke_run_authorization(
+    cmd: RevokeRunAuthorization, uow: UnitOfWork, deps: Deps
+) -> Run:
+    run = await _locked_run(uow, cmd.run_no)
+    if run.status is RunStatus.PREP:
+        return run
+    if run.status is not RunStatus.AUTHORIZED:
+        raise DomainError(
+            ErrorCode.RUN_NOT_AUTHORIZED,
+            f"run {run.run_no!r} is {run.status.value}; only an AUTHORIZED run can be revoked",
+            {"runNo": run.run_no, "runStatus": run.status.value},
+        )
+    prep = replace(run, status=RunStatus.PREP)
+    await uow.runs.update(prep)
+    return prep
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterUnits(Command):
+    run_no: str
+    sns: tuple[str, ...] | None = None
+    count: int | None = None
+    sn_prefix: str | None = None
+    action: ClassVar[str] = "registerUnits"
+    entity_type: ClassVar[str] = "Run"
+
+    def entity_key(self) -> str:
+        return self.run_no
+
+
+async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> list[Unit]:
+    """All or nothing: explicit SNs, or `count` generated as prefix + a 6-digit per-run sequence."""
+    limit = deps.limits.max_register_units
+    if (cmd.sns is None) == (cmd.count is None):
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, "send either sns or count", {"field": "sns"}
+        )
+    if cmd.sns is not None and not cmd.sns:
+        raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
+    size = len(cmd.sns) if cmd.sns is not None else (cmd.count or 0)
+    check_positive(size, "count" if cmd.count is not None else "sns", maximum=limit)
+    run = await _locked_run(uow, cmd.run_no)
+    if run.status in CLOSED_RUN_STATUSES:
+        raise DomainError(
+            ErrorCode.RUN_NOT_READY,
+            f"run {run.run_no!r} is {run.status.value}: it takes no more units",
+            {"runNo": run.run_no, "runStatus": run.status.value},
+        )
+    if cmd.sns is not None:
+        sns = [check_code(sn, "sns") for sn in cmd.sns]
+        repeated = sorted(sn for sn, n in Counter(sns).items() if n > 1)
+        if repeated:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"sns repeat: {', '.join(repeated[:10])}",
+                {"field": "sns", "repeated": repeated[:100]},
+            )
+    else:
+        prefix = f"{run.run_no}-" if cmd.sn_prefix is None else cmd.sn_prefix
+        sns = [check_code(f"{prefix}{run.sn_seq + i:06d}", "snPrefix") for i in range(1, size + 1)]
+        await uow.runs.update(replace(run, sn_seq=run.sn_seq + size))
+    existing = await uow.units.existing_sns(sns)
+    if existing:
+        raise DomainError(
+            ErrorCode.UNIT_ALREADY_EXISTS,
+            f"{len(existing)} unit(s) already exist: {', '.join(sorted(existing)[:10])}",
+            {"sns": sorted(existing)[:100], "count": len(existing)},
+        )
+    version = await uow.route_versions.get_by_id(run.route_version_id)
+    first_step = version.first_step_no if version else None
+    now = deps.clock.now()
+    units = [
+        Unit(
+            sn=sn,
+            wo_no=run.wo_no,
+            run_no=run.run_no,
+            status=UnitStatus.QUEUED,
+            current_step_no=first_step,
+            created_at=now,
+        )
+        for sn in sns
+    ]
+    await uow.units.add_many(units)
+    return units
