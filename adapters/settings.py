@@ -23,17 +23,25 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     log_json: bool = False
 
+    @property
+    def safe_url(self) -> str:
+        """The database URL without its password, for logs."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
+        d = Limits()
         values: dict[str, object] = {
             "database_url": os.environ.get("MES_DATABASE_URL") or DEFAULT_DATABASE_URL,
             "plant_tz": os.environ.get("MES_PLANT_TZ") or "UTC",
             "db_pool_size": _int("MES_DB_POOL_SIZE", 10),
             "log_json": os.environ.get("MES_LOG_JSON", "").lower() in ("1", "true", "yes"),
             "limits": Limits(
-                max_register_units=_int("MES_MAX_REGISTER_UNITS", Limits.max_register_units),
-                max_routing_steps=_int("MES_MAX_ROUTING_STEPS", Limits.max_routing_steps),
-                max_page_size=_int("MES_MAX_PAGE_SIZE", Limits.max_page_size),
+                max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),
+                max_routing_steps=_int("MES_MAX_ROUTING_STEPS", d.max_routing_steps),
+                max_page_size=_int("MES_MAX_PAGE_SIZE", d.max_page_size),
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

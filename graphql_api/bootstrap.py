@@ -1,0 +1,45 @@
+"""The composition root: wires adapters into use cases. The app, the CLI and the tests use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+
+from adapters.clock import SystemClock
+from adapters.db import create_engine
+from adapters.read_store import SqlReadStore
+from adapters.settings import Settings
+from adapters.uow import SqlUnitOfWorkFactory
+from domain.ports import Clock
+from domain.usecases.bus import MessageBus
+from domain.usecases.handlers import HANDLERS
+from graphql_api.app import create_app
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    bus: MessageBus
+    store: SqlReadStore
+
+    def app(self) -> Starlette:
+        return create_app(self.bus, self.store, self.settings.limits)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings, engine: AsyncEngine | None = None, clock: Clock | None = None
+) -> Services:
+    engine = engine or create_engine(settings.database_url, settings.db_pool_size)
+    bus = MessageBus(
+        uow_factory=SqlUnitOfWorkFactory(engine),
+        clock=clock or SystemClock(),
+        limits=settings.limits,
+        handlers=HANDLERS,
+    )
+    return Services(settings=settings, engine=engine, bus=bus, store=SqlReadStore(engine))

@@ -1,0 +1,31 @@
+"""What every resolver gets: the actor and request id, the bus, the loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from domain.ports import ReadStore
+from domain.usecases.bus import Actor, Command, Limits, MessageBus
+from graphql_api.loaders import Loaders
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+
+@dataclass
+class Context:
+    actor: Actor
+    bus: MessageBus
+    store: ReadStore
+    loaders: Loaders
+    limits: Limits
+    request: Request | None = None
+
+    async def handle(self, cmd: Command) -> Any:
+        return await self.bus.handle(cmd, self.actor)
+
+
+Info = StrawberryInfo[Context, None]

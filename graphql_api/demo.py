@@ -1,0 +1,207 @@
+"""`mes demo`: a small, real factory so GraphiQL has something to explore. Idempotent.
+
+A line with MANUAL, AUTO, BATCH and TEST stations, a routing whose five steps use all four
+(with real-looking ingest mappings: the ICT step reads IPC-CFX UnitsTested messages), a
+released work order, an authorized run and ten units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import master as dm
+from domain.enums import (
+    AlarmAction,
+    CollectionMethod,
+    DataType,
+    SpecItemType,
+    StationType,
+    TriggerType,
+    WorkOrderStatus,
+)
+from domain.errors import DomainError, ErrorCode
+from domain.usecases import master_data as md
+from domain.usecases import production as prod
+from domain.ports import ReadStore
+from domain.usecases.bus import Actor, Command, MessageBus
+
+LINE = "SMT-1"
+ROUTING = "PCBA-100"
+WO = "WO-1001"
+RUN = "WO-1001-01"
+UNITS = 10
+
+GROUPS = {
+    "PRINTERS": "Solder paste printers",
+    "REFLOW-OVENS": "Reflow ovens",
+    "AOI-MACHINES": "Optical inspection",
+    "ICT-TESTERS": "In-circuit testers",
+    "PACKING": "Packing benches",
+}
+STATIONS = [
+    ("PRN-01", "Printer 1", StationType.MANUAL, "PRINTERS"),
+    ("RFL-01", "Reflow oven 1", StationType.BATCH, "REFLOW-OVENS"),
+    ("AOI-01", "AOI 1", StationType.AUTO, "AOI-MACHINES"),
+    ("AOI-02", "AOI 2", StationType.AUTO, "AOI-MACHINES"),
+    ("ICT-01", "ICT tester 1", StationType.TEST, "ICT-TESTERS"),
+    ("PACK-01", "Packing bench 1", StationType.MANUAL, "PACKING"),
+]
+OPERATIONS = [
+    ("PRINT", "Solder paste printing", StationType.MANUAL),
+    ("REFLOW", "Reflow soldering", StationType.BATCH),
+    ("AOI", "Automated optical inspection", StationType.AUTO),
+    ("ICT", "In-circuit test", StationType.TEST),
+    ("PACK", "Packing", StationType.MANUAL),
+]
+N, T = DataType.NUMBER, DataType.TEXT
+A, M = CollectionMethod.AUTO, CollectionMethod.MANUAL
+SPECS = [
+    # operation, name, type, method, item type, trigger, required, limits, alarm
+    ("PRINT", "SqueegeePressure", N, M, SpecItemType.OBSERVATION, TriggerType.EVENT, True,
+     dm.SpecLimits(4.0, 8.0, "kg"), None),
+    ("REFLOW", "PeakTemp", N, A, SpecItemType.KEY, TriggerType.EACH_CARRIER, False,
+     dm.SpecLimits(235.0, 250.0, "C"), dm.SpecAlarm(AlarmAction.HOLD, 230.0, 255.0)),
+    ("REFLOW", "ConveyorSpeed", N, A, SpecItemType.OBSERVATION, TriggerType.EACH_CARRIER, False,
+     dm.SpecLimits(None, None, "cm/min"), None),
+    ("AOI", "VoidRatio", N, A, SpecItemType.KEY, TriggerType.EVENT, True,
+     dm.SpecLimits(0.0, 25.0, "%"), None),
+    ("AOI", "Snapshot", T, A, SpecItemType.OBSERVATION, TriggerType.EVENT, False, None, None),
+    ("ICT", "R1", N, A, SpecItemType.KEY, TriggerType.EACH_UNIT, False,
+     dm.SpecLimits(950.0, 1050.0, "Ohm"), None),
+    ("ICT", "C5", N, A, SpecItemType.OBSERVATION, TriggerType.EACH_UNIT, False,
+     dm.SpecLimits(90.0, 110.0, "nF"), None),
+    ("ICT", "VCC", N, A, SpecItemType.KEY, TriggerType.EACH_UNIT, True,
+     dm.SpecLimits(3.2, 3.4, "V"), dm.SpecAlarm(AlarmAction.ALARM_ONLY, 3.0, 3.6)),
+]
+
+REFLOW_MAPPING: dict[str, Any] = {
+    "eventType": "BATCH",
+    "stationCodePath": "payload.oven",
+    "carrierCodePath": "payload.carrier",
+    "snListPath": "payload.boards[*]",
+    "result": {"path": "payload.status", "passValues": ["COMPLETE"], "failValues": ["ABORTED"]},
+    "measurements": {
+        "itemsPath": "payload.profile[*]",
+        "namePath": "name",
+        "valuePath": "value",
+        "unitPath": "unit",
+    },
+    "dataSpecMap": {"peak_temp": "PeakTemp", "conveyor_speed": "ConveyorSpeed"},
+}
+AOI_MAPPING: dict[str, Any] = {
+    "eventType": "AUTO",
+    "snPath": "payload.pcb.id",
+    "stationCodePath": "payload.station",
+    "occurredAtPath": "payload.finishedAt",
+    "result": {"path": "payload.judgement", "passValues": ["OK"], "failValues": ["NG"]},
+    "measurements": {
+        "itemsPath": "payload.features[*]",
+        "namePath": "key",
+        "valuePath": "val",
+        "unitPath": "uom",
+    },
+    "dataSpecMap": {"void_pct": "VoidRatio", "img": "Snapshot"},
+}
+#: IPC-CFX CFX.Production.TestAndInspection.UnitsTested, one message for several boards
+ICT_MAPPING: dict[str, Any] = {
+    "eventType": "TEST",
+    "stationCodePath": "payload.Source",
+    "occurredAtPath": "payload.TimeStamp",
+    "testResultIdPath": "payload.MessageBody.TransactionId",
+    "result": {"passValues": ["Passed"], "failValues": ["Failed", "Error", "Aborted"]},
+    "units": {
+        "itemsPath": "payload.MessageBody.TestedUnits[*]",
+        "snPath": "UnitIdentifier",
+        "resultPath": "OverallResult",
+        "measurements": {
+            "itemsPath": "Tests[*].Measurements[*]",
+            "namePath": "MeasurementName",
+            "valuePath": "MeasuredValue.Value",
+            "unitPath": "MeasuredValue.ValueUnits",
+            "judgePath": "Result",
+        },
+    },
+    "dataSpecMap": {"R1_Resistance": "R1", "C5_Capacitance": "C5", "VCC_Rail": "VCC"},
+}
+STEP_CONFIGS = [
+    (10, "PRINTERS", None),
+    (20, "REFLOW-OVENS", REFLOW_MAPPING),
+    (30, "AOI-MACHINES", AOI_MAPPING),
+    (40, "ICT-TESTERS", ICT_MAPPING),
+    (50, "PACKING", None),
+]
+
+
+async def load_demo(bus: MessageBus, store: ReadStore, actor: Actor | None = None) -> list[str]:
+    """Load (or refresh) the demo factory; returns what was done, line by line."""
+    actor = actor or Actor(name="demo", request_id="mes-demo")
+    done: list[str] = []
+
+    async def do(cmd: Command) -> Any:
+        return await bus.handle(cmd, actor)
+
+    await do(md.UpsertLine(dm.Line(LINE, "SMT line 1")))
+    for code, name in GROUPS.items():
+        await do(md.UpsertStationGroup(dm.StationGroup(code, name)))
+    for code, name, stype, group in STATIONS:
+        await do(md.UpsertStation(dm.Station(code, name, stype, LINE, group)))
+    for code, name, stype in OPERATIONS:
+        await do(md.UpsertOperation(dm.Operation(code, name, stype)))
+    for op, name, dtype, method, item, trigger, required, limits, alarm in SPECS:
+        await do(
+            md.UpsertDataSpec(
+                dm.DataCollectionSpec(
+                    operation_code=op,
+                    name=name,
+                    data_type=dtype,
+                    method=method,
+                    item_type=item,
+                    trigger_type=trigger,
+                    is_required=required,
+                    limits=limits,
+                    alarm=alarm,
+                )
+            )
+        )
+    steps = tuple(dm.RoutingStep(no, op[0]) for no, op in zip((10, 20, 30, 40, 50), OPERATIONS, strict=True))
+    await do(md.UpsertRouting(dm.Routing(ROUTING, "Controller board PCBA", "MES", None, "BRD-100", True, steps)))
+    for step_no, group, mapping in STEP_CONFIGS:
+        await do(
+            md.SetExecutionConfig(
+                dm.ExecutionConfig(
+                    routing_code=ROUTING,
+                    step_no=step_no,
+                    station_group_code=group,
+                    ingest_mapping=mapping,
+                    max_attempts=2 if step_no == 40 else None,
+                )
+            )
+        )
+    done.append(f"master data: line {LINE}, {len(STATIONS)} stations, routing {ROUTING}")
+
+    versions = (await store.versions_of_routings([ROUTING])).get(ROUTING, [])
+    if not any(v.is_ready for v in versions):
+        version = await do(md.CompileRouting(ROUTING))
+        done.append(f"compiled {ROUTING} v{version.version_no}: {version.status.value}")
+        if not version.is_ready:
+            raise RuntimeError(f"demo routing did not compile: {version.errors}")
+
+    await do(prod.ReceiveWorkOrder(WO, "BRD-100", UNITS, ROUTING))
+    if (await store.work_orders([WO]))[WO].status is WorkOrderStatus.RECEIVED:
+        await do(prod.ReleaseWorkOrder(WO))
+    try:
+        await do(prod.CreateRun(WO, LINE, UNITS, run_no=RUN, shift_code="A"))
+        done.append(f"run {RUN} created")
+    except DomainError as err:
+        if err.code is not ErrorCode.RUN_ALREADY_EXISTS:
+            raise
+        done.append(f"run {RUN} exists")
+    try:
+        await do(prod.AuthorizeRun(RUN))
+    except DomainError as err:  # a run that already moved on stays as it is
+        if err.code is not ErrorCode.RUN_NOT_READY:
+            raise
+    if (await store.unit_counts_of_runs([RUN])).get(RUN, 0) == 0:
+        units = await do(prod.RegisterUnits(RUN, count=UNITS, sn_prefix="BRD100-"))
+        done.append(f"{len(units)} units registered: {units[0].sn} … {units[-1].sn}")
+    return done

@@ -1,0 +1,129 @@
+"""Input types of the contract (master data and production)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.enums import AlarmAction, CollectionMethod, DataType, SpecItemType, StationType, TriggerType
+from graphql_api.scalars import JSON
+
+
+@strawberry.input
+class LineInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class StationGroupInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class StationInput:
+    code: str
+    name: str
+    station_type: StationType
+    line_code: str | None = None
+    group_code: str | None = None
+
+
+@strawberry.input
+class OperationInput:
+    code: str
+    name: str
+    default_station_type: StationType
+
+
+@strawberry.input
+class SpecLimitsInput:
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+
+
+@strawberry.input
+class SpecAlarmInput:
+    action: AlarmAction
+    min: float | None = None
+    max: float | None = None
+
+
+@strawberry.input
+class DataCollectionSpecInput:
+    operation_code: str
+    name: str
+    data_type: DataType
+    method: CollectionMethod
+    item_type: SpecItemType | None = SpecItemType.OBSERVATION
+    trigger_type: TriggerType | None = TriggerType.EVENT
+    is_required: bool | None = False
+    is_active: bool | None = True
+    limits: SpecLimitsInput | None = None
+    alarm: SpecAlarmInput | None = None
+
+
+@strawberry.input
+class RoutingStepInput:
+    step_no: int
+    operation_code: str
+
+
+@strawberry.input
+class RoutingInput:
+    code: str
+    name: str
+    steps: list[RoutingStepInput]
+    source_system: str | None = "MES"
+    source_key: str | None = None
+    product_code: str | None = None
+
+
+@strawberry.input(
+    description="Execution semantics. Exactly one scope is set: stepNo (step level), "
+    "operationCode (operation level), or neither (route level). Higher precedence non-null "
+    "fields win: step > operation > route > the operation's defaultStationType."
+)
+class ExecutionConfigInput:
+    routing_code: str
+    step_no: int | None = None
+    operation_code: str | None = None
+    station_type: StationType | None = None
+    station_group_code: str | None = None
+    allowed_station_codes: list[str] | None = None
+    requires_fai: bool | None = strawberry.field(default=None, name="requiresFAI")
+    requires_authorization: bool | None = None
+    data_spec_names: list[str] | None = None
+    ingest_mapping: JSON | None = None
+    max_attempts: int | None = None
+
+
+@strawberry.input
+class WorkOrderInput:
+    wo_no: str
+    product_code: str
+    planned_qty: int
+    routing_code: str | None = None
+    due_date: datetime | None = None
+
+
+@strawberry.input
+class CreateRunInput:
+    wo_no: str
+    line_code: str
+    plan_qty: int
+    run_no: str | None = None
+    shift_code: str | None = None
+
+
+@strawberry.input(
+    description="Either explicit sns, or count (+ optional snPrefix) to generate serial numbers."
+)
+class RegisterUnitsInput:
+    run_no: str
+    sns: list[str] | None = None
+    count: int | None = None
+    sn_prefix: str | None = None

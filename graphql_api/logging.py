@@ -1,0 +1,24 @@
+"""Structured logs (structlog): console for people, JSON for machines (MES_LOG_JSON=1)."""
+
+from __future__ import annotations
+
+import logging
+
+import structlog
+
+
+def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
+    processors: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+    ]
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[*processors, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        cache_logger_on_first_use=True,
+    )

@@ -1,0 +1,54 @@
+"""Query resolvers: each a loader lookup (batched, cached per request)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graphql_api.context import Info
+from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station
+from graphql_api.types.production import Run, Unit, WorkOrder
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def line(self, info: Info, code: str) -> Line | None:
+        found = await info.context.loaders.line.load(code)
+        return Line.of(found) if found else None
+
+    @strawberry.field
+    async def station(self, info: Info, code: str) -> Station | None:
+        found = await info.context.loaders.station.load(code)
+        return Station.of(found) if found else None
+
+    @strawberry.field
+    async def operation(self, info: Info, code: str) -> Operation | None:
+        found = await info.context.loaders.operation.load(code)
+        return Operation.of(found) if found else None
+
+    @strawberry.field
+    async def routing(self, info: Info, code: str) -> Routing | None:
+        found = await info.context.loaders.routing.load(code)
+        return Routing.of(found) if found else None
+
+    @strawberry.field
+    async def route_version(
+        self, info: Info, routing_code: str, version_no: int
+    ) -> RouteVersion | None:
+        found = await info.context.loaders.route_version_by_no.load((routing_code, version_no))
+        return RouteVersion.of(found) if found else None
+
+    @strawberry.field
+    async def work_order(self, info: Info, wo_no: str) -> WorkOrder | None:
+        found = await info.context.loaders.work_order.load(wo_no)
+        return WorkOrder.of(found) if found else None
+
+    @strawberry.field
+    async def run(self, info: Info, run_no: str) -> Run | None:
+        found = await info.context.loaders.run.load(run_no)
+        return Run.of(found) if found else None
+
+    @strawberry.field
+    async def unit(self, info: Info, sn: str) -> Unit | None:
+        found = await info.context.loaders.unit.load(sn)
+        return Unit.of(found) if found else None

@@ -1,0 +1,38 @@
+"""The served schema, and its printed form (kept in schema.graphql by a test)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+
+import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
+from domain import enums as e
+from graphql_api.mutations import Mutation
+from graphql_api.queries import Query
+from graphql_api.scalars import DateTime
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+DEFAULT_MAX_DEPTH = 15
+
+
+def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        scalar_overrides={datetime: DateTime},
+        # enums of the contract that no built field uses yet are served all the same
+        types=[e.IngestEventType, e.TrackSource, e.TrackResult, e.Judge, e.IngestStatus,
+               e.DeviceDataSource, e.DispositionAction],
+        extensions=[
+            QueryDepthLimiter(max_depth=max_depth),
+            ParserCache(maxsize=1024),
+            ValidationCache(maxsize=1024),
+        ],
+    )
+
+
+def printed_schema() -> str:
+    return build_schema().as_str() + "\n"

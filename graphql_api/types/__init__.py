@@ -1,0 +1,1 @@
+"""GraphQL object types, built from domain dataclasses; relations go through DataLoaders."""

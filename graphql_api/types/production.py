@@ -1,0 +1,152 @@
+"""Work orders, runs and units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain import production as dp
+from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
+from graphql_api.context import Info
+from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
+from graphql_api.types.master import Line, RouteVersion
+
+
+@strawberry.type
+class WorkOrder:
+    wo_no: str
+    product_code: str
+    planned_qty: int
+    status: WorkOrderStatus
+    routing_code: str | None
+    due_date: datetime | None
+
+    @strawberry.field
+    async def runs(self, info: Info) -> list[Run]:
+        found = await info.context.loaders.runs_of_work_order.load(self.wo_no)
+        return [Run.of(r) for r in found]
+
+    @classmethod
+    def of(cls, wo: dp.WorkOrder) -> WorkOrder:
+        return cls(
+            wo_no=wo.wo_no,
+            product_code=wo.product_code,
+            planned_qty=wo.planned_qty,
+            status=wo.status,
+            routing_code=wo.routing_code,
+            due_date=wo.due_date,
+        )
+
+
+async def load_work_order(info: Info, wo_no: str) -> WorkOrder:
+    found = await info.context.loaders.work_order.load(wo_no)
+    assert found is not None, f"work order {wo_no} vanished"  # foreign key guarantees it
+    return WorkOrder.of(found)
+
+
+@strawberry.type
+class Run:
+    run_no: str
+    status: RunStatus
+    plan_qty: int
+    shift_code: str | None
+    created_at: datetime | None
+    wo_no: strawberry.Private[str]
+    line_code: strawberry.Private[str | None]
+    route_version_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def work_order(self, info: Info) -> WorkOrder:
+        return await load_work_order(info, self.wo_no)
+
+    @strawberry.field
+    async def line(self, info: Info) -> Line | None:
+        if self.line_code is None:
+            return None
+        found = await info.context.loaders.line.load(self.line_code)
+        return Line.of(found) if found else None
+
+    @strawberry.field(description="The route version this run froze at createRun.")
+    async def route_version(self, info: Info) -> RouteVersion:
+        found = await info.context.loaders.route_version.load(self.route_version_id)
+        assert found is not None, f"route version {self.route_version_id} vanished"
+        return RouteVersion.of(found)
+
+    @strawberry.field(description="The run's units in registration order.")
+    async def units(
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> UnitConnection:
+        limit = info.context.limits.max_page_size
+        first = 100 if first is None else first
+        if not 0 <= first <= limit:
+            raise ValueError(f"first must be between 0 and {limit}")
+        after_id = decode_cursor("unit", after)
+        page, has_next = await info.context.store.units_of_run(self.run_no, first, after_id)
+        edges = [UnitEdge(node=Unit.of(u), cursor=encode_cursor("unit", u.id or 0)) for u in page]
+        return UnitConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after
+            ),
+            run_no=self.run_no,
+        )
+
+    @classmethod
+    def of(cls, run: dp.Run) -> Run:
+        return cls(
+            run_no=run.run_no,
+            status=run.status,
+            plan_qty=run.plan_qty,
+            shift_code=run.shift_code,
+            created_at=run.created_at,
+            wo_no=run.wo_no,
+            line_code=run.line_code,
+            route_version_id=run.route_version_id,
+        )
+
+
+@strawberry.type
+class Unit:
+    sn: str
+    status: UnitStatus
+    current_step_no: int | None
+    wo_no: strawberry.Private[str]
+    run_no: strawberry.Private[str]
+
+    @strawberry.field
+    async def work_order(self, info: Info) -> WorkOrder:
+        return await load_work_order(info, self.wo_no)
+
+    @strawberry.field
+    async def run(self, info: Info) -> Run | None:
+        found = await info.context.loaders.run.load(self.run_no)
+        return Run.of(found) if found else None
+
+    @classmethod
+    def of(cls, u: dp.Unit) -> Unit:
+        return cls(
+            sn=u.sn,
+            status=u.status,
+            current_step_no=u.current_step_no,
+            wo_no=u.wo_no,
+            run_no=u.run_no,
+        )
+
+
+@strawberry.type
+class UnitEdge:
+    node: Unit
+    cursor: str
+
+
+@strawberry.type
+class UnitConnection:
+    edges: list[UnitEdge]
+    page_info: PageInfo
+    run_no: strawberry.Private[str]
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        count: int = await info.context.loaders.unit_count_of_run.load(self.run_no)
+        return count
