@@ -17,7 +17,7 @@ def to_document(obj: Any) -> Any:
 
 
 def from_document(cls: type[T], doc: dict[str, Any]) -> T:
-    return _decode_dataclass(cls, doc, False)  # type: ignore[no-any-return]
+    return _decode_dataclass(cls, doc, False)
 
 
 def _jsonable(value: Any) -> Any:

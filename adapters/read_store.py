@@ -180,5 +180,3 @@ class SqlReadStore:
             stmt = stmt.where(t.unit.c.id > after_id)
         found = await self._rows(stmt.order_by(t.unit.c.id).limit(first + 1))
         return [rows.unit_from_row(r) for r in found[:first]], len(found) > first
-
-

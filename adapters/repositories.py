@@ -58,7 +58,9 @@ class SqlRepository:
     async def _existing(self, column: Any, keys: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for part in chunks(sorted(set(keys))):
-            found.update((await self.conn.execute(select(column).where(column.in_(part)))).scalars())
+            found.update(
+                (await self.conn.execute(select(column).where(column.in_(part)))).scalars()
+            )
         return found
 
 
@@ -110,7 +112,9 @@ class SqlOperationRepository(SqlRepository):
     async def get_many(self, codes: Iterable[str]) -> dict[str, Operation]:
         found: dict[str, Operation] = {}
         for part in chunks(sorted(set(codes))):
-            for r in await self.conn.execute(select(t.operation).where(t.operation.c.code.in_(part))):
+            for r in await self.conn.execute(
+                select(t.operation).where(t.operation.c.code.in_(part))
+            ):
                 found[r.code] = rows.operation_from_row(r)
         return found
 
@@ -148,7 +152,9 @@ class SqlDataSpecRepository(SqlRepository):
     async def with_names(self, names: Iterable[str]) -> list[DataCollectionSpec]:
         result: list[DataCollectionSpec] = []
         for part in chunks(sorted(set(names))):
-            stmt = select(t.data_spec).where(t.data_spec.c.name.in_(part)).order_by(t.data_spec.c.id)
+            stmt = (
+                select(t.data_spec).where(t.data_spec.c.name.in_(part)).order_by(t.data_spec.c.id)
+            )
             result += [rows.spec_from_row(r) for r in await self.conn.execute(stmt)]
         return result
 

@@ -183,9 +183,7 @@ class _StepCompiler:
         for name in dict.fromkeys(names):
             spec = by_name.get(name)
             if spec is None:
-                elsewhere = sorted(
-                    {s.operation_code for s in self.inputs.specs if s.name == name}
-                )
+                elsewhere = sorted({s.operation_code for s in self.inputs.specs if s.name == name})
                 hint = f" (it belongs to {', '.join(elsewhere)})" if elsewhere else ""
                 self.error(
                     CompileCode.DATA_SPEC_NOT_FOUND,

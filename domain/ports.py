@@ -114,18 +114,41 @@ class AuditRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction. Nothing is saved without commit(); leaving the block rolls back."""
 
-    lines: LineRepository
-    station_groups: StationGroupRepository
-    stations: StationRepository
-    operations: OperationRepository
-    data_specs: DataSpecRepository
-    routings: RoutingRepository
-    execution_configs: ExecutionConfigRepository
-    route_versions: RouteVersionRepository
-    work_orders: WorkOrderRepository
-    runs: RunRepository
-    units: UnitRepository
-    audit: AuditRepository
+    @property
+    def lines(self) -> LineRepository: ...
+
+    @property
+    def station_groups(self) -> StationGroupRepository: ...
+
+    @property
+    def stations(self) -> StationRepository: ...
+
+    @property
+    def operations(self) -> OperationRepository: ...
+
+    @property
+    def data_specs(self) -> DataSpecRepository: ...
+
+    @property
+    def routings(self) -> RoutingRepository: ...
+
+    @property
+    def execution_configs(self) -> ExecutionConfigRepository: ...
+
+    @property
+    def route_versions(self) -> RouteVersionRepository: ...
+
+    @property
+    def work_orders(self) -> WorkOrderRepository: ...
+
+    @property
+    def runs(self) -> RunRepository: ...
+
+    @property
+    def units(self) -> UnitRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -12,7 +12,9 @@ MAX_CODE_LENGTH = 100
 def check_code(value: str | None, field_name: str) -> str:
     """Codes and SNs: case-sensitive, 1–100 characters, no leading/trailing white space."""
     if value is None:
-        raise DomainError(ErrorCode.VALIDATION_FAILED, f"{field_name} is required", {"field": field_name})
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, f"{field_name} is required", {"field": field_name}
+        )
     if not isinstance(value, str) or not value:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED, f"{field_name} must not be empty", {"field": field_name}

@@ -20,9 +20,9 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.ports import ReadStore
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.ports import ReadStore
 from domain.usecases.bus import Actor, Command, MessageBus
 
 LINE = "SMT-1"
@@ -57,21 +57,84 @@ N, T = DataType.NUMBER, DataType.TEXT
 A, M = CollectionMethod.AUTO, CollectionMethod.MANUAL
 SPECS = [
     # operation, name, type, method, item type, trigger, required, limits, alarm
-    ("PRINT", "SqueegeePressure", N, M, SpecItemType.OBSERVATION, TriggerType.EVENT, True,
-     dm.SpecLimits(4.0, 8.0, "kg"), None),
-    ("REFLOW", "PeakTemp", N, A, SpecItemType.KEY, TriggerType.EACH_CARRIER, False,
-     dm.SpecLimits(235.0, 250.0, "C"), dm.SpecAlarm(AlarmAction.HOLD, 230.0, 255.0)),
-    ("REFLOW", "ConveyorSpeed", N, A, SpecItemType.OBSERVATION, TriggerType.EACH_CARRIER, False,
-     dm.SpecLimits(None, None, "cm/min"), None),
-    ("AOI", "VoidRatio", N, A, SpecItemType.KEY, TriggerType.EVENT, True,
-     dm.SpecLimits(0.0, 25.0, "%"), None),
+    (
+        "PRINT",
+        "SqueegeePressure",
+        N,
+        M,
+        SpecItemType.OBSERVATION,
+        TriggerType.EVENT,
+        True,
+        dm.SpecLimits(4.0, 8.0, "kg"),
+        None,
+    ),
+    (
+        "REFLOW",
+        "PeakTemp",
+        N,
+        A,
+        SpecItemType.KEY,
+        TriggerType.EACH_CARRIER,
+        False,
+        dm.SpecLimits(235.0, 250.0, "C"),
+        dm.SpecAlarm(AlarmAction.HOLD, 230.0, 255.0),
+    ),
+    (
+        "REFLOW",
+        "ConveyorSpeed",
+        N,
+        A,
+        SpecItemType.OBSERVATION,
+        TriggerType.EACH_CARRIER,
+        False,
+        dm.SpecLimits(None, None, "cm/min"),
+        None,
+    ),
+    (
+        "AOI",
+        "VoidRatio",
+        N,
+        A,
+        SpecItemType.KEY,
+        TriggerType.EVENT,
+        True,
+        dm.SpecLimits(0.0, 25.0, "%"),
+        None,
+    ),
     ("AOI", "Snapshot", T, A, SpecItemType.OBSERVATION, TriggerType.EVENT, False, None, None),
-    ("ICT", "R1", N, A, SpecItemType.KEY, TriggerType.EACH_UNIT, False,
-     dm.SpecLimits(950.0, 1050.0, "Ohm"), None),
-    ("ICT", "C5", N, A, SpecItemType.OBSERVATION, TriggerType.EACH_UNIT, False,
-     dm.SpecLimits(90.0, 110.0, "nF"), None),
-    ("ICT", "VCC", N, A, SpecItemType.KEY, TriggerType.EACH_UNIT, True,
-     dm.SpecLimits(3.2, 3.4, "V"), dm.SpecAlarm(AlarmAction.ALARM_ONLY, 3.0, 3.6)),
+    (
+        "ICT",
+        "R1",
+        N,
+        A,
+        SpecItemType.KEY,
+        TriggerType.EACH_UNIT,
+        False,
+        dm.SpecLimits(950.0, 1050.0, "Ohm"),
+        None,
+    ),
+    (
+        "ICT",
+        "C5",
+        N,
+        A,
+        SpecItemType.OBSERVATION,
+        TriggerType.EACH_UNIT,
+        False,
+        dm.SpecLimits(90.0, 110.0, "nF"),
+        None,
+    ),
+    (
+        "ICT",
+        "VCC",
+        N,
+        A,
+        SpecItemType.KEY,
+        TriggerType.EACH_UNIT,
+        True,
+        dm.SpecLimits(3.2, 3.4, "V"),
+        dm.SpecAlarm(AlarmAction.ALARM_ONLY, 3.0, 3.6),
+    ),
 ]
 
 REFLOW_MAPPING: dict[str, Any] = {
@@ -163,8 +226,14 @@ async def load_demo(bus: MessageBus, store: ReadStore, actor: Actor | None = Non
                 )
             )
         )
-    steps = tuple(dm.RoutingStep(no, op[0]) for no, op in zip((10, 20, 30, 40, 50), OPERATIONS, strict=True))
-    await do(md.UpsertRouting(dm.Routing(ROUTING, "Controller board PCBA", "MES", None, "BRD-100", True, steps)))
+    steps = tuple(
+        dm.RoutingStep(no, op[0]) for no, op in zip((10, 20, 30, 40, 50), OPERATIONS, strict=True)
+    )
+    await do(
+        md.UpsertRouting(
+            dm.Routing(ROUTING, "Controller board PCBA", "MES", None, "BRD-100", True, steps)
+        )
+    )
     for step_no, group, mapping in STEP_CONFIGS:
         await do(
             md.SetExecutionConfig(

@@ -6,7 +6,14 @@ from datetime import datetime
 
 import strawberry
 
-from domain.enums import AlarmAction, CollectionMethod, DataType, SpecItemType, StationType, TriggerType
+from domain.enums import (
+    AlarmAction,
+    CollectionMethod,
+    DataType,
+    SpecItemType,
+    StationType,
+    TriggerType,
+)
 from graphql_api.scalars import JSON
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 
@@ -145,7 +145,7 @@ class Mutation:
                 requires_fai=input.requires_fai,
                 requires_authorization=input.requires_authorization,
                 data_spec_names=_tuple(input.data_spec_names),
-                ingest_mapping=input.ingest_mapping,
+                ingest_mapping=cast(dict[str, Any] | None, input.ingest_mapping),
                 max_attempts=input.max_attempts,
             )
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, NewType
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -28,8 +28,8 @@ def serialize_datetime(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+#: Used through StrawberryConfig.scalar_map for every `datetime` field and argument.
 DateTime = strawberry.scalar(
-    NewType("DateTime", datetime),
     name="DateTime",
     description="ISO-8601 date-time with a UTC offset; returned in UTC.",
     serialize=serialize_datetime,

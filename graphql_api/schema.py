@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import strawberry
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
@@ -18,18 +20,26 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 DEFAULT_MAX_DEPTH = 15
 
 
+@cache
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        scalar_overrides={datetime: DateTime},
+        config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
-        types=[e.IngestEventType, e.TrackSource, e.TrackResult, e.Judge, e.IngestStatus,
-               e.DeviceDataSource, e.DispositionAction],
+        types=[
+            e.IngestEventType,
+            e.TrackSource,
+            e.TrackResult,
+            e.Judge,
+            e.IngestStatus,
+            e.DeviceDataSource,
+            e.DispositionAction,
+        ],
         extensions=[
-            QueryDepthLimiter(max_depth=max_depth),
-            ParserCache(maxsize=1024),
-            ValidationCache(maxsize=1024),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: ParserCache(maxsize=1024),
+            lambda: ValidationCache(maxsize=1024),
         ],
     )
 

@@ -44,7 +44,11 @@ def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     has_unit_result = isinstance(units, dict) and "resultPath" in units
     if not (has_result_path or has_unit_result):
         problems.append("a result is required: result.path, or units.resultPath")
-    if station_type in (StationType.AUTO, StationType.TEST) and "snPath" not in mapping and not units:
+    if (
+        station_type in (StationType.AUTO, StationType.TEST)
+        and "snPath" not in mapping
+        and not units
+    ):
         problems.append(f"{station_type.value} needs a unit: snPath, or units with its snPath")
     if station_type is StationType.TEST and "testResultIdPath" not in mapping:
         problems.append("TEST needs testResultIdPath")

@@ -89,7 +89,9 @@ async def upsert_station(cmd: UpsertStation, uow: UnitOfWork, deps: Deps) -> Sta
     if check_optional_code(station.group_code, "groupCode") and not await uow.station_groups.get(
         station.group_code or ""
     ):
-        raise not_found(ErrorCode.STATION_GROUP_NOT_FOUND, "station group", station.group_code or "")
+        raise not_found(
+            ErrorCode.STATION_GROUP_NOT_FOUND, "station group", station.group_code or ""
+        )
     await uow.stations.upsert(station)
     return station
 
@@ -134,9 +136,7 @@ def _check_range(lo: float | None, hi: float | None, what: str) -> None:
         )
 
 
-async def upsert_data_spec(
-    cmd: UpsertDataSpec, uow: UnitOfWork, deps: Deps
-) -> DataCollectionSpec:
+async def upsert_data_spec(cmd: UpsertDataSpec, uow: UnitOfWork, deps: Deps) -> DataCollectionSpec:
     spec = cmd.spec
     check_code(spec.operation_code, "operationCode")
     check_code(spec.name, "name")
@@ -214,9 +214,7 @@ class SetExecutionConfig(Command):
         return self.config.routing_code
 
 
-async def set_execution_config(
-    cmd: SetExecutionConfig, uow: UnitOfWork, deps: Deps
-) -> Routing:
+async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: Deps) -> Routing:
     cfg = cmd.config
     check_code(cfg.routing_code, "routingCode")
     if cfg.step_no is not None and cfg.operation_code is not None:
@@ -271,7 +269,9 @@ async def compile_routing(cmd: CompileRouting, uow: UnitOfWork, deps: Deps) -> R
     operations = await uow.operations.get_many(op_codes)
     spec_names = {n for c in configs for n in (c.data_spec_names or ())}
     specs = await uow.data_specs.for_operations(op_codes)
-    specs += [s for s in await uow.data_specs.with_names(spec_names) if s.operation_code not in op_codes]
+    specs += [
+        s for s in await uow.data_specs.with_names(spec_names) if s.operation_code not in op_codes
+    ]
     station_codes = {c for cfg in configs for c in (cfg.allowed_station_codes or ())}
     group_codes = {cfg.station_group_code for cfg in configs if cfg.station_group_code}
     inputs = CompileInputs(
@@ -285,5 +285,3 @@ async def compile_routing(cmd: CompileRouting, uow: UnitOfWork, deps: Deps) -> R
     version_no = await uow.route_versions.max_version_no(routing.code) + 1
     version = compile_route(inputs, version_no, deps.clock.now())
     return await uow.route_versions.add(version)
-
-

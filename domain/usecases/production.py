@@ -205,9 +205,7 @@ class RevokeRunAuthorization(Command):
         return self.run_no
 
 
-async def revoke_run_authorization(
-    cmd: RevokeRunAuthorization, uow: UnitOfWork, deps: Deps
-) -> Run:
+async def revoke_run_authorization(cmd: RevokeRunAuthorization, uow: UnitOfWork, deps: Deps) -> Run:
     run = await _locked_run(uow, cmd.run_no)
     if run.status is RunStatus.PREP:
         return run
@@ -239,9 +237,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     """All or nothing: explicit SNs, or `count` generated as prefix + a 6-digit per-run sequence."""
     limit = deps.limits.max_register_units
     if (cmd.sns is None) == (cmd.count is None):
-        raise DomainError(
-            ErrorCode.VALIDATION_FAILED, "send either sns or count", {"field": "sns"}
-        )
+        raise DomainError(ErrorCode.VALIDATION_FAILED, "send either sns or count", {"field": "sns"})
     if cmd.sns is not None and not cmd.sns:
         raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
     size = len(cmd.sns) if cmd.sns is not None else (cmd.count or 0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from typing import cast
 
 import strawberry
 
@@ -20,7 +21,7 @@ class MesError:
 
     @classmethod
     def of(cls, err: DomainError) -> MesError:
-        return cls(code=err.code, message=err.message, details=err.details)
+        return cls(code=err.code, message=err.message, details=cast(JSON, err.details))
 
 
 @strawberry.type

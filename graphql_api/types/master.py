@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 
@@ -189,7 +190,9 @@ class Routing:
             source_key=r.source_key,
             product_code=r.product_code,
             is_active=r.is_active,
-            steps=[RoutingStep(step_no=s.step_no, operation_code=s.operation_code) for s in r.steps],
+            steps=[
+                RoutingStep(step_no=s.step_no, operation_code=s.operation_code) for s in r.steps
+            ],
         )
 
 
@@ -209,7 +212,9 @@ class CompileError:
     message: str
 
 
-@strawberry.type(description="A data spec as frozen in a route version (limits as they were at compile time).")
+@strawberry.type(
+    description="A data spec as frozen in a route version (limits as they were at compile time)."
+)
 class StepDataSpec:
     name: str
     data_type: DataType
@@ -262,7 +267,7 @@ class RouteStep:
                 )
                 for d in s.data_specs
             ],
-            ingest_mapping=s.ingest_mapping,
+            ingest_mapping=cast(JSON, s.ingest_mapping),
             max_attempts=s.max_attempts,
         )
 
@@ -295,5 +300,7 @@ class RouteVersion:
                 product_code=v.route.product_code,
             ),
             steps=[RouteStep.of(s) for s in v.steps],
-            errors=[CompileError(step_no=e.step_no, code=e.code, message=e.message) for e in v.errors],
+            errors=[
+                CompileError(step_no=e.step_no, code=e.code, message=e.message) for e in v.errors
+            ],
         )

@@ -1,0 +1,252 @@
+"""In-memory Fake* implementations of the ports (no mocks: they break when a port changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from domain.master import (
+    DataCollectionSpec,
+    ExecutionConfig,
+    Line,
+    Operation,
+    Routing,
+    Station,
+    StationGroup,
+)
+from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.routes import RouteVersion
+from domain.usecases.bus import Limits, MessageBus
+from domain.usecases.handlers import HANDLERS
+
+
+class FakeClock:
+    def __init__(self, start: datetime | None = None):
+        self.current = start or datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self.current += timedelta(milliseconds=1)
+        return self.current
+
+
+class FakeStore:
+    """The committed state. A FakeUnitOfWork works on a copy and writes it back on commit."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, Line] = {}
+        self.groups: dict[str, StationGroup] = {}
+        self.stations: dict[str, Station] = {}
+        self.operations: dict[str, Operation] = {}
+        self.specs: dict[tuple[str, str], DataCollectionSpec] = {}
+        self.routings: dict[str, Routing] = {}
+        self.configs: dict[tuple[str, str, str], ExecutionConfig] = {}
+        self.versions: list[RouteVersion] = []
+        self.work_orders: dict[str, WorkOrder] = {}
+        self.runs: dict[str, Run] = {}
+        self.units: dict[str, Unit] = {}
+        self.audit: list[AuditEvent] = []
+
+    def copy(self) -> FakeStore:
+        other = FakeStore()
+        for name, value in vars(self).items():
+            setattr(other, name, value.copy())
+        return other
+
+
+class _Repo:
+    def __init__(self, state: FakeStore):
+        self.s = state
+
+
+class FakeLines(_Repo):
+    async def get(self, code: str) -> Line | None:
+        return self.s.lines.get(code)
+
+    async def upsert(self, line: Line) -> None:
+        self.s.lines[line.code] = line
+
+
+class FakeGroups(_Repo):
+    async def get(self, code: str) -> StationGroup | None:
+        return self.s.groups.get(code)
+
+    async def upsert(self, group: StationGroup) -> None:
+        self.s.groups[group.code] = group
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        return {c for c in codes if c in self.s.groups}
+
+
+class FakeStations(_Repo):
+    async def get(self, code: str) -> Station | None:
+        return self.s.stations.get(code)
+
+    async def upsert(self, station: Station) -> None:
+        self.s.stations[station.code] = station
+
+    async def existing_codes(self, codes: Iterable[str]) -> set[str]:
+        return {c for c in codes if c in self.s.stations}
+
+
+class FakeOperations(_Repo):
+    async def get(self, code: str) -> Operation | None:
+        return self.s.operations.get(code)
+
+    async def get_many(self, codes: Iterable[str]) -> dict[str, Operation]:
+        return {c: self.s.operations[c] for c in codes if c in self.s.operations}
+
+    async def upsert(self, operation: Operation) -> None:
+        self.s.operations[operation.code] = operation
+
+
+class FakeSpecs(_Repo):
+    async def upsert(self, spec: DataCollectionSpec) -> DataCollectionSpec:
+        key = (spec.operation_code, spec.name)
+        old = self.s.specs.get(key)
+        stored = replace(spec, id=old.id if old else len(self.s.specs) + 1)
+        self.s.specs[key] = stored
+        return stored
+
+    async def for_operations(self, operation_codes: Iterable[str]) -> list[DataCollectionSpec]:
+        codes = set(operation_codes)
+        return [s for s in self.s.specs.values() if s.operation_code in codes]
+
+    async def with_names(self, names: Iterable[str]) -> list[DataCollectionSpec]:
+        wanted = set(names)
+        return [s for s in self.s.specs.values() if s.name in wanted]
+
+
+class FakeRoutings(_Repo):
+    async def get(self, code: str, *, for_update: bool = False) -> Routing | None:
+        return self.s.routings.get(code)
+
+    async def upsert(self, routing: Routing) -> None:
+        self.s.routings[routing.code] = routing
+
+
+class FakeConfigs(_Repo):
+    async def for_routing(self, routing_code: str) -> list[ExecutionConfig]:
+        return [c for k, c in self.s.configs.items() if k[0] == routing_code]
+
+    async def put(self, config: ExecutionConfig) -> None:
+        key = (config.routing_code, str(config.step_no), str(config.operation_code))
+        self.s.configs[key] = config
+
+
+class FakeVersions(_Repo):
+    async def add(self, version: RouteVersion) -> RouteVersion:
+        stored = replace(version, id=len(self.s.versions) + 1)
+        self.s.versions.append(stored)
+        return stored
+
+    async def max_version_no(self, routing_code: str) -> int:
+        return max(
+            (v.version_no for v in self.s.versions if v.routing_code == routing_code), default=0
+        )
+
+    async def latest_ready(self, routing_code: str) -> RouteVersion | None:
+        ready = [v for v in self.s.versions if v.routing_code == routing_code and v.is_ready]
+        return max(ready, key=lambda v: v.version_no) if ready else None
+
+    async def get_by_id(self, version_id: int) -> RouteVersion | None:
+        return next((v for v in self.s.versions if v.id == version_id), None)
+
+
+class FakeWorkOrders(_Repo):
+    async def get(self, wo_no: str, *, for_update: bool = False) -> WorkOrder | None:
+        return self.s.work_orders.get(wo_no)
+
+    async def add(self, work_order: WorkOrder) -> None:
+        assert work_order.wo_no not in self.s.work_orders
+        self.s.work_orders[work_order.wo_no] = work_order
+
+    async def update(self, work_order: WorkOrder) -> None:
+        self.s.work_orders[work_order.wo_no] = work_order
+
+
+class FakeRuns(_Repo):
+    async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
+        return self.s.runs.get(run_no)
+
+    async def add(self, run: Run) -> None:
+        assert run.run_no not in self.s.runs
+        self.s.runs[run.run_no] = run
+
+    async def update(self, run: Run) -> None:
+        self.s.runs[run.run_no] = run
+
+    async def count_for_work_order(self, wo_no: str) -> int:
+        return sum(1 for r in self.s.runs.values() if r.wo_no == wo_no)
+
+
+class FakeUnits(_Repo):
+    async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
+        return self.s.units.get(sn)
+
+    async def existing_sns(self, sns: Sequence[str]) -> list[str]:
+        return sorted(sn for sn in set(sns) if sn in self.s.units)
+
+    async def add_many(self, units: Sequence[Unit]) -> None:
+        for u in units:
+            assert u.sn not in self.s.units
+            self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
+
+
+class FakeAudit(_Repo):
+    async def add(self, event: AuditEvent) -> None:
+        self.s.audit.append(event)
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore):
+        self.store = store
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        self.state = state = self.store.copy()
+        self.lines = FakeLines(state)
+        self.station_groups = FakeGroups(state)
+        self.stations = FakeStations(state)
+        self.operations = FakeOperations(state)
+        self.data_specs = FakeSpecs(state)
+        self.routings = FakeRoutings(state)
+        self.execution_configs = FakeConfigs(state)
+        self.route_versions = FakeVersions(state)
+        self.work_orders = FakeWorkOrders(state)
+        self.runs = FakeRuns(state)
+        self.units = FakeUnits(state)
+        self.audit = FakeAudit(state)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        for name, value in vars(self.state).items():
+            setattr(self.store, name, value)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        return None
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self, store: FakeStore | None = None):
+        self.store = store or FakeStore()
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+
+def fake_bus(limits: Limits | None = None) -> tuple[MessageBus, FakeStore]:
+    factory = FakeUnitOfWorkFactory()
+    bus = MessageBus(factory, FakeClock(), limits or Limits(), HANDLERS)
+    return bus, factory.store
