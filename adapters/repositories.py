@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
+from domain.enums import RunStatus, UnitStatus
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -310,6 +311,12 @@ class SqlRunRepository(SqlRepository):
         )
         return int(result.scalar_one())
 
+    async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
+        result = await self.conn.execute(
+            select(t.run.c.run_no, t.run.c.status).where(t.run.c.wo_no == wo_no)
+        )
+        return {r.run_no: RunStatus(r.status) for r in result}
+
 
 class SqlUnitRepository(SqlRepository):
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
@@ -322,6 +329,14 @@ class SqlUnitRepository(SqlRepository):
     async def add_many(self, units: Sequence[Unit]) -> None:
         for part in chunks(list(units)):
             await self.conn.execute(insert(t.unit), [rows.unit_to_values(u) for u in part])
+
+    async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
+        result = await self.conn.execute(
+            select(t.unit.c.status, func.count().label("n"))
+            .where(t.unit.c.run_no == run_no)
+            .group_by(t.unit.c.status)
+        )
+        return {UnitStatus(r.status): int(r.n) for r in result}
 
 
 class SqlAuditRepository(SqlRepository):

@@ -214,6 +214,12 @@ class Mutation:
         )
 
     @strawberry.mutation
+    async def close_run(self, info: Info, run_no: str) -> p.RunPayload:
+        return await _run(
+            info, prod.CloseRun(run_no), lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload
+        )
+
+    @strawberry.mutation
     async def register_units(
         self, info: Info, input: i.RegisterUnitsInput
     ) -> p.RegisterUnitsPayload:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from domain.enums import RunStatus, UnitStatus
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -181,6 +183,9 @@ class FakeRuns(_Repo):
     async def count_for_work_order(self, wo_no: str) -> int:
         return sum(1 for r in self.s.runs.values() if r.wo_no == wo_no)
 
+    async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
+        return {r.run_no: r.status for r in self.s.runs.values() if r.wo_no == wo_no}
+
 
 class FakeUnits(_Repo):
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
@@ -193,6 +198,9 @@ class FakeUnits(_Repo):
         for u in units:
             assert u.sn not in self.s.units
             self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
+
+    async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
+        return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))
 
 
 class FakeAudit(_Repo):

@@ -20,5 +20,6 @@ HANDLERS: dict[type[Command], Handler] = {
     prod.CreateRun: prod.create_run,
     prod.AuthorizeRun: prod.authorize_run,
     prod.RevokeRunAuthorization: prod.revoke_run_authorization,
+    prod.CloseRun: prod.close_run,
     prod.RegisterUnits: prod.register_units,
 }

@@ -221,6 +221,56 @@ async def revoke_run_authorization(cmd: RevokeRunAuthorization, uow: UnitOfWork,
 
 
 @dataclass(frozen=True, slots=True)
+class CloseRun(Command):
+    run_no: str
+    action: ClassVar[str] = "closeRun"
+    entity_type: ClassVar[str] = "Run"
+
+    def entity_key(self) -> str:
+        return self.run_no
+
+
+#: Units that no longer keep a run open.
+FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED})
+
+
+async def close_run(cmd: CloseRun, uow: UnitOfWork, deps: Deps) -> Run:
+    """PREP/AUTHORIZED (nothing executed) or IN_PROGRESS with every unit DONE or SCRAPPED
+    → COMPLETED; the work order completes with its last open run (DOMAIN.md §6)."""
+    run = await _locked_run(uow, cmd.run_no)
+    if run.status is RunStatus.COMPLETED:
+        return run
+    if run.status not in (RunStatus.PREP, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS):
+        raise DomainError(
+            ErrorCode.RUN_NOT_READY,
+            f"run {run.run_no!r} is {run.status.value}: it cannot be closed",
+            {"runNo": run.run_no, "runStatus": run.status.value},
+        )
+    if run.status is RunStatus.IN_PROGRESS:
+        counts = await uow.units.status_counts(run.run_no)
+        open_units = {
+            s.value: n for s, n in counts.items() if s not in FINISHED_UNIT_STATUSES and n
+        }
+        if open_units:
+            total = sum(open_units.values())
+            raise DomainError(
+                ErrorCode.RUN_NOT_READY,
+                f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
+                {"runNo": run.run_no, "openUnits": total, "byStatus": open_units},
+            )
+    closed = replace(run, status=RunStatus.COMPLETED)
+    await uow.runs.update(closed)
+    # lock order work order → run is used by createRun too; here the run is already locked,
+    # and createRun never locks a run, so no cycle can form.
+    wo = await uow.work_orders.get(run.wo_no, for_update=True)
+    statuses = await uow.runs.statuses_for_work_order(run.wo_no)
+    statuses[run.run_no] = RunStatus.COMPLETED
+    if wo is not None and all(s in CLOSED_RUN_STATUSES for s in statuses.values()):
+        await uow.work_orders.update(replace(wo, status=WorkOrderStatus.COMPLETED))
+    return closed
+
+
+@dataclass(frozen=True, slots=True)
 class RegisterUnits(Command):
     run_no: str
     sns: tuple[str, ...] | None = None

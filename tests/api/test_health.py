@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import httpx
+
+from adapters.read_store import SqlReadStore
+from adapters.settings import Settings
+from graphql_api.bootstrap import Services, bootstrap
+from tests.conftest import ApiClient
+
+
+async def test_healthz_and_readyz(api: ApiClient) -> None:
+    health = await api.client.get("/healthz")
+    ready = await api.client.get("/readyz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert (ready.status_code, ready.json()["database"]) == (200, "ok")
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    # a PostgreSQL port where nothing listens
+    services: Services = bootstrap(
+        Settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none")
+    )
+    transport = httpx.ASGITransport(app=services.app())
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
+            health = await client.get("/healthz")
+            ready = await client.get("/readyz")
+    finally:
+        await services.close()
+    assert health.status_code == 200
+    assert (ready.status_code, ready.json()["database"]) == (503, "unreachable")
+    assert isinstance(services.store, SqlReadStore)
+
+
+async def test_graphiql_page_is_served_to_a_browser(api: ApiClient) -> None:
+    page = await api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+async def test_request_id_is_echoed(api: ApiClient) -> None:
+    response = await api.post("{ __typename }", headers={"X-Request-ID": "gw-42"})
+    assert response.headers["x-request-id"] == "gw-42"
+    generated = await api.post("{ __typename }")
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_query_depth_is_limited(api: ApiClient) -> None:
+    nested = "runNo"
+    for _ in range(8):
+        nested = f"workOrder {{ runs {{ {nested} }} }}"
+    deep = f'{{ run(runNo: "x") {{ {nested} }} }}'
+    errors = await api.errors(deep)
+    assert "depth" in errors[0]["message"]

@@ -1,0 +1,63 @@
+"""The `mes` command: demo (idempotent), migrate, export-schema --check."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from adapters import tables as t
+from adapters.db import create_engine
+from graphql_api.cli import main
+
+
+def invoke(*args: str) -> Result:
+    # the CLI runs its own event loop (asyncio.run): keep it off pytest-asyncio's thread
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(CliRunner().invoke, main, list(args)).result()
+
+
+def count(url: str, table: t.Table) -> int:
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return int(
+                    (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+                )
+        finally:
+            await engine.dispose()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
+def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    first = invoke("demo", "--database-url", url)
+    assert first.exit_code == 0, first.output
+    assert "10 units registered" in first.output
+    assert "compiled PCBA-100 v1: READY" in first.output
+    second = invoke("demo", "--database-url", url)
+    assert second.exit_code == 0, second.output
+    assert "units registered" not in second.output
+    assert count(url, t.unit) == 10
+    assert count(url, t.route_version) == 1
+    assert count(url, t.run) == 1
+    assert count(url, t.station) == 6
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    result = invoke("migrate", "--database-url", url)
+    assert result.exit_code == 0, result.output
+    assert count(url, t.line) == 0
+
+
+def test_export_schema_check_passes_on_a_current_schema() -> None:
+    result = invoke("export-schema", "--check")
+    assert result.exit_code == 0, result.output
+    assert "current" in result.output
