@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, text
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import rows
 from adapters import tables as t
 from adapters.repositories import CHUNK
+from domain.execution import DataValue, IngestEvent, IngestRejection, Track
 from domain.master import (
     DataCollectionSpec,
     Line,
@@ -25,6 +27,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
+from domain.ports import EventFilter, RejectionFilter
 from domain.production import Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 
@@ -45,6 +48,151 @@ class SqlReadStore:
             for i in range(0, len(keys), CHUNK):
                 out += list(await conn.execute(stmt.where(column.in_(keys[i : i + CHUNK]))))
         return out
+
+    # ------------------------------------------------------------ execution and ingest
+
+    async def units_by_ids(self, ids: Sequence[int]) -> dict[int, Unit]:
+        found = await self._in(select(t.unit), t.unit.c.id, ids)
+        return {r.id: rows.unit_from_row(r) for r in found}
+
+    async def tracks_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Track]]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .order_by(t.track.c.id),
+            t.track.c.unit_id,
+            unit_ids,
+        )
+        grouped: dict[int, list[Track]] = defaultdict(list)
+        for r in found:
+            grouped[r.unit_id].append(rows.track_from_row(r))
+        return grouped
+
+    async def tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, list[Track]]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .order_by(t.track.c.id),
+            t.track.c.ingest_event_id,
+            event_ids,
+        )
+        grouped: dict[int, list[Track]] = defaultdict(list)
+        for r in found:
+            grouped[r.ingest_event_id].append(rows.track_from_row(r))
+        return grouped
+
+    async def values_of_tracks(self, track_ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.track_id, track_ids
+        )
+        grouped: dict[int, list[DataValue]] = defaultdict(list)
+        for r in found:
+            grouped[r.track_id].append(rows.value_from_row(r))
+        return grouped
+
+    async def values_of_events(self, event_ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id),
+            t.data_value.c.ingest_event_id,
+            event_ids,
+        )
+        grouped: dict[int, list[DataValue]] = defaultdict(list)
+        for r in found:
+            grouped[r.ingest_event_id].append(rows.value_from_row(r))
+        return grouped
+
+    async def value_counts_of_events(self, event_ids: Sequence[int]) -> dict[int, int]:
+        dv = t.data_value
+        found = await self._in(
+            select(dv.c.ingest_event_id, func.count().label("n")).group_by(dv.c.ingest_event_id),
+            dv.c.ingest_event_id,
+            event_ids,
+        )
+        return {r.ingest_event_id: int(r.n) for r in found}
+
+    async def events(self, ids: Sequence[int]) -> dict[int, IngestEvent]:
+        found = await self._in(select(t.ingest_event), t.ingest_event.c.id, ids)
+        return {r.id: rows.event_from_row(r) for r in found}
+
+    async def events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[IngestEvent]]:
+        link = t.ingest_event_unit
+        found = await self._in(
+            select(t.ingest_event, link.c.unit_id)
+            .join(link, link.c.event_id == t.ingest_event.c.id)
+            .order_by(t.ingest_event.c.id),
+            link.c.unit_id,
+            unit_ids,
+        )
+        grouped: dict[int, list[IngestEvent]] = defaultdict(list)
+        for r in found:
+            grouped[r.unit_id].append(rows.event_from_row(r))
+        return grouped
+
+    async def event_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        found = await self._rows(
+            select(t.ingest_event).where(
+                t.ingest_event.c.source_system == source_system,
+                t.ingest_event.c.dedupe_key == dedupe_key,
+            )
+        )
+        return rows.event_from_row(found[0]) if found else None
+
+    async def events_page(
+        self, where: EventFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[IngestEvent], bool]:
+        e = t.ingest_event
+        stmt = select(e)
+        if where.source_system is not None:
+            stmt = stmt.where(e.c.source_system == where.source_system)
+        if where.event_type is not None:
+            stmt = stmt.where(e.c.event_type == where.event_type.value)
+        if where.run_no is not None:
+            stmt = stmt.where(e.c.run_no == where.run_no)
+        if where.station_code is not None:
+            stmt = stmt.where(e.c.station_code == where.station_code)
+        if where.carrier_code is not None:
+            stmt = stmt.where(e.c.carrier_code == where.carrier_code)
+        if where.occurred_from is not None:
+            stmt = stmt.where(e.c.occurred_at >= where.occurred_from)
+        if where.occurred_to is not None:
+            stmt = stmt.where(e.c.occurred_at < where.occurred_to)
+        if where.sn is not None:
+            link = t.ingest_event_unit
+            touched = (
+                select(link.c.event_id)
+                .join(t.unit, t.unit.c.id == link.c.unit_id)
+                .where(t.unit.c.sn == where.sn)
+            )
+            stmt = stmt.where(e.c.id.in_(touched))
+        found = await self._rows(_newest_first(stmt, e.c.received_at, e.c.id, after, first))
+        return [rows.event_from_row(r) for r in found[:first]], len(found) > first
+
+    async def rejections(self, ids: Sequence[int]) -> dict[int, IngestRejection]:
+        found = await self._in(select(t.ingest_rejection), t.ingest_rejection.c.id, ids)
+        return {r.id: rows.rejection_from_row(r) for r in found}
+
+    async def rejections_page(
+        self, where: RejectionFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[IngestRejection], bool]:
+        j = t.ingest_rejection
+        stmt = select(j)
+        if where.source_system is not None:
+            stmt = stmt.where(j.c.source_system == where.source_system)
+        if where.code is not None:
+            stmt = stmt.where(j.c.error_code == where.code.value)
+        if where.unresolved_only:
+            stmt = stmt.where(j.c.resolved_by_event_id.is_(None))
+        if where.received_from is not None:
+            stmt = stmt.where(j.c.received_at >= where.received_from)
+        if where.received_to is not None:
+            stmt = stmt.where(j.c.received_at < where.received_to)
+        if where.sn is not None:
+            named = select(t.ingest_rejection_sn.c.rejection_id).where(
+                t.ingest_rejection_sn.c.sn == where.sn
+            )
+            stmt = stmt.where(j.c.id.in_(named))
+        found = await self._rows(_newest_first(stmt, j.c.received_at, j.c.id, after, first))
+        return [rows.rejection_from_row(r) for r in found[:first]], len(found) > first
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -180,3 +328,13 @@ class SqlReadStore:
             stmt = stmt.where(t.unit.c.id > after_id)
         found = await self._rows(stmt.order_by(t.unit.c.id).limit(first + 1))
         return [rows.unit_from_row(r) for r in found[:first]], len(found) > first
+
+
+def _newest_first(
+    stmt: Select[Any], at: Any, id_: Any, after: tuple[datetime, int] | None, first: int
+) -> Select[Any]:
+    """Keyset paging, newest first by (received_at, id): cursors stay stable as rows arrive."""
+    if after is not None:
+        after_at, after_id = after
+        stmt = stmt.where(or_(at < after_at, and_(at == after_at, id_ < after_id)))
+    return stmt.order_by(at.desc(), id_.desc()).limit(first + 1)

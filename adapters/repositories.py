@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
-from domain.enums import RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.execution import DataValue, IngestEvent, IngestRejection, Track
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -233,7 +245,33 @@ class SqlExecutionConfigRepository(SqlRepository):
         )
 
 
+class VersionCache:
+    """Route versions never change once stored, so every transaction of a process may share
+    them (bounded; a miss just reads the row)."""
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._items: dict[int, RouteVersion] = {}
+
+    def __contains__(self, version_id: int) -> bool:
+        return version_id in self._items
+
+    def __getitem__(self, version_id: int) -> RouteVersion:
+        return self._items[version_id]
+
+    def put(self, version: RouteVersion) -> None:
+        if version.id is None:
+            return
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[version.id] = version
+
+
 class SqlRouteVersionRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, cache: VersionCache | None = None):
+        super().__init__(conn)
+        self.cache = cache if cache is not None else VersionCache()
+
     async def add(self, version: RouteVersion) -> RouteVersion:
         result = await self.conn.execute(
             insert(t.route_version).returning(t.route_version.c.id),
@@ -272,8 +310,18 @@ class SqlRouteVersionRepository(SqlRepository):
         return rows.version_from_row(r) if r else None
 
     async def get_by_id(self, version_id: int) -> RouteVersion | None:
-        r = await self._one(select(t.route_version).where(t.route_version.c.id == version_id))
-        return rows.version_from_row(r) if r else None
+        return (await self.get_many([version_id])).get(version_id)
+
+    async def get_many(self, version_ids: Sequence[int]) -> dict[int, RouteVersion]:
+        found = {i: self.cache[i] for i in version_ids if i in self.cache}
+        wanted = sorted(set(version_ids) - found.keys())
+        for part in chunks(wanted):
+            for r in await self.conn.execute(
+                select(t.route_version).where(t.route_version.c.id.in_(part))
+            ):
+                version = found[r.id] = rows.version_from_row(r)
+                self.cache.put(version)
+        return found
 
 
 class SqlWorkOrderRepository(SqlRepository):
@@ -317,6 +365,22 @@ class SqlRunRepository(SqlRepository):
         )
         return {r.run_no: RunStatus(r.status) for r in result}
 
+    async def unfinished(self) -> list[Run]:
+        result = await self.conn.execute(
+            select(t.run)
+            .where(t.run.c.status.in_([s.value for s in UNFINISHED_RUN_STATUSES]))
+            .order_by(t.run.c.created_at, t.run.c.run_no)
+        )
+        return [rows.run_from_row(r) for r in result]
+
+    async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        result = await self.conn.execute(
+            update(t.run)
+            .where(t.run.c.run_no == run_no, t.run.c.status == expected.value)
+            .values(status=new.value)
+        )
+        return bool(result.rowcount)
+
 
 class SqlUnitRepository(SqlRepository):
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
@@ -330,6 +394,31 @@ class SqlUnitRepository(SqlRepository):
         for part in chunks(list(units)):
             await self.conn.execute(insert(t.unit), [rows.unit_to_values(u) for u in part])
 
+    async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        found: list[Unit] = []
+        for part in chunks(sorted(set(sns))):
+            stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
+            if for_update:
+                stmt = stmt.with_for_update()
+            found += [rows.unit_from_row(r) for r in await self.conn.execute(stmt)]
+        return found
+
+    async def update_many(self, units: Sequence[Unit]) -> None:
+        if not units:
+            return
+        stmt = (
+            update(t.unit)
+            .where(t.unit.c.id == bindparam("b_id"))
+            .values(status=bindparam("b_status"), current_step_no=bindparam("b_step"))
+        )
+        await self.conn.execute(
+            stmt,
+            [
+                {"b_id": u.id, "b_status": u.status.value, "b_step": u.current_step_no}
+                for u in units
+            ],
+        )
+
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         result = await self.conn.execute(
             select(t.unit.c.status, func.count().label("n"))
@@ -337,6 +426,141 @@ class SqlUnitRepository(SqlRepository):
             .group_by(t.unit.c.status)
         )
         return {UnitStatus(r.status): int(r.n) for r in result}
+
+
+class SqlIngestEventRepository(SqlRepository):
+    async def lock_key(self, source_system: str, dedupe_key: str) -> None:
+        if self.conn.dialect.name == "postgresql":
+            # transaction-scoped: senders of one key queue here, other keys pass freely
+            await self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                {"k": f"{source_system}\x1f{dedupe_key}"},
+            )
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        r = await self._one(
+            select(t.ingest_event).where(
+                t.ingest_event.c.source_system == source_system,
+                t.ingest_event.c.dedupe_key == dedupe_key,
+            )
+        )
+        return rows.event_from_row(r) if r else None
+
+    async def get_by_id(self, event_id: int) -> IngestEvent | None:
+        r = await self._one(select(t.ingest_event).where(t.ingest_event.c.id == event_id))
+        return rows.event_from_row(r) if r else None
+
+    async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
+            t.ingest_event
+        )
+        stmt = (
+            ins.values(rows.event_to_values(event))
+            .on_conflict_do_nothing(index_elements=["source_system", "dedupe_key"])
+            .returning(t.ingest_event.c.id)
+        )
+        new_id = (await self.conn.execute(stmt)).scalar_one_or_none()
+        if new_id is None:
+            return None
+        if unit_ids:
+            await self.conn.execute(
+                insert(t.ingest_event_unit),
+                [{"event_id": new_id, "unit_id": u} for u in dict.fromkeys(unit_ids)],
+            )
+        return replace(event, id=new_id)
+
+
+class SqlRejectionRepository(SqlRepository):
+    async def find_open(
+        self, source_system: str, dedupe_key: str, input_hash: str
+    ) -> IngestRejection | None:
+        j = t.ingest_rejection
+        r = await self._one(
+            select(j)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.input_hash == input_hash,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .order_by(j.c.id)
+            .limit(1),
+            for_update=True,
+        )
+        return rows.rejection_from_row(r) if r else None
+
+    async def get(self, rejection_id: int, *, for_update: bool = False) -> IngestRejection | None:
+        r = await self._one(
+            select(t.ingest_rejection).where(t.ingest_rejection.c.id == rejection_id), for_update
+        )
+        return rows.rejection_from_row(r) if r else None
+
+    async def add(self, rejection: IngestRejection) -> IngestRejection:
+        new_id = (
+            await self.conn.execute(
+                insert(t.ingest_rejection).returning(t.ingest_rejection.c.id),
+                rows.rejection_to_values(rejection),
+            )
+        ).scalar_one()
+        await self._link_sns(new_id, rejection.sns)
+        return replace(rejection, id=new_id)
+
+    async def update(self, rejection: IngestRejection) -> None:
+        await self.conn.execute(
+            update(t.ingest_rejection)
+            .where(t.ingest_rejection.c.id == rejection.id)
+            .values(rows.rejection_to_values(rejection))
+        )
+        await self._link_sns(rejection.id or 0, rejection.sns)
+
+    async def _link_sns(self, rejection_id: int, sns: Sequence[str]) -> None:
+        if not sns:
+            return
+        linked = set(
+            (
+                await self.conn.execute(
+                    select(t.ingest_rejection_sn.c.sn).where(
+                        t.ingest_rejection_sn.c.rejection_id == rejection_id
+                    )
+                )
+            ).scalars()
+        )
+        new = [sn for sn in dict.fromkeys(sns) if sn not in linked]
+        if new:
+            await self.conn.execute(
+                insert(t.ingest_rejection_sn),
+                [{"rejection_id": rejection_id, "sn": sn} for sn in new],
+            )
+
+    async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        j = t.ingest_rejection
+        result = await self.conn.execute(
+            update(j)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .values(resolved_by_event_id=event_id)
+        )
+        return int(result.rowcount or 0)
+
+
+class SqlTrackRepository(SqlRepository):
+    async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
+        if not tracks:
+            return []
+        result = await self.conn.execute(
+            insert(t.track).returning(t.track.c.id, sort_by_parameter_order=True),
+            [rows.track_to_values(tr) for tr in tracks],
+        )
+        return [replace(tr, id=i) for tr, i in zip(tracks, result.scalars(), strict=True)]
+
+
+class SqlDataValueRepository(SqlRepository):
+    async def add_many(self, values: Sequence[DataValue]) -> None:
+        for part in chunks(list(values)):
+            await self.conn.execute(insert(t.data_value), [rows.value_to_values(v) for v in part])
 
 
 class SqlAuditRepository(SqlRepository):

@@ -12,8 +12,9 @@ from adapters.db import write_connection
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, versions: r.VersionCache | None = None):
         self.engine = engine
+        self.versions = versions
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
 
@@ -27,11 +28,15 @@ class SqlUnitOfWork:
         self.data_specs = r.SqlDataSpecRepository(conn)
         self.routings = r.SqlRoutingRepository(conn)
         self.execution_configs = r.SqlExecutionConfigRepository(conn)
-        self.route_versions = r.SqlRouteVersionRepository(conn)
+        self.route_versions = r.SqlRouteVersionRepository(conn, self.versions)
         self.work_orders = r.SqlWorkOrderRepository(conn)
         self.runs = r.SqlRunRepository(conn)
         self.units = r.SqlUnitRepository(conn)
         self.audit = r.SqlAuditRepository(conn)
+        self.ingest_events = r.SqlIngestEventRepository(conn)
+        self.rejections = r.SqlRejectionRepository(conn)
+        self.tracks = r.SqlTrackRepository(conn)
+        self.data_values = r.SqlDataValueRepository(conn)
         return self
 
     async def __aexit__(
@@ -60,6 +65,7 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
+        self.versions = r.VersionCache()
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.versions)

@@ -124,3 +124,5 @@ class DispositionAction(StrEnum):
 class AuditOutcome(StrEnum):
     OK = "OK"
     REFUSED = "REFUSED"
+    #: an ingest event sent again: nothing else was written
+    DUPLICATE = "DUPLICATE"

@@ -6,11 +6,14 @@ Adapters implement them (SQLAlchemy), tests implement them as Fake* classes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from domain.enums import RunStatus, UnitStatus
+from domain.enums import IngestEventType, RunStatus, UnitStatus
+from domain.errors import ErrorCode
+from domain.execution import DataValue, IngestEvent, IngestRejection, Track
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -87,6 +90,9 @@ class RouteVersionRepository(Protocol):
     async def max_version_no(self, routing_code: str) -> int: ...
     async def latest_ready(self, routing_code: str) -> RouteVersion | None: ...
     async def get_by_id(self, version_id: int) -> RouteVersion | None: ...
+    async def get_many(self, version_ids: Sequence[int]) -> dict[int, RouteVersion]:
+        """Versions are immutable: adapters may cache them across transactions."""
+        ...
 
 
 class WorkOrderRepository(Protocol):
@@ -101,6 +107,13 @@ class RunRepository(Protocol):
     async def update(self, run: Run) -> None: ...
     async def count_for_work_order(self, wo_no: str) -> int: ...
     async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]: ...
+    async def unfinished(self) -> list[Run]:
+        """Runs that can still receive events, oldest first (creation, then runNo)."""
+        ...
+
+    async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        """Compare-and-set the status; whether it changed."""
+        ...
 
 
 class UnitRepository(Protocol):
@@ -108,6 +121,56 @@ class UnitRepository(Protocol):
     async def existing_sns(self, sns: Sequence[str]) -> list[str]: ...
     async def add_many(self, units: Sequence[Unit]) -> None: ...
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]: ...
+    async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        """The registered units among these SNs; locked in SN order when for_update (one
+        order everywhere, so two events never deadlock)."""
+        ...
+
+    async def update_many(self, units: Sequence[Unit]) -> None:
+        """Write status and current step of these units."""
+        ...
+
+
+class IngestEventRepository(Protocol):
+    async def lock_key(self, source_system: str, dedupe_key: str) -> None:
+        """Serialize senders of one key until the transaction ends (PostgreSQL: an advisory
+        lock; SQLite writers are serialized already)."""
+        ...
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None: ...
+    async def get_by_id(self, event_id: int) -> IngestEvent | None: ...
+
+    async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        """Store the event and the units it touched; None when the key was taken meanwhile."""
+        ...
+
+
+class RejectionRepository(Protocol):
+    async def find_open(
+        self, source_system: str, dedupe_key: str, input_hash: str
+    ) -> IngestRejection | None:
+        """The unresolved rejection of this same input, if any."""
+        ...
+
+    async def get(
+        self, rejection_id: int, *, for_update: bool = False
+    ) -> IngestRejection | None: ...
+    async def add(self, rejection: IngestRejection) -> IngestRejection: ...
+    async def update(self, rejection: IngestRejection) -> None: ...
+
+    async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        """Resolve every unresolved rejection of (sourceSystem, dedupeKey); how many."""
+        ...
+
+
+class TrackRepository(Protocol):
+    async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
+        """Store the tracks in order; returns them with their ids."""
+        ...
+
+
+class DataValueRepository(Protocol):
+    async def add_many(self, values: Sequence[DataValue]) -> None: ...
 
 
 class AuditRepository(Protocol):
@@ -153,6 +216,18 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditRepository: ...
 
+    @property
+    def ingest_events(self) -> IngestEventRepository: ...
+
+    @property
+    def rejections(self) -> RejectionRepository: ...
+
+    @property
+    def tracks(self) -> TrackRepository: ...
+
+    @property
+    def data_values(self) -> DataValueRepository: ...
+
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,
@@ -166,6 +241,28 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    source_system: str | None = None
+    event_type: IngestEventType | None = None
+    run_no: str | None = None
+    sn: str | None = None
+    station_code: str | None = None
+    carrier_code: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectionFilter:
+    source_system: str | None = None
+    sn: str | None = None
+    code: ErrorCode | None = None
+    unresolved_only: bool = False
+    received_from: datetime | None = None
+    received_to: datetime | None = None
 
 
 class ReadStore(Protocol):
@@ -197,6 +294,32 @@ class ReadStore(Protocol):
     ) -> tuple[list[Unit], bool]:
         """One page of a run's units in registration order, and whether more follow."""
         ...
+
+    async def units_by_ids(self, ids: Sequence[int]) -> dict[int, Unit]: ...
+    async def tracks_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Track]]:
+        """In the order they were recorded."""
+        ...
+
+    async def tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, list[Track]]: ...
+    async def values_of_tracks(self, track_ids: Sequence[int]) -> dict[int, list[DataValue]]: ...
+    async def values_of_events(self, event_ids: Sequence[int]) -> dict[int, list[DataValue]]: ...
+    async def value_counts_of_events(self, event_ids: Sequence[int]) -> dict[int, int]: ...
+    async def events(self, ids: Sequence[int]) -> dict[int, IngestEvent]: ...
+    async def events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[IngestEvent]]:
+        """Every event that touched each unit, oldest first."""
+        ...
+
+    async def event_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None: ...
+    async def events_page(
+        self, where: EventFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[IngestEvent], bool]:
+        """Newest first by order received (ties by id), keyset-paged."""
+        ...
+
+    async def rejections(self, ids: Sequence[int]) -> dict[int, IngestRejection]: ...
+    async def rejections_page(
+        self, where: RejectionFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[IngestRejection], bool]: ...
 
     async def ping(self) -> None:
         """Raise when the database is unreachable."""

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases.bus import Actor, Limits, MessageBus
 from graphql_api.context import Context
@@ -64,11 +65,19 @@ def actor_of(request: Request) -> Actor:
 
 
 class MesGraphQL(GraphQL[Context, None]):
-    def __init__(self, bus: MessageBus, store: ReadStore, limits: Limits, **kwargs: Any):
+    def __init__(
+        self,
+        bus: MessageBus,
+        store: ReadStore,
+        limits: Limits,
+        ingest: IngestService,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         self.bus = bus
         self.store = store
         self.limits = limits
+        self.ingest = ingest
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         return Context(
@@ -77,13 +86,25 @@ class MesGraphQL(GraphQL[Context, None]):
             store=self.store,
             loaders=Loaders(self.store),
             limits=self.limits,
+            ingest=self.ingest,
             request=request,
         )
 
 
-def create_app(bus: MessageBus, store: ReadStore, limits: Limits, max_depth: int = 15) -> Starlette:
+def create_app(
+    bus: MessageBus,
+    store: ReadStore,
+    limits: Limits,
+    ingest: IngestService,
+    max_depth: int = 15,
+) -> Starlette:
     graphql = MesGraphQL(
-        bus=bus, store=store, limits=limits, schema=build_schema(max_depth), graphql_ide="graphiql"
+        bus=bus,
+        store=store,
+        limits=limits,
+        ingest=ingest,
+        schema=build_schema(max_depth),
+        graphql_ide="graphiql",
     )
 
     async def healthz(request: Request) -> Response:

@@ -12,6 +12,7 @@ from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
 from adapters.settings import Settings
 from adapters.uow import SqlUnitOfWorkFactory
+from domain.ingest.pipeline import IngestService, MappingCache
 from domain.ports import Clock
 from domain.usecases.bus import MessageBus
 from domain.usecases.handlers import HANDLERS
@@ -24,9 +25,10 @@ class Services:
     engine: AsyncEngine
     bus: MessageBus
     store: SqlReadStore
+    ingest: IngestService
 
     def app(self) -> Starlette:
-        return create_app(self.bus, self.store, self.settings.limits)
+        return create_app(self.bus, self.store, self.settings.limits, self.ingest)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -36,10 +38,10 @@ def bootstrap(
     settings: Settings, engine: AsyncEngine | None = None, clock: Clock | None = None
 ) -> Services:
     engine = engine or create_engine(settings.database_url, settings.db_pool_size)
-    bus = MessageBus(
-        uow_factory=SqlUnitOfWorkFactory(engine),
-        clock=clock or SystemClock(),
-        limits=settings.limits,
-        handlers=HANDLERS,
+    uows = SqlUnitOfWorkFactory(engine)
+    clock = clock or SystemClock()
+    bus = MessageBus(uow_factory=uows, clock=clock, limits=settings.limits, handlers=HANDLERS)
+    ingest = IngestService(uows, clock, settings.limits, MappingCache())
+    return Services(
+        settings=settings, engine=engine, bus=bus, store=SqlReadStore(engine), ingest=ingest
     )
-    return Services(settings=settings, engine=engine, bus=bus, store=SqlReadStore(engine))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases.bus import Actor, Command, Limits, MessageBus
 from graphql_api.loaders import Loaders
@@ -22,6 +23,7 @@ class Context:
     store: ReadStore
     loaders: Loaders
     limits: Limits
+    ingest: IngestService
     request: Request | None = None
 
     async def handle(self, cmd: Command) -> Any:

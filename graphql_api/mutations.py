@@ -16,6 +16,7 @@ from domain.usecases.bus import Command
 from graphql_api import inputs as i
 from graphql_api import payloads as p
 from graphql_api.context import Info
+from graphql_api.scalars import aware
 from graphql_api.types.common import MesError
 from graphql_api.types.master import (
     DataCollectionSpec,
@@ -172,7 +173,7 @@ class Mutation:
             product_code=input.product_code,
             planned_qty=input.planned_qty,
             routing_code=input.routing_code,
-            due_date=input.due_date,
+            due_date=aware(input.due_date, "dueDate"),
         )
         return await _run(
             info, cmd, lambda r: p.WorkOrderPayload(work_order=WorkOrder.of(r)), p.WorkOrderPayload

@@ -8,20 +8,36 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-__all__ = ["JSON", "DateTime", "parse_datetime"]
+__all__ = ["JSON", "DateTime", "UnreadableDateTime", "aware", "parse_datetime"]
 
 
-def parse_datetime(value: Any) -> datetime:
-    """ISO-8601 with a UTC offset; a naive time is refused (the contract rejects them)."""
+class UnreadableDateTime(str):
+    """A DateTime input that is not ISO-8601 at all. It is let through the scalar so that one
+    bad item of an `ingestEvents` batch fails alone; every other input refuses it (`aware`)."""
+
+
+def parse_datetime(value: Any) -> datetime | UnreadableDateTime:
+    """ISO-8601. Naive times pass the scalar (an ingest item must reach the use case, which
+    refuses it); every other DateTime input goes through `aware`, which refuses them."""
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string")
+        return UnreadableDateTime(repr(value)[:100])
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise ValueError(f"DateTime {value!r} is not ISO-8601") from err
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"DateTime {value!r} has no UTC offset (naive times are refused)")
-    return parsed
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return UnreadableDateTime(value[:100])
+
+
+def aware(value: Any, field: str) -> datetime | None:
+    """A DateTime input that must carry a UTC offset (the contract refuses naive times)."""
+    if value is None:
+        return None
+    if isinstance(value, UnreadableDateTime) or not isinstance(value, datetime):
+        raise ValueError(f"{field}: {str(value)!r} is not an ISO-8601 date-time")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            f"{field}: {value.isoformat()} has no UTC offset (naive times are refused)"
+        )
+    return value
 
 
 def serialize_datetime(value: datetime) -> str:

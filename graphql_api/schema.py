@@ -9,9 +9,11 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
+from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.scalars import DateTime
@@ -23,8 +25,8 @@ DEFAULT_MAX_DEPTH = 15
 @cache
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
+        query=merge_types("Query", (Query, IngestQuery)),
+        mutation=merge_types("Mutation", (Mutation, IngestMutation)),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
         types=[

@@ -31,6 +31,8 @@ class Limits:
     max_register_units: int = 10_000
     max_routing_steps: int = 500
     max_page_size: int = 500
+    max_payload_bytes: int = 1024 * 1024
+    max_ingest_batch: int = 500
 
 
 class Command:

@@ -10,6 +10,7 @@ from domain import production as dp
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
 from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
+from graphql_api.types.execution import IngestEvent, Track
 from graphql_api.types.master import Line, RouteVersion
 
 
@@ -113,6 +114,17 @@ class Unit:
     current_step_no: int | None
     wo_no: strawberry.Private[str]
     run_no: strawberry.Private[str]
+    unit_id: strawberry.Private[int]
+
+    @strawberry.field(description="In the order they were recorded.")
+    async def tracks(self, info: Info) -> list[Track]:
+        found = await info.context.loaders.tracks_of_unit.load(self.unit_id)
+        return [Track.of(tr) for tr in found]
+
+    @strawberry.field(description="Every ingest event that touched this unit, oldest first.")
+    async def ingest_events(self, info: Info) -> list[IngestEvent]:
+        found = await info.context.loaders.events_of_unit.load(self.unit_id)
+        return [IngestEvent.of(e) for e in found]
 
     @strawberry.field
     async def work_order(self, info: Info) -> WorkOrder:
@@ -131,6 +143,7 @@ class Unit:
             current_step_no=u.current_step_no,
             wo_no=u.wo_no,
             run_no=u.run_no,
+            unit_id=u.id or 0,
         )
 
 

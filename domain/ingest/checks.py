@@ -1,0 +1,113 @@
+"""Pure checks of §4 steps 4–7, one unit at a time, so that the pipeline, PARTIAL events and
+validateUnits give the same answer (none of them writes anything)."""
+
+from __future__ import annotations
+
+from domain.enums import RunStatus, StationType, UnitStatus
+from domain.errors import DomainError, ErrorCode
+from domain.master import Station
+from domain.production import Run, Unit
+from domain.routes import RouteStep, RouteVersion
+
+_STATE_REFUSALS = {
+    UnitStatus.DONE: (ErrorCode.UNIT_ALREADY_DONE, "is DONE"),
+    UnitStatus.OUT_FAILED: (ErrorCode.UNIT_OUT_FAILED, "is OUT_FAILED"),
+    UnitStatus.ON_HOLD: (ErrorCode.UNIT_ON_HOLD, "is ON_HOLD"),
+    UnitStatus.SCRAPPED: (ErrorCode.UNIT_SCRAPPED, "is SCRAPPED"),
+    UnitStatus.IN_STATION: (
+        ErrorCode.UNIT_ALREADY_IN_STATION,
+        "is IN_STATION (a manual track is open)",
+    ),
+}
+
+EXECUTABLE_RUN_STATUSES = frozenset({RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS})
+
+
+def check_unit_state(unit: Unit) -> DomainError | None:
+    """Step 4, before the step so the cause is named."""
+    refusal = _STATE_REFUSALS.get(unit.status)
+    if refusal is None:
+        return None
+    code, why = refusal
+    return DomainError(
+        code,
+        f"unit {unit.sn} {why}",
+        {"sn": unit.sn, "status": unit.status.value, "currentStepNo": unit.current_step_no},
+    )
+
+
+def check_run_state(run: Run) -> DomainError | None:
+    """Step 5: the run must be AUTHORIZED or IN_PROGRESS."""
+    if run.status in EXECUTABLE_RUN_STATUSES:
+        return None
+    return DomainError(
+        ErrorCode.RUN_NOT_AUTHORIZED,
+        f"run {run.run_no} is {run.status.value}: it takes no execution",
+        {"runNo": run.run_no, "runStatus": run.status.value},
+    )
+
+
+def check_step(
+    unit: Unit,
+    version: RouteVersion,
+    station_type: StationType,
+    expected_step_no: int | None = None,
+) -> tuple[RouteStep | None, DomainError | None]:
+    """Step 6: the unit's current step must be of this station type (and, for the units of one
+    event, the same step as the first unit's)."""
+    step = version.step(unit.current_step_no)
+    mismatch = step is None or step.station_type is not station_type
+    if not mismatch and expected_step_no is not None and unit.current_step_no != expected_step_no:
+        mismatch = True
+    if mismatch:
+        return step, DomainError(
+            ErrorCode.STEP_MISMATCH,
+            f"unit {unit.sn} is at step {unit.current_step_no} "
+            f"({step.station_type.value if step and step.station_type else 'no step'}), "
+            f"not at a step of type {station_type.value}"
+            + (f" {expected_step_no}" if expected_step_no is not None else ""),
+            {
+                "sn": unit.sn,
+                "currentStepNo": unit.current_step_no,
+                "expectedStationType": step.station_type.value
+                if step and step.station_type
+                else None,
+                "eventType": station_type.value,
+            },
+        )
+    return step, None
+
+
+def check_station(
+    station: Station | None, station_code: str, step: RouteStep
+) -> DomainError | None:
+    """Step 7: the station exists and satisfies the step (type, allowed stations, group).
+    Station membership is live master data; the frozen version only names the group."""
+    if station is None:
+        return DomainError(
+            ErrorCode.STATION_NOT_FOUND,
+            f"station {station_code!r} not found",
+            {"stationCode": station_code},
+        )
+    problems = []
+    if station.station_type is not step.station_type:
+        expected = step.station_type.value if step.station_type else "?"
+        problems.append(f"is {station.station_type.value}, the step is {expected}")
+    if step.allowed_station_codes and station.code not in step.allowed_station_codes:
+        problems.append("is not among the step's allowed stations")
+    if step.station_group_code is not None and station.group_code != step.station_group_code:
+        problems.append(f"is not in group {step.station_group_code}")
+    if not problems:
+        return None
+    return DomainError(
+        ErrorCode.STATION_MISMATCH,
+        f"station {station.code} {'; '.join(problems)} (step {step.step_no})",
+        {
+            "stationCode": station.code,
+            "stepNo": step.step_no,
+            "stationType": station.station_type.value,
+            "expectedStationType": step.station_type.value if step.station_type else None,
+            "stationGroupCode": step.station_group_code,
+            "allowedStationCodes": list(step.allowed_station_codes),
+        },
+    )

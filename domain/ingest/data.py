@@ -1,0 +1,216 @@
+"""Typed data values: coercion, judging and alarms (DOMAIN.md §3), shared by every way data
+enters (ingest, trackOut, device data)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.enums import AlarmAction, CollectionMethod, DataType, Judge, SpecItemType, TriggerType
+from domain.errors import DomainError, ErrorCode
+from domain.mapping.normalize import Measurement
+from domain.mapping.vocabulary import to_judge
+from domain.routes import RouteStep, StepDataSpec
+
+MAX_TEXT_LENGTH = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TypedValue:
+    number: float | None = None
+    text: str | None = None
+    boolean: bool | None = None
+    json: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedValue:
+    """A value ready to be written: coerced, judged, alarm checked."""
+
+    spec: StepDataSpec
+    value: TypedValue
+    unit: str | None
+    judge: Judge
+    alarmed: bool
+
+    @property
+    def holds(self) -> bool:
+        """An alarm whose action is HOLD puts the unit ON_HOLD (after the advance)."""
+        return (
+            self.alarmed
+            and self.spec.alarm is not None
+            and self.spec.alarm.action is AlarmAction.HOLD
+        )
+
+    @property
+    def key_failure(self) -> bool:
+        return self.spec.item_type is SpecItemType.KEY and self.judge is Judge.FAIL
+
+
+def _invalid(spec: StepDataSpec, value: Any, why: str) -> DomainError:
+    shown = repr(value)
+    return DomainError(
+        ErrorCode.DATA_VALUE_INVALID,
+        f"value {shown[:100]} for spec {spec.name} ({spec.data_type.value}): {why}",
+        {"specName": spec.name, "dataType": spec.data_type.value, "value": shown[:200]},
+    )
+
+
+def coerce(spec: StepDataSpec, raw: Any) -> TypedValue:
+    """NUMBER: finite numbers and numeric strings (not booleans); BOOLEAN: true/false,
+    "true"/"false", 0/1; TEXT: strings and numbers; JSON: anything."""
+    dtype = spec.data_type
+    if dtype is DataType.JSON:
+        return TypedValue(json=raw)
+    if dtype is DataType.NUMBER:
+        number: float | None = None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            number = float(raw)
+        elif isinstance(raw, str):
+            try:
+                number = float(raw.strip())
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number):
+            raise _invalid(spec, raw, "not a finite number")
+        return TypedValue(number=number)
+    if dtype is DataType.BOOLEAN:
+        if isinstance(raw, bool):
+            return TypedValue(boolean=raw)
+        if isinstance(raw, int) and raw in (0, 1):
+            return TypedValue(boolean=bool(raw))
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return TypedValue(boolean=raw.strip().lower() == "true")
+        raise _invalid(spec, raw, "not a boolean")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise _invalid(spec, raw, "not a string or number")
+    text = raw if isinstance(raw, str) else str(raw)
+    if len(text) > MAX_TEXT_LENGTH:
+        raise _invalid(spec, text[:20] + "…", f"longer than {MAX_TEXT_LENGTH} characters")
+    return TypedValue(text=text)
+
+
+def _outside(number: float, low: float | None, high: float | None) -> bool:
+    return (low is not None and number < low) or (high is not None and number > high)
+
+
+def judge_value(
+    spec: StepDataSpec,
+    value: TypedValue,
+    source_judge: Any,
+    pass_values: Iterable[str] = (),
+    fail_values: Iterable[str] = (),
+) -> Judge:
+    """Our limits are the authority: a NUMBER outside them is FAIL whatever the source says;
+    inside, the source's judge (PASS when none was sent). Without limits: the source's judge,
+    or NA (an unknown judge word is NA, not a refusal)."""
+    limits = spec.limits
+    has_limits = limits is not None and (limits.min is not None or limits.max is not None)
+    if has_limits and limits is not None and value.number is not None:
+        if _outside(value.number, limits.min, limits.max):
+            return Judge.FAIL
+        return (
+            Judge.PASS
+            if source_judge is None
+            else _inside_judge(source_judge, pass_values, fail_values)
+        )
+    if source_judge is None:
+        return Judge.NA
+    return to_judge(source_judge, pass_values, fail_values)
+
+
+def _inside_judge(
+    source_judge: Any, pass_values: Iterable[str], fail_values: Iterable[str]
+) -> Judge:
+    judged = to_judge(source_judge, pass_values, fail_values)
+    # inside our limits an unknown word is no verdict: our limits say PASS
+    return Judge.PASS if judged is Judge.NA else judged
+
+
+def is_alarmed(spec: StepDataSpec, value: TypedValue) -> bool:
+    alarm = spec.alarm
+    if alarm is None or value.number is None:
+        return False
+    return _outside(value.number, alarm.min, alarm.max)
+
+
+def judged(
+    spec: StepDataSpec,
+    raw: Any,
+    source_judge: Any = None,
+    unit: str | None = None,
+    pass_values: Iterable[str] = (),
+    fail_values: Iterable[str] = (),
+) -> JudgedValue:
+    value = coerce(spec, raw)
+    return JudgedValue(
+        spec=spec,
+        value=value,
+        unit=unit if unit is not None else (spec.limits.unit if spec.limits else None),
+        judge=judge_value(spec, value, source_judge, pass_values, fail_values),
+        alarmed=is_alarmed(spec, value),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StepData:
+    """The measurements of one unit (or one carrier) read against the step's bound specs."""
+
+    values: tuple[JudgedValue, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    key_failures: tuple[str, ...] = ()
+    missing: tuple[str, ...] = field(default=())
+
+
+def spec_for(step: RouteStep, data_spec_map: dict[str, str], name: str) -> StepDataSpec | None:
+    target = data_spec_map.get(name, name)
+    return next((s for s in step.data_specs if s.name == target), None)
+
+
+def read_measurements(
+    step: RouteStep,
+    measurements: Sequence[Measurement],
+    data_spec_map: dict[str, str],
+    *,
+    carrier_level: bool,
+    pass_values: Iterable[str] = (),
+    fail_values: Iterable[str] = (),
+) -> StepData:
+    """Map names to the step's bound specs (unmapped names are listed, not refused), allow
+    only AUTO-method specs, coerce, judge, alarm. carrier_level: EACH_CARRIER specs only."""
+    values: list[JudgedValue] = []
+    unmapped: list[str] = []
+    for m in measurements:
+        spec = spec_for(step, data_spec_map, m.name)
+        if spec is None or (spec.trigger_type is TriggerType.EACH_CARRIER) != carrier_level:
+            unmapped.append(m.name)
+            continue
+        if spec.method is not CollectionMethod.AUTO:
+            raise DomainError(
+                ErrorCode.DATA_SPEC_METHOD_MISMATCH,
+                f"spec {spec.name} is collected {spec.method.value}, not by machines",
+                {"specName": spec.name, "method": spec.method.value, "measurement": m.name},
+            )
+        values.append(judged(spec, m.value, m.judge, m.unit, pass_values, fail_values))
+    return StepData(
+        values=tuple(values),
+        unmapped=tuple(dict.fromkeys(unmapped)),
+        key_failures=tuple(dict.fromkeys(v.spec.name for v in values if v.key_failure)),
+    )
+
+
+def missing_required(
+    step: RouteStep, present: Iterable[str], *, method: CollectionMethod, carrier_level: bool
+) -> list[str]:
+    """Required specs of this method (and level) that have no value: a PASS needs them all."""
+    have = set(present)
+    return [
+        s.name
+        for s in step.data_specs
+        if s.is_required
+        and s.method is method
+        and (s.trigger_type is TriggerType.EACH_CARRIER) == carrier_level
+        and s.name not in have
+    ]

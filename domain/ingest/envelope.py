@@ -1,0 +1,86 @@
+"""Step 1 (the envelope) and step 2's canonical input hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC
+from typing import Any
+
+import rfc8785
+
+from domain.errors import DomainError, ErrorCode
+from domain.execution import IngestEnvelope
+from domain.validation import check_no_nul
+
+MAX_KEY_LENGTH = 200
+#: a derived PARTIAL key `dedupeKey#sn` is exempt from the length limit
+DERIVED_KEY_SEPARATOR = "#"
+
+
+def _fail(message: str, **details: Any) -> DomainError:
+    return DomainError(ErrorCode.VALIDATION_FAILED, message, details or None)
+
+
+def check_envelope(env: IngestEnvelope, max_payload_bytes: int) -> None:
+    """sourceSystem and dedupeKey non-empty (≤ 200), occurredAt with an offset, payload a JSON
+    object within the size limit, no NUL anywhere."""
+    if env.payload_bytes > max_payload_bytes:
+        raise DomainError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"payload is {env.payload_bytes} bytes; the limit is {max_payload_bytes}",
+            {"size": env.payload_bytes, "limit": max_payload_bytes},
+        )
+    for name, value in (("sourceSystem", env.source_system), ("dedupeKey", env.dedupe_key)):
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(f"{name} must not be empty", field=name)
+        limit_exempt = name == "dedupeKey" and env.restrict_to_sn is not None
+        if len(value) > MAX_KEY_LENGTH and not limit_exempt:
+            raise _fail(
+                f"{name} is longer than {MAX_KEY_LENGTH} characters",
+                field=name,
+                length=len(value),
+                max=MAX_KEY_LENGTH,
+            )
+    if env.run_no is not None and (not env.run_no or len(env.run_no) > 100):
+        raise _fail("runNo must be 1–100 characters", field="runNo")
+    if env.occurred_at_error is not None:
+        raise _fail(env.occurred_at_error, field="occurredAt")
+    if env.occurred_at is None:
+        raise _fail("occurredAt is required", field="occurredAt")
+    if env.occurred_at.tzinfo is None or env.occurred_at.utcoffset() is None:
+        raise _fail("occurredAt has no UTC offset (naive times are refused)", field="occurredAt")
+    if not isinstance(env.payload, dict):
+        raise _fail("payload must be a JSON object", field="payload")
+    checked: list[tuple[str, Any]] = [
+        ("sourceSystem", env.source_system),
+        ("dedupeKey", env.dedupe_key),
+        ("runNo", env.run_no),
+        ("payload", env.payload),
+    ]
+    for name, value in checked:
+        check_no_nul(value, name)
+
+
+def canonical_hash(env: IngestEnvelope) -> str:
+    """RFC 8785 JSON of eventType, occurredAt as an instant, runNo and payload (meta is not
+    compared): the same input sent again hashes the same, whatever its key order or offset."""
+    instant = (
+        env.occurred_at.astimezone(UTC).isoformat()
+        if env.occurred_at and env.occurred_at.tzinfo
+        else (env.occurred_at.isoformat() if env.occurred_at else None)
+    )
+    doc = {
+        "eventType": env.event_type.value,
+        "occurredAt": instant,
+        "runNo": env.run_no,
+        "payload": env.payload,
+    }
+    try:
+        canonical = rfc8785.dumps(doc)
+    except (ValueError, TypeError, RecursionError):
+        # not canonicalizable (an integer beyond IEEE 754's 2^53): sorted JSON is still stable
+        canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode(
+            "utf-8", "surrogatepass"
+        )
+    return hashlib.sha256(canonical).hexdigest()

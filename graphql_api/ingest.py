@@ -1,0 +1,201 @@
+"""Ingest mutations and the trace queries over events and rejections."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+import orjson
+import strawberry
+
+from domain.execution import IngestEnvelope
+from domain.ingest.pipeline import IngestOutcome
+from domain.ports import EventFilter, RejectionFilter
+from graphql_api.context import Info
+from graphql_api.scalars import UnreadableDateTime, aware
+from graphql_api.types.common import MesError, PageInfo
+from graphql_api.types.execution import IngestEvent
+from graphql_api.types.ingest import (
+    IngestEventConnection,
+    IngestEventEdge,
+    IngestEventFilter,
+    IngestEventInput,
+    IngestRejection,
+    IngestRejectionConnection,
+    IngestRejectionEdge,
+    IngestRejectionFilter,
+    IngestResult,
+)
+
+
+def envelope(item: IngestEventInput) -> IngestEnvelope:
+    """The use case judges every field: a naive or unreadable occurredAt reaches it and is
+    refused for this item alone."""
+    occurred: Any = item.occurred_at
+    error = None
+    if isinstance(occurred, UnreadableDateTime):
+        error = f"occurredAt {str(occurred)!r} is not an ISO-8601 date-time"
+        occurred = None
+    try:
+        size = len(orjson.dumps(item.payload))
+    except (TypeError, orjson.JSONEncodeError):
+        size = 0
+    return IngestEnvelope(
+        source_system=item.source_system,
+        dedupe_key=item.dedupe_key,
+        event_type=item.event_type,
+        occurred_at=occurred,
+        payload=item.payload,
+        run_no=item.run_no,
+        meta=item.meta,
+        payload_bytes=size,
+        occurred_at_error=error,
+    )
+
+
+def result_of(outcome: IngestOutcome) -> IngestResult:
+    return IngestResult(
+        status=outcome.status,
+        event=IngestEvent.of(outcome.event) if outcome.event else None,
+        error=MesError.of(outcome.error) if outcome.error else None,
+        rejection=IngestRejection.of(outcome.rejection) if outcome.rejection else None,
+    )
+
+
+def _cursor(at: datetime, key: int) -> str:
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{key}".encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[datetime, int] | None:
+    if cursor is None:
+        return None
+    try:
+        at, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), int(key)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ValueError(f"invalid cursor {cursor!r}") from err
+
+
+def _first(info: Info, first: int | None) -> int:
+    limit = info.context.limits.max_page_size
+    value = 50 if first is None else first
+    if not 0 <= value <= limit:
+        raise ValueError(f"first must be between 0 and {limit}")
+    return value
+
+
+@strawberry.type
+class IngestMutation:
+    @strawberry.mutation
+    async def ingest_event(self, info: Info, input: IngestEventInput) -> IngestResult:
+        outcome = await info.context.ingest.ingest(envelope(input), info.context.actor)
+        return result_of(outcome)
+
+    @strawberry.mutation(
+        description="Each item is judged and committed on its own; results come back in input "
+        "order."
+    )
+    async def ingest_events(self, info: Info, inputs: list[IngestEventInput]) -> list[IngestResult]:
+        limit = info.context.limits.max_ingest_batch
+        if len(inputs) > limit:
+            raise ValueError(
+                f"ingestEvents takes at most {limit} events per request, not {len(inputs)}"
+            )
+        results = []
+        for item in inputs:  # in order: two items for one unit apply in the order sent
+            results.append(
+                result_of(await info.context.ingest.ingest(envelope(item), info.context.actor))
+            )
+        return results
+
+    @strawberry.mutation(description="Runs a stored rejection again against today's configuration.")
+    async def replay_rejection(self, info: Info, id: strawberry.ID) -> IngestResult:
+        try:
+            rejection_id = int(id)
+        except ValueError:
+            rejection_id = -1
+        return result_of(await info.context.ingest.replay(rejection_id, info.context.actor))
+
+
+@strawberry.type
+class IngestQuery:
+    @strawberry.field(description="By id, or by sourceSystem and dedupeKey.")
+    async def ingest_event(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        source_system: str | None = None,
+        dedupe_key: str | None = None,
+    ) -> IngestEvent | None:
+        if id is not None:
+            try:
+                key = int(id)
+            except ValueError:
+                return None
+            found = await info.context.loaders.event.load(key)
+        elif source_system is not None and dedupe_key is not None:
+            found = await info.context.store.event_by_key(source_system, dedupe_key)
+        else:
+            raise ValueError("give id, or sourceSystem and dedupeKey")
+        return IngestEvent.of(found) if found else None
+
+    @strawberry.field(description="Newest first by order received.")
+    async def ingest_events(
+        self,
+        info: Info,
+        filter: IngestEventFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> IngestEventConnection:
+        f = filter or IngestEventFilter()
+        where = EventFilter(
+            source_system=f.source_system,
+            event_type=f.event_type,
+            run_no=f.run_no,
+            sn=f.sn,
+            station_code=f.station_code,
+            carrier_code=f.carrier_code,
+            occurred_from=aware(f.occurred_from, "occurredFrom"),
+            occurred_to=aware(f.occurred_to, "occurredTo"),
+        )
+        page, more = await info.context.store.events_page(where, _first(info, first), _after(after))
+        edges = [
+            IngestEventEdge(node=IngestEvent.of(e), cursor=_cursor(e.received_at, e.id or 0))
+            for e in page
+        ]
+        return IngestEventConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        )
+
+    @strawberry.field(description="Newest first by order received.")
+    async def ingest_rejections(
+        self,
+        info: Info,
+        filter: IngestRejectionFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> IngestRejectionConnection:
+        f = filter or IngestRejectionFilter()
+        where = RejectionFilter(
+            source_system=f.source_system,
+            sn=f.sn,
+            code=f.code,
+            unresolved_only=bool(f.unresolved_only),
+            received_from=aware(f.received_from, "receivedFrom"),
+            received_to=aware(f.received_to, "receivedTo"),
+        )
+        page, more = await info.context.store.rejections_page(
+            where, _first(info, first), _after(after)
+        )
+        edges = [
+            IngestRejectionEdge(
+                node=IngestRejection.of(j), cursor=_cursor(j.received_at, j.id or 0)
+            )
+            for j in page
+        ]
+        return IngestRejectionConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        )

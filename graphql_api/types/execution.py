@@ -1,0 +1,182 @@
+"""Tracks, data values and ingest events: the trace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, cast
+
+import strawberry
+
+from domain import execution as dx
+from domain.enums import DataType, IngestEventType, Judge, TrackResult, TrackSource
+from graphql_api.context import Info
+from graphql_api.scalars import JSON
+from graphql_api.types.master import Station
+
+if TYPE_CHECKING:
+    from graphql_api.types.production import Unit
+
+
+@strawberry.type
+class DataValue:
+    id: strawberry.ID
+    spec_name: str
+    data_type: DataType
+    value_number: float | None
+    value_text: str | None
+    value_boolean: bool | None
+    value_json: JSON | None
+    value_unit: str | None = strawberry.field(
+        description="Measurement unit as reported or as set in the spec limits, e.g. C, V, Ohm."
+    )
+    judge: Judge | None
+    alarmed: bool
+    source: TrackSource
+    collected_at: datetime
+
+    @classmethod
+    def of(cls, v: dx.DataValue) -> DataValue:
+        return cls(
+            id=strawberry.ID(str(v.id)),
+            spec_name=v.spec_name,
+            data_type=v.data_type,
+            value_number=v.value_number,
+            value_text=v.value_text,
+            value_boolean=v.value_boolean,
+            value_json=cast(JSON, v.value_json),
+            value_unit=v.value_unit,
+            judge=v.judge,
+            alarmed=v.alarmed,
+            source=v.source,
+            collected_at=v.collected_at,
+        )
+
+
+@strawberry.type
+class Track:
+    id: strawberry.ID
+    step_no: int
+    attempt: int = strawberry.field(
+        description="1 for the first try at this step since the unit arrived there (or was "
+        "disposed), 2 for the automatic retest after a FAIL, ..."
+    )
+    operation_code: str
+    source: TrackSource
+    in_at: datetime | None
+    out_at: datetime | None
+    result: TrackResult | None
+    operator_id: str | None
+    track_id: strawberry.Private[int]
+    unit_id: strawberry.Private[int]
+    station_code: strawberry.Private[str | None]
+    ingest_event_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def unit(
+        self, info: Info
+    ) -> Annotated[Unit, strawberry.lazy("graphql_api.types.production")]:
+        from graphql_api.types.production import Unit
+
+        found = await info.context.loaders.unit_by_id.load(self.unit_id)
+        assert found is not None
+        return Unit.of(found)
+
+    @strawberry.field
+    async def station(self, info: Info) -> Station | None:
+        if self.station_code is None:
+            return None
+        found = await info.context.loaders.station.load(self.station_code)
+        return Station.of(found) if found else None
+
+    @strawberry.field
+    async def data_values(self, info: Info) -> list[DataValue]:
+        return [
+            DataValue.of(v) for v in await info.context.loaders.values_of_track.load(self.track_id)
+        ]
+
+    @strawberry.field
+    async def ingest_event(self, info: Info) -> IngestEvent | None:
+        if self.ingest_event_id is None:
+            return None
+        found = await info.context.loaders.event.load(self.ingest_event_id)
+        return IngestEvent.of(found) if found else None
+
+    @classmethod
+    def of(cls, tr: dx.Track) -> Track:
+        return cls(
+            id=strawberry.ID(str(tr.id)),
+            step_no=tr.step_no,
+            attempt=tr.attempt,
+            operation_code=tr.operation_code,
+            source=tr.source,
+            in_at=tr.in_at,
+            out_at=tr.out_at,
+            result=tr.result,
+            operator_id=tr.operator_id,
+            track_id=tr.id or 0,
+            unit_id=tr.unit_id,
+            station_code=tr.station_code,
+            ingest_event_id=tr.ingest_event_id,
+        )
+
+
+@strawberry.type
+class IngestEvent:
+    id: strawberry.ID
+    source_system: str
+    dedupe_key: str
+    event_type: IngestEventType
+    occurred_at: datetime
+    received_at: datetime
+    run_no: str | None
+    step_no: int | None
+    station_code: str | None
+    line_code: str | None
+    sn: str | None
+    sn_list: list[str] | None
+    carrier_code: str | None
+    test_result_id: str | None
+    result: TrackResult | None
+    payload: JSON
+    normalized: JSON | None
+    event_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def tracks(self, info: Info) -> list[Track]:
+        return [
+            Track.of(tr) for tr in await info.context.loaders.tracks_of_event.load(self.event_id)
+        ]
+
+    @strawberry.field
+    async def data_values(self, info: Info) -> list[DataValue]:
+        return [
+            DataValue.of(v) for v in await info.context.loaders.values_of_event.load(self.event_id)
+        ]
+
+    @strawberry.field
+    async def data_value_count(self, info: Info) -> int:
+        count: int = await info.context.loaders.value_count_of_event.load(self.event_id)
+        return count
+
+    @classmethod
+    def of(cls, e: dx.IngestEvent) -> IngestEvent:
+        return cls(
+            id=strawberry.ID(str(e.id)),
+            source_system=e.source_system,
+            dedupe_key=e.dedupe_key,
+            event_type=e.event_type,
+            occurred_at=e.occurred_at,
+            received_at=e.received_at,
+            run_no=e.run_no,
+            step_no=e.step_no,
+            station_code=e.station_code,
+            line_code=e.line_code,
+            sn=e.sn,
+            sn_list=list(e.sn_list),
+            carrier_code=e.carrier_code,
+            test_result_id=e.test_result_id,
+            result=e.result,
+            payload=cast(JSON, e.payload),
+            normalized=cast(JSON, e.normalized),
+            event_id=e.id or 0,
+        )
