@@ -19,6 +19,7 @@ from domain.ports import ReadStore
 from domain.usecases.bus import Actor, Limits, MessageBus
 from graphql_api.context import Context
 from graphql_api.loaders import Loaders
+from graphql_api.metrics import metrics_endpoint
 from graphql_api.schema import build_schema
 
 log = structlog.get_logger("mes.http")
@@ -123,6 +124,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ]
     )
     app.add_middleware(RequestIdMiddleware)

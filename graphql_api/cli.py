@@ -59,7 +59,7 @@ def demo(database_url: str | None) -> None:
         await _migrate(settings.database_url)
         services = bootstrap(settings)
         try:
-            return await load_demo(services.bus, services.store)
+            return await load_demo(services.bus, services.store, services.ingest)
         finally:
             await services.close()
 
@@ -85,6 +85,71 @@ def serve(host: str, port: int, no_migrate: bool, database_url: str | None) -> N
     services = bootstrap(settings)
     click.echo(f"MES serving {settings.safe_url} on http://{host}:{port}/graphql")
     uvicorn.run(services.app(), host=host, port=port, log_level="info")
+
+
+@main.group()
+def rejections() -> None:
+    """Work with refused ingest events."""
+
+
+@rejections.command("replay")
+@click.option("--code", default=None, help="Only rejections with this error code.")
+@click.option("--source", default=None, help="Only rejections from this sourceSystem.")
+@click.option("--since", default=None, help="Only rejections received at or after this ISO time.")
+@database_url_option
+def replay_rejections(
+    code: str | None, source: str | None, since: str | None, database_url: str | None
+) -> None:
+    """Replay matching unresolved rejections against today's master data; print a summary."""
+    from collections import Counter
+    from datetime import datetime
+
+    from domain.errors import ErrorCode
+    from domain.ports import RejectionFilter
+    from domain.usecases.bus import Actor
+    from graphql_api.bootstrap import bootstrap
+
+    settings = _settings(database_url)
+    try:
+        code_filter = ErrorCode(code) if code else None
+        since_at = datetime.fromisoformat(since) if since else None
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+    if since_at is not None and since_at.tzinfo is None:
+        raise click.BadParameter("--since needs a UTC offset, e.g. 2026-03-02T00:00:00+01:00")
+    where = RejectionFilter(
+        source_system=source, code=code_filter, unresolved_only=True, received_from=since_at
+    )
+
+    async def run() -> Counter[str]:
+        services = bootstrap(settings)
+        summary: Counter[str] = Counter()
+        try:
+            ids: list[int] = []
+            after = None
+            while True:
+                page, more = await services.store.rejections_page(where, 500, after)
+                ids += [j.id for j in page if j.id is not None and j.replayable]
+                if not more or not page:
+                    break
+                after = (page[-1].received_at, page[-1].id or 0)
+            actor = Actor(name="cli", request_id="mes-rejections-replay")
+            with click.progressbar(ids, label="replaying", show_pos=True) as bar:
+                for rejection_id in bar:
+                    outcome = await services.ingest.replay(rejection_id, actor)
+                    if outcome.error is None:
+                        summary[outcome.status.value] += 1
+                    else:
+                        summary[f"still refused: {outcome.error.code.value}"] += 1
+        finally:
+            await services.close()
+        return summary
+
+    summary = asyncio.run(run())
+    if not summary:
+        click.echo("no unresolved, replayable rejection matched")
+    for what, n in sorted(summary.items()):
+        click.echo(f"{what}: {n}")
 
 
 @main.command("export-schema")

@@ -7,6 +7,8 @@ released work order, an authorized run and ten units.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain import master as dm
@@ -14,17 +16,21 @@ from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
+    IngestEventType,
     SpecItemType,
     StationType,
     TriggerType,
     WorkOrderStatus,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.execution import IngestEnvelope
+from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
 from domain.usecases.bus import Actor, Command, MessageBus
 
+CET = timezone(timedelta(hours=1))
 LINE = "SMT-1"
 ROUTING = "PCBA-100"
 WO = "WO-1001"
@@ -195,9 +201,97 @@ STEP_CONFIGS = [
 ]
 
 
-async def load_demo(bus: MessageBus, store: ReadStore, actor: Actor | None = None) -> list[str]:
+TEST_ROUTING = "PCBA-200"
+TEST_WO = "WO-2001"
+TEST_RUN = "WO-2001-01"
+TEST_UNITS = 6
+
+
+def aoi_event(board: int, judgement: str, void_pct: float) -> IngestEnvelope:
+    """An AOI machine's result, shaped like the walkthrough in shared/examples."""
+    sn = f"BRD200-{board:06d}"
+    return IngestEnvelope(
+        source_system="AOI-01",
+        dedupe_key=f"AOI-01/2026-03-02/{board:06d}",
+        event_type=IngestEventType.AUTO,
+        occurred_at=datetime(2026, 3, 2, 8, 15 + board, 3, tzinfo=CET),
+        payload={
+            "station": "AOI-01",
+            "finishedAt": f"2026-03-02T08:{15 + board:02d}:02.480+01:00",
+            "pcb": {"id": sn},
+            "judgement": judgement,
+            "features": [
+                {"key": "void_pct", "val": void_pct, "uom": "%"},
+                {"key": "img", "val": f"s3://aoi/{board:06d}.png"},
+                {"key": "lamp_hours", "val": 5120},
+            ],
+        },
+    )
+
+
+def ict_event(tx: str, boards: list[tuple[int, str, float, float]]) -> IngestEnvelope:
+    """IPC-CFX CFX.Production.TestAndInspection.UnitsTested for several boards at once:
+    (board, OverallResult, R1 in Ohm, VCC in V)."""
+
+    def measured(name: str, value: float, unit: str, low: float, high: float) -> dict[str, Any]:
+        return {
+            "$type": "CFX.Structures.NumericMeasurement, CFX",
+            "MeasurementName": name,
+            "Result": "Passed" if low <= value <= high else "Failed",
+            "MeasuredValue": {"Value": value, "ValueUnits": unit},
+        }
+
+    return IngestEnvelope(
+        source_system="ICT-01",
+        dedupe_key=tx,
+        event_type=IngestEventType.TEST,
+        occurred_at=datetime(2026, 3, 2, 9, 2, 0, tzinfo=CET),
+        payload={
+            "MessageName": "CFX.Production.TestAndInspection.UnitsTested",
+            "Version": "2.1",
+            "TimeStamp": "2026-03-02T09:02:00+01:00",
+            "UniqueID": tx,
+            "Source": "ICT-01",
+            "MessageBody": {
+                "TransactionId": tx,
+                "TestMethod": "ICT",
+                "TestedUnits": [
+                    {
+                        "UnitIdentifier": f"BRD200-{board:06d}",
+                        "UnitPositionNumber": position,
+                        "OverallResult": result,
+                        "Tests": [
+                            {
+                                "TestName": "Passives",
+                                "Result": result,
+                                "Measurements": [
+                                    measured("R1_Resistance", r1, "Ohm", 950, 1050),
+                                    measured("C5_Capacitance", 100.2, "nF", 90, 110),
+                                ],
+                            },
+                            {
+                                "TestName": "Power",
+                                "Result": result,
+                                "Measurements": [measured("VCC_Rail", vcc, "V", 3.2, 3.4)],
+                            },
+                        ],
+                    }
+                    for position, (board, result, r1, vcc) in enumerate(boards, start=1)
+                ],
+            },
+        },
+    )
+
+
+async def load_demo(
+    bus: MessageBus,
+    store: ReadStore,
+    ingest: IngestService | None = None,
+    actor: Actor | None = None,
+) -> list[str]:
     """Load (or refresh) the demo factory; returns what was done, line by line."""
     actor = actor or Actor(name="demo", request_id="mes-demo")
+    assert actor is not None
     done: list[str] = []
 
     async def do(cmd: Command) -> Any:
@@ -273,4 +367,78 @@ async def load_demo(bus: MessageBus, store: ReadStore, actor: Actor | None = Non
     if (await store.unit_counts_of_runs([RUN])).get(RUN, 0) == 0:
         units = await do(prod.RegisterUnits(RUN, count=UNITS, sn_prefix="BRD100-"))
         done.append(f"{len(units)} units registered: {units[0].sn} … {units[-1].sn}")
+    done += await _test_line(do, store)
+    if ingest is not None:
+        done += await _send_events(ingest, actor)
     return done
+
+
+async def _test_line(do: Any, store: ReadStore) -> list[str]:
+    """A second product, assembled elsewhere and only inspected and tested here:
+    AOI → ICT → pack, so machine events can flow before manual and BATCH steps exist."""
+    steps = (dm.RoutingStep(10, "AOI"), dm.RoutingStep(20, "ICT"), dm.RoutingStep(30, "PACK"))
+    await do(
+        md.UpsertRouting(
+            dm.Routing(
+                TEST_ROUTING,
+                "Sensor board, inspect and test",
+                "ERP",
+                "SAP-4711",
+                "BRD-200",
+                True,
+                steps,
+            )
+        )
+    )
+    for step_no, group, mapping in (
+        (10, "AOI-MACHINES", AOI_MAPPING),
+        (20, "ICT-TESTERS", ICT_MAPPING),
+        (30, "PACKING", None),
+    ):
+        await do(
+            md.SetExecutionConfig(
+                dm.ExecutionConfig(
+                    TEST_ROUTING, step_no=step_no, station_group_code=group, ingest_mapping=mapping
+                )
+            )
+        )
+    done = []
+    versions = (await store.versions_of_routings([TEST_ROUTING])).get(TEST_ROUTING, [])
+    if not any(v.is_ready for v in versions):
+        version = await do(md.CompileRouting(TEST_ROUTING))
+        done.append(f"compiled {TEST_ROUTING} v{version.version_no}: {version.status.value}")
+    await do(prod.ReceiveWorkOrder(TEST_WO, "BRD-200", TEST_UNITS, TEST_ROUTING))
+    if (await store.work_orders([TEST_WO]))[TEST_WO].status is WorkOrderStatus.RECEIVED:
+        await do(prod.ReleaseWorkOrder(TEST_WO))
+    if not (await store.runs([TEST_RUN])):
+        await do(prod.CreateRun(TEST_WO, LINE, TEST_UNITS, run_no=TEST_RUN, shift_code="A"))
+        await do(prod.AuthorizeRun(TEST_RUN))
+        done.append(f"run {TEST_RUN} created and authorized")
+    if (await store.unit_counts_of_runs([TEST_RUN])).get(TEST_RUN, 0) == 0:
+        units = await do(prod.RegisterUnits(TEST_RUN, count=TEST_UNITS, sn_prefix="BRD200-"))
+        done.append(f"{len(units)} units registered: {units[0].sn} … {units[-1].sn}")
+    return done
+
+
+async def _send_events(ingest: IngestService, actor: Actor) -> list[str]:
+    """Real-looking machine events through the pipeline (idempotent: resent, they are
+    DUPLICATEs), so the trace in GraphiQL is rich."""
+    events = [
+        aoi_event(1, "OK", 12.5),
+        aoi_event(2, "OK", 8.0),
+        aoi_event(3, "ok", 31.0),  # over the 25 % limit: our limits say FAIL whatever it said
+        aoi_event(4, "OK", 10.1),
+        ict_event("ICT-01-TX-0001", [(1, "Passed", 1001.5, 3.31), (2, "Passed", 998.0, 3.29)]),
+        ict_event("ICT-01-TX-0002", [(4, "Failed", 1207.0, 3.30)]),
+        # a board the plant never registered: refused and kept as a rejection
+        replace(
+            aoi_event(9, "OK", 5.0),
+            payload={**aoi_event(9, "OK", 5.0).payload, "pcb": {"id": "BRD200-999999"}},
+        ),
+    ]
+    summary: dict[str, int] = {}
+    for env in events:
+        outcome = await ingest.ingest(env, actor)
+        label = outcome.status.value + (f" {outcome.error.code.value}" if outcome.error else "")
+        summary[label] = summary.get(label, 0) + 1
+    return ["events: " + ", ".join(f"{n} {label}" for label, n in sorted(summary.items()))]

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import time
 from datetime import datetime
 from typing import Any
 
 import orjson
 import strawberry
+import structlog
 
 from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestOutcome
 from domain.ports import EventFilter, RejectionFilter
 from graphql_api.context import Info
+from graphql_api.metrics import record_ingest
 from graphql_api.scalars import UnreadableDateTime, aware
 from graphql_api.types.common import MesError, PageInfo
 from graphql_api.types.execution import IngestEvent
@@ -27,6 +30,8 @@ from graphql_api.types.ingest import (
     IngestRejectionFilter,
     IngestResult,
 )
+
+log = structlog.get_logger("mes.ingest")
 
 
 def envelope(item: IngestEventInput) -> IngestEnvelope:
@@ -63,6 +68,21 @@ def result_of(outcome: IngestOutcome) -> IngestResult:
     )
 
 
+async def _ingest_one(info: Info, item: IngestEventInput) -> IngestResult:
+    started = time.perf_counter()
+    outcome = await info.context.ingest.ingest(envelope(item), info.context.actor)
+    record_ingest(item.source_system, outcome, time.perf_counter() - started)
+    log.info(
+        "ingest",
+        status=outcome.status.value,
+        code=outcome.error.code.value if outcome.error else None,
+        source_system=item.source_system[:100],
+        dedupe_key=item.dedupe_key[:200],
+        event_id=outcome.event.id if outcome.event else None,
+    )
+    return result_of(outcome)
+
+
 def _cursor(at: datetime, key: int) -> str:
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{key}".encode()).decode()
 
@@ -89,8 +109,7 @@ def _first(info: Info, first: int | None) -> int:
 class IngestMutation:
     @strawberry.mutation
     async def ingest_event(self, info: Info, input: IngestEventInput) -> IngestResult:
-        outcome = await info.context.ingest.ingest(envelope(input), info.context.actor)
-        return result_of(outcome)
+        return await _ingest_one(info, input)
 
     @strawberry.mutation(
         description="Each item is judged and committed on its own; results come back in input "
@@ -102,12 +121,8 @@ class IngestMutation:
             raise ValueError(
                 f"ingestEvents takes at most {limit} events per request, not {len(inputs)}"
             )
-        results = []
-        for item in inputs:  # in order: two items for one unit apply in the order sent
-            results.append(
-                result_of(await info.context.ingest.ingest(envelope(item), info.context.actor))
-            )
-        return results
+        # in order: two items for one unit apply in the order they were sent
+        return [await _ingest_one(info, item) for item in inputs]
 
     @strawberry.mutation(description="Runs a stored rejection again against today's configuration.")
     async def replay_rejection(self, info: Info, id: strawberry.ID) -> IngestResult:

@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
 from graphql_api.ingest import IngestMutation, IngestQuery
+from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
 from graphql_api.scalars import DateTime
@@ -42,6 +43,7 @@ def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
             lambda: QueryDepthLimiter(max_depth=max_depth),
             lambda: ParserCache(maxsize=1024),
             lambda: ValidationCache(maxsize=1024),
+            GraphQLMetrics,
         ],
     )
 

@@ -1,0 +1,94 @@
+"""Prometheus metrics at /metrics: ingest outcomes and latency, GraphQL latency by operation.
+
+Label values that come from clients (sourceSystem, operation names) are capped: past
+MAX_LABEL_VALUES distinct values they count as "_other", so a misbehaving sender cannot blow
+up the metric store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest as _generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+from domain.ingest.pipeline import IngestOutcome
+
+MAX_LABEL_VALUES = 200
+OTHER = "_other"
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+INGEST_EVENTS = Counter(
+    "mes_ingest_events",
+    "Ingest outcomes by status, refusal code and source system.",
+    ["status", "code", "source_system"],
+    registry=REGISTRY,
+)
+INGEST_SECONDS = Histogram(
+    "mes_ingest_seconds",
+    "Time to judge and record one ingest event.",
+    ["status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+GRAPHQL_SECONDS = Histogram(
+    "mes_graphql_request_seconds",
+    "GraphQL request latency by operation.",
+    ["operation", "type"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+
+
+class LabelCap:
+    """Remembers the first MAX_LABEL_VALUES values it saw; later new ones become _other."""
+
+    def __init__(self, limit: int = MAX_LABEL_VALUES):
+        self.limit = limit
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, value: str | None) -> str:
+        value = (value or "")[:100]
+        if value in self._seen:
+            return value
+        with self._lock:
+            if len(self._seen) < self.limit:
+                self._seen.add(value)
+                return value
+        return OTHER
+
+
+source_label = LabelCap()
+operation_label = LabelCap()
+
+
+def record_ingest(source_system: str, outcome: IngestOutcome, seconds: float) -> None:
+    status = outcome.status.value
+    code = outcome.error.code.value if outcome.error else ""
+    INGEST_EVENTS.labels(status, code, source_label(source_system)).inc()
+    INGEST_SECONDS.labels(status).observe(seconds)
+
+
+class GraphQLMetrics(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        ctx = self.execution_context
+        try:
+            kind = ctx.operation_type.value.lower()
+        except Exception:  # no valid operation (a syntax error): still counted
+            kind = "invalid"
+        GRAPHQL_SECONDS.labels(operation_label(ctx.operation_name or "anonymous"), kind).observe(
+            time.perf_counter() - started
+        )
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(_generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
