@@ -264,11 +264,11 @@ class IngestMapping:
             if line_raw is None
             else as_code(line_raw, "line", self.line.text if self.line else "")
         )
+        # the event time inside the payload; when the path finds nothing, the envelope's
+        occurred_raw = _optional_one(self.occurred_at, root, "occurredAt")
         occurred_at = None
-        if self.occurred_at is not None:
-            occurred_at = _parse_time(
-                _one(self.occurred_at, root, "occurredAt"), self.occurred_at.text
-            )
+        if occurred_raw is not None and self.occurred_at is not None:
+            occurred_at = _parse_time(occurred_raw, self.occurred_at.text)
         test_result_id = None
         if self.test_result_id is not None:
             raw_id = _one(self.test_result_id, root, "testResultId")
