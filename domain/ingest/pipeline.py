@@ -221,6 +221,8 @@ class IngestService:
             runs = await uow.runs.unfinished()
         versions = await uow.route_versions.get_many(list({r.route_version_id for r in runs}))
         station_type = StationType(env.event_type.value)
+        if env.run_no is not None:
+            _require_step_of_type(runs[0], versions.get(runs[0].route_version_id), station_type)
         tried: list[str] = []
         sns: list[str] = []
         seen_steps: set[tuple[int, int]] = set()
@@ -283,13 +285,8 @@ class IngestService:
         version = versions.get(run.route_version_id) or (
             await uow.route_versions.get_many([run.route_version_id])
         ).get(run.route_version_id)
+        _require_step_of_type(run, version, station_type)
         assert version is not None
-        if not any(s.station_type is station_type for s in version.steps):
-            raise DomainError(
-                ErrorCode.INGEST_MAPPING_MISSING,
-                f"run {run.run_no}'s route has no {station_type.value} step",
-                {"runNo": run.run_no, "eventType": station_type.value},
-            )
         units.sort(key=lambda u: sns.index(u.sn))
         return _Resolved(units, run, version)
 
@@ -452,6 +449,8 @@ class IngestService:
     ) -> IngestOutcome:
         """Store the refusal (or count another attempt of the same one) and audit it."""
         now = self.clock.now()
+        # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
+        env, had_nul = without_nul(env)
         async with self.uow_factory() as uow:
             rejection = await uow.rejections.find_open(
                 env.source_system, env.dedupe_key, input_hash
@@ -481,7 +480,7 @@ class IngestService:
                         error_details=err.details,
                         input=stored_input(env, truncated=err.code is ErrorCode.PAYLOAD_TOO_LARGE),
                         sns=tuple(sns),
-                        replayable=err.code not in NOT_REPLAYABLE,
+                        replayable=err.code not in NOT_REPLAYABLE and not had_nul,
                         restrict_to_sn=env.restrict_to_sn,
                         last_attempt_at=now,
                     )
@@ -529,6 +528,47 @@ def stored_input(env: IngestEnvelope, truncated: bool = False) -> dict[str, Any]
         "payload": payload,
         "meta": env.meta,
     }
+
+
+def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
+    """The envelope with every NUL character replaced (U+FFFD), and whether there was any."""
+    found = False
+
+    def clean(value: Any, depth: int = 0) -> Any:
+        nonlocal found
+        if depth > 200:
+            return value
+        if isinstance(value, str):
+            if "\x00" in value:
+                found = True
+                return value.replace("\x00", "\ufffd")
+            return value
+        if isinstance(value, dict):
+            return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v, depth + 1) for v in value]
+        return value
+
+    cleaned = replace(
+        env,
+        source_system=clean(env.source_system),
+        dedupe_key=clean(env.dedupe_key),
+        run_no=clean(env.run_no),
+        payload=clean(env.payload),
+        meta=clean(env.meta),
+    )
+    return (cleaned, True) if found else (env, False)
+
+
+def _require_step_of_type(
+    run: Run, version: RouteVersion | None, station_type: StationType
+) -> None:
+    if version is None or not any(s.station_type is station_type for s in version.steps):
+        raise DomainError(
+            ErrorCode.INGEST_MAPPING_MISSING,
+            f"run {run.run_no}'s route has no {station_type.value} step",
+            {"runNo": run.run_no, "eventType": station_type.value},
+        )
 
 
 def envelope_of(rejection: IngestRejection) -> IngestEnvelope:
