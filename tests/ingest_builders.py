@@ -232,12 +232,13 @@ class IngestFactory:
     def ict_input(
         self, boards: list[tuple[str, str, float, float | None]], key: str | None = None
     ) -> dict[str, Any]:
+        key = key or unique("K")
         return {
             "sourceSystem": self.code("ICT-1"),
-            "dedupeKey": key or unique("K"),
+            "dedupeKey": key,
             "eventType": "TEST",
             "occurredAt": AT,
-            "payload": self.ict_payload(boards, tx=key or "TX"),
+            "payload": self.ict_payload(boards, tx=key),
         }
 
     def envelope(self, data: dict[str, Any]) -> IngestEnvelope:
