@@ -44,9 +44,9 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
-    assert count(url, t.unit) == 10
-    assert count(url, t.route_version) == 1
-    assert count(url, t.run) == 1
+    assert count(url, t.unit) == 16  # 10 of the full route, 6 of the inspect-and-test route
+    assert count(url, t.route_version) == 2
+    assert count(url, t.run) == 2
     assert count(url, t.station) == 6
 
 
@@ -61,3 +61,21 @@ def test_export_schema_check_passes_on_a_current_schema() -> None:
     result = invoke("export-schema", "--check")
     assert result.exit_code == 0, result.output
     assert "current" in result.output
+
+
+def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
+    first = invoke("demo", "--database-url", url)
+    assert "events: 6 ACCEPTED, 1 REJECTED UNIT_NOT_FOUND" in first.output, first.output
+    assert count(url, t.ingest_event) == 6
+    assert count(url, t.ingest_rejection) == 1
+    again = invoke("demo", "--database-url", url)
+    assert "events: 6 DUPLICATE, 1 REJECTED UNIT_NOT_FOUND" in again.output
+    assert count(url, t.ingest_event) == 6
+    replay = invoke("rejections", "replay", "--code", "UNIT_NOT_FOUND", "--database-url", url)
+    assert replay.exit_code == 0, replay.output
+    assert "still refused: UNIT_NOT_FOUND: 1" in replay.output
+    none = invoke("rejections", "replay", "--source", "NO-SUCH", "--database-url", url)
+    assert "no unresolved, replayable rejection matched" in none.output
+    bad = invoke("rejections", "replay", "--since", "2026-03-02T00:00:00", "--database-url", url)
+    assert bad.exit_code != 0 and "offset" in bad.output

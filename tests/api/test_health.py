@@ -52,3 +52,35 @@ async def test_query_depth_is_limited(api: ApiClient) -> None:
     deep = f'{{ run(runNo: "x") {{ {nested} }} }}'
     errors = await api.errors(deep)
     assert "depth" in errors[0]["message"]
+
+
+async def test_metrics_count_ingest_outcomes_and_graphql_latency(api: ApiClient) -> None:
+    source = "METRICS-SRC"
+    await api.post(
+        """mutation Ingest($i: IngestEventInput!) { ingestEvent(input: $i) { status } }""",
+        {
+            "i": {
+                "sourceSystem": source,
+                "dedupeKey": "m-1",
+                "eventType": "AUTO",
+                "occurredAt": "2026-03-02T08:00:00Z",
+                "payload": {"sn": "NOBODY-AT-ALL"},
+            }
+        },
+    )
+    text = (await api.client.get("/metrics")).text
+    assert (
+        f'mes_ingest_events_total{{code="INGEST_PAYLOAD_INVALID",source_system="{source}",status="REJECTED"}}'
+        in text
+        or f'mes_ingest_events_total{{code="UNIT_NOT_FOUND",source_system="{source}",status="REJECTED"}}'
+        in text
+    )
+    assert 'mes_graphql_request_seconds_count{operation="Ingest",type="mutation"}' in text
+    assert "mes_ingest_seconds_bucket" in text
+
+
+def test_client_label_values_are_capped() -> None:
+    from graphql_api.metrics import OTHER, LabelCap
+
+    cap = LabelCap(limit=2)
+    assert [cap("a"), cap("b"), cap("c"), cap("a")] == ["a", "b", OTHER, "a"]
