@@ -42,6 +42,8 @@ class Settings:
                 max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),
                 max_routing_steps=_int("MES_MAX_ROUTING_STEPS", d.max_routing_steps),
                 max_page_size=_int("MES_MAX_PAGE_SIZE", d.max_page_size),
+                max_payload_bytes=_int("MES_MAX_PAYLOAD_BYTES", d.max_payload_bytes),
+                max_ingest_batch=_int("MES_MAX_INGEST_BATCH", d.max_ingest_batch),
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
