@@ -452,6 +452,9 @@ class IngestService:
         # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
         env, had_nul = without_nul(env)
         async with self.uow_factory() as uow:
+            # senders of one key queue here too: a refused input sent twice at once still
+            # leaves one rejection with two attempts
+            await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
             rejection = await uow.rejections.find_open(
                 env.source_system, env.dedupe_key, input_hash
             )

@@ -79,3 +79,18 @@ async def test_concurrent_events_for_different_units_all_pass(services: Services
     assert [o.status for o in outcomes] == [IngestStatus.ACCEPTED] * SENDERS
     runs = await services.store.runs([f.run_no])
     assert runs[f.run_no].status.value == "IN_PROGRESS"
+
+
+async def test_one_refused_input_sent_at_once_leaves_one_rejection(services: Services) -> None:
+    f = await IngestFactory(services.bus).build(units=1)
+    env = f.envelope(f.aoi_input(f.code("NOBODY"), key=unique("R")))
+    outcomes = await asyncio.gather(*(services.ingest.ingest(env, ACTOR) for _ in range(SENDERS)))
+    assert {o.error.code.value for o in outcomes if o.error} == {"UNIT_NOT_FOUND"}
+    assert {o.rejection.id for o in outcomes if o.rejection} == {outcomes[0].rejection.id}  # type: ignore[union-attr]
+    assert max(o.rejection.attempts for o in outcomes if o.rejection) == SENDERS
+    assert (
+        await count_rows(
+            services, t.ingest_rejection, t.ingest_rejection.c.dedupe_key == env.dedupe_key
+        )
+        == 1
+    )
