@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from domain.enums import RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.execution import DataValue, IngestEvent, IngestRejection, Track
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -50,6 +51,10 @@ class FakeStore:
         self.runs: dict[str, Run] = {}
         self.units: dict[str, Unit] = {}
         self.audit: list[AuditEvent] = []
+        self.events: list[IngestEvent] = []
+        self.rejections: list[IngestRejection] = []
+        self.tracks: list[Track] = []
+        self.values: list[DataValue] = []
 
     def copy(self) -> FakeStore:
         other = FakeStore()
@@ -156,6 +161,9 @@ class FakeVersions(_Repo):
     async def get_by_id(self, version_id: int) -> RouteVersion | None:
         return next((v for v in self.s.versions if v.id == version_id), None)
 
+    async def get_many(self, version_ids: Sequence[int]) -> dict[int, RouteVersion]:
+        return {v.id: v for v in self.s.versions if v.id in set(version_ids) and v.id is not None}
+
 
 class FakeWorkOrders(_Repo):
     async def get(self, wo_no: str, *, for_update: bool = False) -> WorkOrder | None:
@@ -186,6 +194,19 @@ class FakeRuns(_Repo):
     async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
         return {r.run_no: r.status for r in self.s.runs.values() if r.wo_no == wo_no}
 
+    async def unfinished(self) -> list[Run]:
+        runs = [r for r in self.s.runs.values() if r.status in UNFINISHED_RUN_STATUSES]
+        return sorted(
+            runs, key=lambda r: (r.created_at or datetime.min.replace(tzinfo=UTC), r.run_no)
+        )
+
+    async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        run = self.s.runs.get(run_no)
+        if run is None or run.status is not expected:
+            return False
+        self.s.runs[run_no] = replace(run, status=new)
+        return True
+
 
 class FakeUnits(_Repo):
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
@@ -199,8 +220,90 @@ class FakeUnits(_Repo):
             assert u.sn not in self.s.units
             self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
 
+    async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        return [self.s.units[sn] for sn in sorted(set(sns)) if sn in self.s.units]
+
+    async def update_many(self, units: Sequence[Unit]) -> None:
+        for u in units:
+            self.s.units[u.sn] = u
+
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))
+
+
+class FakeIngestEvents(_Repo):
+    async def lock_key(self, source_system: str, dedupe_key: str) -> None:
+        return None
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        return next(
+            (
+                e
+                for e in self.s.events
+                if (e.source_system, e.dedupe_key) == (source_system, dedupe_key)
+            ),
+            None,
+        )
+
+    async def get_by_id(self, event_id: int) -> IngestEvent | None:
+        return next((e for e in self.s.events if e.id == event_id), None)
+
+    async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        if await self.get_by_key(event.source_system, event.dedupe_key):
+            return None
+        stored = replace(event, id=len(self.s.events) + 1)
+        self.s.events.append(stored)
+        return stored
+
+
+class FakeRejections(_Repo):
+    async def find_open(
+        self, source_system: str, dedupe_key: str, input_hash: str
+    ) -> IngestRejection | None:
+        return next(
+            (
+                j
+                for j in self.s.rejections
+                if (j.source_system, j.dedupe_key, j.input_hash)
+                == (source_system, dedupe_key, input_hash)
+                and j.resolved_by_event_id is None
+            ),
+            None,
+        )
+
+    async def get(self, rejection_id: int, *, for_update: bool = False) -> IngestRejection | None:
+        return next((j for j in self.s.rejections if j.id == rejection_id), None)
+
+    async def add(self, rejection: IngestRejection) -> IngestRejection:
+        stored = replace(rejection, id=len(self.s.rejections) + 1)
+        self.s.rejections.append(stored)
+        return stored
+
+    async def update(self, rejection: IngestRejection) -> None:
+        self.s.rejections = [rejection if j.id == rejection.id else j for j in self.s.rejections]
+
+    async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        n = 0
+        for i, j in enumerate(self.s.rejections):
+            if (j.source_system, j.dedupe_key) == (
+                source_system,
+                dedupe_key,
+            ) and j.resolved_by_event_id is None:
+                self.s.rejections[i] = replace(j, resolved_by_event_id=event_id)
+                n += 1
+        return n
+
+
+class FakeTracks(_Repo):
+    async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
+        stored = [replace(tr, id=len(self.s.tracks) + i + 1) for i, tr in enumerate(tracks)]
+        self.s.tracks.extend(stored)
+        return stored
+
+
+class FakeDataValues(_Repo):
+    async def add_many(self, values: Sequence[DataValue]) -> None:
+        self.s.values.extend(values)
 
 
 class FakeAudit(_Repo):
@@ -227,6 +330,10 @@ class FakeUnitOfWork:
         self.runs = FakeRuns(state)
         self.units = FakeUnits(state)
         self.audit = FakeAudit(state)
+        self.ingest_events = FakeIngestEvents(state)
+        self.rejections = FakeRejections(state)
+        self.tracks = FakeTracks(state)
+        self.data_values = FakeDataValues(state)
         return self
 
     async def __aexit__(
