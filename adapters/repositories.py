@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import rows
 from adapters import tables as t
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
-from domain.execution import DataValue, IngestEvent, IngestRejection, Track
+from domain.execution import (
+    Carrier,
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    DeviceDataRecord,
+    IngestEvent,
+    IngestRejection,
+    ProductionCountRecord,
+    Track,
+)
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -62,6 +73,17 @@ class SqlRepository:
             else ins.on_conflict_do_nothing(index_elements=keys)
         )
         await self.conn.execute(stmt)
+
+    async def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Any:
+        """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING id: the new id, or None when the
+        key is taken (PostgreSQL waits for a concurrent inserter to finish first)."""
+        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
+            table
+        )
+        stmt = (
+            ins.values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+        )
+        return (await self.conn.execute(stmt)).scalar_one_or_none()
 
     async def _one(self, stmt: Select[Any], for_update: bool = False) -> Any:
         if for_update:
@@ -394,6 +416,21 @@ class SqlUnitRepository(SqlRepository):
         for part in chunks(list(units)):
             await self.conn.execute(insert(t.unit), [rows.unit_to_values(u) for u in part])
 
+    async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
+        r = await self._one(select(t.unit).where(t.unit.c.id == unit_id), for_update)
+        return rows.unit_from_row(r) if r else None
+
+    async def get_many_by_id(
+        self, unit_ids: Sequence[int], *, for_update: bool = False
+    ) -> list[Unit]:
+        found: list[Unit] = []
+        for part in chunks(sorted(set(unit_ids))):
+            stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
+            if for_update:
+                stmt = stmt.with_for_update()
+            found += [rows.unit_from_row(r) for r in await self.conn.execute(stmt)]
+        return found
+
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         found: list[Unit] = []
         for part in chunks(sorted(set(sns))):
@@ -547,6 +584,52 @@ class SqlRejectionRepository(SqlRepository):
 
 
 class SqlTrackRepository(SqlRepository):
+    async def get(self, track_id: int) -> Track | None:
+        r = await self._one(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(t.track.c.id == track_id)
+        )
+        return rows.track_from_row(r) if r else None
+
+    async def open_of_unit(self, unit_id: int) -> Track | None:
+        r = await self._one(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(t.track.c.unit_id == unit_id, t.track.c.out_at.is_(None))
+            .order_by(t.track.c.id.desc())
+            .limit(1)
+        )
+        return rows.track_from_row(r) if r else None
+
+    async def close(self, track: Track) -> None:
+        await self.conn.execute(
+            update(t.track)
+            .where(t.track.c.id == track.id)
+            .values(
+                out_at=track.out_at,
+                result=track.result.value if track.result else None,
+                operator_id=track.operator_id,
+            )
+        )
+
+    async def matching(
+        self, run_no: str, unit_id: int, step_no: int, station_code: str | None
+    ) -> list[Track]:
+        stmt = (
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(
+                t.track.c.unit_id == unit_id,
+                t.track.c.run_no == run_no,
+                t.track.c.step_no == step_no,
+            )
+        )
+        if station_code is not None:
+            stmt = stmt.where(t.track.c.station_code == station_code)
+        result = await self.conn.execute(stmt.order_by(t.track.c.id.desc()))
+        return [rows.track_from_row(r) for r in result]
+
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         if not tracks:
             return []
@@ -555,6 +638,111 @@ class SqlTrackRepository(SqlRepository):
             [rows.track_to_values(tr) for tr in tracks],
         )
         return [replace(tr, id=i) for tr, i in zip(tracks, result.scalars(), strict=True)]
+
+
+class SqlCarrierRepository(SqlRepository):
+    async def get(self, carrier_no: str) -> Carrier | None:
+        r = await self._one(select(t.carrier).where(t.carrier.c.carrier_no == carrier_no))
+        return rows.carrier_from_row(r) if r else None
+
+    async def get_or_create(self, carrier_no: str, at: datetime) -> Carrier:
+        await self._insert_ignore(
+            t.carrier, {"carrier_no": carrier_no, "created_at": at}, ["carrier_no"]
+        )
+        r = await self._one(
+            select(t.carrier).where(t.carrier.c.carrier_no == carrier_no), for_update=True
+        )
+        return rows.carrier_from_row(r)
+
+    async def open_loads(self, carrier_id: int) -> list[CarrierLoad]:
+        result = await self.conn.execute(
+            select(t.carrier_load)
+            .where(
+                t.carrier_load.c.carrier_id == carrier_id, t.carrier_load.c.unloaded_at.is_(None)
+            )
+            .order_by(t.carrier_load.c.id)
+        )
+        return [rows.load_from_row(r) for r in result]
+
+    async def open_loads_of_units(self, unit_ids: Sequence[int]) -> list[CarrierLoad]:
+        found: list[CarrierLoad] = []
+        for part in chunks(sorted(set(unit_ids))):
+            result = await self.conn.execute(
+                select(t.carrier_load).where(
+                    t.carrier_load.c.unit_id.in_(part), t.carrier_load.c.unloaded_at.is_(None)
+                )
+            )
+            found += [rows.load_from_row(r) for r in result]
+        return found
+
+    async def add_loads(self, loads: Sequence[CarrierLoad]) -> None:
+        if loads:
+            await self.conn.execute(
+                insert(t.carrier_load),
+                [
+                    {
+                        "carrier_id": ld.carrier_id,
+                        "unit_id": ld.unit_id,
+                        "loaded_at": ld.loaded_at,
+                        "unloaded_at": ld.unloaded_at,
+                    }
+                    for ld in loads
+                ],
+            )
+
+    async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None:
+        for part in chunks(sorted(set(load_ids))):
+            await self.conn.execute(
+                update(t.carrier_load).where(t.carrier_load.c.id.in_(part)).values(unloaded_at=at)
+            )
+
+    async def add_track(self, track: CarrierTrack) -> CarrierTrack:
+        new_id = (
+            await self.conn.execute(
+                insert(t.carrier_track).returning(t.carrier_track.c.id),
+                rows.carrier_track_to_values(track),
+            )
+        ).scalar_one()
+        return replace(track, id=new_id)
+
+    async def get_track(self, carrier_track_id: int) -> CarrierTrack | None:
+        r = await self._one(select(t.carrier_track).where(t.carrier_track.c.id == carrier_track_id))
+        return rows.carrier_track_from_row(r) if r else None
+
+
+class SqlDeviceDataRepository(SqlRepository):
+    async def get_by_event_id(self, event_id: str) -> DeviceDataRecord | None:
+        r = await self._one(
+            select(t.device_data_record).where(t.device_data_record.c.event_id == event_id)
+        )
+        return rows.device_record_from_row(r) if r else None
+
+    async def add(self, record: DeviceDataRecord) -> DeviceDataRecord | None:
+        new_id = await self._insert_ignore(
+            t.device_data_record, rows.device_record_to_values(record), ["event_id"]
+        )
+        return replace(record, id=new_id) if new_id is not None else None
+
+    async def set_values_created(self, record_id: int, count: int) -> None:
+        await self.conn.execute(
+            update(t.device_data_record)
+            .where(t.device_data_record.c.id == record_id)
+            .values(values_created=count)
+        )
+
+
+class SqlProductionCountRepository(SqlRepository):
+    async def get_by_event_id(self, event_id: str) -> ProductionCountRecord | None:
+        r = await self._one(
+            select(t.production_count).where(t.production_count.c.event_id == event_id)
+        )
+        return rows.count_from_row(r) if r else None
+
+    async def add(self, record: ProductionCountRecord) -> ProductionCountRecord | None:
+        new_id = await self._insert_ignore(
+            t.production_count, rows.count_to_values(record), ["event_id"]
+        )
+        return replace(record, id=new_id) if new_id is not None else None
 
 
 class SqlDataValueRepository(SqlRepository):

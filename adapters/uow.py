@@ -37,6 +37,9 @@ class SqlUnitOfWork:
         self.rejections = r.SqlRejectionRepository(conn)
         self.tracks = r.SqlTrackRepository(conn)
         self.data_values = r.SqlDataValueRepository(conn)
+        self.carriers = r.SqlCarrierRepository(conn)
+        self.device_data = r.SqlDeviceDataRepository(conn)
+        self.production_counts = r.SqlProductionCountRepository(conn)
         return self
 
     async def __aexit__(

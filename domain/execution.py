@@ -49,6 +49,7 @@ class DataValue:
     track_id: int | None = None
     carrier_track_id: int | None = None
     ingest_event_id: int | None = None
+    device_record_id: int | None = None
     id: int | None = None
 
 
@@ -128,3 +129,99 @@ class IngestRejection:
     resolved_by_event_id: int | None = None
     last_attempt_at: datetime | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Carrier:
+    """A tray, magazine or rack that carries boards through a BATCH step."""
+
+    carrier_no: str
+    created_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierLoad:
+    """Which unit rode in which carrier, from when to when (one open load per unit)."""
+
+    carrier_id: int
+    unit_id: int
+    loaded_at: datetime
+    unloaded_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierTrack:
+    """A carrier through a BATCH step; its boards each get a Track linked to it."""
+
+    carrier_id: int
+    run_no: str
+    step_no: int
+    source: TrackSource
+    station_code: str | None = None
+    in_at: datetime | None = None
+    out_at: datetime | None = None
+    result: TrackResult | None = None
+    ingest_event_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDataRecord:
+    """A device gateway's values for an existing track or carrier track (DOMAIN.md §7)."""
+
+    event_id: str
+    input_hash: str
+    source: str
+    event_time: datetime
+    received_at: datetime
+    values_created: int
+    track_id: int | None = None
+    carrier_track_id: int | None = None
+    equipment_id: str | None = None
+    operator_id: str | None = None
+    meta: Any = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleCount:
+    module: str
+    picked: int
+    placed: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionCountRecord:
+    """What a placement machine reports per job (DOMAIN.md §7)."""
+
+    event_id: str
+    input_hash: str
+    line_code: str
+    quantity: int
+    started_at: datetime
+    ended_at: datetime
+    modules: tuple[ModuleCount, ...]
+    received_at: datetime
+    station_code: str | None = None
+    equipment_id: str | None = None
+    run_no: str | None = None
+    product_code: str | None = None
+    id: int | None = None
+
+    @property
+    def picked(self) -> int:
+        return sum(m.picked for m in self.modules)
+
+    @property
+    def placed(self) -> int:
+        return sum(m.placed for m in self.modules)
+
+    @property
+    def pick_loss(self) -> int:
+        return self.picked - self.placed
+
+    @property
+    def placement_rate(self) -> float | None:
+        return self.placed / self.picked if self.picked else None

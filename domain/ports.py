@@ -13,7 +13,17 @@ from typing import Protocol, Self
 
 from domain.enums import IngestEventType, RunStatus, UnitStatus
 from domain.errors import ErrorCode
-from domain.execution import DataValue, IngestEvent, IngestRejection, Track
+from domain.execution import (
+    Carrier,
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    DeviceDataRecord,
+    IngestEvent,
+    IngestRejection,
+    ProductionCountRecord,
+    Track,
+)
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -121,6 +131,10 @@ class UnitRepository(Protocol):
     async def existing_sns(self, sns: Sequence[str]) -> list[str]: ...
     async def add_many(self, units: Sequence[Unit]) -> None: ...
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]: ...
+    async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None: ...
+    async def get_many_by_id(
+        self, unit_ids: Sequence[int], *, for_update: bool = False
+    ) -> list[Unit]: ...
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         """The registered units among these SNs; locked in SN order when for_update (one
         order everywhere, so two events never deadlock)."""
@@ -166,6 +180,51 @@ class RejectionRepository(Protocol):
 class TrackRepository(Protocol):
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         """Store the tracks in order; returns them with their ids."""
+        ...
+
+    async def get(self, track_id: int) -> Track | None: ...
+    async def open_of_unit(self, unit_id: int) -> Track | None:
+        """The unit's open (manual) track: trackIn without trackOut."""
+        ...
+
+    async def close(self, track: Track) -> None:
+        """Write out_at, result and operator of a track closed by trackOut."""
+        ...
+
+    async def matching(
+        self, run_no: str, unit_id: int, step_no: int, station_code: str | None
+    ) -> list[Track]:
+        """The unit's tracks at that step of that run (at that station if given), newest first."""
+        ...
+
+
+class CarrierRepository(Protocol):
+    async def get(self, carrier_no: str) -> Carrier | None: ...
+    async def get_or_create(self, carrier_no: str, at: datetime) -> Carrier:
+        """The carrier, created on first use; its row is locked for the transaction."""
+        ...
+
+    async def open_loads(self, carrier_id: int) -> list[CarrierLoad]: ...
+    async def open_loads_of_units(self, unit_ids: Sequence[int]) -> list[CarrierLoad]: ...
+    async def add_loads(self, loads: Sequence[CarrierLoad]) -> None: ...
+    async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None: ...
+    async def add_track(self, track: CarrierTrack) -> CarrierTrack: ...
+    async def get_track(self, carrier_track_id: int) -> CarrierTrack | None: ...
+
+
+class DeviceDataRepository(Protocol):
+    async def get_by_event_id(self, event_id: str) -> DeviceDataRecord | None: ...
+    async def add(self, record: DeviceDataRecord) -> DeviceDataRecord | None:
+        """Claim the eventId; None when another sender's record holds it already."""
+        ...
+
+    async def set_values_created(self, record_id: int, count: int) -> None: ...
+
+
+class ProductionCountRepository(Protocol):
+    async def get_by_event_id(self, event_id: str) -> ProductionCountRecord | None: ...
+    async def add(self, record: ProductionCountRecord) -> ProductionCountRecord | None:
+        """Claim the eventId; None when another sender's record holds it already."""
         ...
 
 
@@ -227,6 +286,15 @@ class UnitOfWork(Protocol):
 
     @property
     def data_values(self) -> DataValueRepository: ...
+
+    @property
+    def carriers(self) -> CarrierRepository: ...
+
+    @property
+    def device_data(self) -> DeviceDataRepository: ...
+
+    @property
+    def production_counts(self) -> ProductionCountRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -32,7 +32,10 @@ from graphql_api.types.production import Run, Unit, WorkOrder
 P = TypeVar("P")
 
 
-async def _run(info: Info, cmd: Command, ok: Callable[[Any], P], failed: Callable[..., P]) -> P:
+async def run_command(
+    info: Info, cmd: Command, ok: Callable[[Any], P], failed: Callable[..., P]
+) -> P:
+    """Run a command; a business refusal becomes the payload's error."""
     try:
         return ok(await info.context.handle(cmd))
     except DomainError as err:
@@ -48,14 +51,14 @@ class Mutation:
     @strawberry.mutation
     async def upsert_line(self, info: Info, input: i.LineInput) -> p.LinePayload:
         cmd = md.UpsertLine(dm.Line(code=input.code, name=input.name))
-        return await _run(info, cmd, lambda r: p.LinePayload(line=Line.of(r)), p.LinePayload)
+        return await run_command(info, cmd, lambda r: p.LinePayload(line=Line.of(r)), p.LinePayload)
 
     @strawberry.mutation
     async def upsert_station_group(
         self, info: Info, input: i.StationGroupInput
     ) -> p.StationGroupPayload:
         cmd = md.UpsertStationGroup(dm.StationGroup(code=input.code, name=input.name))
-        return await _run(
+        return await run_command(
             info,
             cmd,
             lambda r: p.StationGroupPayload(station_group=StationGroup.of(r)),
@@ -73,7 +76,7 @@ class Mutation:
                 group_code=input.group_code,
             )
         )
-        return await _run(
+        return await run_command(
             info, cmd, lambda r: p.StationPayload(station=Station.of(r)), p.StationPayload
         )
 
@@ -84,7 +87,7 @@ class Mutation:
                 code=input.code, name=input.name, default_station_type=input.default_station_type
             )
         )
-        return await _run(
+        return await run_command(
             info, cmd, lambda r: p.OperationPayload(operation=Operation.of(r)), p.OperationPayload
         )
 
@@ -108,7 +111,7 @@ class Mutation:
                 alarm=dm.SpecAlarm(alarm.action, alarm.min, alarm.max) if alarm else None,
             )
         )
-        return await _run(
+        return await run_command(
             info,
             cmd,
             lambda r: p.DataCollectionSpecPayload(data_spec=DataCollectionSpec.of(r)),
@@ -127,7 +130,7 @@ class Mutation:
                 steps=tuple(dm.RoutingStep(s.step_no, s.operation_code) for s in input.steps),
             )
         )
-        return await _run(
+        return await run_command(
             info, cmd, lambda r: p.RoutingPayload(routing=Routing.of(r)), p.RoutingPayload
         )
 
@@ -150,7 +153,7 @@ class Mutation:
                 max_attempts=input.max_attempts,
             )
         )
-        return await _run(
+        return await run_command(
             info,
             cmd,
             lambda r: p.ExecutionConfigPayload(routing=Routing.of(r)),
@@ -159,7 +162,7 @@ class Mutation:
 
     @strawberry.mutation
     async def compile_routing(self, info: Info, code: str) -> p.CompilePayload:
-        return await _run(
+        return await run_command(
             info,
             md.CompileRouting(code),
             lambda r: p.CompilePayload(version=RouteVersion.of(r)),
@@ -175,13 +178,13 @@ class Mutation:
             routing_code=input.routing_code,
             due_date=aware(input.due_date, "dueDate"),
         )
-        return await _run(
+        return await run_command(
             info, cmd, lambda r: p.WorkOrderPayload(work_order=WorkOrder.of(r)), p.WorkOrderPayload
         )
 
     @strawberry.mutation
     async def release_work_order(self, info: Info, wo_no: str) -> p.WorkOrderPayload:
-        return await _run(
+        return await run_command(
             info,
             prod.ReleaseWorkOrder(wo_no),
             lambda r: p.WorkOrderPayload(work_order=WorkOrder.of(r)),
@@ -197,17 +200,17 @@ class Mutation:
             run_no=input.run_no,
             shift_code=input.shift_code,
         )
-        return await _run(info, cmd, lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload)
+        return await run_command(info, cmd, lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload)
 
     @strawberry.mutation
     async def authorize_run(self, info: Info, run_no: str) -> p.RunPayload:
-        return await _run(
+        return await run_command(
             info, prod.AuthorizeRun(run_no), lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload
         )
 
     @strawberry.mutation
     async def revoke_run_authorization(self, info: Info, run_no: str) -> p.RunPayload:
-        return await _run(
+        return await run_command(
             info,
             prod.RevokeRunAuthorization(run_no),
             lambda r: p.RunPayload(run=Run.of(r)),
@@ -216,7 +219,7 @@ class Mutation:
 
     @strawberry.mutation
     async def close_run(self, info: Info, run_no: str) -> p.RunPayload:
-        return await _run(
+        return await run_command(
             info, prod.CloseRun(run_no), lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload
         )
 
@@ -230,7 +233,7 @@ class Mutation:
             count=input.count,
             sn_prefix=input.sn_prefix,
         )
-        return await _run(
+        return await run_command(
             info,
             cmd,
             lambda r: p.RegisterUnitsPayload(units=[Unit.of(u) for u in r]),

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
+from graphql_api.execution import ExecutionMutation
 from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
@@ -27,7 +28,7 @@ DEFAULT_MAX_DEPTH = 15
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
         query=merge_types("Query", (Query, IngestQuery)),
-        mutation=merge_types("Mutation", (Mutation, IngestMutation)),
+        mutation=merge_types("Mutation", (Mutation, IngestMutation, ExecutionMutation)),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
         types=[

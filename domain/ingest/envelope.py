@@ -84,3 +84,24 @@ def canonical_hash(env: IngestEnvelope) -> str:
             "utf-8", "surrogatepass"
         )
     return hashlib.sha256(canonical).hexdigest()
+
+
+#: what a rejection keeps of a payload over the size limit
+TRUNCATED_PAYLOAD_CHARS = 4096
+
+
+def stored_input(env: IngestEnvelope, truncated: bool = False) -> dict[str, Any]:
+    """The full input as received (replayable), or a truncated one for an oversized payload."""
+    payload: Any = env.payload
+    if truncated:
+        text = json.dumps(env.payload, default=str)[:TRUNCATED_PAYLOAD_CHARS]
+        payload = {"truncated": True, "bytes": env.payload_bytes, "head": text}
+    return {
+        "sourceSystem": env.source_system,
+        "dedupeKey": env.dedupe_key,
+        "eventType": env.event_type.value,
+        "occurredAt": env.occurred_at.isoformat() if env.occurred_at else None,
+        "runNo": env.run_no,
+        "payload": payload,
+        "meta": env.meta,
+    }

@@ -48,6 +48,8 @@ class NormalizedPayload:
     #: the vocabulary, for judging measurements by the same words
     pass_values: tuple[str, ...] = ()
     fail_values: tuple[str, ...] = ()
+    #: BATCH without `units`: the event's one result, for every board (also the carrier's)
+    event_result: TrackResult | None = None
 
     @property
     def result(self) -> TrackResult:
@@ -277,6 +279,9 @@ class IngestMapping:
         if station_type is StationType.BATCH and self.carrier is not None:
             carrier = as_code(_one(self.carrier, root, "carrier"), "carrier", self.carrier.text)
         units, carrier_measurements, sns_given = self._units(root, station_type)
+        event_result = None
+        if station_type is StationType.BATCH and self.unit_items is None:
+            event_result = self._result(self.result, root, "event")
         return NormalizedPayload(
             station_code=station,
             units=units,
@@ -288,6 +293,7 @@ class IngestMapping:
             sns_given=sns_given,
             pass_values=self.pass_values,
             fail_values=self.fail_values,
+            event_result=event_result,
         )
 
     def _units(

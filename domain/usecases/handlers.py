@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.usecases import execution as ex
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
 from domain.usecases.bus import Command, Handler
@@ -22,4 +23,6 @@ HANDLERS: dict[type[Command], Handler] = {
     prod.RevokeRunAuthorization: prod.revoke_run_authorization,
     prod.CloseRun: prod.close_run,
     prod.RegisterUnits: prod.register_units,
+    ex.TrackIn: ex.track_in,
+    ex.TrackOut: ex.track_out,
 }

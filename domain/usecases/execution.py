@@ -1,0 +1,260 @@
+"""Manual execution at a station: trackIn, then trackOut with result and data (DOMAIN.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.enums import (
+    CollectionMethod,
+    Judge,
+    RunStatus,
+    StationType,
+    TrackResult,
+    TrackSource,
+    TriggerType,
+    UnitStatus,
+)
+from domain.errors import DomainError, ErrorCode
+from domain.execution import DataValue, Track
+from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.data import JudgedValue, judged, missing_required
+from domain.lifecycle import advance
+from domain.ports import UnitOfWork
+from domain.production import Run, Unit
+from domain.routes import RouteStep, RouteVersion
+from domain.usecases.bus import Command, Deps
+from domain.validation import check_code, check_optional_code
+
+VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
+MAX_VALUES = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ManualValue:
+    """An operator's value: exactly one of VALUE_FIELDS set (in `values`)."""
+
+    spec_name: str
+    values: dict[str, Any] = field(default_factory=dict, hash=False)
+    judge: Judge | None = None
+    collected_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    track: Track
+    unit: Unit
+
+
+async def _unit_run_version(
+    uow: UnitOfWork, sn: str, run_no: str
+) -> tuple[Unit, Run, RouteVersion]:
+    check_code(sn, "sn")
+    check_code(run_no, "runNo")
+    unit = await uow.units.get(sn, for_update=True)
+    if unit is None:
+        raise DomainError(ErrorCode.UNIT_NOT_FOUND, f"unit {sn!r} not found", {"sns": [sn]})
+    run = await uow.runs.get(run_no)
+    if run is None:
+        raise DomainError(ErrorCode.RUN_NOT_FOUND, f"run {run_no!r} not found", {"runNo": run_no})
+    if unit.run_no != run.run_no:
+        raise DomainError(
+            ErrorCode.RUN_MISMATCH,
+            f"unit {sn} belongs to run {unit.run_no}, not to {run_no}",
+            {"sn": sn, "runNo": run_no, "unitRunNo": unit.run_no},
+        )
+    version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
+    return unit, run, version
+
+
+@dataclass(frozen=True, slots=True)
+class TrackIn(Command):
+    station_code: str
+    run_no: str
+    sn: str
+    operator_id: str | None = None
+    action: ClassVar[str] = "trackIn"
+    entity_type: ClassVar[str] = "Unit"
+
+    def entity_key(self) -> str:
+        return self.sn
+
+
+async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
+    """Unit and run state as in §4; a MANUAL current step; the station meets its constraints
+    → an open track, the unit IN_STATION."""
+    check_code(cmd.station_code, "stationCode")
+    check_optional_code(cmd.operator_id, "operatorId")
+    unit, run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
+    for error in (check_unit_state(unit), check_run_state(run)):
+        if error:
+            raise error
+    step, step_error = check_step(unit, version, StationType.MANUAL)
+    if step_error:
+        raise step_error
+    assert step is not None
+    station = await uow.stations.get(cmd.station_code)
+    station_error = check_station(station, cmd.station_code, step)
+    if station_error:
+        raise station_error
+    now = deps.clock.now()
+    [track] = await uow.tracks.add_many(
+        [
+            Track(
+                unit_id=unit.id or 0,
+                unit_sn=unit.sn,
+                run_no=run.run_no,
+                step_no=step.step_no,
+                attempt=1,
+                operation_code=step.operation_code,
+                source=TrackSource.MANUAL,
+                station_code=cmd.station_code,
+                in_at=now,
+                operator_id=cmd.operator_id,
+            )
+        ]
+    )
+    moved = replace(unit, status=UnitStatus.IN_STATION)
+    await uow.units.update_many([moved])
+    if run.status is RunStatus.AUTHORIZED:
+        await uow.runs.set_status_if(run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
+    return Executed(track, moved)
+
+
+@dataclass(frozen=True, slots=True)
+class TrackOut(Command):
+    station_code: str
+    run_no: str
+    sn: str
+    result: TrackResult
+    operator_id: str | None = None
+    data: tuple[ManualValue, ...] = ()
+    action: ClassVar[str] = "trackOut"
+    entity_type: ClassVar[str] = "Unit"
+
+    def entity_key(self) -> str:
+        return self.sn
+
+
+def read_manual_values(
+    step: RouteStep, values: tuple[ManualValue, ...], now: datetime
+) -> list[tuple[JudgedValue, datetime]]:
+    """Data only for the step's bound unit-level specs of MANUAL method, exactly one value
+    field each, coerced and judged as in §3."""
+    if len(values) > MAX_VALUES:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"at most {MAX_VALUES} data values per trackOut",
+            {"field": "data", "count": len(values), "max": MAX_VALUES},
+        )
+    out: list[tuple[JudgedValue, datetime]] = []
+    for v in values:
+        spec = next(
+            (
+                s
+                for s in step.data_specs
+                if s.name == v.spec_name and s.trigger_type is not TriggerType.EACH_CARRIER
+            ),
+            None,
+        )
+        if spec is None:
+            raise DomainError(
+                ErrorCode.DATA_SPEC_NOT_FOUND,
+                f"spec {v.spec_name!r} is not bound to step {step.step_no}",
+                {"specName": v.spec_name, "stepNo": step.step_no},
+            )
+        if spec.method is not CollectionMethod.MANUAL:
+            raise DomainError(
+                ErrorCode.DATA_SPEC_METHOD_MISMATCH,
+                f"spec {spec.name} is collected {spec.method.value}, not by operators",
+                {"specName": spec.name, "method": spec.method.value},
+            )
+        set_fields = [k for k in VALUE_FIELDS if k in v.values]
+        if len(set_fields) != 1:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"data for {spec.name}: set exactly one of {', '.join(VALUE_FIELDS)}",
+                {"specName": spec.name, "set": set_fields},
+            )
+        raw = v.values[set_fields[0]]
+        if v.collected_at is not None and v.collected_at.tzinfo is None:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"data for {spec.name}: collectedAt has no UTC offset",
+                {"specName": spec.name, "field": "collectedAt"},
+            )
+        judge_word = v.judge.value if v.judge is not None and v.judge is not Judge.NA else None
+        out.append((judged(spec, raw, judge_word), v.collected_at or now))
+    return out
+
+
+async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
+    """Close the open track at that station with result and data; the unit moves as after an
+    ingest event (PASS → next step, FAIL → OUT_FAILED; a KEY failure makes a PASS a FAIL)."""
+    check_code(cmd.station_code, "stationCode")
+    check_optional_code(cmd.operator_id, "operatorId")
+    unit, _run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
+    open_track = await uow.tracks.open_of_unit(unit.id or 0)
+    if (
+        unit.status is not UnitStatus.IN_STATION
+        or open_track is None
+        or open_track.station_code != cmd.station_code
+    ):
+        raise DomainError(
+            ErrorCode.UNIT_NOT_IN_STATION,
+            f"unit {unit.sn} has no open track at station {cmd.station_code}",
+            {
+                "sn": unit.sn,
+                "stationCode": cmd.station_code,
+                "status": unit.status.value,
+                "openAtStationCode": open_track.station_code if open_track else None,
+            },
+        )
+    step = version.step(open_track.step_no)
+    assert step is not None
+    now = deps.clock.now()
+    values = read_manual_values(step, cmd.data, now)
+    result = cmd.result
+    key_failures = [v.spec.name for v, _ in values if v.key_failure]
+    if key_failures:
+        result = TrackResult.FAIL
+    if result is TrackResult.PASS:
+        missing = missing_required(
+            step,
+            (v.spec.name for v, _ in values),
+            method=CollectionMethod.MANUAL,
+            carrier_level=False,
+        )
+        if missing:
+            raise DomainError(
+                ErrorCode.REQUIRED_DATA_MISSING,
+                f"unit {unit.sn} passed without required data: {', '.join(missing)}",
+                {"sn": unit.sn, "stepNo": step.step_no, "missing": missing},
+            )
+    closed = replace(
+        open_track, out_at=now, result=result, operator_id=cmd.operator_id or open_track.operator_id
+    )
+    await uow.tracks.close(closed)
+    await uow.data_values.add_many(
+        [
+            DataValue(
+                spec_name=v.spec.name,
+                data_type=v.spec.data_type,
+                source=TrackSource.MANUAL,
+                collected_at=at,
+                value_number=v.value.number,
+                value_text=v.value.text,
+                value_boolean=v.value.boolean,
+                value_json=v.value.json,
+                value_unit=v.unit,
+                judge=v.judge,
+                alarmed=v.alarmed,
+                track_id=closed.id,
+            )
+            for v, at in values
+        ]
+    )
+    moved = advance(unit, result, version, step, any(v.holds for v, _ in values))
+    await uow.units.update_many([moved])
+    return Executed(closed, moved)

@@ -1,0 +1,91 @@
+"""Manual execution (trackIn/trackOut) over GraphQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.enums import Judge, TrackResult
+from domain.usecases import execution as ex
+from graphql_api.context import Info
+from graphql_api.mutations import run_command
+from graphql_api.scalars import JSON, aware
+from graphql_api.types.common import MesError
+from graphql_api.types.execution import Track
+from graphql_api.types.production import Unit
+
+
+@strawberry.input
+class DataValueInput:
+    spec_name: str
+    value_number: float | None = strawberry.UNSET
+    value_text: str | None = strawberry.UNSET
+    value_boolean: bool | None = strawberry.UNSET
+    value_json: JSON | None = strawberry.UNSET
+    judge: Judge | None = None
+    collected_at: datetime | None = None
+
+
+@strawberry.input
+class TrackInInput:
+    station_code: str
+    run_no: str
+    sn: str
+    operator_id: str | None = None
+
+
+@strawberry.input
+class TrackOutInput:
+    station_code: str
+    run_no: str
+    sn: str
+    result: TrackResult
+    operator_id: str | None = None
+    data: list[DataValueInput] | None = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TrackPayload:
+    track: Track | None = None
+    unit: Unit | None = None
+    error: MesError | None = None
+
+
+def manual_value(v: DataValueInput) -> ex.ManualValue:
+    fields = {
+        "valueNumber": v.value_number,
+        "valueText": v.value_text,
+        "valueBoolean": v.value_boolean,
+        "valueJson": v.value_json,
+    }
+    return ex.ManualValue(
+        spec_name=v.spec_name,
+        values={k: val for k, val in fields.items() if val is not strawberry.UNSET},
+        judge=v.judge,
+        collected_at=aware(v.collected_at, "collectedAt"),
+    )
+
+
+def _executed(r: ex.Executed) -> TrackPayload:
+    return TrackPayload(track=Track.of(r.track), unit=Unit.of(r.unit))
+
+
+@strawberry.type
+class ExecutionMutation:
+    @strawberry.mutation
+    async def track_in(self, info: Info, input: TrackInInput) -> TrackPayload:
+        cmd = ex.TrackIn(input.station_code, input.run_no, input.sn, input.operator_id)
+        return await run_command(info, cmd, _executed, TrackPayload)
+
+    @strawberry.mutation
+    async def track_out(self, info: Info, input: TrackOutInput) -> TrackPayload:
+        cmd = ex.TrackOut(
+            station_code=input.station_code,
+            run_no=input.run_no,
+            sn=input.sn,
+            result=input.result,
+            operator_id=input.operator_id,
+            data=tuple(manual_value(v) for v in input.data or ()),
+        )
+        return await run_command(info, cmd, _executed, TrackPayload)
