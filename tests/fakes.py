@@ -10,7 +10,17 @@ from types import TracebackType
 from typing import Self
 
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
-from domain.execution import DataValue, IngestEvent, IngestRejection, Track
+from domain.execution import (
+    Carrier,
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    DeviceDataRecord,
+    IngestEvent,
+    IngestRejection,
+    ProductionCountRecord,
+    Track,
+)
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -55,6 +65,11 @@ class FakeStore:
         self.rejections: list[IngestRejection] = []
         self.tracks: list[Track] = []
         self.values: list[DataValue] = []
+        self.carriers: dict[str, Carrier] = {}
+        self.loads: list[CarrierLoad] = []
+        self.carrier_tracks: list[CarrierTrack] = []
+        self.device_records: list[DeviceDataRecord] = []
+        self.counts: list[ProductionCountRecord] = []
 
     def copy(self) -> FakeStore:
         other = FakeStore()
@@ -220,6 +235,15 @@ class FakeUnits(_Repo):
             assert u.sn not in self.s.units
             self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
 
+    async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
+        return next((u for u in self.s.units.values() if u.id == unit_id), None)
+
+    async def get_many_by_id(
+        self, unit_ids: Sequence[int], *, for_update: bool = False
+    ) -> list[Unit]:
+        wanted = set(unit_ids)
+        return sorted((u for u in self.s.units.values() if u.id in wanted), key=lambda u: u.sn)
+
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         return [self.s.units[sn] for sn in sorted(set(sns)) if sn in self.s.units]
 
@@ -295,9 +319,94 @@ class FakeRejections(_Repo):
 
 
 class FakeTracks(_Repo):
+    async def get(self, track_id: int) -> Track | None:
+        return next((tr for tr in self.s.tracks if tr.id == track_id), None)
+
+    async def open_of_unit(self, unit_id: int) -> Track | None:
+        return next(
+            (tr for tr in reversed(self.s.tracks) if tr.unit_id == unit_id and tr.out_at is None),
+            None,
+        )
+
+    async def close(self, track: Track) -> None:
+        self.s.tracks = [track if tr.id == track.id else tr for tr in self.s.tracks]
+
+    async def matching(
+        self, run_no: str, unit_id: int, step_no: int, station_code: str | None
+    ) -> list[Track]:
+        return [
+            tr
+            for tr in reversed(self.s.tracks)
+            if (tr.run_no, tr.unit_id, tr.step_no) == (run_no, unit_id, step_no)
+            and (station_code is None or tr.station_code == station_code)
+        ]
+
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         stored = [replace(tr, id=len(self.s.tracks) + i + 1) for i, tr in enumerate(tracks)]
         self.s.tracks.extend(stored)
+        return stored
+
+
+class FakeCarriers(_Repo):
+    async def get(self, carrier_no: str) -> Carrier | None:
+        return self.s.carriers.get(carrier_no)
+
+    async def get_or_create(self, carrier_no: str, at: datetime) -> Carrier:
+        if carrier_no not in self.s.carriers:
+            self.s.carriers[carrier_no] = Carrier(carrier_no, at, id=len(self.s.carriers) + 1)
+        return self.s.carriers[carrier_no]
+
+    async def open_loads(self, carrier_id: int) -> list[CarrierLoad]:
+        return [ld for ld in self.s.loads if ld.carrier_id == carrier_id and ld.unloaded_at is None]
+
+    async def open_loads_of_units(self, unit_ids: Sequence[int]) -> list[CarrierLoad]:
+        wanted = set(unit_ids)
+        return [ld for ld in self.s.loads if ld.unit_id in wanted and ld.unloaded_at is None]
+
+    async def add_loads(self, loads: Sequence[CarrierLoad]) -> None:
+        for ld in loads:
+            self.s.loads.append(replace(ld, id=len(self.s.loads) + 1))
+
+    async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None:
+        ids = set(load_ids)
+        self.s.loads = [replace(ld, unloaded_at=at) if ld.id in ids else ld for ld in self.s.loads]
+
+    async def add_track(self, track: CarrierTrack) -> CarrierTrack:
+        stored = replace(track, id=len(self.s.carrier_tracks) + 1)
+        self.s.carrier_tracks.append(stored)
+        return stored
+
+    async def get_track(self, carrier_track_id: int) -> CarrierTrack | None:
+        return next((ct for ct in self.s.carrier_tracks if ct.id == carrier_track_id), None)
+
+
+class FakeDeviceData(_Repo):
+    async def get_by_event_id(self, event_id: str) -> DeviceDataRecord | None:
+        return next((d for d in self.s.device_records if d.event_id == event_id), None)
+
+    async def add(self, record: DeviceDataRecord) -> DeviceDataRecord | None:
+        if await self.get_by_event_id(record.event_id):
+            return None
+        stored = replace(record, id=len(self.s.device_records) + 1)
+        self.s.device_records.append(stored)
+        return stored
+
+    async def set_values_created(self, record_id: int, count: int) -> None:
+        self.s.device_records = [
+            replace(d, values_created=count) if d.id == record_id else d
+            for d in self.s.device_records
+        ]
+
+
+class FakeProductionCounts(_Repo):
+    async def get_by_event_id(self, event_id: str) -> ProductionCountRecord | None:
+        return next((c for c in self.s.counts if c.event_id == event_id), None)
+
+    async def add(self, record: ProductionCountRecord) -> ProductionCountRecord | None:
+        if await self.get_by_event_id(record.event_id):
+            return None
+        stored = replace(record, id=len(self.s.counts) + 1)
+        self.s.counts.append(stored)
         return stored
 
 
@@ -334,6 +443,9 @@ class FakeUnitOfWork:
         self.rejections = FakeRejections(state)
         self.tracks = FakeTracks(state)
         self.data_values = FakeDataValues(state)
+        self.carriers = FakeCarriers(state)
+        self.device_data = FakeDeviceData(state)
+        self.production_counts = FakeProductionCounts(state)
         return self
 
     async def __aexit__(
