@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import rows
 from adapters import tables as t
 from adapters.repositories import CHUNK
-from domain.execution import DataValue, IngestEvent, IngestRejection, Track
+from domain.execution import (
+    Carrier,
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    DeviceDataRecord,
+    IngestEvent,
+    IngestRejection,
+    ProductionCountRecord,
+    Track,
+)
 from domain.master import (
     DataCollectionSpec,
     Line,
@@ -193,6 +203,122 @@ class SqlReadStore:
             stmt = stmt.where(j.c.id.in_(named))
         found = await self._rows(_newest_first(stmt, j.c.received_at, j.c.id, after, first))
         return [rows.rejection_from_row(r) for r in found[:first]], len(found) > first
+
+    # ------------------------------------------------------------ carriers, devices, counts
+
+    async def carriers_by_no(self, carrier_nos: Sequence[str]) -> dict[str, Carrier]:
+        found = await self._in(select(t.carrier), t.carrier.c.carrier_no, carrier_nos)
+        return {r.carrier_no: rows.carrier_from_row(r) for r in found}
+
+    async def carriers_by_id(self, ids: Sequence[int]) -> dict[int, Carrier]:
+        found = await self._in(select(t.carrier), t.carrier.c.id, ids)
+        return {r.id: rows.carrier_from_row(r) for r in found}
+
+    async def _loads_by(self, column: Any, keys: Sequence[int]) -> dict[int, list[CarrierLoad]]:
+        found = await self._in(select(t.carrier_load).order_by(t.carrier_load.c.id), column, keys)
+        grouped: dict[int, list[CarrierLoad]] = defaultdict(list)
+        for r in found:
+            grouped[r._mapping[column.name]].append(rows.load_from_row(r))
+        return grouped
+
+    async def loads_of_carriers(self, carrier_ids: Sequence[int]) -> dict[int, list[CarrierLoad]]:
+        return await self._loads_by(t.carrier_load.c.carrier_id, carrier_ids)
+
+    async def loads_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[CarrierLoad]]:
+        return await self._loads_by(t.carrier_load.c.unit_id, unit_ids)
+
+    async def carrier_tracks(self, ids: Sequence[int]) -> dict[int, CarrierTrack]:
+        found = await self._in(select(t.carrier_track), t.carrier_track.c.id, ids)
+        return {r.id: rows.carrier_track_from_row(r) for r in found}
+
+    async def carrier_tracks_of_carriers(
+        self, carrier_ids: Sequence[int]
+    ) -> dict[int, list[CarrierTrack]]:
+        found = await self._in(
+            select(t.carrier_track).order_by(t.carrier_track.c.id),
+            t.carrier_track.c.carrier_id,
+            carrier_ids,
+        )
+        grouped: dict[int, list[CarrierTrack]] = defaultdict(list)
+        for r in found:
+            grouped[r.carrier_id].append(rows.carrier_track_from_row(r))
+        return grouped
+
+    async def carrier_tracks_of_units(
+        self, unit_ids: Sequence[int]
+    ) -> dict[int, list[CarrierTrack]]:
+        found = await self._in(
+            select(t.carrier_track, t.track.c.unit_id.label("of_unit"))
+            .join(t.track, t.track.c.carrier_track_id == t.carrier_track.c.id)
+            .order_by(t.carrier_track.c.id),
+            t.track.c.unit_id,
+            unit_ids,
+        )
+        grouped: dict[int, list[CarrierTrack]] = defaultdict(list)
+        for r in found:
+            grouped[r.of_unit].append(rows.carrier_track_from_row(r))
+        return grouped
+
+    async def carrier_tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, CarrierTrack]:
+        found = await self._in(
+            select(t.carrier_track), t.carrier_track.c.ingest_event_id, event_ids
+        )
+        return {r.ingest_event_id: rows.carrier_track_from_row(r) for r in found}
+
+    async def tracks_of_carrier_tracks(self, ids: Sequence[int]) -> dict[int, list[Track]]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .order_by(t.track.c.id),
+            t.track.c.carrier_track_id,
+            ids,
+        )
+        grouped: dict[int, list[Track]] = defaultdict(list)
+        for r in found:
+            grouped[r.carrier_track_id].append(rows.track_from_row(r))
+        return grouped
+
+    async def values_of_carrier_tracks(self, ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.carrier_track_id, ids
+        )
+        grouped: dict[int, list[DataValue]] = defaultdict(list)
+        for r in found:
+            grouped[r.carrier_track_id].append(rows.value_from_row(r))
+        return grouped
+
+    async def values_of_device_records(self, ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.device_record_id, ids
+        )
+        grouped: dict[int, list[DataValue]] = defaultdict(list)
+        for r in found:
+            grouped[r.device_record_id].append(rows.value_from_row(r))
+        return grouped
+
+    async def tracks_by_id(self, ids: Sequence[int]) -> dict[int, Track]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn).join(t.unit, t.unit.c.id == t.track.c.unit_id),
+            t.track.c.id,
+            ids,
+        )
+        return {r.id: rows.track_from_row(r) for r in found}
+
+    async def device_records_page(
+        self, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[DeviceDataRecord], bool]:
+        d = t.device_data_record
+        found = await self._rows(_newest_first(select(d), d.c.received_at, d.c.id, after, first))
+        return [rows.device_record_from_row(r) for r in found[:first]], len(found) > first
+
+    async def production_counts(
+        self, line_code: str | None, start: datetime, end: datetime
+    ) -> list[ProductionCountRecord]:
+        pc = t.production_count
+        stmt = select(pc).where(pc.c.started_at >= start, pc.c.started_at < end)
+        if line_code is not None:
+            stmt = stmt.where(pc.c.line_code == line_code)
+        return [rows.count_from_row(r) for r in await self._rows(stmt.order_by(pc.c.started_at))]
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -613,6 +613,12 @@ class SqlTrackRepository(SqlRepository):
             )
         )
 
+    async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
+        result = await self.conn.execute(
+            select(t.track.c.unit_id).where(t.track.c.carrier_track_id == carrier_track_id)
+        )
+        return list(result.scalars())
+
     async def matching(
         self, run_no: str, unit_id: int, step_no: int, station_code: str | None
     ) -> list[Track]:

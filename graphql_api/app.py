@@ -72,9 +72,11 @@ class MesGraphQL(GraphQL[Context, None]):
         store: ReadStore,
         limits: Limits,
         ingest: IngestService,
+        plant_tz: str = "UTC",
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        self.plant_tz = plant_tz
         self.bus = bus
         self.store = store
         self.limits = limits
@@ -89,6 +91,7 @@ class MesGraphQL(GraphQL[Context, None]):
             limits=self.limits,
             ingest=self.ingest,
             request=request,
+            plant_tz=self.plant_tz,
         )
 
 
@@ -98,12 +101,14 @@ def create_app(
     limits: Limits,
     ingest: IngestService,
     max_depth: int = 15,
+    plant_tz: str = "UTC",
 ) -> Starlette:
     graphql = MesGraphQL(
         bus=bus,
         store=store,
         limits=limits,
         ingest=ingest,
+        plant_tz=plant_tz,
         schema=build_schema(max_depth),
         graphql_ide="graphiql",
     )

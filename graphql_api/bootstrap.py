@@ -28,7 +28,13 @@ class Services:
     ingest: IngestService
 
     def app(self) -> Starlette:
-        return create_app(self.bus, self.store, self.settings.limits, self.ingest)
+        return create_app(
+            self.bus,
+            self.store,
+            self.settings.limits,
+            self.ingest,
+            plant_tz=self.settings.plant_tz,
+        )
 
     async def close(self) -> None:
         await self.engine.dispose()

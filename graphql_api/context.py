@@ -25,6 +25,8 @@ class Context:
     limits: Limits
     ingest: IngestService
     request: Request | None = None
+    #: the plant's time zone (MES_PLANT_TZ): production report days
+    plant_tz: str = "UTC"
 
     async def handle(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, self.actor)

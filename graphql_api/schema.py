@@ -14,6 +14,7 @@ from strawberry.tools import merge_types
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
 from graphql_api.execution import ExecutionMutation
+from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
@@ -27,8 +28,10 @@ DEFAULT_MAX_DEPTH = 15
 @cache
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
-        query=merge_types("Query", (Query, IngestQuery)),
-        mutation=merge_types("Mutation", (Mutation, IngestMutation, ExecutionMutation)),
+        query=merge_types("Query", (Query, IngestQuery, GatewayQuery)),
+        mutation=merge_types(
+            "Mutation", (Mutation, IngestMutation, ExecutionMutation, GatewayMutation)
+        ),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
         types=[

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from domain.usecases import carriers as ca
+from domain.usecases import counts as co
+from domain.usecases import device as dv
 from domain.usecases import execution as ex
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
@@ -25,4 +28,8 @@ HANDLERS: dict[type[Command], Handler] = {
     prod.RegisterUnits: prod.register_units,
     ex.TrackIn: ex.track_in,
     ex.TrackOut: ex.track_out,
+    ca.LoadCarrier: ca.load_carrier,
+    ca.UnloadCarrier: ca.unload_carrier,
+    dv.RecordDeviceData: dv.record_device_data,
+    co.RecordProductionCounts: co.record_production_counts,
 }

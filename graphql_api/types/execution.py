@@ -11,6 +11,7 @@ from domain import execution as dx
 from domain.enums import DataType, IngestEventType, Judge, TrackResult, TrackSource
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
+from graphql_api.types.carriers import CarrierTrack
 from graphql_api.types.master import Station
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Track:
     unit_id: strawberry.Private[int]
     station_code: strawberry.Private[str | None]
     ingest_event_id: strawberry.Private[int | None]
+    carrier_track_id: strawberry.Private[int | None]
 
     @strawberry.field
     async def unit(
@@ -101,6 +103,15 @@ class Track:
         found = await info.context.loaders.event.load(self.ingest_event_id)
         return IngestEvent.of(found) if found else None
 
+    @strawberry.field(
+        description="The carrier's pass through the BATCH step this track was part of."
+    )
+    async def carrier_track(self, info: Info) -> CarrierTrack | None:
+        if self.carrier_track_id is None:
+            return None
+        found = await info.context.loaders.carrier_track.load(self.carrier_track_id)
+        return CarrierTrack.of(found) if found else None
+
     @classmethod
     def of(cls, tr: dx.Track) -> Track:
         return cls(
@@ -117,6 +128,7 @@ class Track:
             unit_id=tr.unit_id,
             station_code=tr.station_code,
             ingest_event_id=tr.ingest_event_id,
+            carrier_track_id=tr.carrier_track_id,
         )
 
 
@@ -152,6 +164,11 @@ class IngestEvent:
         return [
             DataValue.of(v) for v in await info.context.loaders.values_of_event.load(self.event_id)
         ]
+
+    @strawberry.field
+    async def carrier_track(self, info: Info) -> CarrierTrack | None:
+        found = await info.context.loaders.carrier_track_of_event.load(self.event_id)
+        return CarrierTrack.of(found) if found else None
 
     @strawberry.field
     async def data_value_count(self, info: Info) -> int:

@@ -9,6 +9,7 @@ import strawberry
 from domain import production as dp
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
+from graphql_api.types.carriers import CarrierLoad, CarrierTrack
 from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
 from graphql_api.types.execution import IngestEvent, Track
 from graphql_api.types.master import Line, RouteVersion
@@ -120,6 +121,16 @@ class Unit:
     async def tracks(self, info: Info) -> list[Track]:
         found = await info.context.loaders.tracks_of_unit.load(self.unit_id)
         return [Track.of(tr) for tr in found]
+
+    @strawberry.field
+    async def carrier_loads(self, info: Info) -> list[CarrierLoad]:
+        found = await info.context.loaders.loads_of_unit.load(self.unit_id)
+        return [CarrierLoad.of(ld) for ld in found]
+
+    @strawberry.field(description="Tracks of the carriers this unit rode in (BATCH steps).")
+    async def carrier_tracks(self, info: Info) -> list[CarrierTrack]:
+        found = await info.context.loaders.carrier_tracks_of_unit.load(self.unit_id)
+        return [CarrierTrack.of(ct) for ct in found]
 
     @strawberry.field(description="Every ingest event that touched this unit, oldest first.")
     async def ingest_events(self, info: Info) -> list[IngestEvent]:

@@ -15,31 +15,6 @@ CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "api" / "contract.gr
 #: Parts of the contract not built yet, each with the issue that builds it. Later issues shrink
 #: this list to nothing; an entry that is no longer missing fails the test (keep it honest).
 ALLOWED_MISSING = {
-    # issue 4: BATCH carriers, manual execution, device data, production counts
-    "Carrier was removed.",
-    "Field IngestEvent.carrierTrack was removed.",
-    "Field Track.carrierTrack was removed.",
-    "CarrierLoad was removed.",
-    "CarrierTrack was removed.",
-    "CarrierLoadInput was removed.",
-    "CarrierPayload was removed.",
-    "DeviceDataItemInput was removed.",
-    "DeviceDataInput was removed.",
-    "DeviceDataPayload was removed.",
-    "PlacementModuleCountInput was removed.",
-    "ProductionCountsInput was removed.",
-    "ProductionCountsPayload was removed.",
-    "PlacementModuleCount was removed.",
-    "ProductionCountRecord was removed.",
-    "ProductionReportRow was removed.",
-    "Field Unit.carrierLoads was removed.",
-    "Field Unit.carrierTracks was removed.",
-    "Field Query.carrier was removed.",
-    "Field Query.productionReport was removed.",
-    "Field Mutation.loadCarrier was removed.",
-    "Field Mutation.unloadCarrier was removed.",
-    "Field Mutation.recordDeviceData was removed.",
-    "Field Mutation.recordProductionCounts was removed.",
     # issue 5: unit lifecycle (retest, rework, disposition) and validateUnits
     "Disposition was removed.",
     "DisposeUnitInput was removed.",

@@ -1,0 +1,335 @@
+"""The device gateway: values for an existing track or carrier track (DOMAIN.md §7)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.enums import (
+    CollectionMethod,
+    DeviceDataSource,
+    Judge,
+    TrackSource,
+    TriggerType,
+    UnitStatus,
+)
+from domain.errors import DomainError, ErrorCode
+from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
+from domain.ingest.data import JudgedValue, judged
+from domain.ports import UnitOfWork
+from domain.routes import RouteStep
+from domain.usecases.bus import Command, Deps
+from domain.validation import check_code, check_no_nul, check_optional_code
+
+MAX_ITEMS = 1000
+VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceItem:
+    spec_name: str
+    values: dict[str, Any] = field(default_factory=dict, hash=False)
+    judge: Judge | None = None
+    collected_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDataResult:
+    duplicate: bool
+    values_created: int
+    track: Track | None = None
+    carrier_track: CarrierTrack | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDeviceData(Command):
+    event_id: str
+    event_time: datetime
+    source: DeviceDataSource
+    data: tuple[DeviceItem, ...]
+    run_no: str | None = None
+    unit_sn: str | None = None
+    station_code: str | None = None
+    step_no: int | None = None
+    track_id: int | None = None
+    carrier_track_id: int | None = None
+    equipment_id: str | None = None
+    operator_id: str | None = None
+    meta: Any = field(default=None, hash=False)
+    action: ClassVar[str] = "recordDeviceData"
+    entity_type: ClassVar[str] = "DeviceDataRecord"
+
+    def entity_key(self) -> str:
+        return self.event_id
+
+    def input_hash(self) -> str:
+        """Everything but meta: the same input again is a duplicate, another is a conflict."""
+        doc = {
+            "eventTime": self.event_time.isoformat(),
+            "source": self.source.value,
+            "runNo": self.run_no,
+            "unitSn": self.unit_sn,
+            "stationCode": self.station_code,
+            "stepNo": self.step_no,
+            "trackId": self.track_id,
+            "carrierTrackId": self.carrier_track_id,
+            "equipmentId": self.equipment_id,
+            "operatorId": self.operator_id,
+            "data": [
+                {
+                    "specName": d.spec_name,
+                    "values": d.values,
+                    "judge": d.judge.value if d.judge else None,
+                    "collectedAt": d.collected_at.isoformat() if d.collected_at else None,
+                }
+                for d in self.data
+            ],
+        }
+        return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check(cmd: RecordDeviceData) -> None:
+    check_code(cmd.event_id, "eventId")
+    check_optional_code(cmd.run_no, "runNo")
+    check_optional_code(cmd.unit_sn, "unitSn")
+    check_optional_code(cmd.station_code, "stationCode")
+    check_optional_code(cmd.equipment_id, "equipmentId")
+    check_optional_code(cmd.operator_id, "operatorId")
+    check_no_nul([d.values for d in cmd.data], "data")
+    check_no_nul(cmd.meta, "meta")
+    if cmd.event_time.tzinfo is None:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, "eventTime has no UTC offset", {"field": "eventTime"}
+        )
+    if not cmd.data or len(cmd.data) > MAX_ITEMS:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"data takes 1 to {MAX_ITEMS} items",
+            {"field": "data", "count": len(cmd.data), "max": MAX_ITEMS},
+        )
+    if cmd.track_id is not None and cmd.carrier_track_id is not None:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            "give trackId or carrierTrackId, not both",
+            {"field": "trackId"},
+        )
+    if cmd.source is DeviceDataSource.MANUAL and not cmd.operator_id:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            "source MANUAL needs an operatorId",
+            {"field": "operatorId"},
+        )
+    if (
+        cmd.track_id is None
+        and cmd.carrier_track_id is None
+        and not (cmd.run_no and cmd.unit_sn and cmd.step_no is not None)
+    ):
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            "resolve the track by trackId, carrierTrackId, or runNo + unitSn + stepNo",
+            {"field": "trackId"},
+        )
+
+
+async def _target(cmd: RecordDeviceData, uow: UnitOfWork) -> Track | CarrierTrack:
+    if cmd.track_id is not None:
+        track = await uow.tracks.get(cmd.track_id)
+        if track is None:
+            raise DomainError(
+                ErrorCode.TRACK_NOT_FOUND,
+                f"track {cmd.track_id} not found",
+                {"trackId": str(cmd.track_id)},
+            )
+        return track
+    if cmd.carrier_track_id is not None:
+        ct = await uow.carriers.get_track(cmd.carrier_track_id)
+        if ct is None:
+            raise DomainError(
+                ErrorCode.TRACK_NOT_FOUND,
+                f"carrier track {cmd.carrier_track_id} not found",
+                {"carrierTrackId": str(cmd.carrier_track_id)},
+            )
+        return ct
+    assert cmd.run_no and cmd.unit_sn and cmd.step_no is not None
+    unit = await uow.units.get(cmd.unit_sn)
+    matches = (
+        await uow.tracks.matching(cmd.run_no, unit.id or 0, cmd.step_no, cmd.station_code)
+        if unit
+        else []
+    )
+    if not matches:
+        raise DomainError(
+            ErrorCode.TRACK_NOT_FOUND,
+            f"no track of unit {cmd.unit_sn} at step {cmd.step_no} of run {cmd.run_no}"
+            + (f" at station {cmd.station_code}" if cmd.station_code else ""),
+            {
+                "runNo": cmd.run_no,
+                "unitSn": cmd.unit_sn,
+                "stepNo": cmd.step_no,
+                "stationCode": cmd.station_code,
+            },
+        )
+    stations = sorted({m.station_code or "" for m in matches})
+    if cmd.station_code is None and len(stations) > 1:
+        raise DomainError(
+            ErrorCode.TRACK_AMBIGUOUS,
+            f"unit {cmd.unit_sn} has tracks at step {cmd.step_no} at {len(stations)} stations: "
+            "name the stationCode",
+            {"stationCodes": stations, "stepNo": cmd.step_no},
+        )
+    return matches[0]  # the most recently recorded
+
+
+def _values(
+    cmd: RecordDeviceData, step: RouteStep, carrier_level: bool
+) -> list[tuple[JudgedValue, datetime]]:
+    method = CollectionMethod(cmd.source.value)
+    out: list[tuple[JudgedValue, datetime]] = []
+    for item in cmd.data:
+        spec = next(
+            (
+                s
+                for s in step.data_specs
+                if s.name == item.spec_name
+                and (s.trigger_type is TriggerType.EACH_CARRIER) == carrier_level
+            ),
+            None,
+        )
+        if spec is None:
+            raise DomainError(
+                ErrorCode.DATA_SPEC_NOT_FOUND,
+                f"spec {item.spec_name!r} is not bound to step {step.step_no}"
+                + (" for carriers" if carrier_level else ""),
+                {"specName": item.spec_name, "stepNo": step.step_no},
+            )
+        if cmd.source is DeviceDataSource.AUTO and spec.method is not CollectionMethod.AUTO:
+            raise DomainError(
+                ErrorCode.DATA_SPEC_METHOD_MISMATCH,
+                f"spec {spec.name} is collected {spec.method.value}: source AUTO cannot write it",
+                {"specName": spec.name, "method": spec.method.value, "source": method.value},
+            )
+        set_fields = [k for k in VALUE_FIELDS if k in item.values]
+        if len(set_fields) != 1:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"data for {spec.name}: set exactly one of {', '.join(VALUE_FIELDS)}",
+                {"specName": spec.name, "set": set_fields},
+            )
+        if item.collected_at is not None and item.collected_at.tzinfo is None:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"data for {spec.name}: collectedAt has no UTC offset",
+                {"specName": spec.name},
+            )
+        judge_word = (
+            item.judge.value if item.judge is not None and item.judge is not Judge.NA else None
+        )
+        out.append(
+            (
+                judged(spec, item.values[set_fields[0]], judge_word),
+                item.collected_at or cmd.event_time,
+            )
+        )
+    return out
+
+
+async def record_device_data(
+    cmd: RecordDeviceData, uow: UnitOfWork, deps: Deps
+) -> DeviceDataResult:
+    """Attach values to a track; the track's result and the unit's position never change,
+    but an alarm with action HOLD holds the unit as it is now. Idempotent by eventId."""
+    _check(cmd)
+    input_hash = cmd.input_hash()
+    existing = await uow.device_data.get_by_event_id(cmd.event_id)
+    if existing is None:
+        target = await _target(cmd, uow)
+        is_carrier = isinstance(target, CarrierTrack)
+        run = await uow.runs.get(target.run_no)
+        assert run is not None
+        version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
+        step = version.step(target.step_no)
+        assert step is not None
+        values = _values(cmd, step, carrier_level=is_carrier)
+        record = await uow.device_data.add(
+            DeviceDataRecord(
+                event_id=cmd.event_id,
+                input_hash=input_hash,
+                source=cmd.source.value,
+                event_time=cmd.event_time,
+                received_at=deps.clock.now(),
+                values_created=len(values),
+                track_id=None if is_carrier else target.id,
+                carrier_track_id=target.id if is_carrier else None,
+                equipment_id=cmd.equipment_id,
+                operator_id=cmd.operator_id,
+                meta=cmd.meta,
+            )
+        )
+        if record is not None:
+            await uow.data_values.add_many(
+                [
+                    DataValue(
+                        spec_name=v.spec.name,
+                        data_type=v.spec.data_type,
+                        source=TrackSource(cmd.source.value),
+                        collected_at=at,
+                        value_number=v.value.number,
+                        value_text=v.value.text,
+                        value_boolean=v.value.boolean,
+                        value_json=v.value.json,
+                        value_unit=v.unit,
+                        judge=v.judge,
+                        alarmed=v.alarmed,
+                        track_id=None if is_carrier else target.id,
+                        carrier_track_id=target.id if is_carrier else None,
+                        device_record_id=record.id,
+                    )
+                    for v, at in values
+                ]
+            )
+            if any(v.holds for v, _ in values) and isinstance(target, Track):
+                unit = await uow.units.get_by_id(target.unit_id, for_update=True)
+                if unit is not None and unit.status not in (
+                    UnitStatus.ON_HOLD,
+                    UnitStatus.SCRAPPED,
+                ):
+                    await uow.units.update_many([replace(unit, status=UnitStatus.ON_HOLD)])
+            if (
+                any(v.holds for v, _ in values)
+                and isinstance(target, CarrierTrack)
+                and target.id is not None
+            ):
+                await _hold_carrier_units(uow, target.id)
+            if isinstance(target, Track):
+                return DeviceDataResult(False, len(values), track=target)
+            return DeviceDataResult(False, len(values), carrier_track=target)
+        existing = await uow.device_data.get_by_event_id(cmd.event_id)
+        assert existing is not None
+    if existing.input_hash != input_hash:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            f"eventId {cmd.event_id!r} was recorded with another input",
+            {"eventId": cmd.event_id, "existingRecordId": str(existing.id)},
+        )
+    track = await uow.tracks.get(existing.track_id) if existing.track_id else None
+    ct = (
+        await uow.carriers.get_track(existing.carrier_track_id)
+        if existing.carrier_track_id
+        else None
+    )
+    return DeviceDataResult(True, 0, track=track, carrier_track=ct)
+
+
+async def _hold_carrier_units(uow: UnitOfWork, carrier_track_id: int) -> None:
+    """A carrier's alarm with action HOLD holds the boards that rode through that step."""
+    unit_ids = await uow.tracks.units_of_carrier_track(carrier_track_id)
+    units = await uow.units.get_many_by_id(unit_ids, for_update=True)
+    held = [
+        replace(u, status=UnitStatus.ON_HOLD)
+        for u in units
+        if u.status not in (UnitStatus.ON_HOLD, UnitStatus.SCRAPPED)
+    ]
+    await uow.units.update_many(held)

@@ -1,0 +1,142 @@
+"""Carriers, their loads and their tracks through BATCH steps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from domain import execution as dx
+from domain.enums import TrackResult, TrackSource
+from graphql_api.context import Info
+from graphql_api.types.master import Station
+
+if TYPE_CHECKING:
+    from graphql_api.types.execution import DataValue, IngestEvent, Track
+    from graphql_api.types.production import Unit
+
+EXECUTION = "graphql_api.types.execution"
+PRODUCTION = "graphql_api.types.production"
+
+
+@strawberry.type
+class Carrier:
+    carrier_no: str
+    carrier_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def loads(self, info: Info) -> list[CarrierLoad]:
+        found = await info.context.loaders.loads_of_carrier.load(self.carrier_id)
+        return [CarrierLoad.of(ld) for ld in found]
+
+    @strawberry.field
+    async def tracks(self, info: Info) -> list[CarrierTrack]:
+        found = await info.context.loaders.carrier_tracks_of_carrier.load(self.carrier_id)
+        return [CarrierTrack.of(ct) for ct in found]
+
+    @classmethod
+    def of(cls, c: dx.Carrier) -> Carrier:
+        return cls(carrier_no=c.carrier_no, carrier_id=c.id or 0)
+
+
+async def load_carrier(info: Info, carrier_id: int) -> Carrier:
+    found = await info.context.loaders.carrier_by_id.load(carrier_id)
+    assert found is not None
+    return Carrier.of(found)
+
+
+@strawberry.type
+class CarrierLoad:
+    loaded_at: datetime
+    unloaded_at: datetime | None
+    carrier_id: strawberry.Private[int]
+    unit_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def carrier(self, info: Info) -> Carrier:
+        return await load_carrier(info, self.carrier_id)
+
+    @strawberry.field
+    async def unit(self, info: Info) -> Annotated[Unit, strawberry.lazy(PRODUCTION)]:
+        from graphql_api.types.production import Unit
+
+        found = await info.context.loaders.unit_by_id.load(self.unit_id)
+        assert found is not None
+        return Unit.of(found)
+
+    @classmethod
+    def of(cls, ld: dx.CarrierLoad) -> CarrierLoad:
+        return cls(
+            loaded_at=ld.loaded_at,
+            unloaded_at=ld.unloaded_at,
+            carrier_id=ld.carrier_id,
+            unit_id=ld.unit_id,
+        )
+
+
+@strawberry.type
+class CarrierTrack:
+    id: strawberry.ID
+    step_no: int
+    source: TrackSource
+    in_at: datetime | None
+    out_at: datetime | None
+    result: TrackResult | None
+    carrier_track_id: strawberry.Private[int]
+    carrier_id: strawberry.Private[int]
+    station_code: strawberry.Private[str | None]
+    ingest_event_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def carrier(self, info: Info) -> Carrier:
+        return await load_carrier(info, self.carrier_id)
+
+    @strawberry.field
+    async def station(self, info: Info) -> Station | None:
+        if self.station_code is None:
+            return None
+        found = await info.context.loaders.station.load(self.station_code)
+        return Station.of(found) if found else None
+
+    @strawberry.field
+    async def data_values(
+        self, info: Info
+    ) -> list[Annotated[DataValue, strawberry.lazy(EXECUTION)]]:
+        from graphql_api.types.execution import DataValue
+
+        found = await info.context.loaders.values_of_carrier_track.load(self.carrier_track_id)
+        return [DataValue.of(v) for v in found]
+
+    @strawberry.field
+    async def unit_tracks(self, info: Info) -> list[Annotated[Track, strawberry.lazy(EXECUTION)]]:
+        from graphql_api.types.execution import Track
+
+        found = await info.context.loaders.tracks_of_carrier_track.load(self.carrier_track_id)
+        return [Track.of(tr) for tr in found]
+
+    @strawberry.field
+    async def ingest_event(
+        self, info: Info
+    ) -> Annotated[IngestEvent, strawberry.lazy(EXECUTION)] | None:
+        from graphql_api.types.execution import IngestEvent
+
+        if self.ingest_event_id is None:
+            return None
+        found = await info.context.loaders.event.load(self.ingest_event_id)
+        return IngestEvent.of(found) if found else None
+
+    @classmethod
+    def of(cls, ct: dx.CarrierTrack) -> CarrierTrack:
+        return cls(
+            id=strawberry.ID(str(ct.id)),
+            step_no=ct.step_no,
+            source=ct.source,
+            in_at=ct.in_at,
+            out_at=ct.out_at,
+            result=ct.result,
+            carrier_track_id=ct.id or 0,
+            carrier_id=ct.carrier_id,
+            station_code=ct.station_code,
+            ingest_event_id=ct.ingest_event_id,
+        )
