@@ -331,6 +331,9 @@ class FakeTracks(_Repo):
     async def close(self, track: Track) -> None:
         self.s.tracks = [track if tr.id == track.id else tr for tr in self.s.tracks]
 
+    async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
+        return [tr.unit_id for tr in self.s.tracks if tr.carrier_track_id == carrier_track_id]
+
     async def matching(
         self, run_no: str, unit_id: int, step_no: int, station_code: str | None
     ) -> list[Track]:
