@@ -83,6 +83,9 @@ class Resolved:
     version: RouteVersion
     carrier: Carrier | None = None
     loads: list[CarrierLoad] = field(default_factory=list)
+    #: the candidate mapping that found the units (its batchPolicy holds when no unit stands
+    #: at a step of the event's type)
+    found_by: IngestMapping | None = None
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Acceptor:
             require_step_of_type(runs[0], versions.get(runs[0].route_version_id), station_type)
         tried: list[str] = []
         sns: list[str] = []
+        found_by: IngestMapping | None = None
         carrier_code: str | None = None
         seen: set[tuple[int, int]] = set()
         for run in runs:
@@ -154,7 +158,9 @@ class Acceptor:
                 sns = mapping.unit_sns(root)
                 if not sns and carrier_code is None and station_type is StationType.BATCH:
                     carrier_code = mapping.carrier_code(root)
+                    found_by = mapping
                 if sns:
+                    found_by = mapping
                     break
             if sns:
                 break
@@ -223,7 +229,7 @@ class Acceptor:
         assert version is not None
         order = {sn: i for i, sn in enumerate(sns)}
         units.sort(key=lambda u: order[u.sn])
-        return Resolved(units, run, version, carrier, loads)
+        return Resolved(units, run, version, carrier, loads, found_by)
 
     # ------------------------------------------------------------ steps 4–8
 
@@ -237,13 +243,13 @@ class Acceptor:
         """Steps 4–8. ALL_OR_NOTHING raises the first refusal; PARTIAL keeps refusals per unit
         and raises only when every unit is refused (or the event as a whole is)."""
         verdicts = [Verdict(unit=u, error=check_unit_state(u)) for u in resolved.units]
-        step, mapping = self._event_step(verdicts, resolved.version, station_type)
+        step, mapping = self._event_step(verdicts, resolved, station_type)
         partial = mapping is not None and mapping.partial
         _settle(verdicts, partial)
         run_error = check_run_state(resolved.run)
         if run_error:
             raise run_error
-        expected = step.step_no if step is not None and mapping is not None else None
+        expected = step.step_no if step is not None else None
         for v in verdicts:
             if v.error is None:
                 _, v.error = check_step(v.unit, resolved.version, station_type, expected)
@@ -267,16 +273,16 @@ class Acceptor:
         return verdicts, step, mapping, normalized, carrier_data
 
     def _event_step(
-        self, verdicts: list[Verdict], version: RouteVersion, station_type: StationType
+        self, verdicts: list[Verdict], resolved: Resolved, station_type: StationType
     ) -> tuple[RouteStep | None, IngestMapping | None]:
-        """The first unit's step (of the units that may execute at all) is the event's step."""
+        """The event's step: the first unit's (of the units that may execute at all, standing
+        at a step of this type). Without one, the policy is the mapping that found the units."""
         for v in verdicts:
             if v.error is None:
-                step = version.step(v.unit.current_step_no)
+                step = resolved.version.step(v.unit.current_step_no)
                 if step is not None and step.station_type is station_type:
-                    return step, self.mappings.get(version, step)
-                return step, None
-        return None, None
+                    return step, self.mappings.get(resolved.version, step)
+        return None, resolved.found_by
 
     def _same_units(
         self, normalized: NormalizedPayload, resolved: Resolved, step: RouteStep
