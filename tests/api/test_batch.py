@@ -168,7 +168,7 @@ async def test_partial_writes_the_good_boards_and_keeps_the_others_replayable(
     await at_reflow(
         services, f.sns[:2]
     )  # the third is still at step 10: STEP_MISMATCH for it alone
-    boards = [
+    boards: list[dict[str, Any]] = [
         {"sn": f.sns[0], "readings": [{"name": "BoardTemp", "value": 231.0}]},
         {"sn": f.sns[1], "readings": [{"name": "BoardTemp", "value": "hot"}]},  # DATA_VALUE_INVALID
         {"sn": f.sns[2], "readings": []},

@@ -61,7 +61,7 @@ async def test_track_in_then_out_moves_the_unit(api: ApiClient, f: ExecFactory) 
     )
     run = await api.gql("query($r: String!) { run(runNo: $r) { status } }", {"r": f.run_no})
     assert run["run"]["status"] == "IN_PROGRESS"
-    data = [
+    data: list[dict[str, Any]] = [
         {"specName": "Pressure", "valueNumber": 5.5},
         {"specName": "Note", "valueText": "squeegee ok"},
     ]
