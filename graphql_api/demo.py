@@ -29,6 +29,7 @@ from domain.ports import ReadStore
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
 from domain.usecases.bus import Actor, Command, MessageBus
+from graphql_api.demo_floor import run_the_floor
 
 CET = timezone(timedelta(hours=1))
 LINE = "SMT-1"
@@ -370,6 +371,7 @@ async def load_demo(
     done += await _test_line(do, store)
     if ingest is not None:
         done += await _send_events(ingest, actor)
+        done += await run_the_floor(bus, store, ingest, actor)
     return done
 
 

@@ -41,6 +41,9 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.output
     assert "10 units registered" in first.output
     assert "compiled PCBA-100 v1: READY" in first.output
+    assert "printed 4 boards at PRN-01" in first.output
+    assert "reflow and AOI events: ACCEPTED, ACCEPTED, ACCEPTED" in first.output
+    assert "placement counts: 8 jobs (8 new)" in first.output
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
@@ -48,6 +51,9 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     assert count(url, t.route_version) == 2
     assert count(url, t.run) == 2
     assert count(url, t.station) == 6
+    assert count(url, t.carrier_track) == 1
+    assert count(url, t.production_count) == 8
+    assert "placement counts: 8 jobs (0 new)" in second.output
 
 
 def test_migrate_creates_the_schema(tmp_path: Path) -> None:
@@ -67,11 +73,11 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
     first = invoke("demo", "--database-url", url)
     assert "events: 6 ACCEPTED, 1 REJECTED UNIT_NOT_FOUND" in first.output, first.output
-    assert count(url, t.ingest_event) == 6
+    assert count(url, t.ingest_event) == 9  # and the reflow and AOI events of the floor
     assert count(url, t.ingest_rejection) == 1
     again = invoke("demo", "--database-url", url)
     assert "events: 6 DUPLICATE, 1 REJECTED UNIT_NOT_FOUND" in again.output
-    assert count(url, t.ingest_event) == 6
+    assert count(url, t.ingest_event) == 9  # and the reflow and AOI events of the floor
     replay = invoke("rejections", "replay", "--code", "UNIT_NOT_FOUND", "--database-url", url)
     assert replay.exit_code == 0, replay.output
     assert "still refused: UNIT_NOT_FOUND: 1" in replay.output
