@@ -12,7 +12,8 @@ from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
 from adapters.settings import Settings
 from adapters.uow import SqlUnitOfWorkFactory
-from domain.ingest.pipeline import IngestService, MappingCache
+from domain.ingest.pipeline import IngestService
+from domain.ingest.resolve import MappingCache
 from domain.ports import Clock
 from domain.usecases.bus import MessageBus
 from domain.usecases.handlers import HANDLERS

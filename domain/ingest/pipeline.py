@@ -19,8 +19,9 @@ from domain.enums import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestEnvelope, IngestEvent, IngestRejection
-from domain.ingest.accept import Acceptor, MappingCache, Progress
+from domain.ingest.accept import Acceptor
 from domain.ingest.envelope import canonical_hash, check_envelope, stored_input
+from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.usecases.bus import Actor, Limits

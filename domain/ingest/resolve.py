@@ -1,0 +1,208 @@
+"""§4 step 3: which units (and so which run and frozen version) an event is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.enums import StationType, TrackResult
+from domain.errors import DomainError, ErrorCode
+from domain.execution import Carrier, CarrierLoad, IngestEnvelope
+from domain.ingest.data import JudgedValue
+from domain.mapping.normalize import IngestMapping, UnitReading
+from domain.mapping.paths import values_at
+from domain.ports import UnitOfWork
+from domain.production import Run, Unit
+from domain.routes import RouteStep, RouteVersion
+
+PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
+
+
+class MappingCache:
+    """Parsed mappings per (route version, step): versions never change, so this is safe to
+    keep across requests, and processes never disagree about it."""
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._cache: dict[tuple[int, int], IngestMapping] = {}
+
+    def get(self, version: RouteVersion, step: RouteStep) -> IngestMapping | None:
+        if version.id is None or not isinstance(step.ingest_mapping, dict):
+            return None
+        key = (version.id, step.step_no)
+        found = self._cache.get(key)
+        if found is None:
+            found = IngestMapping.parse(step.ingest_mapping)
+            if len(self._cache) >= self.size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = found
+        return found
+
+
+@dataclass
+class Progress:
+    """What the pipeline learnt before it refused: the SNs of step 3, for the rejection."""
+
+    sns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Resolved:
+    """Step 3's answer: the units (locked), their run and its frozen version; for a
+    carrier-only BATCH event also the carrier and the open loads that stand for its units."""
+
+    units: list[Unit]
+    run: Run
+    version: RouteVersion
+    carrier: Carrier | None = None
+    loads: list[CarrierLoad] = field(default_factory=list)
+    #: the candidate mapping that found the units (its batchPolicy holds when no unit stands
+    #: at a step of the event's type)
+    found_by: IngestMapping | None = None
+
+
+async def resolve_units(
+    uow: UnitOfWork,
+    mappings: MappingCache,
+    env: IngestEnvelope,
+    root: dict[str, Any],
+    station_type: StationType,
+    progress: Progress,
+) -> Resolved:
+    """Step 3: machines rarely know run numbers, so the units come from the payload, read by
+    the candidate mappings of unfinished runs (in run creation, then stepNo order)."""
+    if env.run_no is not None:
+        run = await uow.runs.get(env.run_no)
+        if run is None:
+            raise DomainError(
+                ErrorCode.RUN_NOT_FOUND, f"run {env.run_no!r} not found", {"runNo": env.run_no}
+            )
+        runs = [run]
+    else:
+        runs = await uow.runs.unfinished()
+    versions = await uow.route_versions.get_many(list({r.route_version_id for r in runs}))
+    if env.run_no is not None:
+        require_step_of_type(runs[0], versions.get(runs[0].route_version_id), station_type)
+    tried: list[str] = []
+    sns: list[str] = []
+    found_by: IngestMapping | None = None
+    carrier_code: str | None = None
+    seen: set[tuple[int, int]] = set()
+    for run in runs:
+        version = versions.get(run.route_version_id)
+        if version is None or version.id is None:
+            continue
+        for step in version.steps:
+            if step.station_type is not station_type or (version.id, step.step_no) in seen:
+                continue
+            seen.add((version.id, step.step_no))
+            mapping = mappings.get(version, step)
+            if mapping is None:
+                continue
+            paths = (mapping.sn, mapping.sn_list, mapping.unit_items, mapping.carrier)
+            tried += [p.text for p in paths if p]
+            sns = mapping.unit_sns(root)
+            if not sns and carrier_code is None and station_type is StationType.BATCH:
+                carrier_code = mapping.carrier_code(root)
+                found_by = mapping
+            if sns:
+                found_by = mapping
+                break
+        if sns:
+            break
+    carrier: Carrier | None = None
+    loads: list[CarrierLoad] = []
+    if not sns and carrier_code is not None:
+        carrier = await uow.carriers.get(carrier_code)
+        if carrier is None or carrier.id is None:
+            raise DomainError(
+                ErrorCode.CARRIER_NOT_FOUND,
+                f"carrier {carrier_code!r} not found: name its units, or load it first",
+                {"carrierNo": carrier_code},
+            )
+        loads = await uow.carriers.open_loads(carrier.id)
+        if not loads:
+            raise DomainError(
+                ErrorCode.CARRIER_EMPTY,
+                f"carrier {carrier_code!r} has no open loads",
+                {"carrierNo": carrier_code},
+            )
+        units = await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
+        sns = [u.sn for u in units]
+    elif not sns:
+        for path in PLAIN_SN_PATHS:
+            tried.append(path)
+            sns = plain_sns(values_at(path, root))
+            if sns:
+                break
+    if not sns:
+        raise DomainError(
+            ErrorCode.INGEST_PAYLOAD_INVALID,
+            "no unit found in the payload by the mappings of "
+            f"{station_type.value} steps of unfinished runs",
+            {"pathsTried": list(dict.fromkeys(tried))},
+        )
+    if env.restrict_to_sn is not None:
+        sns = [sn for sn in sns if sn == env.restrict_to_sn]
+    progress.sns = sns
+    if carrier is None:
+        units = await uow.units.get_many(sns, for_update=True)
+    else:
+        units = [u for u in units if u.sn in set(sns)]
+    missing = sorted(set(sns) - {u.sn for u in units})
+    if missing:
+        raise DomainError(
+            ErrorCode.UNIT_NOT_FOUND,
+            f"unit(s) not registered: {', '.join(missing[:10])}",
+            {"sns": missing[:100]},
+        )
+    run_nos = sorted({u.run_no for u in units})
+    if len(run_nos) > 1 or (env.run_no is not None and run_nos != [env.run_no]):
+        raise DomainError(
+            ErrorCode.RUN_MISMATCH,
+            f"the event's units belong to run(s) {', '.join(run_nos)}"
+            + (f", not to {env.run_no}" if env.run_no else ""),
+            {"runNos": run_nos, "runNo": env.run_no},
+        )
+    run = next((r for r in runs if r.run_no == run_nos[0]), None) or await uow.runs.get(run_nos[0])
+    assert run is not None  # the unit's foreign key guarantees it
+    version = versions.get(run.route_version_id) or (
+        await uow.route_versions.get_many([run.route_version_id])
+    ).get(run.route_version_id)
+    require_step_of_type(run, version, station_type)
+    assert version is not None
+    order = {sn: i for i, sn in enumerate(sns)}
+    units.sort(key=lambda u: order[u.sn])
+    return Resolved(units, run, version, carrier, loads, found_by)
+
+
+def require_step_of_type(run: Run, version: RouteVersion | None, station_type: StationType) -> None:
+    if version is None or not any(s.station_type is station_type for s in version.steps):
+        raise DomainError(
+            ErrorCode.INGEST_MAPPING_MISSING,
+            f"run {run.run_no}'s route has no {station_type.value} step",
+            {"runNo": run.run_no, "eventType": station_type.value},
+        )
+
+
+def plain_sns(values: list[Any]) -> list[str]:
+    out: dict[str, None] = {}
+    for v in values:
+        for item in v if isinstance(v, list) else [v]:
+            if isinstance(item, bool):
+                continue
+            text = str(item) if isinstance(item, int | float | str) else None
+            if text and len(text) <= 100 and text == text.strip():
+                out[text] = None
+    return list(out)
+
+
+@dataclass
+class Verdict:
+    """One unit's reading after steps 4–8: its result and values, or its refusal."""
+
+    unit: Unit
+    reading: UnitReading | None = None
+    result: TrackResult = TrackResult.PASS
+    values: tuple[JudgedValue, ...] = ()
+    error: DomainError | None = None

@@ -1,0 +1,277 @@
+"""§4 step 9: everything an accepted event writes, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.enums import RunStatus, TrackResult, TrackSource
+from domain.execution import (
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    IngestEnvelope,
+    IngestEvent,
+    IngestRejection,
+    Track,
+)
+from domain.ingest.data import JudgedValue, StepData
+from domain.ingest.envelope import stored_input
+from domain.ingest.resolve import Resolved, Verdict
+from domain.lifecycle import advance
+from domain.mapping.normalize import NormalizedPayload
+from domain.ports import UnitOfWork
+from domain.routes import RouteStep
+
+DERIVED_KEY = "{key}#{sn}"
+
+
+class Writer:
+    def __init__(self, uow: UnitOfWork, now: datetime, unmapped: dict[str, None]):
+        self.uow = uow
+        self.now = now
+        self.unmapped = unmapped
+
+    async def write(
+        self,
+        env: IngestEnvelope,
+        input_hash: str,
+        resolved: Resolved,
+        verdicts: list[Verdict],
+        step: RouteStep,
+        normalized: NormalizedPayload,
+        carrier_data: StepData | None,
+    ) -> IngestEvent | None:
+        """Everything in the caller's transaction; None when another sender's event took the
+        key meanwhile (the caller looks again)."""
+        uow = self.uow
+        occurred_at = normalized.occurred_at or env.occurred_at
+        assert occurred_at is not None
+        ok = [v for v in verdicts if v.error is None]
+        refused = [v for v in verdicts if v.error is not None]
+        carrier_values = carrier_data.values if carrier_data else ()
+        overall = (
+            TrackResult.FAIL if any(v.result is TrackResult.FAIL for v in ok) else TrackResult.PASS
+        )
+        if carrier_data is not None and normalized.event_result is TrackResult.FAIL:
+            overall = TrackResult.FAIL
+        sns = [v.unit.sn for v in ok]
+        key_failures: list[dict[str, Any]] = [
+            {"sn": v.unit.sn, "specs": [jv.spec.name for jv in v.values if jv.key_failure]}
+            for v in ok
+            if any(jv.key_failure for jv in v.values)
+        ]
+        if carrier_data is not None and carrier_data.key_failures:
+            key_failures.append(
+                {"carrierNo": normalized.carrier_code, "specs": list(carrier_data.key_failures)}
+            )
+        unmapped = list(self.unmapped)
+        if carrier_data is not None:
+            unmapped += [n for n in carrier_data.unmapped if n not in unmapped]
+        event = await uow.ingest_events.add(
+            IngestEvent(
+                source_system=env.source_system,
+                dedupe_key=env.dedupe_key,
+                input_hash=input_hash,
+                event_type=env.event_type,
+                occurred_at=occurred_at,
+                received_at=self.now,
+                payload=env.payload,
+                run_no=resolved.run.run_no,
+                step_no=step.step_no,
+                station_code=normalized.station_code,
+                line_code=normalized.line_code,
+                sn=sns[0] if len(sns) == 1 else None,
+                sn_list=tuple(sns),
+                carrier_code=normalized.carrier_code,
+                test_result_id=normalized.test_result_id,
+                result=overall,
+                normalized={
+                    "stationCode": normalized.station_code,
+                    "lineCode": normalized.line_code,
+                    "occurredAt": occurred_at.isoformat(),
+                    "testResultId": normalized.test_result_id,
+                    "carrierCode": normalized.carrier_code,
+                    "stepNo": step.step_no,
+                    "units": [
+                        {"sn": v.unit.sn, "result": v.result.value, "values": len(v.values)}
+                        for v in ok
+                    ],
+                    "carrierValues": len(carrier_values),
+                    "unmapped": unmapped,
+                    "keyFailures": key_failures,
+                    "refused": [
+                        {"sn": v.unit.sn, "code": v.error.code.value, "details": v.error.details}
+                        for v in refused
+                        if v.error
+                    ],
+                },
+                meta=env.meta,
+            ),
+            [v.unit.id for v in ok if v.unit.id is not None],
+        )
+        if event is None or event.id is None:
+            return None
+        source = TrackSource(env.event_type.value)
+        carrier_track: CarrierTrack | None = None
+        if carrier_data is not None:
+            carrier_track = await self._carrier_writes(
+                resolved, ok, step, normalized, occurred_at, overall, event.id
+            )
+            await uow.data_values.add_many(
+                [
+                    _value(jv, source, occurred_at, event.id, carrier_track_id=carrier_track.id)
+                    for jv in carrier_values
+                ]
+            )
+        tracks = await uow.tracks.add_many(
+            [
+                Track(
+                    unit_id=v.unit.id or 0,
+                    unit_sn=v.unit.sn,
+                    run_no=resolved.run.run_no,
+                    step_no=step.step_no,
+                    attempt=1,
+                    operation_code=step.operation_code,
+                    source=source,
+                    station_code=normalized.station_code,
+                    in_at=occurred_at,
+                    out_at=occurred_at,
+                    result=v.result,
+                    ingest_event_id=event.id,
+                    carrier_track_id=carrier_track.id if carrier_track else None,
+                )
+                for v in ok
+            ]
+        )
+        await uow.data_values.add_many(
+            [
+                _value(jv, source, occurred_at, event.id, track_id=track.id)
+                for track, v in zip(tracks, ok, strict=True)
+                for jv in v.values
+            ]
+        )
+        carrier_holds = any(jv.holds for jv in carrier_values)
+        await uow.units.update_many(
+            [
+                advance(
+                    v.unit,
+                    v.result,
+                    resolved.version,
+                    step,
+                    carrier_holds or any(jv.holds for jv in v.values),
+                )
+                for v in ok
+            ]
+        )
+        if resolved.run.status is RunStatus.AUTHORIZED:
+            await uow.runs.set_status_if(
+                resolved.run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS
+            )
+        await uow.rejections.resolve_key(env.source_system, env.dedupe_key, event.id)
+        for v in refused:
+            await self._partial_rejection(env, input_hash, v)
+        return event
+
+    async def _carrier_writes(
+        self,
+        resolved: Resolved,
+        ok: list[Verdict],
+        step: RouteStep,
+        normalized: NormalizedPayload,
+        occurred_at: datetime,
+        overall: TrackResult,
+        event_id: int,
+    ) -> CarrierTrack:
+        """The carrier (created if new), its loads, and its CarrierTrack. A unit list makes
+        those units the carrier's loads (closing their other open loads); a carrier-only event
+        uses the open loads. The loads it processed close at occurredAt."""
+        uow = self.uow
+        assert normalized.carrier_code is not None
+        carrier = await uow.carriers.get_or_create(normalized.carrier_code, self.now)
+        assert carrier.id is not None
+        unit_ids = [v.unit.id or 0 for v in ok]
+        if resolved.carrier is not None and not normalized.sns_given:
+            processed = [ld.id or 0 for ld in resolved.loads if ld.unit_id in set(unit_ids)]
+        else:
+            open_loads = await uow.carriers.open_loads_of_units(unit_ids)
+            elsewhere = [ld.id or 0 for ld in open_loads if ld.carrier_id != carrier.id]
+            await uow.carriers.close_loads(elsewhere, occurred_at)
+            here = {ld.unit_id: ld for ld in open_loads if ld.carrier_id == carrier.id}
+            await uow.carriers.add_loads(
+                [
+                    CarrierLoad(carrier_id=carrier.id, unit_id=u, loaded_at=occurred_at)
+                    for u in unit_ids
+                    if u not in here
+                ]
+            )
+            processed = [
+                ld.id or 0
+                for ld in await uow.carriers.open_loads_of_units(unit_ids)
+                if ld.carrier_id == carrier.id
+            ]
+        await uow.carriers.close_loads(processed, occurred_at)
+        return await uow.carriers.add_track(
+            CarrierTrack(
+                carrier_id=carrier.id,
+                run_no=resolved.run.run_no,
+                step_no=step.step_no,
+                source=TrackSource.BATCH,
+                station_code=normalized.station_code,
+                in_at=occurred_at,
+                out_at=occurred_at,
+                result=overall,
+                ingest_event_id=event_id,
+            )
+        )
+
+    async def _partial_rejection(self, env: IngestEnvelope, input_hash: str, v: Verdict) -> None:
+        """A unit PARTIAL refused: its own rejection, replayable under `dedupeKey#sn`."""
+        assert v.error is not None
+        key = DERIVED_KEY.format(key=env.dedupe_key, sn=v.unit.sn)
+        existing = await self.uow.rejections.find_open(env.source_system, key, input_hash)
+        if existing is not None:
+            return
+        await self.uow.rejections.add(
+            IngestRejection(
+                source_system=env.source_system,
+                dedupe_key=key,
+                input_hash=input_hash,
+                event_type=env.event_type,
+                received_at=self.now,
+                occurred_at=env.occurred_at,
+                error_code=v.error.code,
+                error_message=v.error.message,
+                error_details=v.error.details,
+                input=stored_input(env),
+                sns=(v.unit.sn,),
+                restrict_to_sn=v.unit.sn,
+                last_attempt_at=self.now,
+            )
+        )
+
+
+def _value(
+    jv: JudgedValue,
+    source: TrackSource,
+    at: datetime,
+    event_id: int,
+    track_id: int | None = None,
+    carrier_track_id: int | None = None,
+) -> DataValue:
+    return DataValue(
+        spec_name=jv.spec.name,
+        data_type=jv.spec.data_type,
+        source=source,
+        collected_at=at,
+        value_number=jv.value.number,
+        value_text=jv.value.text,
+        value_boolean=jv.value.boolean,
+        value_json=jv.value.json,
+        value_unit=jv.unit,
+        judge=jv.judge,
+        alarmed=jv.alarmed,
+        track_id=track_id,
+        carrier_track_id=carrier_track_id,
+        ingest_event_id=event_id,
+    )
