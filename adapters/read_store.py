@@ -38,7 +38,7 @@ from domain.master import (
     StationGroup,
 )
 from domain.ports import EventFilter, RejectionFilter
-from domain.production import Run, Unit, WorkOrder
+from domain.production import Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 
 
@@ -319,6 +319,15 @@ class SqlReadStore:
         if line_code is not None:
             stmt = stmt.where(pc.c.line_code == line_code)
         return [rows.count_from_row(r) for r in await self._rows(stmt.order_by(pc.c.started_at))]
+
+    async def dispositions_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Disposition]]:
+        found = await self._in(
+            select(t.disposition).order_by(t.disposition.c.id), t.disposition.c.unit_id, unit_ids
+        )
+        grouped: dict[int, list[Disposition]] = defaultdict(list)
+        for r in found:
+            grouped[r.unit_id].append(rows.disposition_from_row(r))
+        return grouped
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

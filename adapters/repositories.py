@@ -45,7 +45,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 
 #: Keep IN lists well under every driver's parameter limit.
@@ -446,15 +446,35 @@ class SqlUnitRepository(SqlRepository):
         stmt = (
             update(t.unit)
             .where(t.unit.c.id == bindparam("b_id"))
-            .values(status=bindparam("b_status"), current_step_no=bindparam("b_step"))
+            .values(
+                status=bindparam("b_status"),
+                current_step_no=bindparam("b_step"),
+                step_fails=bindparam("b_fails"),
+                held_from=bindparam("b_held"),
+            )
         )
         await self.conn.execute(
             stmt,
             [
-                {"b_id": u.id, "b_status": u.status.value, "b_step": u.current_step_no}
+                {
+                    "b_id": u.id,
+                    "b_status": u.status.value,
+                    "b_step": u.current_step_no,
+                    "b_fails": u.step_fails,
+                    "b_held": u.held_from.value if u.held_from else None,
+                }
                 for u in units
             ],
         )
+
+    async def add_disposition(self, disposition: Disposition) -> Disposition:
+        new_id = (
+            await self.conn.execute(
+                insert(t.disposition).returning(t.disposition.c.id),
+                rows.disposition_to_values(disposition),
+            )
+        ).scalar_one()
+        return replace(disposition, id=new_id)
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         result = await self.conn.execute(

@@ -12,6 +12,7 @@ from domain.enums import (
     AuditOutcome,
     CollectionMethod,
     DataType,
+    DispositionAction,
     IngestEventType,
     Judge,
     RouteVersionStatus,
@@ -47,7 +48,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
 
 
@@ -212,6 +213,8 @@ def unit_to_values(u: Unit) -> dict[str, Any]:
         "status": u.status.value,
         "current_step_no": u.current_step_no,
         "created_at": u.created_at,
+        "step_fails": u.step_fails,
+        "held_from": u.held_from.value if u.held_from else None,
     }
 
 
@@ -224,6 +227,8 @@ def unit_from_row(r: Row[Any]) -> Unit:
         status=UnitStatus(r.status),
         current_step_no=r.current_step_no,
         created_at=r.created_at,
+        step_fails=r.step_fails,
+        held_from=UnitStatus(r.held_from) if r.held_from else None,
     )
 
 
@@ -543,4 +548,33 @@ def count_from_row(r: Row[Any]) -> ProductionCountRecord:
         ended_at=r.ended_at,
         modules=tuple(ModuleCount(m["module"], m["picked"], m["placed"]) for m in r.modules),
         received_at=r.received_at,
+    )
+
+
+def disposition_to_values(d: Disposition) -> dict[str, Any]:
+    return {
+        "unit_id": d.unit_id,
+        "action": d.action.value,
+        "reason": d.reason,
+        "operator_id": d.operator_id,
+        "from_status": d.from_status.value,
+        "to_status": d.to_status.value,
+        "from_step_no": d.from_step_no,
+        "to_step_no": d.to_step_no,
+        "at": d.at,
+    }
+
+
+def disposition_from_row(r: Row[Any]) -> Disposition:
+    return Disposition(
+        id=r.id,
+        unit_id=r.unit_id,
+        action=DispositionAction(r.action),
+        reason=r.reason,
+        operator_id=r.operator_id,
+        from_status=UnitStatus(r.from_status),
+        to_status=UnitStatus(r.to_status),
+        from_step_no=r.from_step_no,
+        to_step_no=r.to_step_no,
+        at=r.at,
     )

@@ -173,6 +173,8 @@ unit = Table(
     Column("status", ENUM, nullable=False),
     Column("current_step_no", Integer),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("step_fails", Integer, nullable=False, server_default="0"),
+    Column("held_from", ENUM),
 )
 Index("ix_unit_run_no_id", unit.c.run_no, unit.c.id)
 Index("ix_unit_wo_no", unit.c.wo_no)
@@ -412,3 +414,21 @@ production_count = Table(
     Column("received_at", UtcDateTime, nullable=False),
 )
 Index("ix_production_count_started", production_count.c.started_at, production_count.c.line_code)
+
+# ---------------------------------------------------------------- lifecycle
+
+disposition = Table(
+    "disposition",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("unit_id", BigId, ForeignKey("unit.id"), nullable=False),
+    Column("action", ENUM, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("operator_id", CODE),
+    Column("from_status", ENUM, nullable=False),
+    Column("to_status", ENUM, nullable=False),
+    Column("from_step_no", Integer),
+    Column("to_step_no", Integer),
+    Column("at", UtcDateTime, nullable=False),
+)
+Index("ix_disposition_unit", disposition.c.unit_id, disposition.c.id)

@@ -1,28 +1,97 @@
-"""How a unit moves after an execution (DOMAIN.md §2, §6), for ingest and trackOut alike."""
+"""How a unit moves (DOMAIN.md §2, §6): after an execution, on a hold, by a disposition."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from domain.enums import TrackResult, UnitStatus
+from domain.enums import DispositionAction, TrackResult, UnitStatus
+from domain.errors import DomainError, ErrorCode
 from domain.production import Unit
 from domain.routes import RouteStep, RouteVersion
+
+
+def attempt_of(unit: Unit) -> int:
+    """1 for the first try at the current step since the unit arrived there (or was
+    disposed), 2 for the automatic retest after a FAIL, ..."""
+    return unit.step_fails + 1
 
 
 def advance(
     unit: Unit, result: TrackResult, version: RouteVersion, step: RouteStep, hold: bool = False
 ) -> Unit:
-    """PASS → QUEUED at the next step (DONE after the last); FAIL → OUT_FAILED. An alarm with
-    action HOLD then puts the unit ON_HOLD (after the advance)."""
+    """PASS → QUEUED at the next step (DONE after the last). FAIL → QUEUED at the same step
+    while the FAILs here stay below maxAttempts (retest); the FAIL that reaches it makes the
+    unit OUT_FAILED. An alarm with action HOLD then holds the unit (after the advance)."""
     if result is TrackResult.PASS:
         next_step = version.next_step_no(step.step_no)
         moved = replace(
             unit,
             status=UnitStatus.QUEUED if next_step is not None else UnitStatus.DONE,
             current_step_no=next_step if next_step is not None else step.step_no,
+            step_fails=0,
         )
     else:
-        moved = replace(unit, status=UnitStatus.OUT_FAILED, current_step_no=step.step_no)
-    if hold:
-        moved = replace(moved, status=UnitStatus.ON_HOLD)
-    return moved
+        fails = unit.step_fails + 1
+        moved = replace(
+            unit,
+            status=UnitStatus.QUEUED if fails < step.max_attempts else UnitStatus.OUT_FAILED,
+            current_step_no=step.step_no,
+            step_fails=fails,
+        )
+    return held(moved) if hold else moved
+
+
+def held(unit: Unit) -> Unit:
+    """ON_HOLD, remembering the status to go back to on RELEASE (a held unit stays held)."""
+    if unit.status in (UnitStatus.ON_HOLD, UnitStatus.SCRAPPED):
+        return unit
+    return replace(unit, status=UnitStatus.ON_HOLD, held_from=unit.status)
+
+
+#: what each disposition may act on (DOMAIN.md §6); anything else is DISPOSITION_INVALID
+ALLOWED = {
+    UnitStatus.OUT_FAILED: {
+        DispositionAction.RETEST,
+        DispositionAction.REWORK,
+        DispositionAction.HOLD,
+        DispositionAction.SCRAP,
+    },
+    UnitStatus.ON_HOLD: {DispositionAction.RELEASE, DispositionAction.SCRAP},
+}
+
+
+def dispose(
+    unit: Unit, action: DispositionAction, version: RouteVersion, to_step_no: int | None
+) -> Unit:
+    """The unit after a disposition, or DISPOSITION_INVALID."""
+    if action not in ALLOWED.get(unit.status, set()):
+        allowed = sorted(a.value for a in ALLOWED.get(unit.status, set()))
+        raise DomainError(
+            ErrorCode.DISPOSITION_INVALID,
+            f"{action.value} is not a disposition for a unit that is {unit.status.value}"
+            + (f" (allowed: {', '.join(allowed)})" if allowed else ""),
+            {
+                "sn": unit.sn,
+                "status": unit.status.value,
+                "action": action.value,
+                "allowed": allowed,
+            },
+        )
+    if action is DispositionAction.RETEST:
+        return replace(unit, status=UnitStatus.QUEUED, step_fails=0)
+    if action is DispositionAction.REWORK:
+        steps = [s.step_no for s in version.steps]
+        current = unit.current_step_no if unit.current_step_no is not None else steps[-1]
+        if to_step_no is None or to_step_no not in steps or to_step_no > current:
+            raise DomainError(
+                ErrorCode.DISPOSITION_INVALID,
+                "REWORK needs toStepNo: a step of the run's route version, not after the "
+                f"current step {current}",
+                {"sn": unit.sn, "toStepNo": to_step_no, "currentStepNo": current, "steps": steps},
+            )
+        return replace(unit, status=UnitStatus.QUEUED, current_step_no=to_step_no, step_fails=0)
+    if action is DispositionAction.HOLD:
+        return held(unit)
+    if action is DispositionAction.RELEASE:
+        return replace(unit, status=unit.held_from or UnitStatus.QUEUED, held_from=None)
+    return replace(unit, status=UnitStatus.SCRAPPED, held_from=None)

@@ -33,7 +33,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 
 
@@ -141,8 +141,10 @@ class UnitRepository(Protocol):
         ...
 
     async def update_many(self, units: Sequence[Unit]) -> None:
-        """Write status and current step of these units."""
+        """Write status, current step, step fails and held-from of these units."""
         ...
+
+    async def add_disposition(self, disposition: Disposition) -> Disposition: ...
 
 
 class IngestEventRepository(Protocol):
@@ -424,6 +426,10 @@ class ReadStore(Protocol):
     ) -> list[ProductionCountRecord]:
         """Records with startedAt in [start, end), of one line or all."""
         ...
+
+    async def dispositions_of_units(
+        self, unit_ids: Sequence[int]
+    ) -> dict[int, list[Disposition]]: ...
 
     async def ping(self) -> None:
         """Raise when the database is unreachable."""

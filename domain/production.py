@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.enums import AuditOutcome, RunStatus, UnitStatus, WorkOrderStatus
+from domain.enums import AuditOutcome, DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,10 @@ class Unit:
     current_step_no: int | None
     created_at: datetime | None = None
     id: int | None = None
+    #: FAILs at the current step since the unit last arrived there (retest, DOMAIN.md §6)
+    step_fails: int = 0
+    #: the status an ON_HOLD unit had before the hold (RELEASE goes back to it)
+    held_from: UnitStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,4 +61,20 @@ class AuditEvent:
     outcome: AuditOutcome
     error_code: str | None = None
     details: dict[str, Any] | None = field(default=None, hash=False)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disposition:
+    """A quality decision about a unit (DOMAIN.md §6), audited and shown in the trace."""
+
+    unit_id: int
+    action: DispositionAction
+    reason: str
+    at: datetime
+    from_status: UnitStatus
+    to_status: UnitStatus
+    from_step_no: int | None = None
+    to_step_no: int | None = None
+    operator_id: str | None = None
     id: int | None = None

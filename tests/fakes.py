@@ -30,7 +30,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Run, Unit, WorkOrder
+from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.usecases.bus import Limits, MessageBus
 from domain.usecases.handlers import HANDLERS
@@ -70,6 +70,7 @@ class FakeStore:
         self.carrier_tracks: list[CarrierTrack] = []
         self.device_records: list[DeviceDataRecord] = []
         self.counts: list[ProductionCountRecord] = []
+        self.dispositions: list[Disposition] = []
 
     def copy(self) -> FakeStore:
         other = FakeStore()
@@ -250,6 +251,11 @@ class FakeUnits(_Repo):
     async def update_many(self, units: Sequence[Unit]) -> None:
         for u in units:
             self.s.units[u.sn] = u
+
+    async def add_disposition(self, disposition: Disposition) -> Disposition:
+        stored = replace(disposition, id=len(self.s.dispositions) + 1)
+        self.s.dispositions.append(stored)
+        return stored
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))

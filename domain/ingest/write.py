@@ -18,7 +18,7 @@ from domain.execution import (
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
 from domain.ingest.resolve import Resolved, Verdict
-from domain.lifecycle import advance
+from domain.lifecycle import advance, attempt_of
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
@@ -131,7 +131,7 @@ class Writer:
                     unit_sn=v.unit.sn,
                     run_no=resolved.run.run_no,
                     step_no=step.step_no,
-                    attempt=1,
+                    attempt=attempt_of(v.unit),
                     operation_code=step.operation_code,
                     source=source,
                     station_code=normalized.station_code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -14,11 +14,11 @@ from domain.enums import (
     Judge,
     TrackSource,
     TriggerType,
-    UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
 from domain.ingest.data import JudgedValue, judged
+from domain.lifecycle import held
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
 from domain.usecases.bus import Command, Deps
@@ -292,11 +292,8 @@ async def record_device_data(
             )
             if any(v.holds for v, _ in values) and isinstance(target, Track):
                 unit = await uow.units.get_by_id(target.unit_id, for_update=True)
-                if unit is not None and unit.status not in (
-                    UnitStatus.ON_HOLD,
-                    UnitStatus.SCRAPPED,
-                ):
-                    await uow.units.update_many([replace(unit, status=UnitStatus.ON_HOLD)])
+                if unit is not None:
+                    await uow.units.update_many([held(unit)])
             if (
                 any(v.holds for v, _ in values)
                 and isinstance(target, CarrierTrack)
@@ -327,9 +324,4 @@ async def _hold_carrier_units(uow: UnitOfWork, carrier_track_id: int) -> None:
     """A carrier's alarm with action HOLD holds the boards that rode through that step."""
     unit_ids = await uow.tracks.units_of_carrier_track(carrier_track_id)
     units = await uow.units.get_many_by_id(unit_ids, for_update=True)
-    held = [
-        replace(u, status=UnitStatus.ON_HOLD)
-        for u in units
-        if u.status not in (UnitStatus.ON_HOLD, UnitStatus.SCRAPPED)
-    ]
-    await uow.units.update_many(held)
+    await uow.units.update_many([held(u) for u in units])

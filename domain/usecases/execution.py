@@ -20,7 +20,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.execution import DataValue, Track
 from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
 from domain.ingest.data import JudgedValue, judged, missing_required
-from domain.lifecycle import advance
+from domain.lifecycle import advance, attempt_of
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
@@ -106,7 +106,7 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
                 unit_sn=unit.sn,
                 run_no=run.run_no,
                 step_no=step.step_no,
-                attempt=1,
+                attempt=attempt_of(unit),
                 operation_code=step.operation_code,
                 source=TrackSource.MANUAL,
                 station_code=cmd.station_code,

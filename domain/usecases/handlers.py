@@ -6,6 +6,7 @@ from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
 from domain.usecases import execution as ex
+from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
 from domain.usecases.bus import Command, Handler
@@ -32,4 +33,5 @@ HANDLERS: dict[type[Command], Handler] = {
     ca.UnloadCarrier: ca.unload_carrier,
     dv.RecordDeviceData: dv.record_device_data,
     co.RecordProductionCounts: co.record_production_counts,
+    lc.DisposeUnit: lc.dispose_unit,
 }

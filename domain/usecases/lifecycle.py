@@ -1,0 +1,64 @@
+"""disposeUnit: quality's decisions about a unit (DOMAIN.md §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from domain.enums import DispositionAction
+from domain.errors import DomainError, ErrorCode
+from domain.lifecycle import dispose
+from domain.ports import UnitOfWork
+from domain.production import Disposition, Unit
+from domain.usecases.bus import Command, Deps
+from domain.validation import check_code, check_name, check_optional_code
+
+
+@dataclass(frozen=True, slots=True)
+class DisposeUnit(Command):
+    sn: str
+    disposition: DispositionAction
+    reason: str
+    operator_id: str | None = None
+    to_step_no: int | None = None
+    action: ClassVar[str] = "disposeUnit"
+    entity_type: ClassVar[str] = "Unit"
+
+    def entity_key(self) -> str:
+        return self.sn
+
+
+@dataclass(frozen=True, slots=True)
+class Disposed:
+    unit: Unit
+    disposition: Disposition
+
+
+async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Disposed:
+    """RETEST, REWORK, HOLD, SCRAP from OUT_FAILED; RELEASE, SCRAP from ON_HOLD. Audited and
+    listed on the unit's dispositions."""
+    check_code(cmd.sn, "sn")
+    check_name(cmd.reason, "reason", max_length=2000)
+    check_optional_code(cmd.operator_id, "operatorId")
+    unit = await uow.units.get(cmd.sn, for_update=True)
+    if unit is None:
+        raise DomainError(ErrorCode.UNIT_NOT_FOUND, f"unit {cmd.sn!r} not found", {"sns": [cmd.sn]})
+    run = await uow.runs.get(unit.run_no)
+    assert run is not None
+    version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
+    moved = dispose(unit, cmd.disposition, version, cmd.to_step_no)
+    await uow.units.update_many([moved])
+    record = await uow.units.add_disposition(
+        Disposition(
+            unit_id=unit.id or 0,
+            action=cmd.disposition,
+            reason=cmd.reason,
+            at=deps.clock.now(),
+            from_status=unit.status,
+            to_status=moved.status,
+            from_step_no=unit.current_step_no,
+            to_step_no=moved.current_step_no,
+            operator_id=cmd.operator_id,
+        )
+    )
+    return Disposed(moved, record)
