@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 
-from domain.enums import Judge, TrackResult
+from domain.enums import DispositionAction, Judge, TrackResult
+from domain.errors import DomainError, ErrorCode
 from domain.usecases import execution as ex
+from domain.usecases import lifecycle as lc
+from domain.usecases.validate import validate_units
 from graphql_api.context import Info
 from graphql_api.mutations import run_command
 from graphql_api.scalars import JSON, aware
@@ -71,8 +75,75 @@ def _executed(r: ex.Executed) -> TrackPayload:
     return TrackPayload(track=Track.of(r.track), unit=Unit.of(r.unit))
 
 
+@strawberry.input
+class DisposeUnitInput:
+    sn: str
+    action: DispositionAction
+    reason: str
+    operator_id: str | None = None
+    to_step_no: int | None = strawberry.field(
+        default=None, description="REWORK only: the step to go back to."
+    )
+
+
+@strawberry.type
+class UnitPayload:
+    unit: Unit | None = None
+    error: MesError | None = None
+
+
+@strawberry.type
+class UnitValidation:
+    sn: str
+    ok: bool
+    code: ErrorCode | None = strawberry.field(
+        description="The refusal an event for this unit at this station would get now; "
+        "null when ok."
+    )
+    details: JSON | None
+    current_step_no: int | None
+
+
+@strawberry.type
+class ExecutionQuery:
+    @strawberry.field(
+        description="The interlock: would these units be accepted at this station now (by its "
+        "station type)? Writes nothing."
+    )
+    async def validate_units(
+        self, info: Info, station_code: str, sns: list[str]
+    ) -> list[UnitValidation]:
+        try:
+            answers = await validate_units(info.context.store, station_code, sns)
+        except DomainError as err:
+            raise ValueError(err.message) from err
+        return [
+            UnitValidation(
+                sn=a.sn,
+                ok=a.ok,
+                code=a.code,
+                details=cast(JSON, a.details),
+                current_step_no=a.current_step_no,
+            )
+            for a in answers
+        ]
+
+
 @strawberry.type
 class ExecutionMutation:
+    @strawberry.mutation
+    async def dispose_unit(self, info: Info, input: DisposeUnitInput) -> UnitPayload:
+        cmd = lc.DisposeUnit(
+            sn=input.sn,
+            disposition=input.action,
+            reason=input.reason,
+            operator_id=input.operator_id,
+            to_step_no=input.to_step_no,
+        )
+        return await run_command(
+            info, cmd, lambda r: UnitPayload(unit=Unit.of(r.unit)), UnitPayload
+        )
+
     @strawberry.mutation
     async def track_in(self, info: Info, input: TrackInInput) -> TrackPayload:
         cmd = ex.TrackIn(input.station_code, input.run_no, input.sn, input.operator_id)

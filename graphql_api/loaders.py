@@ -63,3 +63,4 @@ class Loaders:
         self.values_of_carrier_track = _loader(store.values_of_carrier_tracks, list)
         self.values_of_device_record = _loader(store.values_of_device_records, list)
         self.track = _loader(store.tracks_by_id)
+        self.dispositions_of_unit = _loader(store.dispositions_of_units, list)

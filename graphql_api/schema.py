@@ -13,7 +13,7 @@ from strawberry.tools import merge_types
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
-from graphql_api.execution import ExecutionMutation
+from graphql_api.execution import ExecutionMutation, ExecutionQuery
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.metrics import GraphQLMetrics
@@ -28,7 +28,7 @@ DEFAULT_MAX_DEPTH = 15
 @cache
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
-        query=merge_types("Query", (Query, IngestQuery, GatewayQuery)),
+        query=merge_types("Query", (Query, IngestQuery, GatewayQuery, ExecutionQuery)),
         mutation=merge_types(
             "Mutation", (Mutation, IngestMutation, ExecutionMutation, GatewayMutation)
         ),

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 
 from domain import production as dp
-from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
+from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
 from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
@@ -122,6 +122,11 @@ class Unit:
         found = await info.context.loaders.tracks_of_unit.load(self.unit_id)
         return [Track.of(tr) for tr in found]
 
+    @strawberry.field(description="Quality's decisions about this unit, oldest first.")
+    async def dispositions(self, info: Info) -> list[Disposition]:
+        found = await info.context.loaders.dispositions_of_unit.load(self.unit_id)
+        return [Disposition.of(d) for d in found]
+
     @strawberry.field
     async def carrier_loads(self, info: Info) -> list[CarrierLoad]:
         found = await info.context.loaders.loads_of_unit.load(self.unit_id)
@@ -155,6 +160,31 @@ class Unit:
             wo_no=u.wo_no,
             run_no=u.run_no,
             unit_id=u.id or 0,
+        )
+
+
+@strawberry.type
+class Disposition:
+    action: DispositionAction
+    reason: str
+    operator_id: str | None
+    from_step_no: int | None
+    to_step_no: int | None
+    at: datetime
+    from_status: UnitStatus
+    to_status: UnitStatus
+
+    @classmethod
+    def of(cls, d: dp.Disposition) -> Disposition:
+        return cls(
+            action=d.action,
+            reason=d.reason,
+            operator_id=d.operator_id,
+            from_step_no=d.from_step_no,
+            to_step_no=d.to_step_no,
+            at=d.at,
+            from_status=d.from_status,
+            to_status=d.to_status,
         )
 
 

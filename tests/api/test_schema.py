@@ -12,18 +12,9 @@ from graphql_api.schema import SCHEMA_FILE, printed_schema
 
 CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "api" / "contract.graphql"
 
-#: Parts of the contract not built yet, each with the issue that builds it. Later issues shrink
-#: this list to nothing; an entry that is no longer missing fails the test (keep it honest).
-ALLOWED_MISSING = {
-    # issue 5: unit lifecycle (retest, rework, disposition) and validateUnits
-    "Disposition was removed.",
-    "DisposeUnitInput was removed.",
-    "UnitPayload was removed.",
-    "UnitValidation was removed.",
-    "Field Unit.dispositions was removed.",
-    "Field Query.validateUnits was removed.",
-    "Field Mutation.disposeUnit was removed.",
-}
+#: Parts of the contract not built yet, each with the issue that builds it. Every issue so far
+#: has shrunk it; it is empty now, and an entry that is no longer missing fails the test.
+ALLOWED_MISSING: set[str] = set()
 
 
 def test_schema_file_is_current() -> None:
