@@ -1,0 +1,86 @@
+"""The migrations build exactly the tables the adapters use, on a fresh database of each backend,
+and walk down to nothing and up again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.db import create_engine
+from adapters.migrate import downgrade, is_up_to_date, upgrade
+from adapters.tables import metadata
+from tests.conftest import _pg_admin
+
+
+@pytest.fixture
+async def fresh_engine(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on a database nobody migrated yet (a temp file, or an extra PostgreSQL
+    database dropped afterwards)."""
+    if backend == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+        yield engine
+        await engine.dispose()
+        return
+    session_url: str = request.getfixturevalue("pg_url")  # skips when PostgreSQL is unreachable
+    name = f"mes_mig_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    engine = create_engine(make_url(session_url).set(database=name).render_as_string(False))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def table_names(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as conn:
+        return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def schema_differences(engine: AsyncEngine) -> list[Any]:
+    def compare(conn: Connection) -> list[Any]:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(compare)
+
+
+async def test_fresh_database_is_not_up_to_date(fresh_engine: AsyncEngine) -> None:
+    assert await is_up_to_date(fresh_engine) is False
+    assert await table_names(fresh_engine) == set()
+
+
+async def test_upgrade_to_head_matches_the_tables_exactly(fresh_engine: AsyncEngine) -> None:
+    await upgrade(fresh_engine)
+    assert await is_up_to_date(fresh_engine) is True
+    assert await table_names(fresh_engine) == set(metadata.tables) | {"alembic_version"}
+    assert await schema_differences(fresh_engine) == []
+    await upgrade(fresh_engine)  # again: nothing to do
+    assert await is_up_to_date(fresh_engine) is True
+
+
+async def test_downgrade_to_base_and_up_again(fresh_engine: AsyncEngine) -> None:
+    await upgrade(fresh_engine)
+    await downgrade(fresh_engine, "base")
+    assert await table_names(fresh_engine) == {"alembic_version"}
+    assert await is_up_to_date(fresh_engine) is False
+    async with fresh_engine.connect() as conn:
+        versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert versions == []
+    await upgrade(fresh_engine)
+    assert await is_up_to_date(fresh_engine) is True
+    assert await schema_differences(fresh_engine) == []
