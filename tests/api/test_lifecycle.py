@@ -312,3 +312,36 @@ async def test_validate_units_costs_a_fixed_number_of_statements(
     assert counts[0] == counts[1], counts
     errors = await api.errors(VALIDATE, {"s": big.code("AOI-1"), "sns": ["x"] * 1001})
     assert "at most 1000" in errors[0]["message"]
+
+
+async def test_retest_applies_to_track_out_alike(api: ApiClient, services: Services) -> None:
+    from tests.exec_builders import ExecFactory
+
+    f = await ExecFactory(services.bus).build(units=1)
+    c = f.code
+    await f.do(
+        md.SetExecutionConfig(
+            dm.ExecutionConfig(c("R"), step_no=10, station_group_code=c("PRN-G"), max_attempts=2)
+        )
+    )
+    assert (await f.do(md.CompileRouting(c("R")))).is_ready
+    run = await f.do(prod.CreateRun(c("WO"), c("L"), 1, run_no=c("RUN2")))
+    await f.do(prod.AuthorizeRun(run.run_no))
+    [unit] = await f.do(prod.RegisterUnits(run.run_no, sns=(c("M-1"),)))
+    station = {"stationCode": c("PRN-1"), "runNo": run.run_no, "sn": unit.sn}
+    track_in = (
+        "mutation($i: TrackInInput!) { trackIn(input: $i) { track { attempt } error { code } } }"
+    )
+    track_out = "mutation($i: TrackOutInput!) { trackOut(input: $i) { unit { status currentStepNo } error { code } } }"
+    first = (await api.gql(track_in, {"i": station}))["trackIn"]
+    out = (await api.gql(track_out, {"i": station | {"result": "FAIL"}}))["trackOut"]
+    assert (first["track"]["attempt"], out["unit"]) == (
+        1,
+        {"status": "QUEUED", "currentStepNo": 10},
+    )
+    second = (await api.gql(track_in, {"i": station}))["trackIn"]
+    out = (await api.gql(track_out, {"i": station | {"result": "FAIL"}}))["trackOut"]
+    assert (second["track"]["attempt"], out["unit"]) == (
+        2,
+        {"status": "OUT_FAILED", "currentStepNo": 10},
+    )
