@@ -44,6 +44,12 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     assert "printed 4 boards at PRN-01" in first.output
     assert "reflow and AOI events: ACCEPTED, ACCEPTED, ACCEPTED" in first.output
     assert "placement counts: 8 jobs (8 new)" in first.output
+    # the quality story: a retest, a rework, a hold and release
+    assert (
+        "quality: BRD200-000003 QUEUED at 20, BRD200-000004 QUEUED at 30, "
+        "BRD200-000006 QUEUED at 20" in first.output
+    )
+    assert "BRD200-000006: RELEASE" in first.output
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
@@ -73,11 +79,11 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
     first = invoke("demo", "--database-url", url)
     assert "events: 6 ACCEPTED, 1 REJECTED UNIT_NOT_FOUND" in first.output, first.output
-    assert count(url, t.ingest_event) == 9  # and the reflow and AOI events of the floor
+    assert count(url, t.ingest_event) == 13  # with the floor's and the quality story's events
     assert count(url, t.ingest_rejection) == 1
     again = invoke("demo", "--database-url", url)
     assert "events: 6 DUPLICATE, 1 REJECTED UNIT_NOT_FOUND" in again.output
-    assert count(url, t.ingest_event) == 9  # and the reflow and AOI events of the floor
+    assert count(url, t.ingest_event) == 13  # with the floor's and the quality story's events
     replay = invoke("rejections", "replay", "--code", "UNIT_NOT_FOUND", "--database-url", url)
     assert replay.exit_code == 0, replay.output
     assert "still refused: UNIT_NOT_FOUND: 1" in replay.output

@@ -15,7 +15,7 @@ from domain.mapping.normalize import IngestMapping
 from domain.mapping.paths import PathSyntaxError, parse_path, values_at
 from domain.mapping.schema import mapping_problems
 from domain.mapping.vocabulary import to_judge, to_result
-from graphql_api.demo import AOI_MAPPING, ICT_MAPPING
+from graphql_api.demo.factory import AOI_MAPPING, ICT_MAPPING
 
 DOC = {
     "payload": {
