@@ -37,9 +37,10 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.ports import EventFilter, RejectionFilter
-from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.ports import AuditFilter, EventFilter, RejectionFilter
+from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.security import ApiToken
 
 
 class SqlReadStore:
@@ -328,6 +329,32 @@ class SqlReadStore:
         for r in found:
             grouped[r.unit_id].append(rows.disposition_from_row(r))
         return grouped
+
+    async def token_by_lookup(self, lookup: str) -> ApiToken | None:
+        found = await self._rows(select(t.api_token).where(t.api_token.c.lookup == lookup))
+        return rows.token_from_row(found[0]) if found else None
+
+    async def audit_page(
+        self, where: AuditFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[AuditEvent], bool]:
+        a = t.audit_event
+        stmt = select(a)
+        for column, value in (
+            (a.c.actor, where.actor),
+            (a.c.action, where.action),
+            (a.c.entity_type, where.entity_type),
+            (a.c.entity_key, where.entity_key),
+            (a.c.outcome, where.outcome),
+            (a.c.request_id, where.request_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if where.since is not None:
+            stmt = stmt.where(a.c.at >= where.since)
+        if where.until is not None:
+            stmt = stmt.where(a.c.at < where.until)
+        found = await self._rows(_newest_first(stmt, a.c.at, a.c.id, after, first))
+        return [rows.audit_from_row(r) for r in found[:first]], len(found) > first
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

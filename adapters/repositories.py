@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import rows
 from adapters import tables as t
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -47,6 +48,7 @@ from domain.master import (
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.security import ApiToken
 
 #: Keep IN lists well under every driver's parameter limit.
 CHUNK = 1000
@@ -780,3 +782,36 @@ class SqlDataValueRepository(SqlRepository):
 class SqlAuditRepository(SqlRepository):
     async def add(self, event: AuditEvent) -> None:
         await self.conn.execute(insert(t.audit_event), rows.audit_to_values(event))
+
+
+class SqlTokenRepository(SqlRepository):
+    async def add(self, token: ApiToken) -> ApiToken:
+        existing = await self.get(token.name)
+        if existing is not None:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"a token named {token.name!r} exists already (revoke it, or choose another name)",
+                {"field": "name"},
+            )
+        new_id = (
+            await self.conn.execute(
+                insert(t.api_token).returning(t.api_token.c.id), rows.token_to_values(token)
+            )
+        ).scalar_one()
+        return replace(token, id=new_id)
+
+    async def get(self, name: str) -> ApiToken | None:
+        r = await self._one(select(t.api_token).where(t.api_token.c.name == name))
+        return rows.token_from_row(r) if r else None
+
+    async def all(self) -> list[ApiToken]:
+        result = await self.conn.execute(select(t.api_token).order_by(t.api_token.c.name))
+        return [rows.token_from_row(r) for r in result]
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        result = await self.conn.execute(
+            update(t.api_token)
+            .where(t.api_token.c.name == name, t.api_token.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)

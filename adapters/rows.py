@@ -50,6 +50,7 @@ from domain.master import (
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
+from domain.security import ApiToken, Scope
 
 
 def line_from_row(r: Row[Any]) -> Line:
@@ -577,4 +578,29 @@ def disposition_from_row(r: Row[Any]) -> Disposition:
         from_step_no=r.from_step_no,
         to_step_no=r.to_step_no,
         at=r.at,
+    )
+
+
+def token_to_values(tk: ApiToken) -> dict[str, Any]:
+    return {
+        "name": tk.name,
+        "lookup": tk.lookup,
+        "secret_hash": tk.secret_hash,
+        "scopes": sorted(s.value for s in tk.scopes),
+        "sources": sorted(tk.sources),
+        "created_at": tk.created_at,
+        "revoked_at": tk.revoked_at,
+    }
+
+
+def token_from_row(r: Row[Any]) -> ApiToken:
+    return ApiToken(
+        id=r.id,
+        name=r.name,
+        lookup=r.lookup,
+        secret_hash=r.secret_hash,
+        scopes=frozenset(Scope(s) for s in r.scopes),
+        sources=frozenset(r.sources),
+        created_at=r.created_at,
+        revoked_at=r.revoked_at,
     )

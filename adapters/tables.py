@@ -432,3 +432,19 @@ disposition = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 Index("ix_disposition_unit", disposition.c.unit_id, disposition.c.id)
+
+# ---------------------------------------------------------------- security
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", CODE, nullable=False, unique=True),
+    # the secret's first characters, to find the row; the secret itself is only ever hashed
+    Column("lookup", String(40), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scopes", Json, nullable=False),
+    Column("sources", Json, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+)

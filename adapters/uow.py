@@ -40,6 +40,7 @@ class SqlUnitOfWork:
         self.carriers = r.SqlCarrierRepository(conn)
         self.device_data = r.SqlDeviceDataRepository(conn)
         self.production_counts = r.SqlProductionCountRepository(conn)
+        self.tokens = r.SqlTokenRepository(conn)
         return self
 
     async def __aexit__(

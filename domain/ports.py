@@ -35,6 +35,7 @@ from domain.master import (
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.security import ApiToken
 
 
 class Clock(Protocol):
@@ -302,6 +303,9 @@ class UnitOfWork(Protocol):
     @property
     def production_counts(self) -> ProductionCountRepository: ...
 
+    @property
+    def tokens(self) -> TokenRepository: ...
+
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
         self,
@@ -337,6 +341,25 @@ class RejectionFilter:
     unresolved_only: bool = False
     received_from: datetime | None = None
     received_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    entity_type: str | None = None
+    entity_key: str | None = None
+    outcome: str | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class TokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> ApiToken: ...
+    async def get(self, name: str) -> ApiToken | None: ...
+    async def all(self) -> list[ApiToken]: ...
+    async def revoke(self, name: str, at: datetime) -> bool: ...
 
 
 class ReadStore(Protocol):
@@ -430,6 +453,13 @@ class ReadStore(Protocol):
     async def dispositions_of_units(
         self, unit_ids: Sequence[int]
     ) -> dict[int, list[Disposition]]: ...
+
+    async def token_by_lookup(self, lookup: str) -> ApiToken | None: ...
+    async def audit_page(
+        self, where: AuditFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[AuditEvent], bool]:
+        """Newest first."""
+        ...
 
     async def ping(self) -> None:
         """Raise when the database is unreachable."""

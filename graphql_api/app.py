@@ -16,7 +16,10 @@ from strawberry.asgi import GraphQL
 
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
+from domain.security import Principal
+from domain.security import Scope as TokenScope
 from domain.usecases.bus import Actor, Limits, MessageBus
+from graphql_api.auth import AuthMiddleware
 from graphql_api.context import Context
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
@@ -58,11 +61,16 @@ class RequestIdMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def actor_of(request: Request) -> Actor:
-    # Tokens arrive with the security issue; until then every caller is anonymous. The bearer
-    # token, if any, is read here and nowhere else, so authentication changes one place.
+def principal_of(request: Request) -> Principal:
+    """Set by AuthMiddleware; a request that reached here without one is the GraphiQL page's."""
+    found = getattr(request.state, "principal", None)
+    return found if isinstance(found, Principal) else Principal("anonymous", frozenset())
+
+
+def actor_of(request: Request, principal: Principal) -> Actor:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-    return Actor(name="anonymous", request_id=request_id)
+    sources = None if TokenScope.ADMIN in principal.scopes else principal.sources
+    return Actor(name=principal.name, request_id=request_id, sources=sources)
 
 
 class MesGraphQL(GraphQL[Context, None]):
@@ -83,8 +91,10 @@ class MesGraphQL(GraphQL[Context, None]):
         self.ingest = ingest
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
+        principal = principal_of(request)
         return Context(
-            actor=actor_of(request),
+            actor=actor_of(request, principal),
+            principal=principal,
             bus=self.bus,
             store=self.store,
             loaders=Loaders(self.store),
@@ -102,6 +112,7 @@ def create_app(
     ingest: IngestService,
     max_depth: int = 15,
     plant_tz: str = "UTC",
+    auth_required: bool = True,
 ) -> Starlette:
     graphql = MesGraphQL(
         bus=bus,
@@ -132,5 +143,6 @@ def create_app(
             Route("/metrics", metrics_endpoint),
         ]
     )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(AuthMiddleware, store=store, required=auth_required)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
     return app

@@ -28,13 +28,14 @@ class Services:
     store: SqlReadStore
     ingest: IngestService
 
-    def app(self) -> Starlette:
+    def app(self, auth_required: bool = True) -> Starlette:
         return create_app(
             self.bus,
             self.store,
             self.settings.limits,
             self.ingest,
             plant_tz=self.settings.plant_tz,
+            auth_required=auth_required,
         )
 
     async def close(self) -> None:

@@ -9,6 +9,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
+from domain.security import UNRESTRICTED, Principal
 from domain.usecases.bus import Actor, Command, Limits, MessageBus
 from graphql_api.loaders import Loaders
 
@@ -27,6 +28,8 @@ class Context:
     request: Request | None = None
     #: the plant's time zone (MES_PLANT_TZ): production report days
     plant_tz: str = "UTC"
+    #: the authenticated token (scopes, sources); unrestricted when auth is off
+    principal: Principal = UNRESTRICTED
 
     async def handle(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, self.actor)

@@ -124,7 +124,7 @@ class Mutation:
             dm.Routing(
                 code=input.code,
                 name=input.name,
-                source_system=input.source_system or "MES",
+                source_system="MES" if input.source_system is None else input.source_system,
                 source_key=input.source_key,
                 product_code=input.product_code,
                 steps=tuple(dm.RoutingStep(s.step_no, s.operation_code) for s in input.steps),

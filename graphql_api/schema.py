@@ -13,6 +13,8 @@ from strawberry.tools import merge_types
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
+from graphql_api.audit import AuditQuery
+from graphql_api.auth import guard
 from graphql_api.execution import ExecutionMutation, ExecutionQuery
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
@@ -25,13 +27,20 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 DEFAULT_MAX_DEPTH = 15
 
 
+ROOTS = {
+    "Query": (Query, IngestQuery, GatewayQuery, ExecutionQuery, AuditQuery),
+    "Mutation": (Mutation, IngestMutation, ExecutionMutation, GatewayMutation),
+}
+for _name, _types in ROOTS.items():
+    for _type in _types:
+        guard(_type, _name)  # every root field needs its scope (graphql_api/auth.py)
+
+
 @cache
 def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
     return strawberry.Schema(
-        query=merge_types("Query", (Query, IngestQuery, GatewayQuery, ExecutionQuery)),
-        mutation=merge_types(
-            "Mutation", (Mutation, IngestMutation, ExecutionMutation, GatewayMutation)
-        ),
+        query=merge_types("Query", ROOTS["Query"]),
+        mutation=merge_types("Mutation", ROOTS["Mutation"]),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
         types=[

@@ -189,11 +189,28 @@ class ApiClient:
         return list(body["errors"])
 
 
+async def make_token(services: Services, scopes: str = "admin", sources: str = "") -> str:
+    """A new API token's secret (through the same use case as `mes token create`)."""
+    from domain.usecases.bus import Actor
+    from domain.usecases.tokens import CreateToken
+
+    created = await services.bus.handle(
+        CreateToken(
+            unique("tok"),
+            tuple(s for s in scopes.split(",") if s),
+            tuple(s for s in sources.split(",") if s),
+        ),
+        Actor("test", "test-token"),
+    )
+    return str(created.secret)
+
+
 @pytest.fixture
 async def api(services: Services) -> AsyncIterator[ApiClient]:
+    """The app with authentication on, and a client holding an admin token."""
     transport = httpx.ASGITransport(app=services.app())
     async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-        yield ApiClient(client)
+        yield ApiClient(client, token=await make_token(services))
 
 
 # ---------------------------------------------------------------- statement counting

@@ -32,6 +32,7 @@ from domain.master import (
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.security import ApiToken
 from domain.usecases.bus import Limits, MessageBus
 from domain.usecases.handlers import HANDLERS
 
@@ -71,6 +72,7 @@ class FakeStore:
         self.device_records: list[DeviceDataRecord] = []
         self.counts: list[ProductionCountRecord] = []
         self.dispositions: list[Disposition] = []
+        self.tokens: dict[str, ApiToken] = {}
 
     def copy(self) -> FakeStore:
         other = FakeStore()
@@ -419,6 +421,26 @@ class FakeProductionCounts(_Repo):
         return stored
 
 
+class FakeTokens(_Repo):
+    async def add(self, token: ApiToken) -> ApiToken:
+        stored = replace(token, id=len(self.s.tokens) + 1)
+        self.s.tokens[token.name] = stored
+        return stored
+
+    async def get(self, name: str) -> ApiToken | None:
+        return self.s.tokens.get(name)
+
+    async def all(self) -> list[ApiToken]:
+        return sorted(self.s.tokens.values(), key=lambda tk: tk.name)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        token = self.s.tokens.get(name)
+        if token is None or token.revoked_at is not None:
+            return False
+        self.s.tokens[name] = replace(token, revoked_at=at)
+        return True
+
+
 class FakeDataValues(_Repo):
     async def add_many(self, values: Sequence[DataValue]) -> None:
         self.s.values.extend(values)
@@ -455,6 +477,7 @@ class FakeUnitOfWork:
         self.carriers = FakeCarriers(state)
         self.device_data = FakeDeviceData(state)
         self.production_counts = FakeProductionCounts(state)
+        self.tokens = FakeTokens(state)
         return self
 
     async def __aexit__(

@@ -52,6 +52,8 @@ class IngestService:
 
     async def ingest(self, env: IngestEnvelope, actor: Actor) -> IngestOutcome:
         """Judge and, when accepted, record one event; refusals are stored as rejections."""
+        if not actor.may_write_for(env.source_system):
+            return await self._forbidden(env, actor)
         input_hash = canonical_hash(env)
         progress = Progress()
         for _ in range(3):
@@ -193,6 +195,20 @@ class IngestService:
             )
             await uow.commit()
         return IngestOutcome(IngestStatus.REJECTED, error=err, rejection=rejection)
+
+    async def _forbidden(self, env: IngestEnvelope, actor: Actor) -> IngestOutcome:
+        """A token writing for a source it does not hold: refused and audited, but no
+        rejection is stored (it is no machine's event to replay)."""
+        err = DomainError(
+            ErrorCode.FORBIDDEN,
+            f"token {actor.name!r} may not write for source {env.source_system!r}",
+            {"sourceSystem": env.source_system[:200]},
+        )
+        outcome = IngestOutcome(IngestStatus.REJECTED, error=err)
+        async with self.uow_factory() as uow:
+            await uow.audit.add(self._audit(without_nul(env)[0], actor, outcome))
+            await uow.commit()
+        return outcome
 
     def _audit(self, env: IngestEnvelope, actor: Actor, outcome: IngestOutcome) -> AuditEvent:
         status = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from domain.enums import AuditOutcome
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 
@@ -22,6 +22,11 @@ class Actor:
 
     name: str
     request_id: str
+    #: the sources it may write for (an ingest token's); None: any source
+    sources: frozenset[str] | None = None
+
+    def may_write_for(self, source: str | None) -> bool:
+        return self.sources is None or (source is not None and source in self.sources)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,12 @@ class Command:
     entity_type: ClassVar[str]
 
     def entity_key(self) -> str | None:
+        return None
+
+    #: commands a machine sends for itself: an ingest token writes only for its own sources
+    source_bound: ClassVar[bool] = False
+
+    def sender(self) -> str | None:
         return None
 
 
@@ -88,6 +99,12 @@ class MessageBus:
         """Run the command; raise DomainError (after auditing the refusal) when it is refused."""
         handler = self.handlers[type(cmd)]
         try:
+            if cmd.source_bound and not actor.may_write_for(cmd.sender()):
+                raise DomainError(
+                    ErrorCode.FORBIDDEN,
+                    f"token {actor.name!r} may not write for source {cmd.sender()!r}",
+                    {"source": cmd.sender()},
+                )
             async with self.uow_factory() as uow:
                 result = await handler(cmd, uow, self.deps)
                 await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))

@@ -40,6 +40,11 @@ class RecordProductionCounts(Command):
     product_code: str | None = None
     action: ClassVar[str] = "recordProductionCounts"
     entity_type: ClassVar[str] = "ProductionCountRecord"
+    source_bound: ClassVar[bool] = True
+
+    def sender(self) -> str | None:
+        """The sender: the equipment, else the station, else nothing."""
+        return self.equipment_id or self.station_code
 
     def entity_key(self) -> str:
         return self.event_id

@@ -61,6 +61,11 @@ class RecordDeviceData(Command):
     meta: Any = field(default=None, hash=False)
     action: ClassVar[str] = "recordDeviceData"
     entity_type: ClassVar[str] = "DeviceDataRecord"
+    source_bound: ClassVar[bool] = True
+
+    def sender(self) -> str | None:
+        """The sender: the equipment, else the station, else nothing."""
+        return self.equipment_id or self.station_code
 
     def entity_key(self) -> str:
         return self.event_id

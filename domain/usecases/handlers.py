@@ -9,6 +9,7 @@ from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
+from domain.usecases import tokens as tk
 from domain.usecases.bus import Command, Handler
 
 HANDLERS: dict[type[Command], Handler] = {
@@ -34,4 +35,6 @@ HANDLERS: dict[type[Command], Handler] = {
     dv.RecordDeviceData: dv.record_device_data,
     co.RecordProductionCounts: co.record_production_counts,
     lc.DisposeUnit: lc.dispose_unit,
+    tk.CreateToken: tk.create_token,
+    tk.RevokeToken: tk.revoke_token,
 }

@@ -1,0 +1,196 @@
+"""Authentication (bearer tokens) and authorization (a scope per root field).
+
+Every root field of the schema has exactly one scope in FIELD_SCOPES (a test makes sure no
+field is left out); `admin` allows everything. Nested fields need nothing more: what a root
+field returns, its scope may read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as AsgiScope
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from domain.ports import ReadStore
+from domain.security import UNRESTRICTED, Principal, Scope, lookup_of, verify
+
+log = structlog.get_logger("mes.auth")
+
+READ, INGEST, EXECUTE, CONFIGURE, ADMIN = (
+    Scope.READ,
+    Scope.INGEST,
+    Scope.EXECUTE,
+    Scope.CONFIGURE,
+    Scope.ADMIN,
+)
+
+FIELD_SCOPES: dict[tuple[str, str], Scope] = {
+    # queries
+    **{
+        ("Query", name): READ
+        for name in (
+            "line",
+            "station",
+            "operation",
+            "routing",
+            "routeVersion",
+            "workOrder",
+            "run",
+            "unit",
+            "carrier",
+            "ingestEvent",
+            "validateUnits",
+            "ingestEvents",
+            "ingestRejections",
+            "productionReport",
+            "deviceDataRecords",
+        )
+    },
+    ("Query", "auditEvents"): ADMIN,
+    # master data, work orders, runs, units
+    **{
+        ("Mutation", name): CONFIGURE
+        for name in (
+            "upsertLine",
+            "upsertStationGroup",
+            "upsertStation",
+            "upsertOperation",
+            "upsertDataCollectionSpec",
+            "upsertRouting",
+            "setExecutionConfig",
+            "compileRouting",
+            "receiveWorkOrder",
+            "releaseWorkOrder",
+            "createRun",
+            "authorizeRun",
+            "revokeRunAuthorization",
+            "closeRun",
+            "registerUnits",
+        )
+    },
+    # machines and gateways
+    **{
+        ("Mutation", name): INGEST
+        for name in (
+            "ingestEvent",
+            "ingestEvents",
+            "recordDeviceData",
+            "recordProductionCounts",
+            "loadCarrier",
+            "unloadCarrier",
+        )
+    },
+    # operators and quality
+    **{("Mutation", name): EXECUTE for name in ("trackIn", "trackOut", "disposeUnit")},
+    ("Mutation", "replayRejection"): ADMIN,
+}
+
+
+class ScopePermission(BasePermission):
+    """Needs the field's scope (or admin); else a FORBIDDEN error on that field."""
+
+    scope: Scope = ADMIN
+    error_extensions = {"code": "FORBIDDEN"}
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return f"this needs the {self.scope.value} scope"
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        principal: Principal = info.context.principal
+        return principal.allows(self.scope)
+
+
+_PERMISSIONS: dict[Scope, type[ScopePermission]] = {
+    scope: type(f"Requires{scope.value.title()}", (ScopePermission,), {"scope": scope})
+    for scope in Scope
+}
+
+
+def guard(type_: Any, type_name: str) -> None:
+    """Give every root field of a Strawberry type the permission of its scope."""
+    for field in type_.__strawberry_definition__.fields:
+        scope = FIELD_SCOPES.get((type_name, field.graphql_name or _camel(field.python_name)))
+        if scope is None:
+            raise RuntimeError(f"{type_name}.{field.python_name} has no scope in FIELD_SCOPES")
+        field.permission_classes = [_PERMISSIONS[scope]]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return json.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    ).encode()
+
+
+class AuthMiddleware:
+    """Every GraphQL request needs `Authorization: Bearer <secret>` (401 UNAUTHENTICATED
+    otherwise); the GraphiQL page, /healthz, /readyz and /metrics are open. With auth off
+    (`mes serve --no-auth`, loopback only) every caller is unrestricted."""
+
+    def __init__(self, app: ASGIApp, store: ReadStore, required: bool = True):
+        self.app = app
+        self.store = store
+        self.required = required
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/graphql"):
+            await self.app(scope, receive, send)
+            return
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
+        state = scope.setdefault("state", {})
+        if scope["method"] == "GET" and "text/html" in headers.get("accept", ""):
+            state["principal"] = None  # the GraphiQL page itself; its requests need a token
+            await self.app(scope, receive, send)
+            return
+        if not self.required:
+            state["principal"] = UNRESTRICTED
+            await self.app(scope, receive, send)
+            return
+        principal = await self._principal(headers.get("authorization", ""))
+        if principal is None:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"www-authenticate", b'Bearer realm="mes"'),
+                    ],
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": _error_body(
+                        "a valid API token is required: send Authorization: Bearer <secret>",
+                        "UNAUTHENTICATED",
+                    ),
+                }
+            )
+            return
+        state["principal"] = principal
+        await self.app(scope, receive, send)
+
+    async def _principal(self, header: str) -> Principal | None:
+        kind, _, secret = header.partition(" ")
+        secret = secret.strip()
+        if kind.lower() != "bearer" or not secret or len(secret) > 200:
+            return None
+        lookup = lookup_of(secret)
+        token = await self.store.token_by_lookup(lookup) if lookup else None
+        principal = verify(token, secret)
+        if principal is None:
+            log.info("auth.refused", token_known=token is not None)
+        return principal
