@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 import click
 
@@ -55,36 +56,181 @@ def demo(database_url: str | None) -> None:
 
     settings = _settings(database_url)
 
-    async def run() -> list[str]:
+    async def run() -> tuple[list[str], str]:
         await _migrate(settings.database_url)
         services = bootstrap(settings)
         try:
-            return await load_demo(services.bus, services.store, services.ingest)
+            done = await load_demo(services.bus, services.store, services.ingest)
+            return done, await _demo_token(services)
         finally:
             await services.close()
 
-    for line in asyncio.run(run()):
+    done, secret = asyncio.run(run())
+    for line in done:
         click.echo(f"demo: {line}")
+    click.echo(
+        "\nAn admin token for GraphiQL (shown once; `mes demo` makes a new one each time):\n"
+        "open http://127.0.0.1:8000/graphql, and in the Headers tab paste\n"
+        f'  {{"Authorization": "Bearer {secret}"}}\n'
+        "or with curl: -H 'Authorization: Bearer <the token>'"
+    )
+
+
+async def _demo_token(services: Any) -> str:
+    """Revoke the previous demo token(s) and make a new admin one."""
+    import secrets as _secrets
+
+    from domain.usecases.bus import Actor
+    from domain.usecases.tokens import CreateToken, RevokeToken
+
+    actor = Actor("mes-demo", "mes-demo")
+    async with services.bus.uow_factory() as uow:
+        old = [
+            t.name for t in await uow.tokens.all() if t.name.startswith("demo-admin") and t.active
+        ]
+    for name in old:
+        await services.bus.handle(RevokeToken(name), actor)
+    created = await services.bus.handle(
+        CreateToken(f"demo-admin-{_secrets.token_hex(3)}", ("admin",)), actor
+    )
+    return str(created.secret)
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-migrate", is_flag=True, help="Do not bring the schema up to date first.")
+@click.option(
+    "--no-auth", is_flag=True, help="No tokens needed (loopback only; every caller is admin)."
+)
 @database_url_option
-def serve(host: str, port: int, no_migrate: bool, database_url: str | None) -> None:
-    """Serve /graphql (GraphiQL in a browser), /healthz and /readyz."""
+def serve(host: str, port: int, no_migrate: bool, no_auth: bool, database_url: str | None) -> None:
+    """Serve /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
+
+    Every GraphQL request needs an API token (`mes token create`); --no-auth turns that off,
+    and is allowed only on a loopback address."""
     import uvicorn
 
     from graphql_api.bootstrap import bootstrap
 
+    if no_auth and host not in LOOPBACK and not host.startswith("127."):
+        raise click.UsageError(
+            f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1), not {host}"
+        )
     settings = _settings(database_url)
     configure_logging(json=settings.log_json)
     if not no_migrate:
         asyncio.run(_migrate(settings.database_url))
     services = bootstrap(settings)
+    if no_auth:
+        click.secho(
+            "WARNING: --no-auth: every request is unrestricted (admin). Local use only.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
     click.echo(f"MES serving {settings.safe_url} on http://{host}:{port}/graphql")
-    uvicorn.run(services.app(), host=host, port=port, log_level="info")
+    uvicorn.run(services.app(auth_required=not no_auth), host=host, port=port, log_level="info")
+
+
+@main.group()
+def token() -> None:
+    """API tokens: create, list, revoke."""
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who holds it: a machine, a gateway, a person.")
+@click.option(
+    "--scopes", required=True, help="Comma-separated: read, ingest, execute, configure, admin."
+)
+@click.option(
+    "--sources", default="", help="Comma-separated sourceSystems an ingest token may write for."
+)
+@database_url_option
+def token_create(name: str, scopes: str, sources: str, database_url: str | None) -> None:
+    """Create a token; its secret is printed alone on the last line (and never again)."""
+    from domain.errors import DomainError
+    from domain.usecases.bus import Actor
+    from domain.usecases.tokens import CreateToken
+    from graphql_api.bootstrap import bootstrap
+
+    settings = _settings(database_url)
+
+    async def run() -> Any:
+        await _migrate(settings.database_url)
+        services = bootstrap(settings)
+        try:
+            cmd = CreateToken(
+                name,
+                tuple(s.strip() for s in scopes.split(",") if s.strip()),
+                tuple(s.strip() for s in sources.split(",") if s.strip()),
+            )
+            return await services.bus.handle(cmd, Actor("cli", "mes-token-create"))
+        finally:
+            await services.close()
+
+    try:
+        created = asyncio.run(run())
+    except DomainError as err:
+        raise click.ClickException(err.message) from err
+    tk = created.token
+    click.echo(f"token {tk.name}: scopes {', '.join(sorted(s.value for s in tk.scopes))}")
+    if tk.sources:
+        click.echo(f"sources: {', '.join(sorted(tk.sources))}")
+    click.echo(created.secret)
+
+
+@token.command("list")
+@database_url_option
+def token_list(database_url: str | None) -> None:
+    """Every token: name, scopes, sources, created, revoked (never a secret)."""
+    from graphql_api.bootstrap import bootstrap
+
+    settings = _settings(database_url)
+
+    async def run() -> list[Any]:
+        await _migrate(settings.database_url)
+        services = bootstrap(settings)
+        try:
+            async with services.bus.uow_factory() as uow:
+                return list(await uow.tokens.all())
+        finally:
+            await services.close()
+
+    for tk in asyncio.run(run()):
+        state = f"revoked {tk.revoked_at:%Y-%m-%d %H:%M}" if tk.revoked_at else "active"
+        sources = ",".join(sorted(tk.sources)) or "-"
+        scopes = ",".join(sorted(s.value for s in tk.scopes))
+        click.echo(f"{tk.name}\t{scopes}\t{sources}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("name")
+@database_url_option
+def token_revoke(name: str, database_url: str | None) -> None:
+    """Revoke a token by name: its secret stops working at once."""
+    from domain.errors import DomainError
+    from domain.usecases.bus import Actor
+    from domain.usecases.tokens import RevokeToken
+    from graphql_api.bootstrap import bootstrap
+
+    settings = _settings(database_url)
+
+    async def run() -> None:
+        services = bootstrap(settings)
+        try:
+            await services.bus.handle(RevokeToken(name), Actor("cli", "mes-token-revoke"))
+        finally:
+            await services.close()
+
+    try:
+        asyncio.run(run())
+    except DomainError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"revoked {name}")
 
 
 @main.group()
