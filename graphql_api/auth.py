@@ -13,7 +13,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
-from strawberry.permission import BasePermission
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
 from domain.ports import ReadStore
@@ -118,7 +118,13 @@ def guard(type_: Any, type_name: str) -> None:
         scope = FIELD_SCOPES.get((type_name, field.graphql_name or _camel(field.python_name)))
         if scope is None:
             raise RuntimeError(f"{type_name}.{field.python_name} has no scope in FIELD_SCOPES")
-        field.permission_classes = [_PERMISSIONS[scope]]
+        permission = _PERMISSIONS[scope]
+        if permission in field.permission_classes:
+            continue  # guarded already (the module may be imported twice in tests)
+        field.permission_classes = [permission]
+        # Strawberry turns permission classes into an extension when a field is defined;
+        # a field guarded afterwards needs that extension added the same way
+        field.extensions.append(PermissionExtension([permission()], use_directives=False))
 
 
 def _camel(name: str) -> str:
