@@ -44,6 +44,17 @@ class Settings:
                 max_page_size=_int("MES_MAX_PAGE_SIZE", d.max_page_size),
                 max_payload_bytes=_int("MES_MAX_PAYLOAD_BYTES", d.max_payload_bytes),
                 max_ingest_batch=_int("MES_MAX_INGEST_BATCH", d.max_ingest_batch),
+                max_body_bytes=_int("MES_MAX_BODY_BYTES", d.max_body_bytes),
+                max_query_depth=_int("MES_MAX_QUERY_DEPTH", d.max_query_depth),
+                max_aliases=_int("MES_MAX_ALIASES", d.max_aliases),
+                max_query_tokens=_int("MES_MAX_QUERY_TOKENS", d.max_query_tokens),
+                introspection=os.environ.get("MES_INTROSPECTION", "1").lower()
+                not in ("0", "false", "no", "off"),
+                cors_origins=tuple(
+                    o.strip()
+                    for o in os.environ.get("MES_CORS_ORIGINS", "").split(",")
+                    if o.strip()
+                ),
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

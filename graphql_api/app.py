@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -21,6 +22,7 @@ from domain.security import Scope as TokenScope
 from domain.usecases.bus import Actor, Limits, MessageBus
 from graphql_api.auth import AuthMiddleware
 from graphql_api.context import Context
+from graphql_api.limits import BodyLimitMiddleware
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
 from graphql_api.schema import build_schema
@@ -120,7 +122,12 @@ def create_app(
         limits=limits,
         ingest=ingest,
         plant_tz=plant_tz,
-        schema=build_schema(max_depth),
+        schema=build_schema(
+            limits.max_query_depth,
+            limits.max_aliases,
+            limits.max_query_tokens,
+            limits.introspection,
+        ),
         graphql_ide="graphiql",
     )
 
@@ -144,5 +151,14 @@ def create_app(
         ]
     )
     app.add_middleware(AuthMiddleware, store=store, required=auth_required)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    if limits.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(limits.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["authorization", "content-type", "x-request-id"],
+            expose_headers=["x-request-id"],
+        )
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
     return app

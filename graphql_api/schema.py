@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -37,27 +45,29 @@ for _name, _types in ROOTS.items():
 
 
 @cache
-def build_schema(max_depth: int = DEFAULT_MAX_DEPTH) -> strawberry.Schema:
+def build_schema(
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_aliases: int = 50,
+    max_tokens: int = 5000,
+    introspection: bool = True,
+) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        GraphQLMetrics,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=merge_types("Query", ROOTS["Query"]),
         mutation=merge_types("Mutation", ROOTS["Mutation"]),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
-        types=[
-            e.IngestEventType,
-            e.TrackSource,
-            e.TrackResult,
-            e.Judge,
-            e.IngestStatus,
-            e.DeviceDataSource,
-            e.DispositionAction,
-        ],
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: ParserCache(maxsize=1024),
-            lambda: ValidationCache(maxsize=1024),
-            GraphQLMetrics,
-        ],
+        types=[e.DispositionAction],
+        extensions=extensions,
     )
 
 

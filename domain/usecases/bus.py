@@ -38,6 +38,13 @@ class Limits:
     max_page_size: int = 500
     max_payload_bytes: int = 1024 * 1024
     max_ingest_batch: int = 500
+    #: a whole HTTP request body (gzip: once inflated)
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_query_depth: int = 15
+    max_aliases: int = 50
+    max_query_tokens: int = 5000
+    introspection: bool = True
+    cors_origins: tuple[str, ...] = ()
 
 
 class Command:
