@@ -415,8 +415,23 @@ class SqlUnitRepository(SqlRepository):
         return sorted(await self._existing(t.unit.c.sn, sns))
 
     async def add_many(self, units: Sequence[Unit]) -> None:
+        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
+            t.unit
+        )
+        # a concurrent registration may take an SN between the caller's check and this insert
+        # (another run's: no lock covers it); the unique SN then refuses like the check would
+        stmt = ins.on_conflict_do_nothing(index_elements=["sn"]).returning(t.unit.c.sn)
+        taken: list[str] = []
         for part in chunks(list(units)):
-            await self.conn.execute(insert(t.unit), [rows.unit_to_values(u) for u in part])
+            result = await self.conn.execute(stmt, [rows.unit_to_values(u) for u in part])
+            inserted = set(result.scalars())
+            taken += [u.sn for u in part if u.sn not in inserted]
+        if taken:
+            raise DomainError(
+                ErrorCode.UNIT_ALREADY_EXISTS,
+                f"{len(taken)} unit(s) already exist: {', '.join(sorted(taken)[:10])}",
+                {"sns": sorted(taken)[:100], "count": len(taken)},
+            )
 
     async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
         r = await self._one(select(t.unit).where(t.unit.c.id == unit_id), for_update)

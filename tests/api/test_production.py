@@ -1,0 +1,548 @@
+"""Work orders, runs and units through GraphQL (DOMAIN.md §2 Production): the happy paths, the
+queries and their paging, and every refusal, each checked to write nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters import tables as t
+from domain.master import Routing
+from domain.usecases import master_data as md
+from domain.usecases import production as prod
+from graphql_api.bootstrap import Services
+from tests.builders import Factory
+from tests.conftest import ApiClient, count_statements, unique
+
+ERROR = "error { code message details }"
+RECEIVE = f"""mutation($i: WorkOrderInput!) {{ receiveWorkOrder(input: $i) {{
+  workOrder {{ woNo productCode plannedQty status routingCode dueDate }} {ERROR} }} }}"""
+RELEASE = f"""mutation($w: String!) {{ releaseWorkOrder(woNo: $w) {{
+  workOrder {{ woNo status }} {ERROR} }} }}"""
+CREATE_RUN = f"""mutation($i: CreateRunInput!) {{ createRun(input: $i) {{
+  run {{ runNo status planQty workOrder {{ woNo status }} line {{ code }}
+    routeVersion {{ versionNo status }} }} {ERROR} }} }}"""
+AUTHORIZE = (
+    f"""mutation($r: String!) {{ authorizeRun(runNo: $r) {{ run {{ runNo status }} {ERROR} }} }}"""
+)
+REVOKE = f"""mutation($r: String!) {{ revokeRunAuthorization(runNo: $r) {{
+  run {{ runNo status }} {ERROR} }} }}"""
+REGISTER = f"""mutation($i: RegisterUnitsInput!) {{ registerUnits(input: $i) {{
+  units {{ sn status currentStepNo }} {ERROR} }} }}"""
+UNITS_PAGE = """query($r: String!, $first: Int, $after: String) { run(runNo: $r) {
+  units(first: $first, after: $after) { edges { cursor node { sn status currentStepNo } }
+    pageInfo { hasNextPage endCursor } totalCount } } }"""
+
+
+async def payload(api: ApiClient, doc: str, field: str, **variables: Any) -> dict[str, Any]:
+    found: dict[str, Any] = (await api.gql(doc, variables))[field]
+    return found
+
+
+async def written(engine: AsyncEngine, wo_no: str) -> dict[str, Any]:
+    """What a refusal must leave as it was: the work order, its runs, their units."""
+    async with engine.connect() as conn:
+        wo = (await conn.execute(select(t.work_order).where(t.work_order.c.wo_no == wo_no))).first()
+        runs = (
+            await conn.execute(
+                select(t.run.c.run_no, t.run.c.status, t.run.c.sn_seq, t.run.c.route_version_id)
+                .where(t.run.c.wo_no == wo_no)
+                .order_by(t.run.c.run_no)
+            )
+        ).all()
+        units = (
+            await conn.execute(
+                select(t.unit.c.sn, t.unit.c.status, t.unit.c.run_no)
+                .where(t.unit.c.wo_no == wo_no)
+                .order_by(t.unit.c.sn)
+            )
+        ).all()
+    return {
+        "workOrder": tuple(wo) if wo else None,
+        "runs": [tuple(r) for r in runs],
+        "units": [tuple(u) for u in units],
+    }
+
+
+async def set_run_status(engine: AsyncEngine, run_no: str, status: str) -> None:
+    """States no mutation of this module reaches (execution, quality) are set in the table."""
+    async with engine.begin() as conn:
+        await conn.execute(update(t.run).where(t.run.c.run_no == run_no).values(status=status))
+
+
+@pytest.fixture
+async def f(services: Services) -> Factory:
+    """Master data and a READY routing, no work order yet."""
+    factory = Factory(services.bus)
+    await factory.master_data()
+    await factory.routing()
+    return factory
+
+
+def wo_input(f: Factory, **kw: Any) -> dict[str, Any]:
+    return {
+        "woNo": f.code("WO"),
+        "productCode": "PCB-9",
+        "plannedQty": 10,
+        "routingCode": f.code("R"),
+        **kw,
+    }
+
+
+def run_input(f: Factory, **kw: Any) -> dict[str, Any]:
+    return {"woNo": f.code("WO"), "lineCode": f.code("LINE"), "planQty": 5, **kw}
+
+
+async def released(api: ApiClient, f: Factory) -> None:
+    assert (await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f)))["error"] is None
+    assert (await payload(api, RELEASE, "releaseWorkOrder", w=f.code("WO")))["error"] is None
+
+
+async def a_run(api: ApiClient, f: Factory, **kw: Any) -> str:
+    created = await payload(api, CREATE_RUN, "createRun", i=run_input(f, **kw))
+    assert created["error"] is None, created["error"]
+    run_no: str = created["run"]["runNo"]
+    return run_no
+
+
+# ---------------------------------------------------------------- work orders
+
+
+async def test_receive_work_order_upserts_by_wo_no(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    first = await payload(
+        api, RECEIVE, "receiveWorkOrder", i=wo_input(f, dueDate="2026-07-01T18:00:00+02:00")
+    )
+    assert first == {
+        "workOrder": {
+            "woNo": f.code("WO"),
+            "productCode": "PCB-9",
+            "plannedQty": 10,
+            "status": "RECEIVED",
+            "routingCode": f.code("R"),
+            "dueDate": "2026-07-01T16:00:00Z",
+        },
+        "error": None,
+    }
+    same = await payload(
+        api, RECEIVE, "receiveWorkOrder", i=wo_input(f, dueDate="2026-07-01T18:00:00+02:00")
+    )
+    assert same == first
+    changed = await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f, plannedQty=12))
+    assert changed["workOrder"]["plannedQty"] == 12
+    assert changed["workOrder"]["dueDate"] is None
+    assert (await written(services.engine, f.code("WO")))["workOrder"][2] == 12
+
+
+async def test_receive_never_moves_the_status_backwards(api: ApiClient, f: Factory) -> None:
+    await released(api, f)
+    again = await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f, plannedQty=20))
+    assert again["workOrder"]["status"] == "RELEASED"
+    assert again["workOrder"]["plannedQty"] == 20
+    await a_run(api, f)
+    again = await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f, plannedQty=30))
+    assert again["workOrder"]["status"] == "IN_PROGRESS"
+    data = await api.gql(
+        "query($w: String!) { workOrder(woNo: $w) { status plannedQty } }", {"w": f.code("WO")}
+    )
+    assert data["workOrder"] == {"status": "IN_PROGRESS", "plannedQty": 30}
+
+
+async def test_release_work_order(api: ApiClient, f: Factory) -> None:
+    await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f))
+    first = await payload(api, RELEASE, "releaseWorkOrder", w=f.code("WO"))
+    assert first == {"workOrder": {"woNo": f.code("WO"), "status": "RELEASED"}, "error": None}
+    again = await payload(api, RELEASE, "releaseWorkOrder", w=f.code("WO"))
+    assert again == first  # a no-op
+
+
+async def test_work_order_not_found(api: ApiClient, services: Services, f: Factory) -> None:
+    wo_no = unique("NOWO")
+    release = await payload(api, RELEASE, "releaseWorkOrder", w=wo_no)
+    assert (release["workOrder"], release["error"]["code"]) == (None, "WORK_ORDER_NOT_FOUND")
+    run = await payload(api, CREATE_RUN, "createRun", i=run_input(f, woNo=wo_no))
+    assert (run["run"], run["error"]["code"]) == (None, "WORK_ORDER_NOT_FOUND")
+    assert await written(services.engine, wo_no) == {"workOrder": None, "runs": [], "units": []}
+
+
+@pytest.mark.parametrize("status", ["IN_PROGRESS", "COMPLETED"])
+async def test_release_of_a_started_work_order_is_not_received(
+    api: ApiClient, services: Services, f: Factory, status: str
+) -> None:
+    await released(api, f)
+    await a_run(api, f)
+    if status == "COMPLETED":
+        await api.gql(
+            "mutation($r: String!) { closeRun(runNo: $r) { error { code } } }",
+            {"r": f"{f.code('WO')}-01"},
+        )
+    before = await written(services.engine, f.code("WO"))
+    assert before["workOrder"][3] == status
+    refused = await payload(api, RELEASE, "releaseWorkOrder", w=f.code("WO"))
+    assert refused["workOrder"] is None
+    assert refused["error"]["code"] == "WORK_ORDER_NOT_RECEIVED"
+    assert refused["error"]["details"] == {"woNo": f.code("WO"), "status": status}
+    assert await written(services.engine, f.code("WO")) == before
+
+
+# ---------------------------------------------------------------- runs
+
+
+async def test_create_run_freezes_the_latest_ready_version(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    await released(api, f)
+    # version 2 READY, then version 3 INVALID: a run freezes version 2
+    await f.do(md.CompileRouting(f.code("R")))
+    await f.do(md.UpsertRouting(Routing(f.code("R"), "Route", steps=())))
+    await f.do(md.CompileRouting(f.code("R")))
+    created = await payload(
+        api, CREATE_RUN, "createRun", i=run_input(f, runNo=f.code("RUN-A"), planQty=3)
+    )
+    assert created == {
+        "run": {
+            "runNo": f.code("RUN-A"),
+            "status": "PREP",
+            "planQty": 3,
+            "workOrder": {"woNo": f.code("WO"), "status": "IN_PROGRESS"},
+            "line": {"code": f.code("LINE")},
+            "routeVersion": {"versionNo": 2, "status": "READY"},
+        },
+        "error": None,
+    }
+    data = await api.gql(
+        """query($r: String!) { run(runNo: $r) { runNo status planQty
+          workOrder { woNo status plannedQty runs { runNo } } line { code name }
+          routeVersion { versionNo status route { code } }
+          units { edges { node { sn } } pageInfo { hasNextPage endCursor } totalCount } } }""",
+        {"r": f.code("RUN-A")},
+    )
+    assert data["run"] == {
+        "runNo": f.code("RUN-A"),
+        "status": "PREP",
+        "planQty": 3,
+        "workOrder": {
+            "woNo": f.code("WO"),
+            "status": "IN_PROGRESS",
+            "plannedQty": 10,
+            "runs": [{"runNo": f.code("RUN-A")}],
+        },
+        "line": {"code": f.code("LINE"), "name": "Line"},
+        "routeVersion": {"versionNo": 2, "status": "READY", "route": {"code": f.code("R")}},
+        "units": {
+            "edges": [],
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "totalCount": 0,
+        },
+    }
+
+
+async def test_create_run_generates_run_numbers(api: ApiClient, f: Factory) -> None:
+    await released(api, f)
+    assert await a_run(api, f) == f"{f.code('WO')}-01"
+    assert await a_run(api, f, runNo=f"{f.code('WO')}-02") == f"{f.code('WO')}-02"
+    assert await a_run(api, f) == f"{f.code('WO')}-03"  # -02 was taken: the next free one
+    data = await api.gql(
+        "query($w: String!) { workOrder(woNo: $w) { status runs { runNo status planQty } } }",
+        {"w": f.code("WO")},
+    )
+    assert data["workOrder"] == {
+        "status": "IN_PROGRESS",
+        "runs": [
+            {"runNo": f"{f.code('WO')}-0{i}", "status": "PREP", "planQty": 5} for i in (1, 2, 3)
+        ],
+    }
+
+
+async def test_create_run_refusals_write_nothing(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    wo = f.code("WO")
+    # RECEIVED only: WORK_ORDER_NOT_RELEASED
+    await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f))
+    before = await written(services.engine, wo)
+    refused = await payload(api, CREATE_RUN, "createRun", i=run_input(f))
+    assert refused["run"] is None
+    assert refused["error"]["code"] == "WORK_ORDER_NOT_RELEASED"
+    assert refused["error"]["details"] == {"woNo": wo, "status": "RECEIVED"}
+    assert await written(services.engine, wo) == before
+
+    await payload(api, RELEASE, "releaseWorkOrder", w=wo)
+    before = await written(services.engine, wo)
+    cases: list[tuple[dict[str, Any], str]] = [
+        (run_input(f, lineCode=f.code("NO-LINE")), "LINE_NOT_FOUND"),
+        (run_input(f, planQty=0), "VALIDATION_FAILED"),
+        (run_input(f, runNo="RUN "), "VALIDATION_FAILED"),
+        (run_input(f, lineCode=""), "VALIDATION_FAILED"),
+        (run_input(f, runNo="R" * 101), "VALIDATION_FAILED"),
+    ]
+    for given, code in cases:
+        refused = await payload(api, CREATE_RUN, "createRun", i=given)
+        assert refused["run"] is None, given
+        assert refused["error"]["code"] == code, (given, refused["error"])
+    assert await written(services.engine, wo) == before  # still RELEASED, no run
+
+    await a_run(api, f, runNo=f.code("RUN-X"))
+    before = await written(services.engine, wo)
+    dup = await payload(
+        api, CREATE_RUN, "createRun", i=run_input(f, runNo=f.code("RUN-X"), planQty=9)
+    )
+    assert dup["error"]["code"] == "RUN_ALREADY_EXISTS"
+    assert dup["error"]["details"] == {"runNo": f.code("RUN-X")}
+    assert await written(services.engine, wo) == before
+
+
+async def test_create_run_without_a_routing_or_a_ready_version(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    cases = [
+        (None, "ROUTE_NOT_FOUND"),  # the work order names no routing
+        (f.code("NO-ROUTE"), "ROUTE_NOT_FOUND"),  # ERP sent one we do not know
+    ]
+    uncompiled = f.code("R2")
+    await f.do(md.UpsertRouting(Routing(uncompiled, "Never compiled", steps=())))
+    invalid = f.code("R3")
+    await f.do(md.UpsertRouting(Routing(invalid, "Only invalid", steps=())))
+    await f.do(md.CompileRouting(invalid))
+    cases += [(uncompiled, "ROUTE_VERSION_NOT_READY"), (invalid, "ROUTE_VERSION_NOT_READY")]
+    for i, (routing_code, code) in enumerate(cases):
+        wo = f.code(f"WO{i}")
+        await payload(
+            api, RECEIVE, "receiveWorkOrder", i=wo_input(f, woNo=wo, routingCode=routing_code)
+        )
+        await payload(api, RELEASE, "releaseWorkOrder", w=wo)
+        before = await written(services.engine, wo)
+        refused = await payload(api, CREATE_RUN, "createRun", i=run_input(f, woNo=wo))
+        assert refused["run"] is None
+        assert refused["error"]["code"] == code, (routing_code, refused["error"])
+        assert await written(services.engine, wo) == before
+        assert before["workOrder"][3] == "RELEASED"
+
+
+async def test_authorize_and_revoke(api: ApiClient, f: Factory) -> None:
+    await released(api, f)
+    run_no = await a_run(api, f)
+    steps = [
+        (AUTHORIZE, "authorizeRun", "AUTHORIZED"),
+        (AUTHORIZE, "authorizeRun", "AUTHORIZED"),  # again: a no-op
+        (REVOKE, "revokeRunAuthorization", "PREP"),
+        (REVOKE, "revokeRunAuthorization", "PREP"),  # PREP: a no-op
+        (AUTHORIZE, "authorizeRun", "AUTHORIZED"),
+    ]
+    for doc, field, status in steps:
+        result = await payload(api, doc, field, r=run_no)
+        assert result == {"run": {"runNo": run_no, "status": status}, "error": None}, field
+
+
+@pytest.mark.parametrize("status", ["IN_PROGRESS", "COMPLETED", "ON_HOLD"])
+async def test_run_state_refusals(
+    api: ApiClient, f: Factory, services: Services, status: str
+) -> None:
+    await released(api, f)
+    run_no = await a_run(api, f)
+    await set_run_status(services.engine, run_no, status)
+    before = await written(services.engine, f.code("WO"))
+    auth = await payload(api, AUTHORIZE, "authorizeRun", r=run_no)
+    assert (auth["run"], auth["error"]["code"]) == (None, "RUN_NOT_READY")
+    assert auth["error"]["details"] == {"runNo": run_no, "runStatus": status}
+    revoke = await payload(api, REVOKE, "revokeRunAuthorization", r=run_no)
+    assert (revoke["run"], revoke["error"]["code"]) == (None, "RUN_NOT_AUTHORIZED")
+    assert revoke["error"]["details"] == {"runNo": run_no, "runStatus": status}
+    if status == "COMPLETED":  # a closed run takes no more units
+        reg = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 2})
+        assert (reg["units"], reg["error"]["code"]) == ([], "RUN_NOT_READY")
+    assert await written(services.engine, f.code("WO")) == before
+
+
+async def test_run_not_found(api: ApiClient) -> None:
+    run_no = unique("NORUN")
+    for doc, field in ((AUTHORIZE, "authorizeRun"), (REVOKE, "revokeRunAuthorization")):
+        result = await payload(api, doc, field, r=run_no)
+        assert (result["run"], result["error"]["code"]) == (None, "RUN_NOT_FOUND")
+        assert result["error"]["details"] == {"key": run_no}
+    reg = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 1})
+    assert (reg["units"], reg["error"]["code"]) == ([], "RUN_NOT_FOUND")
+    data = await api.gql("query($r: String!) { run(runNo: $r) { runNo } }", {"r": run_no})
+    assert data["run"] is None
+
+
+# ---------------------------------------------------------------- units
+
+
+async def test_register_units_explicit_and_generated(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    await released(api, f)
+    run_no = await a_run(api, f, runNo=f.code("RUN"))
+    sns = [f.code("A"), f.code("B")]
+    explicit = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "sns": sns})
+    assert explicit == {
+        "units": [{"sn": sn, "status": "QUEUED", "currentStepNo": 10} for sn in sns],
+        "error": None,
+    }
+    prefixed = await payload(
+        api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 2, "snPrefix": f.code("P-")}
+    )
+    assert [u["sn"] for u in prefixed["units"]] == [f.code("P-000001"), f.code("P-000002")]
+    default = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 3})
+    # the sequence is counted per run, whatever the prefix
+    assert [u["sn"] for u in default["units"]] == [f"{run_no}-00000{i}" for i in (3, 4, 5)]
+    unit = await api.gql(
+        """query($sn: String!) { unit(sn: $sn) { sn status currentStepNo
+          workOrder { woNo status } run { runNo status } } }""",
+        {"sn": f"{run_no}-000004"},
+    )
+    assert unit["unit"] == {
+        "sn": f"{run_no}-000004",
+        "status": "QUEUED",
+        "currentStepNo": 10,
+        "workOrder": {"woNo": f.code("WO"), "status": "IN_PROGRESS"},
+        "run": {"runNo": run_no, "status": "PREP"},
+    }
+    missing = await api.gql('query { unit(sn: "NO-SUCH-SN") { sn } }')
+    assert missing["unit"] is None
+    assert len((await written(services.engine, f.code("WO")))["units"]) == 7
+
+
+async def test_register_units_is_all_or_nothing(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    await released(api, f)
+    run_no = await a_run(api, f, runNo=f.code("RUN"))
+    existing, new = f.code("OLD"), f.code("NEW")
+    await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "sns": [existing]})
+    await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "sns": [f"{run_no}-000002"]})
+    before = await written(services.engine, f.code("WO"))
+    refused = await payload(
+        api, REGISTER, "registerUnits", i={"runNo": run_no, "sns": [new, existing]}
+    )
+    assert refused["units"] == []
+    assert refused["error"]["code"] == "UNIT_ALREADY_EXISTS"
+    assert refused["error"]["details"] == {"sns": [existing], "count": 1}
+    # generated SNs that collide refuse too, and the sequence does not move
+    generated = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 3})
+    assert generated["error"]["code"] == "UNIT_ALREADY_EXISTS"
+    assert generated["error"]["details"]["sns"] == [f"{run_no}-000002"]
+    assert await written(services.engine, f.code("WO")) == before
+    data = await api.gql("query($sn: String!) { unit(sn: $sn) { sn } }", {"sn": new})
+    assert data["unit"] is None
+
+
+async def test_register_units_validation(api: ApiClient, f: Factory, services: Services) -> None:
+    await released(api, f)
+    run_no = await a_run(api, f)
+    before = await written(services.engine, f.code("WO"))
+    bad: list[dict[str, Any]] = [
+        {"runNo": run_no},  # neither sns nor count
+        {"runNo": run_no, "sns": ["A"], "count": 1},  # both
+        {"runNo": run_no, "sns": []},
+        {"runNo": run_no, "sns": [f.code("X"), f.code("X")]},
+        {"runNo": run_no, "sns": [f.code("Y"), " Z"]},
+        {"runNo": run_no, "sns": ["S" * 101]},
+        {"runNo": run_no, "count": 0},
+        {"runNo": run_no, "count": 10_001},  # over MES_MAX_REGISTER_UNITS
+        {"runNo": run_no, "count": 1, "snPrefix": " P-"},
+        {"runNo": run_no, "count": 1, "snPrefix": "P" * 95},  # prefix + 6 digits > 100
+    ]
+    for given in bad:
+        refused = await payload(api, REGISTER, "registerUnits", i=given)
+        assert refused["units"] == []
+        assert refused["error"]["code"] == "VALIDATION_FAILED", (given, refused["error"])
+    assert await written(services.engine, f.code("WO")) == before
+
+
+async def test_work_order_validation(api: ApiClient, f: Factory, services: Services) -> None:
+    bad = [
+        wo_input(f, plannedQty=0),
+        wo_input(f, woNo=f"{f.code('WO')} "),
+        wo_input(f, productCode=""),
+        wo_input(f, routingCode=" R"),
+    ]
+    for given in bad:
+        refused = await payload(api, RECEIVE, "receiveWorkOrder", i=given)
+        assert refused["workOrder"] is None
+        assert refused["error"]["code"] == "VALIDATION_FAILED", given
+    # a naive dueDate is a request error (times carry an offset), and writes nothing
+    errors = await api.errors(RECEIVE, {"i": wo_input(f, dueDate="2026-07-01T18:00:00")})
+    assert "offset" in errors[0]["message"]
+    for wo_no in (f.code("WO"), f"{f.code('WO')} "):
+        assert (await written(services.engine, wo_no))["workOrder"] is None
+
+
+# ---------------------------------------------------------------- run units: paging, bounded reads
+
+
+async def test_units_pagination(api: ApiClient, services: Services) -> None:
+    f = Factory(services.bus)
+    run_no = await f.run(units=7)
+    pages: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(3):
+        data = await api.gql(UNITS_PAGE, {"r": run_no, "first": 3, "after": after})
+        page = data["run"]["units"]
+        pages.append(page)
+        after = page["pageInfo"]["endCursor"]
+    assert [len(p["edges"]) for p in pages] == [3, 3, 1]
+    assert [p["pageInfo"]["hasNextPage"] for p in pages] == [True, True, False]
+    assert {p["totalCount"] for p in pages} == {7}
+    sns = [e["node"]["sn"] for p in pages for e in p["edges"]]
+    assert sns == [f.code(f"SN-00000{i}") for i in range(1, 8)]  # registration order
+    assert all(p["pageInfo"]["endCursor"] == p["edges"][-1]["cursor"] for p in pages)
+    # cursors are stable: the same `after` gives the same page
+    again = await api.gql(
+        UNITS_PAGE, {"r": run_no, "first": 3, "after": pages[0]["pageInfo"]["endCursor"]}
+    )
+    assert again["run"]["units"] == pages[1]
+    everything = await api.gql(UNITS_PAGE, {"r": run_no, "first": 10})
+    assert [e["node"]["sn"] for e in everything["run"]["units"]["edges"]] == sns
+    assert everything["run"]["units"]["pageInfo"]["hasNextPage"] is False
+    defaults = await api.gql(
+        "query($r: String!) { run(runNo: $r) { units { totalCount edges { node { sn } } } } }",
+        {"r": run_no},
+    )
+    assert len(defaults["run"]["units"]["edges"]) == 7  # first defaults to 100
+
+
+@pytest.mark.parametrize(
+    ("first", "after"),
+    [(3, "not-a-cursor"), (3, "dW5pdDp4"), (3, "dHJhY2s6MQ=="), (501, None), (-1, None)],
+    ids=["garbage", "non-numeric", "other-kind", "above-limit", "negative"],
+)
+async def test_bad_paging_arguments_are_graphql_errors(
+    api: ApiClient, services: Services, first: int, after: str | None
+) -> None:
+    f = Factory(services.bus)
+    run_no = await f.run(units=1)
+    errors = await api.errors(UNITS_PAGE, {"r": run_no, "first": first, "after": after})
+    assert errors[0]["path"] == ["run", "units"]
+
+
+async def test_run_units_read_in_a_bounded_number_of_statements(
+    api: ApiClient, services: Services
+) -> None:
+    f = Factory(services.bus)
+    small = await f.run(units=2)
+    big = (
+        await f.do(prod.CreateRun(f.code("WO"), f.code("LINE"), 40, run_no=f.code("BIG")))
+    ).run_no
+    await f.do(prod.RegisterUnits(big, count=40))
+    query = """query($r: String!) { run(runNo: $r) { runNo
+      units(first: 50) { edges { node { sn workOrder { woNo } run { runNo } } } totalCount }
+      routeVersion { versionNo } } }"""
+    counts = {}
+    for run_no, n in ((small, 2), (big, 40)):
+        with count_statements(services.engine) as seen:
+            data = await api.gql(query, {"r": run_no})
+        assert data["run"]["units"]["totalCount"] == n
+        assert len(data["run"]["units"]["edges"]) == n
+        assert {e["node"]["run"]["runNo"] for e in data["run"]["units"]["edges"]} == {run_no}
+        assert {e["node"]["workOrder"]["woNo"] for e in data["run"]["units"]["edges"]} == {
+            f.code("WO")
+        }
+        counts[n] = len(seen)
+    assert counts[2] == counts[40], counts
+    assert counts[40] <= 6, counts
