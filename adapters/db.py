@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -55,3 +56,41 @@ async def write_connection(engine: AsyncEngine) -> AsyncConnection:
     if engine.dialect.name == "sqlite":
         conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
     return conn
+
+
+#: PostgreSQL SQLSTATEs worth a retry: serialization failure, deadlock, admin shutdown,
+#: crash shutdown, cannot connect now, too many connections
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03", "53300"}
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """Whether an error means "the database cannot serve this right now" (a lost connection, a
+    pool timeout, a shutdown, a lock that did not come): the client may retry the same request.
+    Walks the cause chain, since drivers wrap their errors."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(
+            current,
+            sa_exc.OperationalError
+            | sa_exc.InterfaceError
+            | sa_exc.TimeoutError
+            | sa_exc.DisconnectionError
+            | ConnectionError
+            | TimeoutError,
+        ):
+            return True
+        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError):
+            return True
+        if getattr(current, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+            return True
+        if (
+            type(current).__module__.startswith("asyncpg")
+            and "Connection" in type(current).__name__
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

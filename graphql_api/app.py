@@ -15,6 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from adapters.db import is_unavailable
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.security import Principal
@@ -22,6 +23,7 @@ from domain.security import Scope as TokenScope
 from domain.usecases.bus import Actor, Limits, MessageBus
 from graphql_api.auth import AuthMiddleware
 from graphql_api.context import Context
+from graphql_api.errors import internal_error_response, unavailable_response
 from graphql_api.limits import BodyLimitMiddleware
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
@@ -50,8 +52,12 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
 
+        started = False
+
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
@@ -59,6 +65,20 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as err:
+            # outside GraphQL execution (middleware, a token lookup): same rules as ErrorMasking
+            if is_unavailable(err):
+                log.warning("http.database_unavailable", error=type(err).__name__)
+                status, headers, body = unavailable_response(request_id)
+            else:
+                log.error("http.unexpected_error", exc_info=err)
+                status, headers, body = internal_error_response(request_id)
+            if started:
+                raise
+            await send_with_id(
+                {"type": "http.response.start", "status": status, "headers": headers}
+            )
+            await send_with_id({"type": "http.response.body", "body": body})
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
 
@@ -103,6 +123,7 @@ class MesGraphQL(GraphQL[Context, None]):
             limits=self.limits,
             ingest=self.ingest,
             request=request,
+            response=response,
             plant_tz=self.plant_tz,
         )
 

@@ -15,6 +15,7 @@ from graphql_api.loaders import Loaders
 
 if TYPE_CHECKING:
     from starlette.requests import Request
+    from starlette.responses import Response
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Context:
     plant_tz: str = "UTC"
     #: the authenticated token (scopes, sources); unrestricted when auth is off
     principal: Principal = UNRESTRICTED
+    #: the response under construction: status and headers an extension may set
+    response: Response | None = None
 
     async def handle(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, self.actor)

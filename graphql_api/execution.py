@@ -13,6 +13,7 @@ from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
 from domain.usecases.validate import validate_units
 from graphql_api.context import Info
+from graphql_api.errors import BadInput
 from graphql_api.mutations import run_command
 from graphql_api.scalars import JSON, aware
 from graphql_api.types.common import MesError
@@ -116,7 +117,7 @@ class ExecutionQuery:
         try:
             answers = await validate_units(info.context.store, station_code, sns)
         except DomainError as err:
-            raise ValueError(err.message) from err
+            raise BadInput(err.message, err.code.value) from err
         return [
             UnitValidation(
                 sn=a.sn,

@@ -15,6 +15,7 @@ from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestOutcome
 from domain.ports import EventFilter, RejectionFilter
 from graphql_api.context import Info
+from graphql_api.errors import BadInput
 from graphql_api.metrics import record_ingest
 from graphql_api.scalars import UnreadableDateTime, aware
 from graphql_api.types.common import MesError, PageInfo
@@ -94,14 +95,14 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
         at, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
         return datetime.fromisoformat(at), int(key)
     except (ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"invalid cursor {cursor!r}") from err
+        raise BadInput(f"invalid cursor {cursor!r}") from err
 
 
 def _first(info: Info, first: int | None) -> int:
     limit = info.context.limits.max_page_size
     value = 50 if first is None else first
     if not 0 <= value <= limit:
-        raise ValueError(f"first must be between 0 and {limit}")
+        raise BadInput(f"first must be between 0 and {limit}")
     return value
 
 
@@ -118,7 +119,7 @@ class IngestMutation:
     async def ingest_events(self, info: Info, inputs: list[IngestEventInput]) -> list[IngestResult]:
         limit = info.context.limits.max_ingest_batch
         if len(inputs) > limit:
-            raise ValueError(
+            raise BadInput(
                 f"ingestEvents takes at most {limit} events per request, not {len(inputs)}"
             )
         # in order: two items for one unit apply in the order they were sent
@@ -152,7 +153,7 @@ class IngestQuery:
         elif source_system is not None and dedupe_key is not None:
             found = await info.context.store.event_by_key(source_system, dedupe_key)
         else:
-            raise ValueError("give id, or sourceSystem and dedupeKey")
+            raise BadInput("give id, or sourceSystem and dedupeKey")
         return IngestEvent.of(found) if found else None
 
     @strawberry.field(description="Newest first by order received.")

@@ -8,6 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from graphql_api.errors import BadInput
+
 __all__ = ["JSON", "DateTime", "UnreadableDateTime", "aware", "parse_datetime"]
 
 
@@ -32,11 +34,9 @@ def aware(value: Any, field: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, UnreadableDateTime) or not isinstance(value, datetime):
-        raise ValueError(f"{field}: {str(value)!r} is not an ISO-8601 date-time")
+        raise BadInput(f"{field}: {str(value)!r} is not an ISO-8601 date-time")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(
-            f"{field}: {value.isoformat()} has no UTC offset (naive times are refused)"
-        )
+        raise BadInput(f"{field}: {value.isoformat()} has no UTC offset (naive times are refused)")
     return value
 
 

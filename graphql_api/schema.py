@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
@@ -18,11 +19,13 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
 from graphql_api.audit import AuditQuery
 from graphql_api.auth import guard
+from graphql_api.errors import ErrorMasking
 from graphql_api.execution import ExecutionMutation, ExecutionQuery
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
@@ -44,6 +47,16 @@ for _name, _types in ROOTS.items():
         guard(_type, _name)  # every root field needs its scope (graphql_api/auth.py)
 
 
+class QuietSchema(strawberry.Schema):
+    """Errors are logged by ErrorMasking (structured, with the request id, only the unexpected
+    ones in full), not by Strawberry's default logger."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 @cache
 def build_schema(
     max_depth: int = DEFAULT_MAX_DEPTH,
@@ -58,10 +71,11 @@ def build_schema(
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         GraphQLMetrics,
+        ErrorMasking,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return QuietSchema(
         query=merge_types("Query", ROOTS["Query"]),
         mutation=merge_types("Mutation", ROOTS["Mutation"]),
         config=StrawberryConfig(scalar_map={datetime: DateTime}),

@@ -6,6 +6,7 @@ from typing import cast
 import strawberry
 
 from domain.errors import DomainError, ErrorCode
+from graphql_api.errors import BadInput
 from graphql_api.scalars import JSON
 
 
@@ -44,4 +45,4 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
             raise ValueError
         return int(key)
     except (ValueError, UnicodeDecodeError) as err:
-        raise ValueError(f"invalid cursor {cursor!r}") from err
+        raise BadInput(f"invalid cursor {cursor!r}") from err

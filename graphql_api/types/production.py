@@ -9,6 +9,7 @@ import strawberry
 from domain import production as dp
 from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
+from graphql_api.errors import BadInput
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
 from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
 from graphql_api.types.execution import IngestEvent, Track
@@ -82,7 +83,7 @@ class Run:
         limit = info.context.limits.max_page_size
         first = 100 if first is None else first
         if not 0 <= first <= limit:
-            raise ValueError(f"first must be between 0 and {limit}")
+            raise BadInput(f"first must be between 0 and {limit}")
         after_id = decode_cursor("unit", after)
         page, has_next = await info.context.store.units_of_run(self.run_no, first, after_id)
         edges = [UnitEdge(node=Unit.of(u), cursor=encode_cursor("unit", u.id or 0)) for u in page]
