@@ -10,13 +10,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
 )
 
-from adapters.types import BigId, Json, UtcDateTime
+from adapters.types import BigId, Json, SafeString, SafeText, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -28,8 +26,8 @@ metadata = MetaData(
     }
 )
 
-CODE = String(100)
-ENUM = String(20)
+CODE = SafeString(100)
+ENUM = SafeString(20)
 
 # ---------------------------------------------------------------- master data
 
@@ -37,21 +35,21 @@ line = Table(
     "line",
     metadata,
     Column("code", CODE, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText, nullable=False),
 )
 
 station_group = Table(
     "station_group",
     metadata,
     Column("code", CODE, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText, nullable=False),
 )
 
 station = Table(
     "station",
     metadata,
     Column("code", CODE, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText, nullable=False),
     Column("station_type", ENUM, nullable=False),
     Column("line_code", CODE, ForeignKey("line.code"), index=True),
     Column("group_code", CODE, ForeignKey("station_group.code"), index=True),
@@ -61,7 +59,7 @@ operation = Table(
     "operation",
     metadata,
     Column("code", CODE, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText, nullable=False),
     Column("default_station_type", ENUM, nullable=False),
 )
 
@@ -79,7 +77,7 @@ data_spec = Table(
     Column("is_active", Boolean, nullable=False),
     Column("limits_min", Float),
     Column("limits_max", Float),
-    Column("limits_unit", String(50)),
+    Column("limits_unit", SafeString(50)),
     Column("has_limits", Boolean, nullable=False),
     Column("alarm_min", Float),
     Column("alarm_max", Float),
@@ -92,7 +90,7 @@ routing = Table(
     "routing",
     metadata,
     Column("code", CODE, primary_key=True),
-    Column("name", Text, nullable=False),
+    Column("name", SafeText, nullable=False),
     Column("source_system", CODE, nullable=False),
     Column("source_key", CODE),
     Column("product_code", CODE),
@@ -186,13 +184,13 @@ audit_event = Table(
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("at", UtcDateTime, nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("request_id", String(200), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("entity_type", String(100), nullable=False),
-    Column("entity_key", Text),
+    Column("actor", SafeString(200), nullable=False),
+    Column("request_id", SafeString(200), nullable=False),
+    Column("action", SafeString(100), nullable=False),
+    Column("entity_type", SafeString(100), nullable=False),
+    Column("entity_key", SafeText),
     Column("outcome", ENUM, nullable=False),
-    Column("error_code", String(50)),
+    Column("error_code", SafeString(50)),
     Column("details", Json),
 )
 Index("ix_audit_event_at", audit_event.c.at)
@@ -204,10 +202,10 @@ ingest_event = Table(
     "ingest_event",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("source_system", String(200), nullable=False),
-    Column("dedupe_key", Text, nullable=False),
+    Column("source_system", SafeString(200), nullable=False),
+    Column("dedupe_key", SafeText, nullable=False),
     # sha-256 of the canonical input (RFC 8785): same input again → DUPLICATE
-    Column("input_hash", String(64), nullable=False),
+    Column("input_hash", SafeString(64), nullable=False),
     Column("event_type", ENUM, nullable=False),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
@@ -270,10 +268,10 @@ data_value = Table(
     Column("spec_name", CODE, nullable=False),
     Column("data_type", ENUM, nullable=False),
     Column("value_number", Float),
-    Column("value_text", Text),
+    Column("value_text", SafeText),
     Column("value_boolean", Boolean),
     Column("value_json", Json),
-    Column("value_unit", String(50)),
+    Column("value_unit", SafeString(50)),
     Column("judge", ENUM),
     Column("alarmed", Boolean, nullable=False),
     Column("source", ENUM, nullable=False),
@@ -289,15 +287,15 @@ ingest_rejection = Table(
     "ingest_rejection",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("source_system", String(200), nullable=False),
-    Column("dedupe_key", Text, nullable=False),
-    Column("input_hash", String(64), nullable=False),
+    Column("source_system", SafeString(200), nullable=False),
+    Column("dedupe_key", SafeText, nullable=False),
+    Column("input_hash", SafeString(64), nullable=False),
     Column("event_type", ENUM, nullable=False),
     Column("occurred_at", UtcDateTime),
     Column("received_at", UtcDateTime, nullable=False),
     Column("last_attempt_at", UtcDateTime, nullable=False),
-    Column("error_code", String(50), nullable=False),
-    Column("error_message", Text, nullable=False),
+    Column("error_code", SafeString(50), nullable=False),
+    Column("error_message", SafeText, nullable=False),
     Column("error_details", Json),
     Column("input", Json, nullable=False),
     Column("attempts", Integer, nullable=False),
@@ -379,8 +377,8 @@ device_data_record = Table(
     "device_data_record",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("event_id", String(200), nullable=False, unique=True),
-    Column("input_hash", String(64), nullable=False),
+    Column("event_id", SafeString(200), nullable=False, unique=True),
+    Column("input_hash", SafeString(64), nullable=False),
     Column("source", ENUM, nullable=False),
     Column("event_time", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
@@ -398,8 +396,8 @@ production_count = Table(
     "production_count",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("event_id", String(200), nullable=False, unique=True),
-    Column("input_hash", String(64), nullable=False),
+    Column("event_id", SafeString(200), nullable=False, unique=True),
+    Column("input_hash", SafeString(64), nullable=False),
     Column("line_code", CODE, nullable=False),
     Column("station_code", CODE),
     Column("equipment_id", CODE),
@@ -423,7 +421,7 @@ disposition = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("unit_id", BigId, ForeignKey("unit.id"), nullable=False),
     Column("action", ENUM, nullable=False),
-    Column("reason", Text, nullable=False),
+    Column("reason", SafeText, nullable=False),
     Column("operator_id", CODE),
     Column("from_status", ENUM, nullable=False),
     Column("to_status", ENUM, nullable=False),
@@ -441,8 +439,8 @@ api_token = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("name", CODE, nullable=False, unique=True),
     # the secret's first characters, to find the row; the secret itself is only ever hashed
-    Column("lookup", String(40), nullable=False, unique=True),
-    Column("secret_hash", String(64), nullable=False),
+    Column("lookup", SafeString(40), nullable=False, unique=True),
+    Column("secret_hash", SafeString(64), nullable=False),
     Column("scopes", Json, nullable=False),
     Column("sources", Json, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),

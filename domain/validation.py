@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain.errors import DomainError, ErrorCode
@@ -9,8 +10,13 @@ from domain.errors import DomainError, ErrorCode
 MAX_CODE_LENGTH = 100
 
 
+#: C0/C1 control characters (tabs and line breaks included): never part of a code or an SN
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def check_code(value: str | None, field_name: str) -> str:
-    """Codes and SNs: case-sensitive, 1–100 characters, no leading/trailing white space."""
+    """Codes and SNs: case-sensitive, 1–100 characters, no leading/trailing white space, no
+    control characters."""
     if value is None:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED, f"{field_name} is required", {"field": field_name}
@@ -32,6 +38,12 @@ def check_code(value: str | None, field_name: str) -> str:
             {"field": field_name, "value": value},
         )
     check_no_nul(value, field_name)
+    if _CONTROL.search(value):
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"{field_name} contains a control character",
+            {"field": field_name},
+        )
     return value
 
 
@@ -89,3 +101,17 @@ def _has_nul(value: Any, depth: int) -> bool:
     if isinstance(value, list | tuple):
         return any(_has_nul(v, depth + 1) for v in value)
     return False
+
+
+def scrubbed(value: Any, depth: int = 0) -> Any:
+    """The value with every NUL character replaced by U+FFFD (what PostgreSQL cannot store),
+    for records of refused input: the audit trail keeps what was sent, as near as it can."""
+    if depth > 200:
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {scrubbed(k, depth + 1): scrubbed(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrubbed(v, depth + 1) for v in value]
+    return value

@@ -20,13 +20,17 @@ from domain.enums import (
 from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.accept import Acceptor
-from domain.ingest.envelope import canonical_hash, check_envelope, stored_input
+from domain.ingest.envelope import MAX_KEY_LENGTH, canonical_hash, check_envelope, stored_input
 from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.usecases.bus import Actor, Limits
+from domain.validation import MAX_CODE_LENGTH, scrubbed
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
+#: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
+MAX_SOURCE_LENGTH = MAX_KEY_LENGTH
+MAX_STORED_KEY = MAX_KEY_LENGTH + 1 + MAX_CODE_LENGTH
 NOT_REPLAYABLE = frozenset({ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.PAYLOAD_TOO_LARGE})
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 
@@ -153,13 +157,15 @@ class IngestService:
         now = self.clock.now()
         # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
         env, had_nul = without_nul(env)
+        # a refusal for an overlong source or key keeps them clipped (the input keeps all),
+        # and lists only the SNs that can be SNs
+        source, key = env.source_system[:MAX_SOURCE_LENGTH], env.dedupe_key[:MAX_STORED_KEY]
+        sns = [sn for sn in sns if len(sn) <= MAX_CODE_LENGTH]
         async with self.uow_factory() as uow:
             # senders of one key queue here too: a refused input sent twice at once still
             # leaves one rejection with two attempts
-            await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
-            rejection = await uow.rejections.find_open(
-                env.source_system, env.dedupe_key, input_hash
-            )
+            await uow.ingest_events.lock_key(source, key)
+            rejection = await uow.rejections.find_open(source, key, input_hash)
             if rejection is not None:
                 rejection = replace(
                     rejection,
@@ -174,8 +180,8 @@ class IngestService:
             else:
                 rejection = await uow.rejections.add(
                     IngestRejection(
-                        source_system=env.source_system,
-                        dedupe_key=env.dedupe_key,
+                        source_system=source,
+                        dedupe_key=key,
                         input_hash=input_hash,
                         event_type=env.event_type,
                         received_at=now,
@@ -223,7 +229,7 @@ class IngestService:
             request_id=actor.request_id,
             action="ingestEvent",
             entity_type="IngestEvent",
-            entity_key=f"{env.source_system}/{env.dedupe_key}"[:500],
+            entity_key=scrubbed(f"{env.source_system}/{env.dedupe_key}"[:500]),
             outcome=status,
             error_code=err.code.value if err else None,
             details={"eventId": outcome.event.id}

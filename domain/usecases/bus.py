@@ -14,6 +14,7 @@ from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
+from domain.validation import scrubbed
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,14 @@ class Limits:
     max_query_tokens: int = 5000
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()
+
+
+#: the audit trail keeps this much of an entity key (a refused one may be any length)
+MAX_AUDIT_KEY = 200
+
+
+def _key(key: str | None) -> str | None:
+    return None if key is None else scrubbed(key)[:MAX_AUDIT_KEY]
 
 
 class Command:
@@ -96,10 +105,12 @@ class MessageBus:
             request_id=actor.request_id,
             action=cmd.action,
             entity_type=cmd.entity_type,
-            entity_key=cmd.entity_key(),
+            entity_key=_key(cmd.entity_key()),
             outcome=outcome,
             error_code=error.code.value if error else None,
-            details={"message": error.message, "details": error.details} if error else None,
+            details=scrubbed({"message": error.message, "details": error.details})
+            if error
+            else None,
         )
 
     async def handle(self, cmd: Command, actor: Actor) -> Any:
