@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -15,7 +16,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _json_dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON (and JSONB) do not: the standard library then
+        return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:

@@ -228,7 +228,7 @@ class _StepCompiler:
             return
         bound = {s.name for s in specs}
         for source_name, target in mapping["dataSpecMap"].items():
-            if target not in bound:
+            if not isinstance(target, str) or target not in bound:
                 self.error(
                     CompileCode.DATA_SPEC_MAP_INVALID,
                     f"dataSpecMap {source_name!r} → {target!r}: {target!r} is not a bound spec "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -45,8 +46,8 @@ def envelope(item: IngestEventInput) -> IngestEnvelope:
         occurred = None
     try:
         size = len(orjson.dumps(item.payload))
-    except (TypeError, orjson.JSONEncodeError):
-        size = 0
+    except TypeError:  # integers past 64 bits: valid JSON all the same
+        size = len(json.dumps(item.payload, ensure_ascii=False, default=str).encode())
     return IngestEnvelope(
         source_system=item.source_system,
         dedupe_key=item.dedupe_key,

@@ -243,7 +243,7 @@ class IngestFactory:
 
     def envelope(self, data: dict[str, Any]) -> IngestEnvelope:
         """The same input as the use case sees it (for tests that bypass HTTP)."""
-        import orjson
+        import json
 
         return IngestEnvelope(
             source_system=data["sourceSystem"],
@@ -252,5 +252,5 @@ class IngestFactory:
             occurred_at=datetime.fromisoformat(data["occurredAt"]).astimezone(UTC),
             payload=data["payload"],
             run_no=data.get("runNo"),
-            payload_bytes=len(orjson.dumps(data["payload"])),
+            payload_bytes=len(json.dumps(data["payload"], default=str).encode()),
         )

@@ -197,3 +197,23 @@ async def _counts(services: Services) -> dict[str, int]:
             name: int(await conn.scalar(select(func.count()).select_from(table)) or 0)
             for name, table in (("unit", t.unit), ("line", t.line), ("audit", t.audit_event))
         }
+
+
+async def test_integers_past_64_bits_in_a_payload(api: ApiClient, f: IngestFactory) -> None:
+    """Valid JSON that orjson cannot write: stored all the same (read back as a float)."""
+    big = 2**70
+    for sn in (f.sns[0], "nobody-registered-this"):
+        data = f.aoi_input(sn) | {"payload": f.aoi_payload(sn) | {"counter": big, "neg": -big}}
+        event = await answer(
+            api,
+            """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
+                 status error { code } event { payload } rejection { input } } }""",
+            "ingestEvent",
+            {"i": data},
+        )
+        if sn == f.sns[0]:
+            assert event["status"] == "ACCEPTED", event
+            assert event["event"]["payload"]["counter"] == float(big)
+        else:
+            assert event["error"]["code"] == "UNIT_NOT_FOUND"
+            assert event["rejection"]["input"]["payload"]["neg"] == float(-big)
