@@ -26,7 +26,7 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy --strict domain
-	$(UV) run mypy adapters graphql_api migrations tests
+	$(UV) run mypy adapters graphql_api migrations tests bench
 
 test: lint
 	$(UV) run pytest
