@@ -68,6 +68,17 @@ async def write_connection(engine: AsyncEngine) -> AsyncConnection:
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03", "53300"}
 
 
+# asyncpg errors that mean the connection under us broke (terminated backend mid-statement):
+# "cannot switch to state ..." (InternalClientError), "connection is closed" (InterfaceError).
+_ASYNCPG_BROKEN_STATE = frozenset({"InternalClientError", "InterfaceError"})
+_LOST_CONNECTION_MESSAGES = (
+    "connection was closed in the middle of operation",
+    "connection is closed",
+    "cannot switch to state",
+    "terminating connection due to administrator command",
+)
+
+
 def is_unavailable(err: BaseException) -> bool:
     """Whether an error means "the database cannot serve this right now" (a lost connection, a
     pool timeout, a shutdown, a lock that did not come): the client may retry the same request.
@@ -92,10 +103,12 @@ def is_unavailable(err: BaseException) -> bool:
             return True
         if getattr(current, "sqlstate", None) in _RETRYABLE_SQLSTATES:
             return True
-        if (
-            type(current).__module__.startswith("asyncpg")
-            and "Connection" in type(current).__name__
+        if type(current).__module__.startswith("asyncpg") and (
+            "Connection" in type(current).__name__
+            or type(current).__name__ in _ASYNCPG_BROKEN_STATE
         ):
+            return True
+        if any(m in str(current) for m in _LOST_CONNECTION_MESSAGES):
             return True
         current = current.__cause__ or current.__context__
     return False

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import rows
 from adapters import tables as t
-from adapters.repositories import CHUNK
+from adapters.repositories import CHUNK, VersionCache
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -44,8 +44,11 @@ from domain.security import ApiToken
 
 
 class SqlReadStore:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, versions: VersionCache | None = None):
         self.engine = engine
+        # frozen route versions, decoded once per process (the decode of a big snapshot
+        # costs more than reading it); shared with the writers' unit of work
+        self.versions = versions if versions is not None else VersionCache()
 
     async def _rows(self, stmt: Select[Any]) -> list[Any]:
         async with self.engine.connect() as conn:
@@ -431,12 +434,23 @@ class SqlReadStore:
         )
         grouped: dict[str, list[RouteVersion]] = defaultdict(list)
         for r in found:
-            grouped[r.routing_code].append(rows.version_from_row(r))
+            grouped[r.routing_code].append(self._version(r))
         return grouped
 
     async def route_versions(self, ids: Sequence[int]) -> dict[int, RouteVersion]:
-        found = await self._in(select(t.route_version), t.route_version.c.id, ids)
-        return {r.id: rows.version_from_row(r) for r in found}
+        out = {i: self.versions[i] for i in ids if i in self.versions}
+        missing = [i for i in ids if i not in out]
+        if missing:
+            found = await self._in(select(t.route_version), t.route_version.c.id, missing)
+            out.update((r.id, self._version(r)) for r in found)
+        return out
+
+    def _version(self, r: Any) -> RouteVersion:
+        if r.id in self.versions:
+            return self.versions[r.id]
+        version = rows.version_from_row(r)
+        self.versions.put(version)
+        return version
 
     async def route_versions_by_no(
         self, keys: Sequence[tuple[str, int]]
@@ -450,7 +464,7 @@ class SqlReadStore:
             part = keys[i : i + CHUNK]
             cond = or_(*(and_(rv.c.routing_code == c, rv.c.version_no == n) for c, n in part))
             for r in await self._rows(select(rv).where(cond)):
-                out[(r.routing_code, r.version_no)] = rows.version_from_row(r)
+                out[(r.routing_code, r.version_no)] = self._version(r)
         return out
 
     async def work_orders(self, wo_nos: Sequence[str]) -> dict[str, WorkOrder]:

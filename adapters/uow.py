@@ -67,9 +67,9 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, versions: r.VersionCache | None = None):
         self.engine = engine
-        self.versions = r.VersionCache()
+        self.versions = versions if versions is not None else r.VersionCache()
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.versions)

@@ -1,1 +1,2 @@
-"""Benchmark and load harness (issue 7): ingest vs the raw database floor, trace cost, faults under load."""
+"""Benchmark and load harness (issue 7): ingest against the raw database floor, trace cost,
+faults under load."""

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from adapters.clock import SystemClock
 from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
+from adapters.repositories import VersionCache
 from adapters.settings import Settings
 from adapters.uow import SqlUnitOfWorkFactory
 from domain.ingest.pipeline import IngestService
@@ -46,10 +47,15 @@ def bootstrap(
     settings: Settings, engine: AsyncEngine | None = None, clock: Clock | None = None
 ) -> Services:
     engine = engine or create_engine(settings.database_url, settings.db_pool_size)
-    uows = SqlUnitOfWorkFactory(engine)
+    versions = VersionCache()
+    uows = SqlUnitOfWorkFactory(engine, versions)
     clock = clock or SystemClock()
     bus = MessageBus(uow_factory=uows, clock=clock, limits=settings.limits, handlers=HANDLERS)
     ingest = IngestService(uows, clock, settings.limits, MappingCache())
     return Services(
-        settings=settings, engine=engine, bus=bus, store=SqlReadStore(engine), ingest=ingest
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        store=SqlReadStore(engine, versions),
+        ingest=ingest,
     )

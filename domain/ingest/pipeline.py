@@ -70,7 +70,7 @@ class IngestService:
                     await uow.commit()
                     return outcome
             except DomainError as err:
-                return await self._refuse(env, input_hash, err, progress.sns, actor)
+                return await self._refuse(env, input_hash, err, progress, actor)
         raise RuntimeError("ingest: the dedupe key kept changing hands")  # pragma: no cover
 
     async def replay(self, rejection_id: int, actor: Actor) -> IngestOutcome:
@@ -124,13 +124,9 @@ class IngestService:
         existing = await uow.ingest_events.get_by_key(env.source_system, env.dedupe_key)
         if existing is not None:
             if existing.input_hash != input_hash:
-                raise DomainError(
-                    ErrorCode.IDEMPOTENCY_CONFLICT,
-                    f"dedupeKey {env.dedupe_key!r} of {env.source_system} was accepted with "
-                    "another input",
-                    {"existingEventId": str(existing.id)},
-                )
+                raise _conflict(env, existing)
             return IngestOutcome(IngestStatus.DUPLICATE, event=existing)
+        progress.key_was_free = True
         root = env.root()
         station_type = StationType(env.event_type.value)
         acceptor = Acceptor(uow, self.mappings, self.clock.now())
@@ -150,11 +146,12 @@ class IngestService:
         env: IngestEnvelope,
         input_hash: str,
         err: DomainError,
-        sns: list[str],
+        progress: Progress,
         actor: Actor,
     ) -> IngestOutcome:
         """Store the refusal (or count another attempt of the same one) and audit it."""
         now = self.clock.now()
+        sns = progress.sns
         # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
         env, had_nul = without_nul(env)
         # a refusal for an overlong source or key keeps them clipped (the input keeps all),
@@ -165,6 +162,18 @@ class IngestService:
             # senders of one key queue here too: a refused input sent twice at once still
             # leaves one rejection with two attempts
             await uow.ingest_events.lock_key(source, key)
+            if progress.key_was_free:
+                # the key was free when judged, but another send of it may have been accepted
+                # since (its transaction committed between ours): answer as if we had come
+                # second, so no rejection is left open under an accepted key
+                raced = await uow.ingest_events.get_by_key(env.source_system, env.dedupe_key)
+                if raced is not None and raced.input_hash == input_hash:
+                    outcome = IngestOutcome(IngestStatus.DUPLICATE, event=raced)
+                    await uow.audit.add(self._audit(env, actor, outcome))
+                    await uow.commit()
+                    return outcome
+                if raced is not None:
+                    err = _conflict(env, raced)
             rejection = await uow.rejections.find_open(source, key, input_hash)
             if rejection is not None:
                 rejection = replace(
@@ -236,6 +245,14 @@ class IngestService:
             if outcome.event
             else ({"message": err.message} if err else None),
         )
+
+
+def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
+    return DomainError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        f"dedupeKey {env.dedupe_key!r} of {env.source_system} was accepted with another input",
+        {"existingEventId": str(existing.id)},
+    )
 
 
 def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:

@@ -41,9 +41,12 @@ class MappingCache:
 
 @dataclass
 class Progress:
-    """What the pipeline learnt before it refused: the SNs of step 3, for the rejection."""
+    """What the pipeline learnt before it refused: the SNs of step 3, for the rejection, and
+    whether the dedupe key had been found free (a refusal after that point may have lost a
+    race with an accepted send of the same key)."""
 
     sns: list[str] = field(default_factory=list)
+    key_was_free: bool = False
 
 
 @dataclass

@@ -184,3 +184,19 @@ def test_what_counts_as_unavailable() -> None:
     assert not is_unavailable(IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not is_unavailable(RuntimeError("a bug"))
     assert not is_unavailable(KeyError("a bug"))
+
+
+def test_a_connection_killed_mid_statement_is_unavailable() -> None:
+    """What asyncpg raises when pg_terminate_backend hits a connection in use (the fault run)."""
+    import asyncpg.exceptions
+    from sqlalchemy.exc import DBAPIError, InternalError
+
+    broken = asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation")
+    assert is_unavailable(InternalError("INSERT", {}, broken))
+    closed = asyncpg.exceptions.InterfaceError(
+        "cannot call Transaction.rollback(): connection is closed"
+    )
+    assert is_unavailable(closed)
+    mid = Exception("connection was closed in the middle of operation")
+    assert is_unavailable(DBAPIError("SELECT", {}, mid))
+    assert not is_unavailable(InternalError("INSERT", {}, Exception("division by zero")))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.enums import IngestStatus, UnitStatus
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.usecases.bus import Limits
@@ -25,3 +27,56 @@ async def test_accept_duplicate_and_refusal_through_fakes() -> None:
     assert refused.error is not None and refused.error.code.value == "STATION_NOT_FOUND"
     assert len(store.tracks) == 1 and len(store.rejections) == 1
     assert [a.outcome.value for a in store.audit[-3:]] == ["OK", "DUPLICATE", "REFUSED"]
+
+
+async def test_a_refusal_that_lost_the_race_to_an_accepted_send_is_a_duplicate() -> None:
+    """Two sends of one key at once: the first is judged while the unit is not there yet and
+    refused; before it stores its rejection, the second (the unit registered meanwhile) is
+    accepted. The refusal must not leave a rejection open under an accepted key: it answers
+    as the later of the two, DUPLICATE of the accepted event."""
+    from domain.usecases import production as prod
+
+    bus, store = fake_bus()
+    f = await IngestFactory(bus).build(units=1)
+    sn = f.code("LATE-1")
+    env = f.envelope(f.aoi_input(sn))
+    accepted: list[IngestStatus] = []
+
+    class Racing(IngestService):
+        async def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+            await f.do(prod.RegisterUnits(f.run_no, sns=(sn,)))
+            accepted.append((await service.ingest(env, ACTOR)).status)
+            return await super()._refuse(*args, **kwargs)
+
+    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    outcome = await Racing(bus.uow_factory, FakeClock(), Limits(), MappingCache()).ingest(
+        env, ACTOR
+    )
+    assert accepted == [IngestStatus.ACCEPTED]
+    assert outcome.status is IngestStatus.DUPLICATE and outcome.event is not None
+    assert not store.rejections
+    assert [a.outcome.value for a in store.audit[-2:]] == ["OK", "DUPLICATE"]
+
+
+async def test_a_different_input_that_lost_the_race_is_an_idempotency_conflict() -> None:
+    from domain.usecases import production as prod
+
+    bus, store = fake_bus()
+    f = await IngestFactory(bus).build(units=1)
+    sn = f.code("LATE-2")
+    first = f.aoi_input(sn)
+    other = f.envelope({**first, "payload": f.aoi_payload(sn, void=99.0)})
+
+    class Racing(IngestService):
+        async def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+            await f.do(prod.RegisterUnits(f.run_no, sns=(sn,)))
+            await service.ingest(f.envelope(first), ACTOR)
+            return await super()._refuse(*args, **kwargs)
+
+    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    outcome = await Racing(bus.uow_factory, FakeClock(), Limits(), MappingCache()).ingest(
+        other, ACTOR
+    )
+    assert outcome.status is IngestStatus.REJECTED and outcome.error is not None
+    assert outcome.error.code.value == "IDEMPOTENCY_CONFLICT"
+    assert [r.error_code.value for r in store.rejections] == ["IDEMPOTENCY_CONFLICT"]
