@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -15,9 +16,10 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
+    SchemaExtension,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -57,6 +59,32 @@ class QuietSchema(strawberry.Schema):
         return None
 
 
+class QueryValidationCache(SchemaExtension):
+    """Validation results by query text, one cache per schema. Strawberry's ValidationCache
+    keys on the validation rules too, and the limiters (depth, aliases) build new rule
+    classes for every request, so it never hit: every request paid a full validation
+    (~15% of an ingest). A schema's rules are fixed, so its query text decides the result."""
+
+    def __init__(self, results: dict[str, list[GraphQLError]], maxsize: int = 1024):
+        super().__init__()
+        self.results = results
+        self.maxsize = maxsize
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        errors = self.results.get(ctx.query) if ctx.query is not None else None
+        if errors is None and ctx.graphql_document is not None:
+            errors = validate_document(
+                ctx.schema._schema, ctx.graphql_document, ctx.validation_rules
+            )
+            if ctx.query is not None:
+                if len(self.results) >= self.maxsize:
+                    self.results.pop(next(iter(self.results)))
+                self.results[ctx.query] = errors
+        ctx.pre_execution_errors = errors
+        yield
+
+
 @cache
 def build_schema(
     max_depth: int = DEFAULT_MAX_DEPTH,
@@ -64,12 +92,13 @@ def build_schema(
     max_tokens: int = 5000,
     introspection: bool = True,
 ) -> strawberry.Schema:
+    validated: dict[str, list[GraphQLError]] = {}
     extensions: list[Any] = [
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryValidationCache(validated),
         GraphQLMetrics,
         ErrorMasking,
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -115,6 +116,30 @@ async def test_too_deep(small: ApiClient) -> None:
         '{ run(runNo: "x") { workOrder { runs { workOrder { runs { runNo } } } } } }'
     )
     assert "depth" in errors[0]["message"]
+
+
+async def test_validation_runs_once_per_query_text_and_keeps_refusing(
+    small: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The validation cache hits across requests (each request builds new limiter rules), and a
+    cached refusal is still a refusal."""
+    import graphql_api.schema as served
+
+    calls: list[str] = []
+    real = served.validate_document
+
+    def counting(*args: Any) -> Any:
+        calls.append("validate")
+        return real(*args)
+
+    monkeypatch.setattr(served, "validate_document", counting)
+    name = f"a{uuid.uuid4().hex}"  # a query text no other test sent (the schema is shared)
+    fine = f"{{ __typename {name}: __typename }}"
+    deep = f'{{ run(runNo: "{name}") {{ workOrder {{ runs {{ workOrder {{ runs {{ runNo }} }} }} }} }} }}'
+    for _ in range(3):
+        assert await small.gql(fine) == {"__typename": "Query", name: "Query"}
+        assert "depth" in (await small.errors(deep))[0]["message"]
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize(
