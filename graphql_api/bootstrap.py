@@ -59,3 +59,16 @@ def bootstrap(
         store=SqlReadStore(engine, versions),
         ingest=ingest,
     )
+
+
+def app_from_env() -> Starlette:
+    """The app of one server process when `mes serve --workers N` starts several: each builds
+    its own engine and pool from the MES_* environment the parent process set."""
+    import os
+
+    from graphql_api.logging import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(json=settings.log_json)
+    services = bootstrap(settings)
+    return services.app(auth_required=os.environ.get("MES_AUTH", "1") != "0")

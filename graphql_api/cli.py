@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Any
 
@@ -106,8 +107,18 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option(
     "--no-auth", is_flag=True, help="No tokens needed (loopback only; every caller is admin)."
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="MES_WORKERS",
+    help="Server processes (each with its own database pool of MES_DB_POOL_SIZE).",
+)
 @database_url_option
-def serve(host: str, port: int, no_migrate: bool, no_auth: bool, database_url: str | None) -> None:
+def serve(
+    host: str, port: int, no_migrate: bool, no_auth: bool, workers: int, database_url: str | None
+) -> None:
     """Serve /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
 
     Every GraphQL request needs an API token (`mes token create`); --no-auth turns that off,
@@ -133,6 +144,19 @@ def serve(host: str, port: int, no_migrate: bool, no_auth: bool, database_url: s
             err=True,
         )
     click.echo(f"MES serving {settings.safe_url} on http://{host}:{port}/graphql")
+    if workers > 1:
+        # each worker process builds its own app from the environment (graphql_api.bootstrap)
+        os.environ["MES_DATABASE_URL"] = settings.database_url
+        os.environ["MES_AUTH"] = "0" if no_auth else "1"
+        uvicorn.run(
+            "graphql_api.bootstrap:app_from_env",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
+        return
     uvicorn.run(services.app(auth_required=not no_auth), host=host, port=port, log_level="info")
 
 

@@ -91,3 +91,49 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     assert "no unresolved, replayable rejection matched" in none.output
     bad = invoke("rejections", "replay", "--since", "2026-03-02T00:00:00", "--database-url", url)
     assert bad.exit_code != 0 and "offset" in bad.output
+
+
+def test_serve_with_two_workers_answers_with_a_token(tmp_path: Path) -> None:
+    """`mes serve --workers 2`: separate processes, each building the app from the environment;
+    tokens still required."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'served.db'}"
+    assert invoke("migrate", "--database-url", url).exit_code == 0
+    made = invoke("token", "create", "--name", "w", "--scopes", "read", "--database-url", url)
+    assert made.exit_code == 0, made.output
+    secret = made.output.strip().splitlines()[-1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MES_DATABASE_URL": url}
+    mes = str(Path(sys.executable).parent / "mes")
+    cmd = [mes, "serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not come up"
+            time.sleep(0.2)
+        query = {"query": "{ __typename }"}
+        assert httpx.post(f"{base}/graphql", json=query).status_code == 401
+        ok = httpx.post(
+            f"{base}/graphql", json=query, headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert ok.json() == {"data": {"__typename": "Query"}}
+    finally:
+        server.terminate()
+        out = server.communicate(timeout=30)[0].decode()
+    assert out.count("Started server process") == 2, out
