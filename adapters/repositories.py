@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Select,
     Table,
+    and_,
     bindparam,
     delete,
     func,
     insert,
+    literal,
     select,
     text,
     update,
@@ -502,6 +504,15 @@ class SqlUnitRepository(SqlRepository):
         return {UnitStatus(r.status): int(r.n) for r in result}
 
 
+@dataclass
+class KeyKnowledge:
+    """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
+    rejections. Rejections of a key are only stored under its lock, so it stays true until
+    the transaction ends."""
+
+    open_rejections: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+
 class SqlIngestEventRepository(SqlRepository):
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         if self.conn.dialect.name == "postgresql":
@@ -511,14 +522,34 @@ class SqlIngestEventRepository(SqlRepository):
                 {"k": f"{source_system}\x1f{dedupe_key}"},
             )
 
+    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
+        super().__init__(conn)
+        self.keys = keys if keys is not None else KeyKnowledge()
+
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        """The event of a key, and in the same statement whether the key has open rejections
+        (remembered for this transaction: an accept then resolves them only if there are)."""
+        e, j = t.ingest_event, t.ingest_rejection
+        has_open = (
+            select(j.c.id)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .exists()
+        )
+        one = select(literal(1).label("one")).subquery()
         r = await self._one(
-            select(t.ingest_event).where(
-                t.ingest_event.c.source_system == source_system,
-                t.ingest_event.c.dedupe_key == dedupe_key,
+            select(e, has_open.label("has_open_rejection")).select_from(
+                one.outerjoin(
+                    e, and_(e.c.source_system == source_system, e.c.dedupe_key == dedupe_key)
+                )
             )
         )
-        return rows.event_from_row(r) if r else None
+        assert r is not None
+        self.keys.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
+        return rows.event_from_row(r) if r.id is not None else None
 
     async def get_by_id(self, event_id: int) -> IngestEvent | None:
         r = await self._one(select(t.ingest_event).where(t.ingest_event.c.id == event_id))
@@ -545,6 +576,10 @@ class SqlIngestEventRepository(SqlRepository):
 
 
 class SqlRejectionRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
+        super().__init__(conn)
+        self.keys = keys if keys is not None else KeyKnowledge()
+
     async def find_open(
         self, source_system: str, dedupe_key: str, input_hash: str
     ) -> IngestRejection | None:
@@ -607,6 +642,8 @@ class SqlRejectionRepository(SqlRepository):
             )
 
     async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        if self.keys.open_rejections.get((source_system, dedupe_key)) is False:
+            return 0  # none open when this transaction looked, under the key's lock
         j = t.ingest_rejection
         result = await self.conn.execute(
             update(j)

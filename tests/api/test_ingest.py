@@ -262,6 +262,21 @@ async def test_an_accepted_resend_resolves_the_rejections_of_its_key(
     assert node["resolvedBy"] == {"id": good["event"]["id"]}
 
 
+async def test_an_accept_updates_rejections_only_when_its_key_has_open_ones(
+    api: ApiClient, services: Services, f: IngestFactory
+) -> None:
+    """The duplicate check learns in the same statement whether the key has open rejections:
+    the usual accept (none) spends no statement resolving them."""
+    with count_statements(services.engine) as seen:
+        assert (await ingest(api, f.aoi_input(f.sns[1])))["status"] == "ACCEPTED"
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE INGEST_REJECTION")]
+    key = unique("K")
+    await ingest(api, f.aoi_input(f.sns[2], key=key, station=f.code("NOPE")))
+    with count_statements(services.engine) as seen:
+        assert (await ingest(api, f.aoi_input(f.sns[2], key=key)))["status"] == "ACCEPTED"
+    assert [s for s in seen if s.lstrip().upper().startswith("UPDATE INGEST_REJECTION")]
+
+
 async def test_event_and_rejection_listings_filter_and_page(
     api: ApiClient, services: Services, f: IngestFactory
 ) -> None:
