@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
 
+import orjson
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
@@ -111,6 +113,14 @@ class MesGraphQL(GraphQL[Context, None]):
         self.store = store
         self.limits = limits
         self.ingest = ingest
+
+    def encode_json(self, data: object) -> str | bytes:
+        """orjson (a deep trace is hundreds of kB); the standard library for what orjson
+        refuses (integers past 64 bits in stored payloads)."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = principal_of(request)
