@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,7 +31,7 @@ class Services:
     ingest: IngestService
 
     def app(self, auth_required: bool = True) -> Starlette:
-        return create_app(
+        app = create_app(
             self.bus,
             self.store,
             self.settings.limits,
@@ -38,6 +39,12 @@ class Services:
             plant_tz=self.settings.plant_tz,
             auth_required=auth_required,
         )
+        if os.environ.get("MES_COUNT_SQL", "") in ("1", "true", "yes"):
+            from graphql_api.sql_count import SqlCountMiddleware, count_statements_of
+
+            count_statements_of(self.engine)
+            app.add_middleware(SqlCountMiddleware)
+        return app
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -64,8 +71,6 @@ def bootstrap(
 def app_from_env() -> Starlette:
     """The app of one server process when `mes serve --workers N` starts several: each builds
     its own engine and pool from the MES_* environment the parent process set."""
-    import os
-
     from graphql_api.logging import configure_logging
 
     settings = Settings.from_env()

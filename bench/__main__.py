@@ -1,0 +1,191 @@
+"""`python -m bench --database-url postgresql+asyncpg://… [--recreate] [--units N]`
+
+One run, every figure beside its reference: ingest over HTTP against the raw asyncpg floor
+(AUTO with 1 value and TEST with 100, single events at concurrency 1/4/8 and batches of 50),
+the unit trace over HTTP against the same query executed from memory, SQL statements per
+trace, the server's peak memory. Prints a markdown table, writes JSON. `--smoke` runs tiny
+sizes (the test suite does, for correctness only); `--compare OLD.json` adds the ratio of
+each figure to an earlier run (e.g. 1M units against 10k)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench import factory, ingest, trace
+from bench.server import Server, make_token
+
+SCENARIOS = [
+    # name, kind, concurrency, batch
+    ("AUTO single c1", "AUTO", 1, 1),
+    ("AUTO single c4", "AUTO", 4, 1),
+    ("AUTO single c8", "AUTO", 8, 1),
+    ("AUTO batch50 c1", "AUTO", 1, 50),
+    ("AUTO batch50 c4", "AUTO", 4, 50),
+    ("TEST single c1", "TEST", 1, 1),
+    ("TEST single c4", "TEST", 4, 1),
+    ("TEST single c8", "TEST", 8, 1),
+    ("TEST batch50 c1", "TEST", 1, 50),
+    ("TEST batch50 c4", "TEST", 4, 50),
+]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--database-url", required=True, help="postgresql+asyncpg://… (PostgreSQL)")
+    p.add_argument("--recreate", action="store_true", help="drop, create and migrate it first")
+    p.add_argument("--units", type=int, default=10_000)
+    p.add_argument("--auto-events", type=int, default=400, help="AUTO events per scenario")
+    p.add_argument("--test-events", type=int, default=200, help="TEST events per scenario")
+    p.add_argument("--workers", type=int, default=1, help="server processes (mes serve)")
+    p.add_argument("--trace-repeat", type=int, default=30)
+    p.add_argument("--json-out", type=Path, default=Path("bench/results/latest.json"))
+    p.add_argument("--compare", type=Path, help="an earlier run's JSON: print the ratios")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (CI)")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.units, args.auto_events, args.test_events, args.trace_repeat = 200, 10, 10, 3
+    return args
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    batch = 5 if args.smoke else 50
+    scenarios = [(n.replace("50", str(batch)), k, c, b and batch) for n, k, c, b in SCENARIOS]
+    if args.recreate:
+        await factory.recreate(args.database_url)
+    n_auto = 3 + sum(2 * args.auto_events for _, k, _, _ in scenarios if k == "AUTO")
+    n_test = 3 + sum(2 * args.test_events for _, k, _, _ in scenarios if k == "TEST")
+    f = await factory.load(args.database_url, max(args.units, n_auto + n_test), n_auto, n_test)
+    print(f"loaded {f.units} units, {f.values} history values (tag {f.tag})", file=sys.stderr)
+    token = make_token(args.database_url, f"bench-{f.tag}")
+    auto_sns, test_sns = iter(f.auto_sns), iter(f.test_sns)
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": psutil.cpu_count(),
+            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(),
+        },
+        "units": f.units,
+        "history_values": f.values,
+        "workers": args.workers,
+        "ingest": {},
+    }
+    async with Server(args.database_url, workers=args.workers) as server:
+        # warm-up, not measured: the server's first requests import, prepare and cache
+        for kind, sns in (("AUTO", auto_sns), ("TEST", test_sns)):
+            warm = [ingest.event(f, kind, next(sns)) for _ in range(3)]
+            await ingest.http_scenario(server.base, token, f"warm-up {kind}", warm, 1)
+        for name, kind, conc, size in scenarios:
+            count = args.auto_events if kind == "AUTO" else args.test_events
+            sns = auto_sns if kind == "AUTO" else test_sns
+            service_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
+            floor_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
+            s = await ingest.http_scenario(server.base, token, name, service_items, conc, size)
+            fl = await ingest.floor_scenario(f, name, floor_items, conc, size)
+            result["ingest"][name] = {
+                "service": s.as_dict(),
+                "floor": fl.as_dict(),
+                "ratio": round(s.events_per_s / fl.events_per_s, 3),
+            }
+            print(
+                f"{name}: {s.events_per_s:.0f} ev/s vs floor {fl.events_per_s:.0f}", file=sys.stderr
+            )
+        await trace.build_deep_unit(f, server.base, token)
+        shallow_sn = f.auto_sns[0]  # the first warm-up event's: 1 track, 1 value
+        deep = await trace.http_trace(server.base, token, "deep", f.deep_sn, args.trace_repeat)
+        shallow = await trace.http_trace(
+            server.base, token, "shallow", shallow_sn, args.trace_repeat
+        )
+        total = max(8, args.trace_repeat)
+        c1 = await trace.trace_throughput(server.base, token, f.deep_sn, 1, total)
+        c8 = await trace.trace_throughput(server.base, token, f.deep_sn, 8, total)
+        peak_rss = server.peak_rss
+    memory = await trace.memory_trace(args.database_url, f.deep_sn, args.trace_repeat)
+    result["trace"] = {
+        "deep_http": deep.as_dict(),
+        "shallow_http": shallow.as_dict(),
+        "deep_memory": memory.as_dict(),
+        "deep_http_over_memory": round(deep.pct(0.5) / memory.pct(0.5), 2),
+        "deep_per_s_c1": round(c1, 1),
+        "deep_per_s_c8": round(c8, 1),
+    }
+    result["server_peak_rss_mb"] = round(peak_rss / 2**20, 1)
+    return result
+
+
+def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:
+    lines = [
+        f"{r['units']:,} units, {r['history_values']:,} history values, "
+        f"{r['workers']} server process(es), {r['machine']['cpus']} CPUs, {r['when']}",
+        "",
+        "| ingest | service ev/s | floor ev/s | service/floor | service values/s "
+        "| service p50 / p99 ms | floor p50 / p99 ms |" + (" vs earlier run |" if old else ""),
+        "|---|---|---|---|---|---|---|" + ("---|" if old else ""),
+    ]
+    for name, x in r["ingest"].items():
+        s, fl = x["service"], x["floor"]
+        row = (
+            f"| {name} | {s['events_per_s']:.0f} | {fl['events_per_s']:.0f} | "
+            f"**{x['ratio']:.2f}** | {s['values_per_s']:.0f} | "
+            f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {fl['p50_ms']:.1f} / {fl['p99_ms']:.1f} |"
+        )
+        if old and name in old.get("ingest", {}):
+            row += f" {s['events_per_s'] / old['ingest'][name]['service']['events_per_s']:.2f}× |"
+        elif old:
+            row += " – |"
+        lines.append(row)
+    t = r["trace"]
+    lines += [
+        "",
+        "| trace | p50 ms | p99 ms | SQL statements | bytes | tracks | values |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, key in (
+        ("deep, HTTP", "deep_http"),
+        ("deep, in memory (reference)", "deep_memory"),
+        ("shallow, HTTP", "shallow_http"),
+    ):
+        x = t[key]
+        lines.append(
+            f"| {label} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x['statements'] or '–'} | "
+            f"{x['bytes']:,} | {x['tracks']} | {x['values']} |"
+        )
+    lines += [
+        "",
+        f"- deep trace HTTP / in memory (p50): **{t['deep_http_over_memory']}×**",
+        f"- deep traces per second: {t['deep_per_s_c1']} at concurrency 1, "
+        f"{t['deep_per_s_c8']} at 8",
+        f"- server peak RSS: {r['server_peak_rss_mb']} MB",
+    ]
+    if old:
+        ot = old["trace"]
+        lines.append(
+            f"- against the earlier run ({old['units']:,} units): deep trace p50 "
+            f"{t['deep_http']['p50_ms'] / ot['deep_http']['p50_ms']:.2f}×, shallow "
+            f"{t['shallow_http']['p50_ms'] / ot['shallow_http']['p50_ms']:.2f}×, RSS "
+            f"{r['server_peak_rss_mb'] / old['server_peak_rss_mb']:.2f}×"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    result = asyncio.run(run(args))
+    old = json.loads(args.compare.read_text()) if args.compare else None
+    print(table(result, old))
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The service under test: `mes serve` in its own process(es), with a real token, its SQL
+statements counted per request (MES_COUNT_SQL) and its memory sampled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+MES = str(Path(sys.executable).parent / "mes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_token(url: str, name: str, scopes: str = "admin", sources: str = "") -> str:
+    """`mes token create`: the secret is the last line it prints."""
+    cmd = [MES, "token", "create", "--name", name, "--scopes", scopes, "--database-url", url]
+    if sources:
+        cmd += ["--sources", sources]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+@dataclass
+class Server:
+    url: str
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+    peak_rss: int = 0
+    _sampler: asyncio.Task[None] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> Server:
+        env = {**os.environ, "MES_COUNT_SQL": "1", "MES_DB_POOL_SIZE": "10"}
+        # Popen starts the server and returns: nothing blocks the loop
+        self.proc = subprocess.Popen(  # noqa: ASYNC220
+            [
+                MES,
+                "serve",
+                "--database-url",
+                self.url,
+                "--port",
+                str(self.port),
+                "--no-migrate",
+                "--workers",
+                str(self.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient() as client:
+            while True:
+                if self.proc.poll() is not None:
+                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                    raise RuntimeError(f"the server exited: {err[-2000:]}")
+                try:
+                    if (await client.get(f"{self.base}/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not become ready in 60 s")
+                await asyncio.sleep(0.2)
+        self._sampler = asyncio.create_task(self._sample())
+        return self
+
+    def rss(self) -> int:
+        """Resident memory of the server's process tree (all workers)."""
+        assert self.proc is not None
+        try:
+            root = psutil.Process(self.proc.pid)
+            procs = [root, *root.children(recursive=True)]
+            return sum(p.memory_info().rss for p in procs if p.is_running())
+        except psutil.NoSuchProcess:
+            return 0
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak_rss = max(self.peak_rss, self.rss())
+            await asyncio.sleep(0.25)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._sampler:
+            self._sampler.cancel()
+        if self.proc:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()

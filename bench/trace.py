@@ -1,0 +1,200 @@
+"""The unit trace: over HTTP (latency, SQL statements per request counted in the server,
+response bytes, throughput at concurrency 1 and 8) and the same query executed by the
+Strawberry schema from memory (every read answered from a dict) as the reference for what
+the database path adds."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from adapters.settings import Settings
+from bench.factory import DEEP_SPECS, DEEP_STEPS, Factory
+from bench.ingest import INGEST, OCCURRED
+from domain.security import UNRESTRICTED
+from domain.usecases.bus import Actor, Limits
+from graphql_api.bootstrap import bootstrap
+from graphql_api.context import Context
+from graphql_api.loaders import Loaders
+from graphql_api.schema import build_schema
+
+TRACE = """query($sn: String!) { unit(sn: $sn) {
+  sn status currentStepNo
+  run { runNo status routeVersion { versionNo status steps { stepNo operationCode stationType } } }
+  workOrder { woNo productCode }
+  tracks { id stepNo attempt operationCode source inAt outAt result operatorId
+    station { code name stationType group { code } }
+    dataValues { specName dataType valueNumber valueText valueBoolean valueUnit judge alarmed
+                 source collectedAt }
+    ingestEvent { id dedupeKey sourceSystem } }
+  ingestEvents { id dedupeKey sourceSystem eventType occurredAt receivedAt stepNo result
+                 dataValueCount } } }"""
+
+
+@dataclass
+class TraceStats:
+    name: str
+    latencies: list[float]
+    statements: int | None = None
+    bytes: int = 0
+    tracks: int = 0
+    values: int = 0
+
+    def pct(self, p: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "p50_ms": round(self.pct(0.5), 2),
+            "p99_ms": round(self.pct(0.99), 2),
+            "statements": self.statements,
+            "bytes": self.bytes,
+            "tracks": self.tracks,
+            "values": self.values,
+        }
+
+
+async def build_deep_unit(f: Factory, base: str, token: str) -> None:
+    """Walk the deep unit through its twelve TEST steps with real events (170 values each)."""
+    station = f.code("DEEP-1")
+    values = [{"name": f"D{i:03d}", "value": 1.0 + (i % 70) / 10} for i in range(DEEP_SPECS)]
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        for step in range(DEEP_STEPS):
+            item = {
+                "sourceSystem": station,
+                "dedupeKey": f"DEEP-{f.deep_sn}-{step}-{uuid.uuid4().hex[:6]}",
+                "eventType": "TEST",
+                "occurredAt": OCCURRED,
+                "payload": {
+                    "sn": f.deep_sn,
+                    "station": station,
+                    "result": "PASS",
+                    "testId": f"T-DEEP-{step}",
+                    "values": values,
+                },
+            }
+            r = await client.post(
+                "/graphql",
+                json={"query": INGEST, "variables": {"i": item}},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            status = r.json()["data"]["ingestEvent"]
+            assert status["status"] == "ACCEPTED", status
+
+
+def _shape(body: dict[str, Any]) -> tuple[int, int]:
+    unit = body["data"]["unit"]
+    return len(unit["tracks"]), sum(len(t["dataValues"]) for t in unit["tracks"])
+
+
+async def http_trace(base: str, token: str, name: str, sn: str, repeat: int) -> TraceStats:
+    stats = TraceStats(name, [])
+    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        for i in range(repeat + 2):
+            t0 = time.perf_counter()
+            r = await client.post("/graphql", content=payload)
+            elapsed = time.perf_counter() - t0
+            body = r.json()
+            if r.status_code != 200 or body.get("errors"):
+                raise RuntimeError(f"trace failed: {str(body)[:500]}")
+            if i < 2:  # warm-up: loads the frozen route version into the server's cache
+                continue
+            stats.latencies.append(elapsed)
+            stats.bytes = len(r.content)
+            stats.statements = int(r.headers.get("x-sql-statements", "-1"))
+            stats.tracks, stats.values = _shape(body)
+    return stats
+
+
+async def trace_throughput(base: str, token: str, sn: str, concurrency: int, total: int) -> float:
+    """Deep traces per second with `concurrency` clients."""
+    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    left = total
+    async with httpx.AsyncClient(
+        base_url=base,
+        headers=headers,
+        timeout=120,
+        limits=httpx.Limits(max_connections=concurrency + 2),
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                r = await client.post("/graphql", content=payload)
+                assert r.status_code == 200
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return total / (time.perf_counter() - t0)
+
+
+class MemoStore:
+    """Any read store, every answer memoized by method and arguments: after one warm-up, the
+    trace runs with no database at all."""
+
+    def __init__(self, store: Any):
+        self._store = store
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self._store, name)
+
+        async def memoized(*args: Any) -> Any:
+            key = (name, repr(args))
+            if key not in self._memo:
+                self._memo[key] = await method(*args)
+            return self._memo[key]
+
+        return memoized
+
+
+async def memory_trace(url: str, sn: str, repeat: int) -> TraceStats:
+    """The same query through the same schema with every read served from memory, including
+    the JSON serialization of the result."""
+    services = bootstrap(Settings(database_url=url))
+    try:
+        memo = MemoStore(services.store)
+        schema = build_schema()
+        stats = TraceStats("trace deep, in memory", [])
+
+        async def once() -> bytes:
+            context = Context(
+                actor=Actor(name="bench", request_id="memory"),
+                bus=services.bus,
+                store=memo,  # type: ignore[arg-type]
+                loaders=Loaders(memo),  # type: ignore[arg-type]
+                limits=Limits(),
+                ingest=services.ingest,
+                principal=UNRESTRICTED,
+            )
+            result = await schema.execute(TRACE, variable_values={"sn": sn}, context_value=context)
+            assert not result.errors, result.errors
+            return orjson.dumps({"data": result.data})
+
+        await once()  # fills the memo
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            body = await once()
+            stats.latencies.append(time.perf_counter() - t0)
+        stats.bytes = len(body)
+        stats.tracks, stats.values = _shape(orjson.loads(body))
+        return stats
+    finally:
+        await services.close()
+
+
+def median_ms(xs: list[float]) -> float:
+    return statistics.median(xs) * 1000 if xs else 0.0
