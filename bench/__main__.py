@@ -58,7 +58,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     batch = 5 if args.smoke else 50
-    scenarios = [(n.replace("50", str(batch)), k, c, b and batch) for n, k, c, b in SCENARIOS]
+    scenarios = [
+        (n.replace("50", str(batch)), k, c, batch if b > 1 else 1) for n, k, c, b in SCENARIOS
+    ]
     if args.recreate:
         await factory.recreate(args.database_url)
     n_auto = 3 + sum(2 * args.auto_events for _, k, _, _ in scenarios if k == "AUTO")
@@ -101,7 +103,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         await trace.build_deep_unit(f, server.base, token)
         shallow_sn = f.auto_sns[0]  # the first warm-up event's: 1 track, 1 value
-        deep = await trace.http_trace(server.base, token, "deep", f.deep_sn, args.trace_repeat)
+        memory = trace.MemoryTrace(args.database_url, f.deep_sn)
+        await memory.warm()
+        deep = await trace.http_trace(
+            server.base, token, "deep", f.deep_sn, args.trace_repeat, between=memory.once
+        )
+        await memory.close()
         shallow = await trace.http_trace(
             server.base, token, "shallow", shallow_sn, args.trace_repeat
         )
@@ -109,12 +116,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         c1 = await trace.trace_throughput(server.base, token, f.deep_sn, 1, total)
         c8 = await trace.trace_throughput(server.base, token, f.deep_sn, 8, total)
         peak_rss = server.peak_rss
-    memory = await trace.memory_trace(args.database_url, f.deep_sn, args.trace_repeat)
     result["trace"] = {
         "deep_http": deep.as_dict(),
         "shallow_http": shallow.as_dict(),
-        "deep_memory": memory.as_dict(),
-        "deep_http_over_memory": round(deep.pct(0.5) / memory.pct(0.5), 2),
+        "deep_memory": memory.stats.as_dict(),
+        "deep_http_over_memory": round(deep.pct(0.5) / memory.stats.pct(0.5), 2),
         "deep_per_s_c1": round(c1, 1),
         "deep_per_s_c8": round(c8, 1),
     }

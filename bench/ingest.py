@@ -50,6 +50,7 @@ class Stats:
     def as_dict(self) -> dict[str, Any]:
         return {
             "events": self.events,
+            "requests": len(self.latencies),
             "values": self.values,
             "seconds": round(self.seconds, 3),
             "events_per_s": round(self.events_per_s, 1),

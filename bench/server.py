@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,12 +43,14 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     peak_rss: int = 0
     _sampler: asyncio.Task[None] | None = None
+    log: Any = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> Server:
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __aexit__)
         env = {**os.environ, "MES_COUNT_SQL": "1", "MES_DB_POOL_SIZE": "10"}
         # Popen starts the server and returns: nothing blocks the loop
         self.proc = subprocess.Popen(  # noqa: ASYNC220
@@ -64,13 +67,14 @@ class Server:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
         )
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient() as client:
             while True:
                 if self.proc.poll() is not None:
-                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                    self.log.seek(0)
+                    err = self.log.read().decode(errors="replace")
                     raise RuntimeError(f"the server exited: {err[-2000:]}")
                 try:
                     if (await client.get(f"{self.base}/readyz")).status_code == 200:
@@ -107,3 +111,4 @@ class Server:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+        self.log.close()

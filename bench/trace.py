@@ -96,7 +96,16 @@ def _shape(body: dict[str, Any]) -> tuple[int, int]:
     return len(unit["tracks"]), sum(len(t["dataValues"]) for t in unit["tracks"])
 
 
-async def http_trace(base: str, token: str, name: str, sn: str, repeat: int) -> TraceStats:
+async def http_trace(
+    base: str,
+    token: str,
+    name: str,
+    sn: str,
+    repeat: int,
+    between: Callable[[], Awaitable[None]] | None = None,
+) -> TraceStats:
+    """`between` runs after each measured request (the in-memory reference, interleaved so
+    both see the same machine)."""
     stats = TraceStats(name, [])
     payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -114,6 +123,8 @@ async def http_trace(base: str, token: str, name: str, sn: str, repeat: int) -> 
             stats.bytes = len(r.content)
             stats.statements = int(r.headers.get("x-sql-statements", "-1"))
             stats.tracks, stats.values = _shape(body)
+            if between is not None:
+                await between()
     return stats
 
 
@@ -161,39 +172,45 @@ class MemoStore:
         return memoized
 
 
-async def memory_trace(url: str, sn: str, repeat: int) -> TraceStats:
+class MemoryTrace:
     """The same query through the same schema with every read served from memory, including
     the JSON serialization of the result."""
-    services = bootstrap(Settings(database_url=url))
-    try:
-        memo = MemoStore(services.store)
-        schema = build_schema()
-        stats = TraceStats("trace deep, in memory", [])
 
-        async def once() -> bytes:
-            context = Context(
-                actor=Actor(name="bench", request_id="memory"),
-                bus=services.bus,
-                store=memo,  # type: ignore[arg-type]
-                loaders=Loaders(memo),  # type: ignore[arg-type]
-                limits=Limits(),
-                ingest=services.ingest,
-                principal=UNRESTRICTED,
-            )
-            result = await schema.execute(TRACE, variable_values={"sn": sn}, context_value=context)
-            assert not result.errors, result.errors
-            return orjson.dumps({"data": result.data})
+    def __init__(self, url: str, sn: str):
+        self.services = bootstrap(Settings(database_url=url))
+        self.memo = MemoStore(self.services.store)
+        self.schema = build_schema()
+        self.sn = sn
+        self.stats = TraceStats("trace deep, in memory", [])
 
-        await once()  # fills the memo
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            body = await once()
-            stats.latencies.append(time.perf_counter() - t0)
-        stats.bytes = len(body)
-        stats.tracks, stats.values = _shape(orjson.loads(body))
-        return stats
-    finally:
-        await services.close()
+    async def _execute(self) -> bytes:
+        context = Context(
+            actor=Actor(name="bench", request_id="memory"),
+            bus=self.services.bus,
+            store=self.memo,  # type: ignore[arg-type]
+            loaders=Loaders(self.memo),  # type: ignore[arg-type]
+            limits=Limits(),
+            ingest=self.services.ingest,
+            principal=UNRESTRICTED,
+        )
+        result = await self.schema.execute(
+            TRACE, variable_values={"sn": self.sn}, context_value=context
+        )
+        assert not result.errors, result.errors
+        return orjson.dumps({"data": result.data})
+
+    async def warm(self) -> None:
+        await self._execute()  # fills the memo
+
+    async def once(self) -> None:
+        t0 = time.perf_counter()
+        body = await self._execute()
+        self.stats.latencies.append(time.perf_counter() - t0)
+        self.stats.bytes = len(body)
+        self.stats.tracks, self.stats.values = _shape(orjson.loads(body))
+
+    async def close(self) -> None:
+        await self.services.close()
 
 
 def median_ms(xs: list[float]) -> float:

@@ -46,6 +46,9 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
         assert x["service"]["events"] == x["floor"]["events"] == 10, name
         per_event = 1 if name.startswith("AUTO") else 100
         assert x["service"]["values"] == 10 * per_event, name
+    single, batch = result["ingest"]["AUTO single c1"], result["ingest"]["AUTO batch5 c1"]
+    # a batch is one request: its latency covers five events, a single event's one
+    assert single["service"]["requests"] == 10 and batch["service"]["requests"] == 2
     t = result["trace"]
     assert (t["deep_http"]["tracks"], t["deep_http"]["values"]) == (12, 2040)
     assert (t["shallow_http"]["tracks"], t["shallow_http"]["values"]) == (1, 1)
