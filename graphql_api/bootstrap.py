@@ -76,4 +76,17 @@ def app_from_env() -> Starlette:
     settings = Settings.from_env()
     configure_logging(json=settings.log_json)
     services = bootstrap(settings)
-    return services.app(auth_required=os.environ.get("MES_AUTH", "1") != "0")
+    app = services.app(auth_required=os.environ.get("MES_AUTH", "1") != "0")
+    tune_gc()
+    return app
+
+
+def tune_gc() -> None:
+    """For a server process: what exists at start-up (modules, schema) leaves the collector's
+    view, and young collections come every 50,000 allocations instead of 700 — a deep trace
+    builds a few hundred thousand objects that live for one request (about 8% of its time)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)

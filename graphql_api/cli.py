@@ -125,7 +125,7 @@ def serve(
     and is allowed only on a loopback address."""
     import uvicorn
 
-    from graphql_api.bootstrap import bootstrap
+    from graphql_api.bootstrap import bootstrap, tune_gc
 
     if no_auth and host not in LOOPBACK and not host.startswith("127."):
         raise click.UsageError(
@@ -157,7 +157,9 @@ def serve(
             log_level="info",
         )
         return
-    uvicorn.run(services.app(auth_required=not no_auth), host=host, port=port, log_level="info")
+    app = services.app(auth_required=not no_auth)
+    tune_gc()
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @main.group()
