@@ -20,6 +20,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     plant_tz: str = "UTC"
     db_pool_size: int = 10
+    db_pre_ping: bool = False
     limits: Limits = field(default_factory=Limits)
     log_json: bool = False
 
@@ -37,6 +38,7 @@ class Settings:
             "database_url": os.environ.get("MES_DATABASE_URL") or DEFAULT_DATABASE_URL,
             "plant_tz": os.environ.get("MES_PLANT_TZ") or "UTC",
             "db_pool_size": _int("MES_DB_POOL_SIZE", 10),
+            "db_pre_ping": os.environ.get("MES_DB_PRE_PING", "").lower() in ("1", "true", "yes"),
             "log_json": os.environ.get("MES_LOG_JSON", "").lower() in ("1", "true", "yes"),
             "limits": Limits(
                 max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),

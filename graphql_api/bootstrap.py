@@ -53,7 +53,9 @@ class Services:
 def bootstrap(
     settings: Settings, engine: AsyncEngine | None = None, clock: Clock | None = None
 ) -> Services:
-    engine = engine or create_engine(settings.database_url, settings.db_pool_size)
+    engine = engine or create_engine(
+        settings.database_url, settings.db_pool_size, pre_ping=settings.db_pre_ping
+    )
     versions = VersionCache()
     uows = SqlUnitOfWorkFactory(engine, versions)
     clock = clock or SystemClock()
