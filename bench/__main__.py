@@ -22,6 +22,7 @@ import psutil
 
 from bench import factory, ingest, trace
 from bench.server import Server, make_token
+from graphql_api.bootstrap import tune_gc
 
 SCENARIOS = [
     # name, kind, concurrency, batch
@@ -105,6 +106,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         shallow_sn = f.auto_sns[0]  # the first warm-up event's: 1 track, 1 value
         memory = trace.MemoryTrace(args.database_url, f.deep_sn)
         await memory.warm()
+        tune_gc()  # the reference runs with the collector settings the server has
         deep = await trace.http_trace(
             server.base, token, "deep", f.deep_sn, args.trace_repeat, between=memory.once
         )
