@@ -17,7 +17,6 @@ import asyncio
 import random
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,7 @@ import orjson
 
 from bench import factory
 from bench.factory import Factory, asyncpg_dsn
-from bench.ingest import INGEST, OCCURRED
+from bench.ingest import INGEST, event
 from bench.server import Server, make_token
 
 TEST_VALUES = 5
@@ -52,24 +51,6 @@ class Tally:
 
     def violate(self, kind: str, example: str) -> None:
         self.violations[kind].append(example)
-
-
-def item(f: Factory, sn: str, kind: str) -> dict[str, Any]:
-    if kind == "AUTO":
-        station, values = f.code("AOI-1"), [{"name": "VoidRatio", "value": 12.5}]
-    else:
-        station = f.code("ICT-1")
-        values = [{"name": f"M{i:03d}", "value": 2.0 + i / 10} for i in range(TEST_VALUES)]
-    payload: dict[str, Any] = {"sn": sn, "station": station, "result": "PASS", "values": values}
-    if kind == "TEST":
-        payload["testId"] = f"T-{uuid.uuid4().hex[:10]}"
-    return {
-        "sourceSystem": station,
-        "dedupeKey": f"F-{kind}-{sn}-{uuid.uuid4().hex[:8]}",
-        "eventType": kind,
-        "occurredAt": OCCURRED,
-        "payload": payload,
-    }
 
 
 def retryable(status: int, body: Any) -> str | None:
@@ -139,14 +120,15 @@ class Client:
 
 async def unit_story(client: Client, f: Factory, sn: str, rng: random.Random) -> None:
     """AUTO then TEST for one unit, with the mischief of the run."""
-    auto = item(f, sn, "AUTO")
+    auto = event(f, "AUTO", sn, TEST_VALUES)
     sends = [client.send(auto)]
     if rng.random() < 0.15:
         sends.append(client.send(auto))  # the same event twice, at once
     if rng.random() < 0.10:
-        sends.append(client.send(item(f, sn, "AUTO")))  # another event for the same step
+        # another event for the same unit at the same step
+        sends.append(client.send(event(f, "AUTO", sn, TEST_VALUES)))
     await asyncio.gather(*sends)
-    test = item(f, sn, "TEST")
+    test = event(f, "TEST", sn, TEST_VALUES)
     sends = [client.send(test)]
     if rng.random() < 0.15:
         sends.append(client.send(test))

@@ -60,13 +60,13 @@ class Stats:
         }
 
 
-def event(f: Factory, kind: str, sn: str) -> dict[str, Any]:
-    """An ingestEvent input: AUTO with one measurement, TEST with TEST_SPECS."""
+def event(f: Factory, kind: str, sn: str, test_values: int = TEST_SPECS) -> dict[str, Any]:
+    """An ingestEvent input: AUTO with one measurement, TEST with `test_values`."""
     if kind == "AUTO":
         station, values = f.code("AOI-1"), [{"name": "VoidRatio", "value": 12.5}]
     else:
         station = f.code("ICT-1")
-        values = [{"name": f"M{i:03d}", "value": 1.0 + (i % 50) / 10} for i in range(TEST_SPECS)]
+        values = [{"name": f"M{i:03d}", "value": 1.0 + (i % 50) / 10} for i in range(test_values)]
     payload = {"sn": sn, "station": station, "result": "PASS", "values": values}
     if kind == "TEST":
         payload["testId"] = f"T-{uuid.uuid4().hex[:12]}"

@@ -5,40 +5,14 @@ deep and a shallow unit). Correctness only: no timing is asserted."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import _pg_admin
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.bench import run_module
 
 
 def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_path: Path) -> None:
-    from sqlalchemy.engine import make_url
-
-    url = make_url(pg_url).set(database=f"{make_url(pg_url).database}_bench")
     out = tmp_path / "smoke.json"
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench",
-                "--smoke",
-                "--recreate",
-                "--json-out",
-                str(out),
-                "--database-url",
-                url.render_as_string(hide_password=False),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    done = run_module(pg_url, "bench", "bench", "--json-out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(out.read_text())
     assert len(result["ingest"]) == 10
