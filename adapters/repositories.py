@@ -504,6 +504,15 @@ class SqlUnitRepository(SqlRepository):
         return {UnitStatus(r.status): int(r.n) for r in result}
 
 
+# built once: the values go as parameters (the hot path builds no statement per event)
+_EVENT_INSERT = {
+    name: dialect_insert(t.ingest_event)
+    .on_conflict_do_nothing(index_elements=["source_system", "dedupe_key"])
+    .returning(t.ingest_event.c.id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 @dataclass
 class KeyKnowledge:
     """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
@@ -556,15 +565,8 @@ class SqlIngestEventRepository(SqlRepository):
         return rows.event_from_row(r) if r else None
 
     async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
-        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
-            t.ingest_event
-        )
-        stmt = (
-            ins.values(rows.event_to_values(event))
-            .on_conflict_do_nothing(index_elements=["source_system", "dedupe_key"])
-            .returning(t.ingest_event.c.id)
-        )
-        new_id = (await self.conn.execute(stmt)).scalar_one_or_none()
+        stmt = _EVENT_INSERT[self.conn.dialect.name]
+        new_id = (await self.conn.execute(stmt, rows.event_to_values(event))).scalar_one_or_none()
         if new_id is None:
             return None
         if unit_ids:

@@ -80,3 +80,31 @@ async def test_a_different_input_that_lost_the_race_is_an_idempotency_conflict()
     assert outcome.status is IngestStatus.REJECTED and outcome.error is not None
     assert outcome.error.code.value == "IDEMPOTENCY_CONFLICT"
     assert [r.error_code.value for r in store.rejections] == ["IDEMPOTENCY_CONFLICT"]
+
+
+async def test_a_stored_mapping_compile_would_refuse_harms_no_other_run() -> None:
+    """A READY version whose stored mapping cannot be parsed (written past compile, or by an
+    older build) used to crash every ingest while its run was unfinished: it takes no events
+    now, and the other runs' events go on."""
+    from dataclasses import replace as with_
+
+    from domain.enums import RunStatus
+
+    bus, store = fake_bus()
+    f = await IngestFactory(bus).build(units=1)
+    good = store.versions[-1]
+    assert good.steps[0].ingest_mapping is not None
+    broken_mapping = dict(good.steps[0].ingest_mapping)
+    del broken_mapping["stationCodePath"]
+    broken_steps = (with_(good.steps[0], ingest_mapping=broken_mapping), *good.steps[1:])
+    async with bus.uow_factory() as uow:
+        broken = await uow.route_versions.add(with_(good, id=None, steps=broken_steps))
+        assert broken.id is not None
+        await uow.runs.add(
+            with_(store.runs[f.run_no], run_no=f.code("OLD-RUN"), route_version_id=broken.id)
+        )
+        await uow.commit()
+    assert store.runs[f.code("OLD-RUN")].status in (RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
+    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    outcome = await service.ingest(f.envelope(f.aoi_input(f.sns[0])), ACTOR)
+    assert outcome.status is IngestStatus.ACCEPTED, outcome.error
