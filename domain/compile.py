@@ -6,6 +6,7 @@ its inputs and later edits of master data can never change it.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,7 +140,8 @@ class _StepCompiler:
             requires_fai=merged.requires_fai,
             requires_authorization=merged.requires_authorization,
             data_specs=tuple(_freeze_spec(s) for s in specs),
-            ingest_mapping=merged.ingest_mapping,
+            # a copy: the version must not share a dict that its config still holds
+            ingest_mapping=copy.deepcopy(merged.ingest_mapping),
             max_attempts=merged.max_attempts,
         )
 

@@ -119,6 +119,9 @@ def test_a_version_does_not_change_when_its_inputs_do_later() -> None:
     specs[0] = replace(specs[0], limits=dm.SpecLimits(0, 99, "%"))
     configs[0] = replace(configs[0], station_group_code="OVEN-G")
     mapping["snPath"] = "payload.other"
+    mapping["dataSpecMap"] = {}
+    assert version.steps[0].ingest_mapping is not mapping
+    assert version.steps[0].ingest_mapping == AOI_MAPPING  # not the edited dict
     assert version.steps[0] == before
     assert version.steps[0].data_specs[0].limits == dm.SpecLimits(0, 25, "%")
     assert compiled(specs=specs).steps[0].data_specs[0].limits == dm.SpecLimits(0, 99, "%")
