@@ -2,7 +2,8 @@
 
 Load with faults: two server processes on one database, eight clients sending AUTO then
 TEST events for their units — some sent twice on purpose (the same key, at once, to either
-server), some racing another event for the same unit at the same step — and retrying every
+server), some racing another event for the same unit at the same step, some sent early (twice
+at once, before the unit is there) and again in their turn — and retrying every
 error with the same dedupeKey and input, while database connections are killed at random
 (pg_terminate_backend). Then the database is checked: every key accepted at most once and
 answered consistently, every unit's tracks in route order with no step twice, the stored
@@ -121,14 +122,19 @@ class Client:
 async def unit_story(client: Client, f: Factory, sn: str, rng: random.Random) -> None:
     """AUTO then TEST for one unit, with the mischief of the run."""
     auto = event(f, "AUTO", sn, TEST_VALUES)
+    test = event(f, "TEST", sn, TEST_VALUES)
     sends = [client.send(auto)]
+    if rng.random() < 0.10:
+        # the TEST event early, twice at once, racing the AUTO event: refused (STEP_MISMATCH)
+        # or accepted depending on who commits first; sent again in its turn below, when it
+        # must resolve any rejection of its key or answer DUPLICATE
+        sends += [client.send(test), client.send(test)]
     if rng.random() < 0.15:
         sends.append(client.send(auto))  # the same event twice, at once
     if rng.random() < 0.10:
         # another event for the same unit at the same step
         sends.append(client.send(event(f, "AUTO", sn, TEST_VALUES)))
     await asyncio.gather(*sends)
-    test = event(f, "TEST", sn, TEST_VALUES)
     sends = [client.send(test)]
     if rng.random() < 0.15:
         sends.append(client.send(test))
