@@ -523,6 +523,10 @@ class KeyKnowledge:
 
 
 class SqlIngestEventRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
+        super().__init__(conn)
+        self.keys = keys if keys is not None else KeyKnowledge()
+
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         if self.conn.dialect.name == "postgresql":
             # transaction-scoped: senders of one key queue here, other keys pass freely
@@ -530,10 +534,6 @@ class SqlIngestEventRepository(SqlRepository):
                 text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
                 {"k": f"{source_system}\x1f{dedupe_key}"},
             )
-
-    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
-        super().__init__(conn)
-        self.keys = keys if keys is not None else KeyKnowledge()
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         """The event of a key, and in the same statement whether the key has open rejections

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -27,6 +26,12 @@ INGEST_MANY = """mutation($items: [IngestEventInput!]!) { ingestEvents(inputs: $
 OCCURRED = "2026-03-02T08:15:03+01:00"
 
 
+def percentile_ms(latencies: list[float], p: float) -> float:
+    """The p-quantile (nearest rank) of latencies in seconds, in milliseconds."""
+    xs = sorted(latencies)
+    return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else 0.0
+
+
 @dataclass
 class Stats:
     name: str
@@ -44,8 +49,7 @@ class Stats:
         return self.values / self.seconds
 
     def pct(self, p: float) -> float:
-        xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else 0.0
+        return percentile_ms(self.latencies, p)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -273,7 +277,3 @@ async def floor_scenario(
         return await _drive(name, batches, concurrency, floor.many, kind_values)
     finally:
         await pool.close()
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else 0.0

@@ -6,7 +6,6 @@ the database path adds."""
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ import orjson
 
 from adapters.settings import Settings
 from bench.factory import DEEP_SPECS, DEEP_STEPS, Factory
-from bench.ingest import INGEST, OCCURRED
+from bench.ingest import INGEST, OCCURRED, percentile_ms
 from domain.security import UNRESTRICTED
 from domain.usecases.bus import Actor, Limits
 from graphql_api.bootstrap import bootstrap
@@ -49,8 +48,7 @@ class TraceStats:
     values: int = 0
 
     def pct(self, p: float) -> float:
-        xs = sorted(self.latencies)
-        return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else 0.0
+        return percentile_ms(self.latencies, p)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -211,7 +209,3 @@ class MemoryTrace:
 
     async def close(self) -> None:
         await self.services.close()
-
-
-def median_ms(xs: list[float]) -> float:
-    return statistics.median(xs) * 1000 if xs else 0.0

@@ -135,7 +135,6 @@ def serve(
     configure_logging(json=settings.log_json)
     if not no_migrate:
         asyncio.run(_migrate(settings.database_url))
-    services = bootstrap(settings)
     if no_auth:
         click.secho(
             "WARNING: --no-auth: every request is unrestricted (admin). Local use only.",
@@ -157,7 +156,7 @@ def serve(
             log_level="info",
         )
         return
-    app = services.app(auth_required=not no_auth)
+    app = bootstrap(settings).app(auth_required=not no_auth)
     tune_gc()
     uvicorn.run(app, host=host, port=port, log_level="info")
 

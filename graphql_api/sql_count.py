@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-HEADER = b"x-sql-statements"
+HEADER = "x-sql-statements"
 # transaction control (SQLite's explicit BEGIN) is not counted: the same statements on both
 _CONTROL = ("BEGIN", "PRAGMA", "ROLLBACK", "COMMIT")
 _counter: ContextVar[list[int] | None] = ContextVar("mes_sql_counter", default=None)
@@ -40,9 +41,7 @@ class SqlCountMiddleware:
 
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((HEADER, str(counter[0]).encode()))
-                message = {**message, "headers": headers}
+                MutableHeaders(scope=message).append(HEADER, str(counter[0]))
             await send(message)
 
         try:
