@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
     try:
         return orjson.dumps(value).decode()
     except TypeError:
@@ -26,7 +26,7 @@ def _json_dumps(value: Any) -> str:
 def create_engine(url: str, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
     """An engine for the URL. SQLite: WAL, foreign keys, and writes that BEGIN IMMEDIATE."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"json_serializer": json_dumps, "json_deserializer": orjson.loads}
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import Pg, columns
 from adapters.repositories import CHUNK, VersionCache
 from domain.execution import (
     Carrier,
@@ -41,6 +42,8 @@ from domain.ports import AuditFilter, EventFilter, RejectionFilter
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+
+_TOKEN_BY_LOOKUP = f"SELECT {columns(t.api_token)} FROM api_token WHERE lookup = $1"
 
 
 class SqlReadStore:
@@ -341,8 +344,16 @@ class SqlReadStore:
         return grouped
 
     async def token_by_lookup(self, lookup: str) -> ApiToken | None:
-        found = await self._rows(select(t.api_token).where(t.api_token.c.lookup == lookup))
-        return rows.token_from_row(found[0]) if found else None
+        # every request's first statement: the PostgreSQL one is written out (adapters/pg.py)
+        async with self.engine.connect() as conn:
+            pg = Pg.for_connection(conn, autocommit=True)
+            if pg is not None:
+                r = await pg.fetchrow(_TOKEN_BY_LOOKUP, lookup)
+            else:
+                r = (
+                    await conn.execute(select(t.api_token).where(t.api_token.c.lookup == lookup))
+                ).first()
+        return rows.token_from_row(r) if r else None
 
     async def audit_page(
         self, where: AuditFilter, first: int, after: tuple[datetime, int] | None

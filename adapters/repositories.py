@@ -17,7 +17,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import Pg, RowsInsert, columns
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
@@ -62,8 +62,10 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 class SqlRepository:
-    def __init__(self, conn: AsyncConnection):
+    def __init__(self, conn: AsyncConnection, pg: Pg | None = None):
         self.conn = conn
+        #: the hot statements written for PostgreSQL (adapters/pg.py); None on SQLite
+        self.pg = pg if pg is not None else Pg.for_connection(conn)
 
     async def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> None:
         """INSERT … ON CONFLICT (keys) DO UPDATE: concurrent upserts of one key never collide."""
@@ -124,9 +126,15 @@ class SqlStationGroupRepository(SqlRepository):
         return await self._existing(t.station_group.c.code, codes)
 
 
+_STATION = f"SELECT {columns(t.station)} FROM station WHERE code = $1"
+
+
 class SqlStationRepository(SqlRepository):
     async def get(self, code: str) -> Station | None:
-        r = await self._one(select(t.station).where(t.station.c.code == code))
+        if self.pg is not None:
+            r = await self.pg.fetchrow(_STATION, code)
+        else:
+            r = await self._one(select(t.station).where(t.station.c.code == code))
         return rows.station_from_row(r) if r else None
 
     async def upsert(self, station: Station) -> None:
@@ -366,6 +374,13 @@ class SqlWorkOrderRepository(SqlRepository):
         )
 
 
+_UNFINISHED_RUNS = (
+    f"SELECT {columns(t.run)} FROM run WHERE status = ANY($1::varchar[]) "
+    "ORDER BY created_at, run_no"
+)
+_RUN_STATUS_IF = "UPDATE run SET status = $3 WHERE run_no = $1 AND status = $2"
+
+
 class SqlRunRepository(SqlRepository):
     async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
         r = await self._one(select(t.run).where(t.run.c.run_no == run_no), for_update)
@@ -392,20 +407,34 @@ class SqlRunRepository(SqlRepository):
         return {r.run_no: RunStatus(r.status) for r in result}
 
     async def unfinished(self) -> list[Run]:
+        statuses = [s.value for s in UNFINISHED_RUN_STATUSES]
+        if self.pg is not None:
+            return [rows.run_from_row(r) for r in await self.pg.fetch(_UNFINISHED_RUNS, statuses)]
         result = await self.conn.execute(
             select(t.run)
-            .where(t.run.c.status.in_([s.value for s in UNFINISHED_RUN_STATUSES]))
+            .where(t.run.c.status.in_(statuses))
             .order_by(t.run.c.created_at, t.run.c.run_no)
         )
         return [rows.run_from_row(r) for r in result]
 
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        if self.pg is not None:
+            return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
         result = await self.conn.execute(
             update(t.run)
             .where(t.run.c.run_no == run_no, t.run.c.status == expected.value)
             .values(status=new.value)
         )
         return bool(result.rowcount)
+
+
+_UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
+_UNITS_BY_SN_FOR_UPDATE = _UNITS_BY_SN + " FOR UPDATE"
+_UNITS_UPDATE = """UPDATE unit
+SET status = u.status, current_step_no = u.step, step_fails = u.fails, held_from = u.held
+FROM unnest($1::bigint[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[])
+  AS u(id, status, step, fails, held)
+WHERE unit.id = u.id"""
 
 
 class SqlUnitRepository(SqlRepository):
@@ -451,6 +480,9 @@ class SqlUnitRepository(SqlRepository):
         return found
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        if self.pg is not None:
+            sql = _UNITS_BY_SN_FOR_UPDATE if for_update else _UNITS_BY_SN
+            return [rows.unit_from_row(r) for r in await self.pg.fetch(sql, sorted(set(sns)))]
         found: list[Unit] = []
         for part in chunks(sorted(set(sns))):
             stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
@@ -461,6 +493,16 @@ class SqlUnitRepository(SqlRepository):
 
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
+            return
+        if self.pg is not None:
+            await self.pg.execute(
+                _UNITS_UPDATE,
+                [u.id for u in units],
+                [u.status.value for u in units],
+                [u.current_step_no for u in units],
+                [u.step_fails for u in units],
+                [u.held_from.value if u.held_from else None for u in units],
+            )
             return
         stmt = (
             update(t.unit)
@@ -513,6 +555,23 @@ _EVENT_INSERT = {
 }
 
 
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+_EVENT_BY_KEY = f"""SELECT {columns(t.ingest_event, "e.")}, EXISTS (
+    SELECT 1 FROM ingest_rejection j WHERE j.source_system = $1 AND j.dedupe_key = $2
+    AND j.resolved_by_event_id IS NULL) AS has_open_rejection
+FROM (SELECT 1) AS one
+LEFT JOIN ingest_event e ON e.source_system = $1 AND e.dedupe_key = $2"""
+_EVENT_ROW = RowsInsert(
+    t.ingest_event, "ON CONFLICT (source_system, dedupe_key) DO NOTHING RETURNING id"
+)
+# the event and its units in one statement; no id (and no link) when the key is taken
+_EVENT_AND_UNITS = (
+    f"WITH e AS ({_EVENT_ROW.sql}), "
+    "l AS (INSERT INTO ingest_event_unit (event_id, unit_id) SELECT e.id, u "
+    f"FROM e, unnest(${len(_EVENT_ROW.names) + 1}::bigint[]) AS u) SELECT id FROM e"
+)
+
+
 @dataclass
 class KeyKnowledge:
     """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
@@ -528,16 +587,23 @@ class SqlIngestEventRepository(SqlRepository):
         self.keys = keys if keys is not None else KeyKnowledge()
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
-        if self.conn.dialect.name == "postgresql":
+        if self.pg is not None:
             # transaction-scoped: senders of one key queue here, other keys pass freely
-            await self.conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                {"k": f"{source_system}\x1f{dedupe_key}"},
-            )
+            await self.pg.execute(_LOCK_KEY, f"{source_system}\x1f{dedupe_key}")
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         """The event of a key, and in the same statement whether the key has open rejections
         (remembered for this transaction: an accept then resolves them only if there are)."""
+        if self.pg is not None:
+            r = await self.pg.fetchrow(_EVENT_BY_KEY, source_system, dedupe_key)
+        else:
+            r = await self._one(self._by_key(source_system, dedupe_key))
+        assert r is not None
+        self.keys.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
+        return rows.event_from_row(r) if r.id is not None else None
+
+    @staticmethod
+    def _by_key(source_system: str, dedupe_key: str) -> Select[Any]:
         e, j = t.ingest_event, t.ingest_rejection
         has_open = (
             select(j.c.id)
@@ -549,22 +615,23 @@ class SqlIngestEventRepository(SqlRepository):
             .exists()
         )
         one = select(literal(1).label("one")).subquery()
-        r = await self._one(
-            select(e, has_open.label("has_open_rejection")).select_from(
-                one.outerjoin(
-                    e, and_(e.c.source_system == source_system, e.c.dedupe_key == dedupe_key)
-                )
-            )
+        return select(e, has_open.label("has_open_rejection")).select_from(
+            one.outerjoin(e, and_(e.c.source_system == source_system, e.c.dedupe_key == dedupe_key))
         )
-        assert r is not None
-        self.keys.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
-        return rows.event_from_row(r) if r.id is not None else None
 
     async def get_by_id(self, event_id: int) -> IngestEvent | None:
         r = await self._one(select(t.ingest_event).where(t.ingest_event.c.id == event_id))
         return rows.event_from_row(r) if r else None
 
     async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        if self.pg is not None:
+            # the event and its units in one statement
+            found = await self.pg.fetch(
+                _EVENT_AND_UNITS,
+                *_EVENT_ROW.args([rows.event_to_values(event)]),
+                list(dict.fromkeys(unit_ids)),
+            )
+            return replace(event, id=found[0].id) if found else None
         stmt = _EVENT_INSERT[self.conn.dialect.name]
         new_id = (await self.conn.execute(stmt, rows.event_to_values(event))).scalar_one_or_none()
         if new_id is None:
@@ -659,6 +726,9 @@ class SqlRejectionRepository(SqlRepository):
         return int(result.rowcount or 0)
 
 
+_TRACKS = RowsInsert(t.track, "RETURNING id")
+
+
 class SqlTrackRepository(SqlRepository):
     async def get(self, track_id: int) -> Track | None:
         r = await self._one(
@@ -715,6 +785,11 @@ class SqlTrackRepository(SqlRepository):
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         if not tracks:
             return []
+        if self.pg is not None:
+            values = [rows.track_to_values(tr) for tr in tracks]
+            found = await self.pg.insert(_TRACKS, values)
+            ids = sorted(r.id for r in found)  # ascending in the order given (RowsInsert)
+            return [replace(tr, id=i) for tr, i in zip(tracks, ids, strict=True)]
         result = await self.conn.execute(
             insert(t.track).returning(t.track.c.id, sort_by_parameter_order=True),
             [rows.track_to_values(tr) for tr in tracks],
@@ -827,14 +902,25 @@ class SqlProductionCountRepository(SqlRepository):
         return replace(record, id=new_id) if new_id is not None else None
 
 
+_VALUES = RowsInsert(t.data_value)
+_AUDIT = RowsInsert(t.audit_event)
+
+
 class SqlDataValueRepository(SqlRepository):
     async def add_many(self, values: Sequence[DataValue]) -> None:
+        if self.pg is not None:
+            if values:
+                await self.pg.insert(_VALUES, [rows.value_to_values(v) for v in values])
+            return
         for part in chunks(list(values)):
             await self.conn.execute(insert(t.data_value), [rows.value_to_values(v) for v in part])
 
 
 class SqlAuditRepository(SqlRepository):
     async def add(self, event: AuditEvent) -> None:
+        if self.pg is not None:
+            await self.pg.insert(_AUDIT, [rows.audit_to_values(event)])
+            return
         await self.conn.execute(insert(t.audit_event), rows.audit_to_values(event))
 
 

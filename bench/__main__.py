@@ -118,6 +118,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         c1 = await trace.trace_throughput(server.base, token, f.deep_sn, 1, total)
         c8 = await trace.trace_throughput(server.base, token, f.deep_sn, 8, total)
         peak_rss = server.peak_rss
+    async with Server(args.database_url, count_sql=True) as counting:
+        deep.statements = await trace.trace_statements(counting.base, token, f.deep_sn)
+        shallow.statements = await trace.trace_statements(counting.base, token, shallow_sn)
     result["trace"] = {
         "deep_http": deep.as_dict(),
         "shallow_http": shallow.as_dict(),

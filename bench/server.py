@@ -39,6 +39,10 @@ def make_token(url: str, name: str, scopes: str = "admin", sources: str = "") ->
 class Server:
     url: str
     workers: int = 1
+    #: count each request's SQL statements (MES_COUNT_SQL): a listener on SQLAlchemy's
+    #: statements sends the hot PostgreSQL statements through SQLAlchemy, so it is not on
+    #: while times are measured
+    count_sql: bool = False
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     peak_rss: int = 0
@@ -51,7 +55,11 @@ class Server:
 
     async def __aenter__(self) -> Server:
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __aexit__)
-        env = {**os.environ, "MES_COUNT_SQL": "1", "MES_DB_POOL_SIZE": "10"}
+        env = {
+            **os.environ,
+            "MES_COUNT_SQL": "1" if self.count_sql else "0",
+            "MES_DB_POOL_SIZE": "10",
+        }
         # Popen starts the server and returns: nothing blocks the loop
         self.proc = subprocess.Popen(  # noqa: ASYNC220
             [

@@ -119,11 +119,22 @@ async def http_trace(
                 continue
             stats.latencies.append(elapsed)
             stats.bytes = len(r.content)
-            stats.statements = int(r.headers.get("x-sql-statements", "-1"))
             stats.tracks, stats.values = _shape(body)
             if between is not None:
                 await between()
     return stats
+
+
+async def trace_statements(base: str, token: str, sn: str) -> int:
+    """The SQL statements of one trace, counted by a server started with count_sql."""
+    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        await client.post("/graphql", content=payload)  # warm-up: the route version cached
+        r = await client.post("/graphql", content=payload)
+    if r.status_code != 200 or r.json().get("errors"):
+        raise RuntimeError(f"trace failed: {r.text[:500]}")
+    return int(r.headers["x-sql-statements"])
 
 
 async def trace_throughput(base: str, token: str, sn: str, concurrency: int, total: int) -> float:
