@@ -14,6 +14,8 @@ first).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,12 +61,14 @@ def _scrubbed(args: tuple[Any, ...]) -> tuple[Any, ...]:
 class Pg:
     """The PostgreSQL statements of one connection; `None` from `for_connection` on SQLite."""
 
-    __slots__ = ("_driver", "autocommit", "conn")
+    __slots__ = ("_deferred", "_driver", "autocommit", "conn")
 
     def __init__(self, conn: AsyncConnection, autocommit: bool):
         self.conn = conn
         self.autocommit = autocommit
         self._driver: asyncpg.Connection | None = None
+        #: writes whose answer nobody waits for, sent as one statement before the next
+        self._deferred: list[Piece] = []
 
     @classmethod
     def for_connection(cls, conn: AsyncConnection, autocommit: bool = False) -> Pg | None:
@@ -83,6 +87,7 @@ class Pg:
         return driver
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        await self.flush()
         return await self._rows(sql, _scrubbed(args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
@@ -91,16 +96,43 @@ class Pg:
 
     async def execute(self, sql: str, *args: Any) -> int:
         """The rows the statement touched."""
+        await self.flush()
         return await self._count(sql, _scrubbed(args))
 
     async def insert(self, statement: RowsInsert, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
         """The rows inserted; what it returns when it has a RETURNING. What is written is not
         scrubbed: the use cases refuse NUL before anything is stored."""
+        await self.flush()
         args = statement.args(rows)
         if statement.returns:
             return await self._rows(statement.sql, args)
         await self._count(statement.sql, args)
         return []
+
+    async def defer(self, *pieces: Piece) -> None:
+        """Writes whose answer nobody waits for: sent with the other deferred writes as one
+        statement (one round trip) before the next statement of this connection or its
+        commit. Every statement of the unit of work goes through `flush` first (the Core ones
+        by SqlRepository._exec), so the order of effects is the order of calls. A piece may
+        name itself and a later piece of the same call read what it returned (RETURNING).
+        A write to a table a pending write touches goes after those: the parts of one
+        statement run in no set order on one snapshot, so each table is written once (ids
+        keep the order of calls, an UPDATE sees the rows written before it)."""
+        pending = {_target(sql) for _, sql, _ in self._deferred}
+        if any(_target(sql) in pending for _, sql, _ in pieces):
+            await self.flush()
+        self._deferred.extend(pieces)
+
+    async def flush(self) -> None:
+        if not self._deferred:
+            return
+        pending, self._deferred = self._deferred, []
+        sql = _combined(tuple((name, sql) for name, sql, _ in pending))
+        await self._count(sql, [a for _, _, args in pending for a in args])
+
+    def discard(self) -> None:
+        """The transaction is rolled back: what was deferred never happens."""
+        self._deferred.clear()
 
     async def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
         driver = await self._direct()
@@ -115,6 +147,45 @@ class Pg:
         status = await driver.execute(sql, *args)
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
+
+
+#: a deferred write: (a name a later piece may read it by, its SQL, its parameters)
+Piece = tuple[str | None, str, list[Any]]
+
+_PARAM = re.compile(r"\$(\d+)")
+_WRITTEN = re.compile(r"\s*(?:UPDATE|INSERT\s+INTO)\s+(\w+)", re.IGNORECASE)
+
+
+def _target(sql: str) -> str | None:
+    found = _WRITTEN.match(sql)
+    return found[1] if found else None
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    return _PARAM.sub(lambda m: f"${int(m[1]) + offset}", sql)
+
+
+@functools.lru_cache(maxsize=64)
+def _combined(pieces: tuple[tuple[str | None, str], ...]) -> str:
+    """Data-modifying statements as one: all but the last in WITH (named pieces under a name
+    of their own, the later pieces' references to them renamed), their parameters numbered
+    on. PostgreSQL runs every part once, on one snapshot, so parts touch distinct rows."""
+    if len(pieces) == 1 and pieces[0][0] is None:
+        return pieces[0][1]
+    names: dict[str, str] = {}
+    parts: list[tuple[str, str]] = []
+    offset = 0
+    for i, (name, sql) in enumerate(pieces):
+        text = _renumbered(sql, offset)
+        offset += max((int(n) for n in _PARAM.findall(sql)), default=0)
+        for old, new in names.items():
+            text = re.sub(rf"\b{old}\b", new, text)
+        own = f"{name}_{i}" if name else f"w{i}"
+        if name:
+            names[name] = own
+        parts.append((own, text))
+    head = ", ".join(f"{own} AS ({text})" for own, text in parts[:-1])
+    return f"WITH {head} {parts[-1][1]}"
 
 
 # ------------------------------------------------------------------ statements from the tables
@@ -149,4 +220,33 @@ class RowsInsert:
         return [
             [json_dumps(r[n]) for r in rows] if is_json else [r[n] for r in rows]
             for n, is_json in zip(self.names, self.json, strict=True)
+        ]
+
+
+class ChildRowsInsert:
+    """INSERT of rows that belong to parent rows inserted by an earlier piece of the same
+    statement (named `parent`, RETURNING id and `key`): each row carries its parent's key
+    (unique among the parents) and gets its parent's id in `fk`."""
+
+    def __init__(self, table: Table, fk: str, parent: str, key: str, key_type: str):
+        self.names = tuple(c.name for c in table.c if c.name not in ("id", fk))
+        self.json = tuple(isinstance(table.c[n].type, JSON) for n in self.names)
+        types = [table.c[n].type.compile(dialect=_DIALECT) for n in self.names]
+        arrays = ", ".join(f"${i}::{ty}[]" for i, ty in enumerate(types, 2))
+        cols = ", ".join(self.names)
+        picked = ", ".join(f"u.{n}" for n in self.names)
+        self.sql = (
+            f"INSERT INTO {table.name} ({fk}, {cols}) SELECT {parent}.id, {picked} "
+            f"FROM unnest($1::{key_type}[], {arrays}) WITH ORDINALITY AS u(parent_key, {cols}, "
+            f"ord) JOIN {parent} ON {parent}.{key} = u.parent_key ORDER BY u.ord"
+        )
+
+    def args(self, keys: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+        """The parents' keys, one per row, then the column arrays."""
+        return [
+            list(keys),
+            *(
+                [json_dumps(r[n]) for r in rows] if is_json else [r[n] for r in rows]
+                for n, is_json in zip(self.names, self.json, strict=True)
+            ),
         ]

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import Pg, RowsInsert, columns
+from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
@@ -67,6 +67,12 @@ class SqlRepository:
         #: the hot statements written for PostgreSQL (adapters/pg.py); None on SQLite
         self.pg = pg if pg is not None else Pg.for_connection(conn)
 
+    async def _exec(self, statement: Any, parameters: Any = None) -> Any:
+        """Every Core statement: after the deferred PostgreSQL writes (adapters/pg.py)."""
+        if self.pg is not None:
+            await self.pg.flush()
+        return await self.conn.execute(statement, parameters)
+
     async def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> None:
         """INSERT … ON CONFLICT (keys) DO UPDATE: concurrent upserts of one key never collide."""
         ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
@@ -78,7 +84,7 @@ class SqlRepository:
             if changes
             else ins.on_conflict_do_nothing(index_elements=keys)
         )
-        await self.conn.execute(stmt)
+        await self._exec(stmt)
 
     async def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Any:
         """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING id: the new id, or None when the
@@ -89,19 +95,17 @@ class SqlRepository:
         stmt = (
             ins.values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
         )
-        return (await self.conn.execute(stmt)).scalar_one_or_none()
+        return (await self._exec(stmt)).scalar_one_or_none()
 
     async def _one(self, stmt: Select[Any], for_update: bool = False) -> Any:
         if for_update:
             stmt = stmt.with_for_update()
-        return (await self.conn.execute(stmt)).first()
+        return (await self._exec(stmt)).first()
 
     async def _existing(self, column: Any, keys: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for part in chunks(sorted(set(keys))):
-            found.update(
-                (await self.conn.execute(select(column).where(column.in_(part)))).scalars()
-            )
+            found.update((await self._exec(select(column).where(column.in_(part)))).scalars())
         return found
 
 
@@ -159,9 +163,7 @@ class SqlOperationRepository(SqlRepository):
     async def get_many(self, codes: Iterable[str]) -> dict[str, Operation]:
         found: dict[str, Operation] = {}
         for part in chunks(sorted(set(codes))):
-            for r in await self.conn.execute(
-                select(t.operation).where(t.operation.c.code.in_(part))
-            ):
+            for r in await self._exec(select(t.operation).where(t.operation.c.code.in_(part))):
                 found[r.code] = rows.operation_from_row(r)
         return found
 
@@ -193,7 +195,7 @@ class SqlDataSpecRepository(SqlRepository):
                 .where(t.data_spec.c.operation_code.in_(part))
                 .order_by(t.data_spec.c.operation_code, t.data_spec.c.id)
             )
-            result += [rows.spec_from_row(r) for r in await self.conn.execute(stmt)]
+            result += [rows.spec_from_row(r) for r in await self._exec(stmt)]
         return result
 
     async def with_names(self, names: Iterable[str]) -> list[DataCollectionSpec]:
@@ -202,7 +204,7 @@ class SqlDataSpecRepository(SqlRepository):
             stmt = (
                 select(t.data_spec).where(t.data_spec.c.name.in_(part)).order_by(t.data_spec.c.id)
             )
-            result += [rows.spec_from_row(r) for r in await self.conn.execute(stmt)]
+            result += [rows.spec_from_row(r) for r in await self._exec(stmt)]
         return result
 
 
@@ -211,7 +213,7 @@ class SqlRoutingRepository(SqlRepository):
         r = await self._one(select(t.routing).where(t.routing.c.code == code), for_update)
         if r is None:
             return None
-        steps = await self.conn.execute(
+        steps = await self._exec(
             select(t.routing_step.c.step_no, t.routing_step.c.operation_code)
             .where(t.routing_step.c.routing_code == code)
             .order_by(t.routing_step.c.position)
@@ -238,11 +240,11 @@ class SqlRoutingRepository(SqlRepository):
         await self._upsert(t.routing, values, ["code"])
         # lock the routing row so concurrent upserts of its steps serialize
         await self._one(select(t.routing.c.code).where(t.routing.c.code == routing.code), True)
-        await self.conn.execute(
+        await self._exec(
             delete(t.routing_step).where(t.routing_step.c.routing_code == routing.code)
         )
         if routing.steps:
-            await self.conn.execute(
+            await self._exec(
                 insert(t.routing_step),
                 [
                     {
@@ -258,7 +260,7 @@ class SqlRoutingRepository(SqlRepository):
 
 class SqlExecutionConfigRepository(SqlRepository):
     async def for_routing(self, routing_code: str) -> list[ExecutionConfig]:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.execution_config.c.config)
             .where(t.execution_config.c.routing_code == routing_code)
             .order_by(t.execution_config.c.scope, t.execution_config.c.scope_key)
@@ -302,12 +304,14 @@ class VersionCache:
 
 
 class SqlRouteVersionRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, cache: VersionCache | None = None):
-        super().__init__(conn)
+    def __init__(
+        self, conn: AsyncConnection, cache: VersionCache | None = None, pg: Pg | None = None
+    ):
+        super().__init__(conn, pg)
         self.cache = cache if cache is not None else VersionCache()
 
     async def add(self, version: RouteVersion) -> RouteVersion:
-        result = await self.conn.execute(
+        result = await self._exec(
             insert(t.route_version).returning(t.route_version.c.id),
             rows.version_to_values(version),
         )
@@ -324,7 +328,7 @@ class SqlRouteVersionRepository(SqlRepository):
         )
 
     async def max_version_no(self, routing_code: str) -> int:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(func.coalesce(func.max(t.route_version.c.version_no), 0)).where(
                 t.route_version.c.routing_code == routing_code
             )
@@ -350,7 +354,7 @@ class SqlRouteVersionRepository(SqlRepository):
         found = {i: self.cache[i] for i in version_ids if i in self.cache}
         wanted = sorted(set(version_ids) - found.keys())
         for part in chunks(wanted):
-            for r in await self.conn.execute(
+            for r in await self._exec(
                 select(t.route_version).where(t.route_version.c.id.in_(part))
             ):
                 version = found[r.id] = rows.version_from_row(r)
@@ -364,10 +368,10 @@ class SqlWorkOrderRepository(SqlRepository):
         return rows.work_order_from_row(r) if r else None
 
     async def add(self, work_order: WorkOrder) -> None:
-        await self.conn.execute(insert(t.work_order), rows.work_order_to_values(work_order))
+        await self._exec(insert(t.work_order), rows.work_order_to_values(work_order))
 
     async def update(self, work_order: WorkOrder) -> None:
-        await self.conn.execute(
+        await self._exec(
             update(t.work_order)
             .where(t.work_order.c.wo_no == work_order.wo_no)
             .values(rows.work_order_to_values(work_order))
@@ -387,21 +391,21 @@ class SqlRunRepository(SqlRepository):
         return rows.run_from_row(r) if r else None
 
     async def add(self, run: Run) -> None:
-        await self.conn.execute(insert(t.run), rows.run_to_values(run))
+        await self._exec(insert(t.run), rows.run_to_values(run))
 
     async def update(self, run: Run) -> None:
-        await self.conn.execute(
+        await self._exec(
             update(t.run).where(t.run.c.run_no == run.run_no).values(rows.run_to_values(run))
         )
 
     async def count_for_work_order(self, wo_no: str) -> int:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(func.count()).select_from(t.run).where(t.run.c.wo_no == wo_no)
         )
         return int(result.scalar_one())
 
     async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.run.c.run_no, t.run.c.status).where(t.run.c.wo_no == wo_no)
         )
         return {r.run_no: RunStatus(r.status) for r in result}
@@ -410,7 +414,7 @@ class SqlRunRepository(SqlRepository):
         statuses = [s.value for s in UNFINISHED_RUN_STATUSES]
         if self.pg is not None:
             return [rows.run_from_row(r) for r in await self.pg.fetch(_UNFINISHED_RUNS, statuses)]
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.run)
             .where(t.run.c.status.in_(statuses))
             .order_by(t.run.c.created_at, t.run.c.run_no)
@@ -420,7 +424,7 @@ class SqlRunRepository(SqlRepository):
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
         if self.pg is not None:
             return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
-        result = await self.conn.execute(
+        result = await self._exec(
             update(t.run)
             .where(t.run.c.run_no == run_no, t.run.c.status == expected.value)
             .values(status=new.value)
@@ -454,7 +458,7 @@ class SqlUnitRepository(SqlRepository):
         stmt = ins.on_conflict_do_nothing(index_elements=["sn"]).returning(t.unit.c.sn)
         taken: list[str] = []
         for part in chunks(list(units)):
-            result = await self.conn.execute(stmt, [rows.unit_to_values(u) for u in part])
+            result = await self._exec(stmt, [rows.unit_to_values(u) for u in part])
             inserted = set(result.scalars())
             taken += [u.sn for u in part if u.sn not in inserted]
         if taken:
@@ -476,7 +480,7 @@ class SqlUnitRepository(SqlRepository):
             stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
             if for_update:
                 stmt = stmt.with_for_update()
-            found += [rows.unit_from_row(r) for r in await self.conn.execute(stmt)]
+            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
         return found
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
@@ -488,20 +492,25 @@ class SqlUnitRepository(SqlRepository):
             stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
             if for_update:
                 stmt = stmt.with_for_update()
-            found += [rows.unit_from_row(r) for r in await self.conn.execute(stmt)]
+            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
         return found
 
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
             return
         if self.pg is not None:
-            await self.pg.execute(
-                _UNITS_UPDATE,
-                [u.id for u in units],
-                [u.status.value for u in units],
-                [u.current_step_no for u in units],
-                [u.step_fails for u in units],
-                [u.held_from.value if u.held_from else None for u in units],
+            await self.pg.defer(
+                (
+                    None,
+                    _UNITS_UPDATE,
+                    [
+                        [u.id for u in units],
+                        [u.status.value for u in units],
+                        [u.current_step_no for u in units],
+                        [u.step_fails for u in units],
+                        [u.held_from.value if u.held_from else None for u in units],
+                    ],
+                )
             )
             return
         stmt = (
@@ -514,7 +523,7 @@ class SqlUnitRepository(SqlRepository):
                 held_from=bindparam("b_held"),
             )
         )
-        await self.conn.execute(
+        await self._exec(
             stmt,
             [
                 {
@@ -530,7 +539,7 @@ class SqlUnitRepository(SqlRepository):
 
     async def add_disposition(self, disposition: Disposition) -> Disposition:
         new_id = (
-            await self.conn.execute(
+            await self._exec(
                 insert(t.disposition).returning(t.disposition.c.id),
                 rows.disposition_to_values(disposition),
             )
@@ -538,7 +547,7 @@ class SqlUnitRepository(SqlRepository):
         return replace(disposition, id=new_id)
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.unit.c.status, func.count().label("n"))
             .where(t.unit.c.run_no == run_no)
             .group_by(t.unit.c.status)
@@ -582,8 +591,10 @@ class KeyKnowledge:
 
 
 class SqlIngestEventRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
-        super().__init__(conn)
+    def __init__(
+        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
+    ):
+        super().__init__(conn, pg)
         self.keys = keys if keys is not None else KeyKnowledge()
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
@@ -633,11 +644,11 @@ class SqlIngestEventRepository(SqlRepository):
             )
             return replace(event, id=found[0].id) if found else None
         stmt = _EVENT_INSERT[self.conn.dialect.name]
-        new_id = (await self.conn.execute(stmt, rows.event_to_values(event))).scalar_one_or_none()
+        new_id = (await self._exec(stmt, rows.event_to_values(event))).scalar_one_or_none()
         if new_id is None:
             return None
         if unit_ids:
-            await self.conn.execute(
+            await self._exec(
                 insert(t.ingest_event_unit),
                 [{"event_id": new_id, "unit_id": u} for u in dict.fromkeys(unit_ids)],
             )
@@ -645,8 +656,10 @@ class SqlIngestEventRepository(SqlRepository):
 
 
 class SqlRejectionRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, keys: KeyKnowledge | None = None):
-        super().__init__(conn)
+    def __init__(
+        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
+    ):
+        super().__init__(conn, pg)
         self.keys = keys if keys is not None else KeyKnowledge()
 
     async def find_open(
@@ -675,7 +688,7 @@ class SqlRejectionRepository(SqlRepository):
 
     async def add(self, rejection: IngestRejection) -> IngestRejection:
         new_id = (
-            await self.conn.execute(
+            await self._exec(
                 insert(t.ingest_rejection).returning(t.ingest_rejection.c.id),
                 rows.rejection_to_values(rejection),
             )
@@ -684,7 +697,7 @@ class SqlRejectionRepository(SqlRepository):
         return replace(rejection, id=new_id)
 
     async def update(self, rejection: IngestRejection) -> None:
-        await self.conn.execute(
+        await self._exec(
             update(t.ingest_rejection)
             .where(t.ingest_rejection.c.id == rejection.id)
             .values(rows.rejection_to_values(rejection))
@@ -696,7 +709,7 @@ class SqlRejectionRepository(SqlRepository):
             return
         linked = set(
             (
-                await self.conn.execute(
+                await self._exec(
                     select(t.ingest_rejection_sn.c.sn).where(
                         t.ingest_rejection_sn.c.rejection_id == rejection_id
                     )
@@ -705,7 +718,7 @@ class SqlRejectionRepository(SqlRepository):
         )
         new = [sn for sn in dict.fromkeys(sns) if sn not in linked]
         if new:
-            await self.conn.execute(
+            await self._exec(
                 insert(t.ingest_rejection_sn),
                 [{"rejection_id": rejection_id, "sn": sn} for sn in new],
             )
@@ -714,7 +727,7 @@ class SqlRejectionRepository(SqlRepository):
         if self.keys.open_rejections.get((source_system, dedupe_key)) is False:
             return 0  # none open when this transaction looked, under the key's lock
         j = t.ingest_rejection
-        result = await self.conn.execute(
+        result = await self._exec(
             update(j)
             .where(
                 j.c.source_system == source_system,
@@ -727,6 +740,9 @@ class SqlRejectionRepository(SqlRepository):
 
 
 _TRACKS = RowsInsert(t.track, "RETURNING id")
+# the tracks of an event and their values, deferred as one statement (adapters/pg.py)
+_NEW_TRACKS = RowsInsert(t.track, "RETURNING id, unit_id")
+_VALUES_OF_NEW_TRACKS = ChildRowsInsert(t.data_value, "track_id", "new_tracks", "unit_id", "bigint")
 
 
 class SqlTrackRepository(SqlRepository):
@@ -749,7 +765,7 @@ class SqlTrackRepository(SqlRepository):
         return rows.track_from_row(r) if r else None
 
     async def close(self, track: Track) -> None:
-        await self.conn.execute(
+        await self._exec(
             update(t.track)
             .where(t.track.c.id == track.id)
             .values(
@@ -760,7 +776,7 @@ class SqlTrackRepository(SqlRepository):
         )
 
     async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.track.c.unit_id).where(t.track.c.carrier_track_id == carrier_track_id)
         )
         return list(result.scalars())
@@ -779,7 +795,7 @@ class SqlTrackRepository(SqlRepository):
         )
         if station_code is not None:
             stmt = stmt.where(t.track.c.station_code == station_code)
-        result = await self.conn.execute(stmt.order_by(t.track.c.id.desc()))
+        result = await self._exec(stmt.order_by(t.track.c.id.desc()))
         return [rows.track_from_row(r) for r in result]
 
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
@@ -790,11 +806,42 @@ class SqlTrackRepository(SqlRepository):
             found = await self.pg.insert(_TRACKS, values)
             ids = sorted(r.id for r in found)  # ascending in the order given (RowsInsert)
             return [replace(tr, id=i) for tr, i in zip(tracks, ids, strict=True)]
-        result = await self.conn.execute(
+        result = await self._exec(
             insert(t.track).returning(t.track.c.id, sort_by_parameter_order=True),
             [rows.track_to_values(tr) for tr in tracks],
         )
         return [replace(tr, id=i) for tr, i in zip(tracks, result.scalars(), strict=True)]
+
+    async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
+        if not tracks:
+            return
+        units = [tr.unit_id for tr, _ in tracks]
+        if self.pg is None or len(set(units)) < len(units):
+            stored = await self.add_many([tr for tr, _ in tracks])
+            await SqlDataValueRepository(self.conn, self.pg).add_many(
+                [
+                    replace(v, track_id=track.id)
+                    for track, (_, vs) in zip(stored, tracks, strict=True)
+                    for v in vs
+                ]
+            )
+            return
+        # one piece per table, both sent with the writes deferred after them: the values find
+        # their track by its unit (unique here)
+        keys = [tr.unit_id for tr, vs in tracks for _ in vs]
+        values = [rows.value_to_values(v) for _, vs in tracks for v in vs]
+        pieces: list[Piece] = [
+            (
+                "new_tracks",
+                _NEW_TRACKS.sql,
+                _NEW_TRACKS.args([rows.track_to_values(tr) for tr, _ in tracks]),
+            )
+        ]
+        if values:
+            pieces.append(
+                (None, _VALUES_OF_NEW_TRACKS.sql, _VALUES_OF_NEW_TRACKS.args(keys, values))
+            )
+        await self.pg.defer(*pieces)
 
 
 class SqlCarrierRepository(SqlRepository):
@@ -812,7 +859,7 @@ class SqlCarrierRepository(SqlRepository):
         return rows.carrier_from_row(r)
 
     async def open_loads(self, carrier_id: int) -> list[CarrierLoad]:
-        result = await self.conn.execute(
+        result = await self._exec(
             select(t.carrier_load)
             .where(
                 t.carrier_load.c.carrier_id == carrier_id, t.carrier_load.c.unloaded_at.is_(None)
@@ -824,7 +871,7 @@ class SqlCarrierRepository(SqlRepository):
     async def open_loads_of_units(self, unit_ids: Sequence[int]) -> list[CarrierLoad]:
         found: list[CarrierLoad] = []
         for part in chunks(sorted(set(unit_ids))):
-            result = await self.conn.execute(
+            result = await self._exec(
                 select(t.carrier_load).where(
                     t.carrier_load.c.unit_id.in_(part), t.carrier_load.c.unloaded_at.is_(None)
                 )
@@ -834,7 +881,7 @@ class SqlCarrierRepository(SqlRepository):
 
     async def add_loads(self, loads: Sequence[CarrierLoad]) -> None:
         if loads:
-            await self.conn.execute(
+            await self._exec(
                 insert(t.carrier_load),
                 [
                     {
@@ -849,13 +896,13 @@ class SqlCarrierRepository(SqlRepository):
 
     async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None:
         for part in chunks(sorted(set(load_ids))):
-            await self.conn.execute(
+            await self._exec(
                 update(t.carrier_load).where(t.carrier_load.c.id.in_(part)).values(unloaded_at=at)
             )
 
     async def add_track(self, track: CarrierTrack) -> CarrierTrack:
         new_id = (
-            await self.conn.execute(
+            await self._exec(
                 insert(t.carrier_track).returning(t.carrier_track.c.id),
                 rows.carrier_track_to_values(track),
             )
@@ -881,7 +928,7 @@ class SqlDeviceDataRepository(SqlRepository):
         return replace(record, id=new_id) if new_id is not None else None
 
     async def set_values_created(self, record_id: int, count: int) -> None:
-        await self.conn.execute(
+        await self._exec(
             update(t.device_data_record)
             .where(t.device_data_record.c.id == record_id)
             .values(values_created=count)
@@ -910,18 +957,19 @@ class SqlDataValueRepository(SqlRepository):
     async def add_many(self, values: Sequence[DataValue]) -> None:
         if self.pg is not None:
             if values:
-                await self.pg.insert(_VALUES, [rows.value_to_values(v) for v in values])
+                rows_ = [rows.value_to_values(v) for v in values]
+                await self.pg.defer((None, _VALUES.sql, _VALUES.args(rows_)))
             return
         for part in chunks(list(values)):
-            await self.conn.execute(insert(t.data_value), [rows.value_to_values(v) for v in part])
+            await self._exec(insert(t.data_value), [rows.value_to_values(v) for v in part])
 
 
 class SqlAuditRepository(SqlRepository):
     async def add(self, event: AuditEvent) -> None:
         if self.pg is not None:
-            await self.pg.insert(_AUDIT, [rows.audit_to_values(event)])
+            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args([rows.audit_to_values(event)])))
             return
-        await self.conn.execute(insert(t.audit_event), rows.audit_to_values(event))
+        await self._exec(insert(t.audit_event), rows.audit_to_values(event))
 
 
 class SqlTokenRepository(SqlRepository):
@@ -934,7 +982,7 @@ class SqlTokenRepository(SqlRepository):
                 {"field": "name"},
             )
         new_id = (
-            await self.conn.execute(
+            await self._exec(
                 insert(t.api_token).returning(t.api_token.c.id), rows.token_to_values(token)
             )
         ).scalar_one()
@@ -945,11 +993,11 @@ class SqlTokenRepository(SqlRepository):
         return rows.token_from_row(r) if r else None
 
     async def all(self) -> list[ApiToken]:
-        result = await self.conn.execute(select(t.api_token).order_by(t.api_token.c.name))
+        result = await self._exec(select(t.api_token).order_by(t.api_token.c.name))
         return [rows.token_from_row(r) for r in result]
 
     async def revoke(self, name: str, at: datetime) -> bool:
-        result = await self.conn.execute(
+        result = await self._exec(
             update(t.api_token)
             .where(t.api_token.c.name == name, t.api_token.c.revoked_at.is_(None))
             .values(revoked_at=at)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from adapters import repositories as r
 from adapters.db import write_connection
+from adapters.pg import Pg
 
 
 class SqlUnitOfWork:
@@ -17,31 +18,34 @@ class SqlUnitOfWork:
         self.versions = versions
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
+        self._pg: Pg | None = None
 
     async def __aenter__(self) -> Self:
         self._conn = conn = await write_connection(self.engine)
         self._tx = await conn.begin()
-        self.lines = r.SqlLineRepository(conn)
-        self.station_groups = r.SqlStationGroupRepository(conn)
-        self.stations = r.SqlStationRepository(conn)
-        self.operations = r.SqlOperationRepository(conn)
-        self.data_specs = r.SqlDataSpecRepository(conn)
-        self.routings = r.SqlRoutingRepository(conn)
-        self.execution_configs = r.SqlExecutionConfigRepository(conn)
-        self.route_versions = r.SqlRouteVersionRepository(conn, self.versions)
-        self.work_orders = r.SqlWorkOrderRepository(conn)
-        self.runs = r.SqlRunRepository(conn)
-        self.units = r.SqlUnitRepository(conn)
-        self.audit = r.SqlAuditRepository(conn)
+        # one for every repository: the PostgreSQL writes they defer keep their order
+        self._pg = pg = Pg.for_connection(conn)
+        self.lines = r.SqlLineRepository(conn, pg)
+        self.station_groups = r.SqlStationGroupRepository(conn, pg)
+        self.stations = r.SqlStationRepository(conn, pg)
+        self.operations = r.SqlOperationRepository(conn, pg)
+        self.data_specs = r.SqlDataSpecRepository(conn, pg)
+        self.routings = r.SqlRoutingRepository(conn, pg)
+        self.execution_configs = r.SqlExecutionConfigRepository(conn, pg)
+        self.route_versions = r.SqlRouteVersionRepository(conn, self.versions, pg)
+        self.work_orders = r.SqlWorkOrderRepository(conn, pg)
+        self.runs = r.SqlRunRepository(conn, pg)
+        self.units = r.SqlUnitRepository(conn, pg)
+        self.audit = r.SqlAuditRepository(conn, pg)
         keys = r.KeyKnowledge()
-        self.ingest_events = r.SqlIngestEventRepository(conn, keys)
-        self.rejections = r.SqlRejectionRepository(conn, keys)
-        self.tracks = r.SqlTrackRepository(conn)
-        self.data_values = r.SqlDataValueRepository(conn)
-        self.carriers = r.SqlCarrierRepository(conn)
-        self.device_data = r.SqlDeviceDataRepository(conn)
-        self.production_counts = r.SqlProductionCountRepository(conn)
-        self.tokens = r.SqlTokenRepository(conn)
+        self.ingest_events = r.SqlIngestEventRepository(conn, keys, pg)
+        self.rejections = r.SqlRejectionRepository(conn, keys, pg)
+        self.tracks = r.SqlTrackRepository(conn, pg)
+        self.data_values = r.SqlDataValueRepository(conn, pg)
+        self.carriers = r.SqlCarrierRepository(conn, pg)
+        self.device_data = r.SqlDeviceDataRepository(conn, pg)
+        self.production_counts = r.SqlProductionCountRepository(conn, pg)
+        self.tokens = r.SqlTokenRepository(conn, pg)
         return self
 
     async def __aexit__(
@@ -51,6 +55,8 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if self._pg is not None:
+                self._pg.discard()
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
@@ -60,9 +66,13 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside the unit of work"
+        if self._pg is not None:
+            await self._pg.flush()
         await self._tx.commit()
 
     async def rollback(self) -> None:
+        if self._pg is not None:
+            self._pg.discard()
         if self._tx is not None and self._tx.is_active:
             await self._tx.rollback()
 

@@ -185,6 +185,10 @@ class TrackRepository(Protocol):
         """Store the tracks in order; returns them with their ids."""
         ...
 
+    async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
+        """Store each track and its data values (their track_id set to the track's)."""
+        ...
+
     async def get(self, track_id: int) -> Track | None: ...
     async def open_of_unit(self, unit_id: int) -> Track | None:
         """The unit's open (manual) track: trackIn without trackOut."""

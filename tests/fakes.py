@@ -357,6 +357,11 @@ class FakeTracks(_Repo):
         self.s.tracks.extend(stored)
         return stored
 
+    async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
+        stored = await self.add_many([tr for tr, _ in tracks])
+        for track, (_, values) in zip(stored, tracks, strict=True):
+            self.s.values.extend(replace(v, track_id=track.id) for v in values)
+
 
 class FakeCarriers(_Repo):
     async def get(self, carrier_no: str) -> Carrier | None:

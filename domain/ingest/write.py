@@ -124,31 +124,27 @@ class Writer:
                     for jv in carrier_values
                 ]
             )
-        tracks = await uow.tracks.add_many(
+        await uow.tracks.add_with_values(
             [
-                Track(
-                    unit_id=v.unit.id or 0,
-                    unit_sn=v.unit.sn,
-                    run_no=resolved.run.run_no,
-                    step_no=step.step_no,
-                    attempt=attempt_of(v.unit),
-                    operation_code=step.operation_code,
-                    source=source,
-                    station_code=normalized.station_code,
-                    in_at=occurred_at,
-                    out_at=occurred_at,
-                    result=v.result,
-                    ingest_event_id=event.id,
-                    carrier_track_id=carrier_track.id if carrier_track else None,
+                (
+                    Track(
+                        unit_id=v.unit.id or 0,
+                        unit_sn=v.unit.sn,
+                        run_no=resolved.run.run_no,
+                        step_no=step.step_no,
+                        attempt=attempt_of(v.unit),
+                        operation_code=step.operation_code,
+                        source=source,
+                        station_code=normalized.station_code,
+                        in_at=occurred_at,
+                        out_at=occurred_at,
+                        result=v.result,
+                        ingest_event_id=event.id,
+                        carrier_track_id=carrier_track.id if carrier_track else None,
+                    ),
+                    [_value(jv, source, occurred_at, event.id) for jv in v.values],
                 )
                 for v in ok
-            ]
-        )
-        await uow.data_values.add_many(
-            [
-                _value(jv, source, occurred_at, event.id, track_id=track.id)
-                for track, v in zip(tracks, ok, strict=True)
-                for jv in v.values
             ]
         )
         carrier_holds = any(jv.holds for jv in carrier_values)

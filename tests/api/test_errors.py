@@ -137,7 +137,8 @@ async def test_a_connection_lost_mid_write_leaves_nothing_and_the_retry_has_one_
     armed = [True]
 
     def drop(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if armed[0] and statement.lstrip().upper().startswith("INSERT INTO TRACK"):
+        # (on PostgreSQL the track goes with the writes deferred after it: one statement)
+        if armed[0] and "INSERT INTO TRACK" in statement.upper():
             armed[0] = False
             raise ConnectionResetError("connection reset by peer")
 

@@ -4,20 +4,35 @@ statements; otherwise through SQLAlchemy, with the same SQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.pg import Pg
+from adapters import tables as t
+from adapters.pg import Pg, _combined
 from adapters.read_store import SqlReadStore
 from adapters.uow import SqlUnitOfWork
+from domain.enums import (
+    DataType,
+    RouteVersionStatus,
+    RunStatus,
+    TrackResult,
+    TrackSource,
+    UnitStatus,
+    WorkOrderStatus,
+)
+from domain.execution import DataValue, Track
+from domain.production import Run, Unit, WorkOrder
 from tests.conftest import count_statements, unique
+from tests.integration.test_repositories import AT, a_version, master_data
 
-pytestmark = pytest.mark.postgres_only
+postgres_only = pytest.mark.postgres_only
 
 
+@postgres_only
 async def test_a_statement_goes_to_the_driver_only_inside_the_begun_transaction(
     engine: AsyncEngine,
 ) -> None:
@@ -34,6 +49,7 @@ async def test_a_statement_goes_to_the_driver_only_inside_the_begun_transaction(
         assert await u.stations.get(unique("none")) is None
 
 
+@postgres_only
 async def test_observed_statements_go_through_sqlalchemy_with_the_same_sql(
     engine: AsyncEngine,
 ) -> None:
@@ -49,12 +65,14 @@ async def test_observed_statements_go_through_sqlalchemy_with_the_same_sql(
         ]
 
 
+@postgres_only
 async def test_a_read_in_autocommit_needs_no_transaction(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         pg = Pg(conn, autocommit=True)
         assert await pg._direct() is not None
 
 
+@postgres_only
 async def test_a_key_with_nul_finds_nothing_instead_of_failing(engine: AsyncEngine) -> None:
     """PostgreSQL refuses NUL in text; the Core statements' SafeString scrubs it, so must these."""
     async with SqlUnitOfWork(engine) as u:
@@ -65,6 +83,7 @@ async def test_a_key_with_nul_finds_nothing_instead_of_failing(engine: AsyncEngi
     assert await SqlReadStore(engine).token_by_lookup("look\x00up") is None
 
 
+@postgres_only
 async def test_a_listener_added_mid_transaction_sees_every_later_statement(
     engine: AsyncEngine,
 ) -> None:
@@ -82,3 +101,154 @@ async def test_a_listener_added_mid_transaction_sees_every_later_statement(
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", on_execute)
     assert seen == ["SELECT"]
+
+
+# ---------------------------------------------------------------- deferred writes
+
+
+def test_deferred_writes_combine_into_one_statement_numbering_their_parameters_on() -> None:
+    sql = _combined(
+        (
+            ("new_tracks", "INSERT INTO track (a) SELECT $1 RETURNING id, unit_id"),
+            (None, "INSERT INTO data_value (b) SELECT new_tracks.id FROM new_tracks WHERE $1"),
+            (None, "UPDATE unit SET x = $2 WHERE id = $1"),
+            (None, "INSERT INTO audit_event (c) SELECT $1"),
+        )
+    )
+    assert sql == (
+        "WITH new_tracks_0 AS (INSERT INTO track (a) SELECT $1 RETURNING id, unit_id), "
+        "w1 AS (INSERT INTO data_value (b) SELECT new_tracks_0.id FROM new_tracks_0 WHERE $2), "
+        "w2 AS (UPDATE unit SET x = $4 WHERE id = $3) INSERT INTO audit_event (c) SELECT $5"
+    )
+    assert _combined(((None, "SELECT $1"),)) == "SELECT $1"
+
+
+async def _units(engine: AsyncEngine, n: int = 2) -> tuple[Run, list[Unit]]:
+    tag = unique("DF")
+    uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
+    await master_data(uow, tag)
+    async with uow() as u:
+        version = await u.route_versions.add(a_version(f"{tag}-R", 1, RouteVersionStatus.READY))
+        await u.work_orders.add(WorkOrder(f"{tag}-WO", "P", n, WorkOrderStatus.IN_PROGRESS))
+        run = Run(
+            f"{tag}-RUN", f"{tag}-WO", RunStatus.IN_PROGRESS, n, version.id or 0, created_at=AT
+        )
+        await u.runs.add(run)
+        await u.units.add_many(
+            [
+                Unit(f"{tag}-SN{i}", f"{tag}-WO", run.run_no, UnitStatus.QUEUED, 10, AT)
+                for i in range(n)
+            ]
+        )
+        await u.commit()
+    async with uow() as u:
+        units = await u.units.get_many([f"{tag}-SN{i}" for i in range(n)])
+    return run, units
+
+
+@postgres_only
+async def test_a_deferred_write_is_seen_by_every_later_statement_of_its_transaction(
+    engine: AsyncEngine,
+) -> None:
+    _, (unit, _) = await _units(engine)
+    async with SqlUnitOfWork(engine) as u:
+        with count_statements(engine) as seen:
+            await u.units.update_many([replace(unit, current_step_no=20)])
+        assert seen == []  # deferred
+        # a Core statement (SqlRepository._exec) and a written-out one both flush first
+        assert (await u.units.get(unit.sn) or unit).current_step_no == 20
+        await u.units.update_many([replace(unit, current_step_no=30)])
+        assert (await u.units.get_many([unit.sn]))[0].current_step_no == 30
+        # two updates of one table never share a statement (one snapshot would lose one)
+        with count_statements(engine) as seen:
+            await u.units.update_many([replace(unit, current_step_no=40)])
+            await u.units.update_many([replace(unit, current_step_no=50)])
+        assert len(seen) == 1
+        await u.commit()
+    async with SqlUnitOfWork(engine) as u:
+        assert (await u.units.get(unit.sn) or unit).current_step_no == 50
+
+
+@postgres_only
+async def test_deferred_writes_go_at_commit_in_one_statement_and_keep_their_order(
+    engine: AsyncEngine,
+) -> None:
+    run, units = await _units(engine)
+    tracks = [
+        (
+            Track(
+                unit_id=u.id or 0,
+                unit_sn=u.sn,
+                run_no=run.run_no,
+                step_no=10,
+                attempt=1,
+                operation_code="OP",
+                source=TrackSource.AUTO,
+                station_code="ST",
+                in_at=AT,
+                out_at=AT,
+                result=TrackResult.PASS,
+            ),
+            [
+                DataValue(f"V{i}", DataType.NUMBER, TrackSource.AUTO, AT, value_number=i)
+                for i in range(3)
+            ],
+        )
+        for u in units
+    ]
+    async with SqlUnitOfWork(engine) as u:
+        with count_statements(engine) as seen:
+            await u.tracks.add_with_values(tracks)
+            await u.units.update_many([replace(x, current_step_no=20) for x in units])
+            await u.commit()
+    assert len(seen) == 1 and seen[0].startswith("WITH new_tracks_0 AS (INSERT INTO track")
+    async with engine.connect() as conn:
+        stored = (
+            await conn.execute(
+                select(t.track.c.unit_id, t.data_value.c.spec_name)
+                .join(t.data_value, t.data_value.c.track_id == t.track.c.id)
+                .where(t.track.c.run_no == run.run_no)
+                .order_by(t.data_value.c.id)
+            )
+        ).all()
+    assert [tuple(r) for r in stored] == [(u.id, f"V{i}") for u in units for i in range(3)]
+
+
+@postgres_only
+async def test_a_deferred_write_that_fails_fails_the_commit_and_leaves_nothing(
+    engine: AsyncEngine,
+) -> None:
+    run, (unit, _) = await _units(engine)
+    bad = Track(
+        unit_id=-1,  # no such unit: the foreign key refuses it when the statement runs
+        unit_sn="?",
+        run_no=run.run_no,
+        step_no=10,
+        attempt=1,
+        operation_code="OP",
+        source=TrackSource.AUTO,
+        station_code="ST",
+        in_at=AT,
+    )
+    with pytest.raises(Exception, match="foreign key"):
+        async with SqlUnitOfWork(engine) as u:
+            await u.units.update_many([replace(unit, current_step_no=20)])
+            await u.tracks.add_with_values([(bad, [])])
+            await u.commit()
+    async with SqlUnitOfWork(engine) as u:
+        assert (await u.units.get(unit.sn) or unit).current_step_no == 10
+    async with engine.connect() as conn:
+        n = await conn.scalar(
+            select(func.count()).select_from(t.track).where(t.track.c.run_no == run.run_no)
+        )
+    assert n == 0
+
+
+@postgres_only
+async def test_what_was_deferred_is_dropped_with_a_rollback(engine: AsyncEngine) -> None:
+    _, (unit, _) = await _units(engine)
+    async with SqlUnitOfWork(engine) as u:
+        await u.units.update_many([replace(unit, current_step_no=20)])
+        await u.rollback()
+    async with SqlUnitOfWork(engine) as u:
+        assert (await u.units.get(unit.sn) or unit).current_step_no == 10
