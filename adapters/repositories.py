@@ -378,15 +378,31 @@ class SqlWorkOrderRepository(SqlRepository):
         )
 
 
-_UNFINISHED_RUNS = (
-    f"SELECT {columns(t.run)} FROM run WHERE status = ANY($1::varchar[]) "
-    "ORDER BY created_at, run_no"
-)
+_UNFINISHED_VERSIONS = """SELECT route_version_id FROM (
+  SELECT DISTINCT ON (route_version_id) route_version_id, created_at, run_no FROM run
+  WHERE status = ANY($1::varchar[]) ORDER BY route_version_id, created_at, run_no) AS firsts
+ORDER BY created_at, run_no"""
+
+
+@dataclass
+class RunsSeen:
+    """Runs one transaction read along with its locked units (PostgreSQL): `runs.get` answers
+    them without a statement until the transaction writes that run."""
+
+    runs: dict[str, Run] = field(default_factory=dict)
+
+
 _RUN_STATUS_IF = "UPDATE run SET status = $3 WHERE run_no = $1 AND status = $2"
 
 
 class SqlRunRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+        super().__init__(conn, pg)
+        self.seen = seen if seen is not None else RunsSeen()
+
     async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
+        if not for_update and run_no in self.seen.runs:
+            return self.seen.runs[run_no]
         r = await self._one(select(t.run).where(t.run.c.run_no == run_no), for_update)
         return rows.run_from_row(r) if r else None
 
@@ -394,6 +410,7 @@ class SqlRunRepository(SqlRepository):
         await self._exec(insert(t.run), rows.run_to_values(run))
 
     async def update(self, run: Run) -> None:
+        self.seen.runs.pop(run.run_no, None)
         await self._exec(
             update(t.run).where(t.run.c.run_no == run.run_no).values(rows.run_to_values(run))
         )
@@ -410,18 +427,34 @@ class SqlRunRepository(SqlRepository):
         )
         return {r.run_no: RunStatus(r.status) for r in result}
 
-    async def unfinished(self) -> list[Run]:
+    async def unfinished_versions(self) -> list[int]:
         statuses = [s.value for s in UNFINISHED_RUN_STATUSES]
         if self.pg is not None:
-            return [rows.run_from_row(r) for r in await self.pg.fetch(_UNFINISHED_RUNS, statuses)]
-        result = await self._exec(
-            select(t.run)
+            return [r.route_version_id for r in await self.pg.fetch(_UNFINISHED_VERSIONS, statuses)]
+        first = (
+            select(
+                t.run.c.route_version_id,
+                t.run.c.created_at,
+                t.run.c.run_no,
+                func.row_number()
+                .over(
+                    partition_by=t.run.c.route_version_id,
+                    order_by=(t.run.c.created_at, t.run.c.run_no),
+                )
+                .label("nth"),
+            )
             .where(t.run.c.status.in_(statuses))
-            .order_by(t.run.c.created_at, t.run.c.run_no)
+            .subquery()
         )
-        return [rows.run_from_row(r) for r in result]
+        result = await self._exec(
+            select(first.c.route_version_id)
+            .where(first.c.nth == 1)
+            .order_by(first.c.created_at, first.c.run_no)
+        )
+        return [int(v) for v in result.scalars()]
 
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        self.seen.runs.pop(run_no, None)
         if self.pg is not None:
             return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
         result = await self._exec(
@@ -433,7 +466,30 @@ class SqlRunRepository(SqlRepository):
 
 
 _UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
-_UNITS_BY_SN_FOR_UPDATE = _UNITS_BY_SN + " FOR UPDATE"
+# the units locked, their runs read along (RunsSeen)
+_UNITS_BY_SN_FOR_UPDATE = f"""SELECT {columns(t.unit, "unit.")},
+  {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
+FROM unit JOIN run ON run.run_no = unit.run_no
+WHERE unit.sn = ANY($1::varchar[]) ORDER BY unit.sn FOR UPDATE OF unit"""
+
+
+class _Prefixed:
+    """The columns of one table in a joined row, read by their own names."""
+
+    __slots__ = ("prefix", "row")
+
+    def __init__(self, row: Any, prefix: str):
+        self.row = row
+        self.prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, self.prefix + name)
+
+
+def _run_of(row: Any) -> Run:
+    return rows.run_from_row(_Prefixed(row, "run__"))  # type: ignore[arg-type]
+
+
 _UNITS_UPDATE = """UPDATE unit
 SET status = u.status, current_step_no = u.step, step_fails = u.fails, held_from = u.held
 FROM unnest($1::bigint[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[])
@@ -442,6 +498,10 @@ WHERE unit.id = u.id"""
 
 
 class SqlUnitRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+        super().__init__(conn, pg)
+        self.seen = seen if seen is not None else RunsSeen()
+
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
         r = await self._one(select(t.unit).where(t.unit.c.sn == sn), for_update)
         return rows.unit_from_row(r) if r else None
@@ -484,9 +544,15 @@ class SqlUnitRepository(SqlRepository):
         return found
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        if self.pg is not None and for_update:
+            locked = await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns)))
+            for r in locked:
+                self.seen.runs[r.run__run_no] = _run_of(r)
+            return [rows.unit_from_row(r) for r in locked]
         if self.pg is not None:
-            sql = _UNITS_BY_SN_FOR_UPDATE if for_update else _UNITS_BY_SN
-            return [rows.unit_from_row(r) for r in await self.pg.fetch(sql, sorted(set(sns)))]
+            return [
+                rows.unit_from_row(r) for r in await self.pg.fetch(_UNITS_BY_SN, sorted(set(sns)))
+            ]
         found: list[Unit] = []
         for part in chunks(sorted(set(sns))):
             stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)

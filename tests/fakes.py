@@ -212,11 +212,10 @@ class FakeRuns(_Repo):
     async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
         return {r.run_no: r.status for r in self.s.runs.values() if r.wo_no == wo_no}
 
-    async def unfinished(self) -> list[Run]:
+    async def unfinished_versions(self) -> list[int]:
         runs = [r for r in self.s.runs.values() if r.status in UNFINISHED_RUN_STATUSES]
-        return sorted(
-            runs, key=lambda r: (r.created_at or datetime.min.replace(tzinfo=UTC), r.run_no)
-        )
+        runs.sort(key=lambda r: (r.created_at or datetime.min.replace(tzinfo=UTC), r.run_no))
+        return list(dict.fromkeys(r.route_version_id for r in runs))
 
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
         run = self.s.runs.get(run_no)

@@ -79,31 +79,30 @@ async def resolve_units(
 ) -> Resolved:
     """Step 3: machines rarely know run numbers, so the units come from the payload, read by
     the candidate mappings of unfinished runs (in run creation, then stepNo order)."""
+    named: Run | None = None
     if env.run_no is not None:
-        run = await uow.runs.get(env.run_no)
-        if run is None:
+        named = await uow.runs.get(env.run_no)
+        if named is None:
             raise DomainError(
                 ErrorCode.RUN_NOT_FOUND, f"run {env.run_no!r} not found", {"runNo": env.run_no}
             )
-        runs = [run]
+        version_ids = [named.route_version_id]
     else:
-        runs = await uow.runs.unfinished()
-    versions = await uow.route_versions.get_many(list({r.route_version_id for r in runs}))
-    if env.run_no is not None:
-        require_step_of_type(runs[0], versions.get(runs[0].route_version_id), station_type)
+        version_ids = await uow.runs.unfinished_versions()
+    versions = await uow.route_versions.get_many(version_ids)
+    if named is not None:
+        require_step_of_type(named, versions.get(named.route_version_id), station_type)
     tried: list[str] = []
     sns: list[str] = []
     found_by: IngestMapping | None = None
     carrier_code: str | None = None
-    seen: set[tuple[int, int]] = set()
-    for run in runs:
-        version = versions.get(run.route_version_id)
+    for version_id in version_ids:
+        version = versions.get(version_id)
         if version is None or version.id is None:
             continue
         for step in version.steps:
-            if step.station_type is not station_type or (version.id, step.step_no) in seen:
+            if step.station_type is not station_type:
                 continue
-            seen.add((version.id, step.step_no))
             mapping = mappings.get(version, step)
             if mapping is None:
                 continue
@@ -172,7 +171,8 @@ async def resolve_units(
             + (f", not to {env.run_no}" if env.run_no else ""),
             {"runNos": run_nos, "runNo": env.run_no},
         )
-    run = next((r for r in runs if r.run_no == run_nos[0]), None) or await uow.runs.get(run_nos[0])
+    # (on PostgreSQL read with the locked units: no statement of its own)
+    run = await uow.runs.get(run_nos[0])
     assert run is not None  # the unit's foreign key guarantees it
     version = versions.get(run.route_version_id) or (
         await uow.route_versions.get_many([run.route_version_id])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -392,3 +393,23 @@ async def test_trace_costs_a_fixed_number_of_statements(api: ApiClient, services
         assert len(trace["tracks"]) in (1, 20)
     assert sum(len(tr["dataValues"]) for tr in trace["tracks"]) == 4000
     assert counts[0] == counts[1], counts
+
+
+async def test_an_accept_costs_the_same_statements_however_many_runs_are_open(
+    api: ApiClient, services: Services, f: IngestFactory
+) -> None:
+    """Step 3 reads the route versions of the unfinished runs (a few rows), not every run,
+    and the event's own run comes with its locked units (PostgreSQL) or by key."""
+    # (the run's first event also starts the run)
+    assert (await ingest(api, f.aoi_input(f.sns[0])))["status"] == "ACCEPTED"
+    with count_statements(services.engine) as before:
+        assert (await ingest(api, f.aoi_input(f.sns[1])))["status"] == "ACCEPTED"
+    for _ in range(4):
+        await IngestFactory(services.bus).build(units=1)
+    with count_statements(services.engine) as after:
+        assert (await ingest(api, f.aoi_input(f.sns[2])))["status"] == "ACCEPTED"
+    assert len(after) == len(before), after
+    if services.engine.dialect.name == "postgresql":
+        assert not [
+            s for s in after if re.search(r"FROM run WHERE (run\.)?run_no", " ".join(s.split()))
+        ]

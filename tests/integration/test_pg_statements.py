@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import tables as t
 from adapters.pg import Pg, _combined
 from adapters.read_store import SqlReadStore
+from adapters.repositories import _STATION, _UNITS_BY_SN_FOR_UPDATE
 from adapters.uow import SqlUnitOfWork
 from domain.enums import (
     DataType,
@@ -58,11 +59,7 @@ async def test_observed_statements_go_through_sqlalchemy_with_the_same_sql(
         with count_statements(engine) as seen:
             assert await u.stations.get(unique("none")) is None
             assert await u.units.get_many([unique("none")], for_update=True) == []
-        assert seen == [
-            "SELECT code, name, station_type, line_code, group_code FROM station WHERE code = $1",
-            "SELECT id, sn, wo_no, run_no, status, current_step_no, created_at, step_fails, "
-            "held_from FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn FOR UPDATE",
-        ]
+        assert seen == [_STATION, _UNITS_BY_SN_FOR_UPDATE]
 
 
 @postgres_only

@@ -448,7 +448,7 @@ async def test_work_order_run_and_units_round_trip_in_utc(uow: NewUow, engine: A
         assert got_run == run
         assert await u.runs.count_for_work_order(wo.wo_no) == 1
         assert await u.runs.statuses_for_work_order(wo.wo_no) == {run.run_no: RunStatus.PREP}
-        assert run.run_no in [r.run_no for r in await u.runs.unfinished()]
+        assert version.id in await u.runs.unfinished_versions()
         got_units = await u.units.get_many([x.sn for x in units] + [f"{tag}-NONE"])
     assert got_wo is not None and got_run is not None
     assert_utc(got_wo.due_date, AT)
@@ -815,3 +815,39 @@ async def test_execution_records_round_trip(uow: NewUow, engine: AsyncEngine) ->
         )
         assert await u.production_counts.get_by_event_id(counts.event_id) == cnt
         assert await u.device_data.get_by_event_id(f"{tag}-NONE") is None
+
+
+async def test_unfinished_versions_come_once_each_in_the_order_of_their_oldest_run(
+    uow: NewUow,
+) -> None:
+    tag = unique("UV")
+    await master_data(uow, tag)
+    async with uow() as u:
+        v1, v2, v3 = [
+            await u.route_versions.add(a_version(f"{tag}-R", n, RouteVersionStatus.READY))
+            for n in (1, 2, 3)
+        ]
+        await u.work_orders.add(WorkOrder(f"{tag}-WO", "P", 9, WorkOrderStatus.IN_PROGRESS))
+        runs = [  # (run, version, minutes after AT)
+            ("A", v2, 1, RunStatus.IN_PROGRESS),
+            ("B", v1, 2, RunStatus.AUTHORIZED),
+            ("C", v1, 0, RunStatus.COMPLETED),  # finished: not a candidate
+            ("D", v1, 3, RunStatus.IN_PROGRESS),
+            ("E", v3, 1, RunStatus.ON_HOLD),  # same time as A: then by runNo
+        ]
+        for name, version, minutes, status in runs:
+            await u.runs.add(
+                Run(
+                    f"{tag}-{name}",
+                    f"{tag}-WO",
+                    status,
+                    1,
+                    version.id or 0,
+                    created_at=AT + timedelta(minutes=minutes),
+                )
+            )
+        await u.commit()
+    async with uow() as u:
+        found = await u.runs.unfinished_versions()
+    mine = [v for v in found if v in (v1.id, v2.id, v3.id)]
+    assert mine == [v2.id, v3.id, v1.id]
