@@ -170,7 +170,7 @@ def _combined(pieces: tuple[tuple[str | None, str], ...]) -> str:
     """Data-modifying statements as one: all but the last in WITH (named pieces under a name
     of their own, the later pieces' references to them renamed), their parameters numbered
     on. PostgreSQL runs every part once, on one snapshot, so parts touch distinct rows."""
-    if len(pieces) == 1 and pieces[0][0] is None:
+    if len(pieces) == 1:
         return pieces[0][1]
     names: dict[str, str] = {}
     parts: list[tuple[str, str]] = []

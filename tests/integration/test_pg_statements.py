@@ -118,6 +118,7 @@ def test_deferred_writes_combine_into_one_statement_numbering_their_parameters_o
         "w2 AS (UPDATE unit SET x = $4 WHERE id = $3) INSERT INTO audit_event (c) SELECT $5"
     )
     assert _combined(((None, "SELECT $1"),)) == "SELECT $1"
+    assert _combined((("named", "SELECT $1"),)) == "SELECT $1"
 
 
 async def _units(engine: AsyncEngine, n: int = 2) -> tuple[Run, list[Unit]]:
@@ -249,3 +250,26 @@ async def test_what_was_deferred_is_dropped_with_a_rollback(engine: AsyncEngine)
         await u.rollback()
     async with SqlUnitOfWork(engine) as u:
         assert (await u.units.get(unit.sn) or unit).current_step_no == 10
+
+
+@postgres_only
+async def test_a_track_without_values_is_stored_alone(engine: AsyncEngine) -> None:
+    run, (unit, _) = await _units(engine)
+    track = Track(
+        unit_id=unit.id or 0,
+        unit_sn=unit.sn,
+        run_no=run.run_no,
+        step_no=10,
+        attempt=1,
+        operation_code="OP",
+        source=TrackSource.AUTO,
+        station_code="ST",
+        in_at=AT,
+    )
+    async with SqlUnitOfWork(engine) as u:
+        await u.tracks.add_with_values([(track, [])])
+        await u.commit()
+    async with SqlUnitOfWork(engine) as u:
+        assert (await u.tracks.open_of_unit(unit.id or 0)) == replace(
+            track, id=(await u.tracks.open_of_unit(unit.id or 0) or track).id
+        )
