@@ -643,7 +643,7 @@ _EVENT_ROW = RowsInsert(
 _EVENT_AND_UNITS = (
     f"WITH e AS ({_EVENT_ROW.sql}), "
     "l AS (INSERT INTO ingest_event_unit (event_id, unit_id) SELECT e.id, u "
-    f"FROM e, unnest(${len(_EVENT_ROW.names) + 1}::bigint[]) AS u) SELECT id FROM e"
+    "FROM e, unnest($2::bigint[]) AS u) SELECT id FROM e"
 )
 
 
