@@ -44,6 +44,18 @@ from domain.routes import RouteVersion
 from domain.security import ApiToken
 
 _TOKEN_BY_LOOKUP = f"SELECT {columns(t.api_token)} FROM api_token WHERE lookup = $1"
+_TRACKS_OF_UNITS = f"""SELECT {columns(t.track, "track.")}, unit.sn FROM track
+JOIN unit ON unit.id = track.unit_id WHERE track.unit_id = ANY($1::bigint[]) ORDER BY track.id"""
+_VALUES_OF_TRACKS = (
+    f"SELECT {columns(t.data_value)} FROM data_value WHERE track_id = ANY($1::bigint[]) ORDER BY id"
+)
+_VALUES_OF_EVENTS = (
+    f"SELECT {columns(t.data_value)} FROM data_value "
+    "WHERE ingest_event_id = ANY($1::bigint[]) ORDER BY id"
+)
+_EVENTS_OF_UNITS = f"""SELECT {columns(t.ingest_event, "e.")}, link.unit_id FROM ingest_event e
+JOIN ingest_event_unit link ON link.event_id = e.id WHERE link.unit_id = ANY($1::bigint[])
+ORDER BY e.id"""
 
 
 class SqlReadStore:
@@ -64,11 +76,18 @@ class SqlReadStore:
         async with self.engine.connect() as conn:
             return list(await conn.execute(stmt))
 
-    async def _in(self, stmt: Select[Any], column: Any, keys: Sequence[Any]) -> list[Any]:
-        """Rows whose column is among the keys; one statement per CHUNK keys."""
+    async def _in(
+        self, stmt: Select[Any], column: Any, keys: Sequence[Any], pg_sql: str | None = None
+    ) -> list[Any]:
+        """Rows whose column is among the keys; one statement per CHUNK keys. On PostgreSQL a
+        written-out `pg_sql` (the keys as one array, $1) reads the big relations of a trace
+        straight from the driver (adapters/pg.py): thousands of values per unit."""
         keys = list(dict.fromkeys(keys))
         out: list[Any] = []
         async with self.engine.connect() as conn:
+            pg = Pg.for_connection(conn, autocommit=True) if pg_sql else None
+            if pg is not None and pg_sql is not None:
+                return await pg.fetch(pg_sql, keys)
             for i in range(0, len(keys), CHUNK):
                 out += list(await conn.execute(stmt.where(column.in_(keys[i : i + CHUNK]))))
         return out
@@ -86,6 +105,7 @@ class SqlReadStore:
             .order_by(t.track.c.id),
             t.track.c.unit_id,
             unit_ids,
+            _TRACKS_OF_UNITS,
         )
         grouped: dict[int, list[Track]] = defaultdict(list)
         for r in found:
@@ -107,7 +127,10 @@ class SqlReadStore:
 
     async def values_of_tracks(self, track_ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
-            select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.track_id, track_ids
+            select(t.data_value).order_by(t.data_value.c.id),
+            t.data_value.c.track_id,
+            track_ids,
+            _VALUES_OF_TRACKS,
         )
         grouped: dict[int, list[DataValue]] = defaultdict(list)
         for r in found:
@@ -119,6 +142,7 @@ class SqlReadStore:
             select(t.data_value).order_by(t.data_value.c.id),
             t.data_value.c.ingest_event_id,
             event_ids,
+            _VALUES_OF_EVENTS,
         )
         grouped: dict[int, list[DataValue]] = defaultdict(list)
         for r in found:
@@ -146,6 +170,7 @@ class SqlReadStore:
             .order_by(t.ingest_event.c.id),
             link.c.unit_id,
             unit_ids,
+            _EVENTS_OF_UNITS,
         )
         grouped: dict[int, list[IngestEvent]] = defaultdict(list)
         for r in found:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
+from adapters.db import is_unavailable
 from adapters.pg import Pg, _combined
 from adapters.read_store import SqlReadStore
 from adapters.repositories import _STATION, _UNITS_BY_SN_FOR_UPDATE
@@ -273,3 +275,34 @@ async def test_a_track_without_values_is_stored_alone(engine: AsyncEngine) -> No
         assert (await u.tracks.open_of_unit(unit.id or 0)) == replace(
             track, id=(await u.tracks.open_of_unit(unit.id or 0) or track).id
         )
+
+
+@postgres_only
+async def test_a_connection_killed_under_a_written_out_statement_is_not_handed_out_again(
+    engine: AsyncEngine,
+) -> None:
+    """SQLAlchemy invalidates a connection that broke under its statements; one that broke
+    under a statement sent straight to the driver is invalidated too, or the pool would hand
+    it out again and again."""
+    store = SqlReadStore(engine)
+    held = [await engine.connect() for _ in range(3)]  # the pool keeps three connections
+    for conn in held:
+        await conn.exec_driver_sql("SELECT 1")
+    pids = [await conn.scalar(text("SELECT pg_backend_pid()")) for conn in held]
+    for conn in held:
+        await conn.close()
+    dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)  # not from the pool: its connections are the victims
+    try:
+        await admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+    finally:
+        await admin.close()
+    failures = 0
+    for _ in range(8):
+        try:
+            await store.token_by_lookup(unique("lookup"))
+        except Exception as err:
+            assert is_unavailable(err), err
+            failures += 1
+    assert failures <= 3
+    assert await store.token_by_lookup(unique("lookup")) is None
