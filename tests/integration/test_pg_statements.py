@@ -123,6 +123,21 @@ def test_deferred_writes_combine_into_one_statement_numbering_their_parameters_o
     assert _combined((("named", "SELECT $1"),)) == "SELECT $1"
 
 
+def _track(run: Run, unit_id: int, sn: str, **kw: Any) -> Track:
+    return Track(
+        unit_id=unit_id,
+        unit_sn=sn,
+        run_no=run.run_no,
+        step_no=10,
+        attempt=1,
+        operation_code="OP",
+        source=TrackSource.AUTO,
+        station_code="ST",
+        in_at=AT,
+        **kw,
+    )
+
+
 async def _units(engine: AsyncEngine, n: int = 2) -> tuple[Run, list[Unit]]:
     tag = unique("DF")
     uow = lambda: SqlUnitOfWork(engine)  # noqa: E731
@@ -176,19 +191,7 @@ async def test_deferred_writes_go_at_commit_in_one_statement_and_keep_their_orde
     run, units = await _units(engine)
     tracks = [
         (
-            Track(
-                unit_id=u.id or 0,
-                unit_sn=u.sn,
-                run_no=run.run_no,
-                step_no=10,
-                attempt=1,
-                operation_code="OP",
-                source=TrackSource.AUTO,
-                station_code="ST",
-                in_at=AT,
-                out_at=AT,
-                result=TrackResult.PASS,
-            ),
+            _track(run, u.id or 0, u.sn, out_at=AT, result=TrackResult.PASS),
             [
                 DataValue(f"V{i}", DataType.NUMBER, TrackSource.AUTO, AT, value_number=i)
                 for i in range(3)
@@ -219,17 +222,7 @@ async def test_a_deferred_write_that_fails_fails_the_commit_and_leaves_nothing(
     engine: AsyncEngine,
 ) -> None:
     run, (unit, _) = await _units(engine)
-    bad = Track(
-        unit_id=-1,  # no such unit: the foreign key refuses it when the statement runs
-        unit_sn="?",
-        run_no=run.run_no,
-        step_no=10,
-        attempt=1,
-        operation_code="OP",
-        source=TrackSource.AUTO,
-        station_code="ST",
-        in_at=AT,
-    )
+    bad = _track(run, -1, "?")  # no such unit: the foreign key refuses it at the statement
     with pytest.raises(Exception, match="foreign key"):
         async with SqlUnitOfWork(engine) as u:
             await u.units.update_many([replace(unit, current_step_no=20)])
@@ -257,17 +250,7 @@ async def test_what_was_deferred_is_dropped_with_a_rollback(engine: AsyncEngine)
 @postgres_only
 async def test_a_track_without_values_is_stored_alone(engine: AsyncEngine) -> None:
     run, (unit, _) = await _units(engine)
-    track = Track(
-        unit_id=unit.id or 0,
-        unit_sn=unit.sn,
-        run_no=run.run_no,
-        step_no=10,
-        attempt=1,
-        operation_code="OP",
-        source=TrackSource.AUTO,
-        station_code="ST",
-        in_at=AT,
-    )
+    track = _track(run, unit.id or 0, unit.sn)
     async with SqlUnitOfWork(engine) as u:
         await u.tracks.add_with_values([(track, [])])
         await u.commit()
