@@ -289,3 +289,15 @@ async def test_a_connection_killed_under_a_written_out_statement_is_not_handed_o
             failures += 1
     assert failures <= 3
     assert await store.token_by_lookup(unique("lookup")) is None
+
+
+def test_every_repository_statement_goes_through_the_flush() -> None:
+    """A Core statement run on the connection directly would overtake the deferred writes of
+    its transaction: every repository statement goes through SqlRepository._exec."""
+    import inspect
+
+    from adapters import repositories
+
+    source = inspect.getsource(repositories)
+    assert source.count("self.conn.execute(") == 1  # the one inside _exec
+    assert "self.conn.exec_driver_sql(" not in source
