@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db import is_unavailable, json_dumps
+from adapters.types import without_nul
 
 _DIALECT = postgresql.dialect()
 
@@ -50,11 +51,9 @@ def _shaped(sql: str, records: list[asyncpg.Record]) -> list[Any]:
 
 
 def _clean(value: Any) -> Any:
-    if type(value) is str:
-        return value.replace("\x00", "\ufffd") if "\x00" in value else value
     if type(value) is list:
-        return [_clean(v) for v in value]
-    return value
+        return [without_nul(v) for v in value]
+    return without_nul(value)
 
 
 def _scrubbed(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -107,14 +106,10 @@ class Pg:
         return await self._count(sql, _scrubbed(args))
 
     async def insert(self, statement: RowsInsert, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """The rows inserted; what it returns when it has a RETURNING. What is written is not
-        scrubbed: the use cases refuse NUL before anything is stored."""
+        """The rows inserted, as its RETURNING gives them. What is written is not scrubbed: the
+        use cases refuse NUL before anything is stored."""
         await self.flush()
-        args = statement.args(rows)
-        if statement.returns:
-            return await self._rows(statement.sql, args)
-        await self._count(statement.sql, args)
-        return []
+        return await self._rows(statement.sql, statement.args(rows))
 
     async def defer(self, *pieces: Piece) -> None:
         """Writes whose answer nobody waits for: sent with the other deferred writes as one
@@ -245,7 +240,6 @@ class RowsInsert:
     (ON CONFLICT …, RETURNING …)."""
 
     def __init__(self, table: Table, tail: str = ""):
-        self.returns = "RETURNING" in tail
         self.names = tuple(c.name for c in table.c if c.name != "id")
         source, picked = _rows_source(table, self.names)
         self.sql = (

@@ -85,7 +85,7 @@ class SqlReadStore:
         keys = list(dict.fromkeys(keys))
         out: list[Any] = []
         async with self.engine.connect() as conn:
-            pg = Pg.for_connection(conn, autocommit=True) if pg_sql else None
+            pg = Pg.for_connection(conn, autocommit=True)
             if pg is not None and pg_sql is not None:
                 return await pg.fetch(pg_sql, keys)
             for i in range(0, len(keys), CHUNK):

@@ -43,7 +43,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _without_nul(value: Any) -> Any:
+def without_nul(value: Any) -> Any:
+    """A string with every NUL replaced (U+FFFD); anything else as it is."""
     if isinstance(value, str) and "\x00" in value:
         return value.replace("\x00", "\ufffd")
     return value
@@ -58,7 +59,7 @@ class SafeString(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return _without_nul(value)
+        return without_nul(value)
 
 
 class SafeText(TypeDecorator[str]):
@@ -68,4 +69,4 @@ class SafeText(TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return _without_nul(value)
+        return without_nul(value)

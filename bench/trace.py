@@ -94,6 +94,12 @@ def _shape(body: dict[str, Any]) -> tuple[int, int]:
     return len(unit["tracks"]), sum(len(t["dataValues"]) for t in unit["tracks"])
 
 
+def _request(token: str, sn: str) -> tuple[bytes, dict[str, str]]:
+    """The trace query of a unit, and the headers that send it."""
+    body = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
+    return body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
 async def http_trace(
     base: str,
     token: str,
@@ -105,8 +111,7 @@ async def http_trace(
     """`between` runs after each measured request (the in-memory reference, interleaved so
     both see the same machine)."""
     stats = TraceStats(name, [])
-    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    payload, headers = _request(token, sn)
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         for i in range(repeat + 2):
             t0 = time.perf_counter()
@@ -127,8 +132,7 @@ async def http_trace(
 
 async def trace_statements(base: str, token: str, sn: str) -> int:
     """The SQL statements of one trace, counted by a server started with count_sql."""
-    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    payload, headers = _request(token, sn)
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
         await client.post("/graphql", content=payload)  # warm-up: the route version cached
         r = await client.post("/graphql", content=payload)
@@ -139,8 +143,7 @@ async def trace_statements(base: str, token: str, sn: str) -> int:
 
 async def trace_throughput(base: str, token: str, sn: str, concurrency: int, total: int) -> float:
     """Deep traces per second with `concurrency` clients."""
-    payload = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    payload, headers = _request(token, sn)
     left = total
     async with httpx.AsyncClient(
         base_url=base,

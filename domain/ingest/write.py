@@ -252,7 +252,6 @@ def _value(
     source: TrackSource,
     at: datetime,
     event_id: int,
-    track_id: int | None = None,
     carrier_track_id: int | None = None,
 ) -> DataValue:
     return DataValue(
@@ -267,7 +266,6 @@ def _value(
         value_unit=jv.unit,
         judge=jv.judge,
         alarmed=jv.alarmed,
-        track_id=track_id,
         carrier_track_id=carrier_track_id,
         ingest_event_id=event_id,
     )
