@@ -92,7 +92,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             sns = auto_sns if kind == "AUTO" else test_sns
             service_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
             floor_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
+            cpu = server.cpu_seconds()
             s = await ingest.http_scenario(server.base, token, name, service_items, conc, size)
+            s.server_cpu = server.cpu_seconds() - cpu
             fl = await ingest.floor_scenario(f, name, floor_items, conc, size)
             result["ingest"][name] = {
                 "service": s.as_dict(),
@@ -139,15 +141,17 @@ def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:
         f"{r['workers']} server process(es), {r['machine']['cpus']} CPUs, {r['when']}",
         "",
         "| ingest | service ev/s | floor ev/s | service/floor | service values/s "
-        "| service p50 / p99 ms | floor p50 / p99 ms |" + (" vs earlier run |" if old else ""),
-        "|---|---|---|---|---|---|---|" + ("---|" if old else ""),
+        "| service p50 / p99 ms | floor p50 / p99 ms | server CPU ms/event |"
+        + (" vs earlier run |" if old else ""),
+        "|---|---|---|---|---|---|---|---|" + ("---|" if old else ""),
     ]
     for name, x in r["ingest"].items():
         s, fl = x["service"], x["floor"]
         row = (
             f"| {name} | {s['events_per_s']:.0f} | {fl['events_per_s']:.0f} | "
             f"**{x['ratio']:.2f}** | {s['values_per_s']:.0f} | "
-            f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {fl['p50_ms']:.1f} / {fl['p99_ms']:.1f} |"
+            f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | {fl['p50_ms']:.1f} / {fl['p99_ms']:.1f} | "
+            f"{s.get('server_cpu_ms_per_event', '–')} |"
         )
         if old and name in old.get("ingest", {}):
             row += f" {s['events_per_s'] / old['ingest'][name]['service']['events_per_s']:.2f}× |"

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-import httpx
 import orjson
 
 from bench import factory
 from bench.factory import Factory, asyncpg_dsn
+from bench.http import Http, TransportError
 from bench.ingest import INGEST, event
 from bench.server import Server, make_token
 
@@ -69,8 +69,9 @@ class Client:
     def __init__(self, bases: list[str], token: str, tally: Tally):
         self.bases = bases
         self.tally = tally
-        self.http = httpx.AsyncClient(
+        self.http = Http(
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            connections=100,
             timeout=30,
         )
 
@@ -87,21 +88,19 @@ class Client:
             t.requests += 1
             base = random.choice(self.bases)
             try:
-                r = await self.http.post(f"{base}/graphql", content=body)
-            except httpx.TransportError as err:
+                r = await self.http.post(f"{base}/graphql", body)
+            except TransportError as err:
                 t.retryable_errors[f"transport {type(err).__name__}"] += 1
                 continue
             try:
                 answer = r.json()
             except ValueError:
-                t.violate("non-JSON answer", f"HTTP {r.status_code}: {r.text[:200]}")
+                t.violate("non-JSON answer", f"HTTP {r.status}: {r.text[:200]}")
                 continue
-            if r.status_code != 200 or answer.get("errors"):
-                code = retryable(r.status_code, answer)
+            if r.status != 200 or answer.get("errors"):
+                code = retryable(r.status, answer)
                 if code is None:
-                    t.violate(
-                        "error without a retryable code", f"HTTP {r.status_code}: {answer}"[:300]
-                    )
+                    t.violate("error without a retryable code", f"HTTP {r.status}: {answer}"[:300])
                     return None
                 t.retryable_errors[code] += 1
                 continue
@@ -271,7 +270,7 @@ async def run(args: argparse.Namespace) -> int:
         finally:
             stop.set()
             await kills
-            await client.http.aclose()
+            await client.http.close()
     seconds = time.perf_counter() - started
     stored = await verify(f, tally)
     for key in tally.gave_up:

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import httpx
 import orjson
 
 from bench.factory import TEST_SPECS, Factory, asyncpg_dsn
+from bench.http import Http
 
 INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
   status error { code message } event { id } } }"""
@@ -39,6 +39,8 @@ class Stats:
     values: int
     seconds: float
     latencies: list[float]  # per request (a batch is one request)
+    #: CPU seconds the server process(es) used meanwhile (service runs only)
+    server_cpu: float | None = None
 
     @property
     def events_per_s(self) -> float:
@@ -61,6 +63,11 @@ class Stats:
             "values_per_s": round(self.values_per_s, 1),
             "p50_ms": round(self.pct(0.5), 2),
             "p99_ms": round(self.pct(0.99), 2),
+            **(
+                {"server_cpu_ms_per_event": round(self.server_cpu * 1000 / self.events, 2)}
+                if self.server_cpu is not None and self.events
+                else {}
+            ),
         }
 
 
@@ -114,10 +121,10 @@ async def _drive(
 
 class HttpIngest:
     def __init__(self, base: str, token: str, concurrency: int):
-        self.client = httpx.AsyncClient(
-            base_url=base,
+        self.client = Http(
+            base,
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            limits=httpx.Limits(max_connections=concurrency + 2),
+            connections=concurrency + 2,
             timeout=120,
         )
 
@@ -125,14 +132,14 @@ class HttpIngest:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
-        await self.client.aclose()
+        await self.client.close()
 
     async def post(self, query: str, variables: dict[str, Any]) -> Any:
         body = orjson.dumps({"query": query, "variables": variables})
-        r = await self.client.post("/graphql", content=body)
+        r = await self.client.post("/graphql", body)
         data = r.json()
-        if r.status_code != 200 or data.get("errors"):
-            raise RuntimeError(f"HTTP {r.status_code}: {str(data)[:500]}")
+        if r.status != 200 or data.get("errors"):
+            raise RuntimeError(f"HTTP {r.status}: {str(data)[:500]}")
         return data["data"]
 
     async def one(self, item: dict[str, Any]) -> int:

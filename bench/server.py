@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
+
+from bench.http import Http, TransportError
 
 MES = str(Path(sys.executable).parent / "mes")
 
@@ -78,16 +79,16 @@ class Server:
             stderr=self.log,  # a file, not a pipe: a full pipe would stall the server
         )
         deadline = time.monotonic() + 60
-        async with httpx.AsyncClient() as client:
+        async with Http(self.base) as client:
             while True:
                 if self.proc.poll() is not None:
                     self.log.seek(0)
                     err = self.log.read().decode(errors="replace")
                     raise RuntimeError(f"the server exited: {err[-2000:]}")
                 try:
-                    if (await client.get(f"{self.base}/readyz")).status_code == 200:
+                    if (await client.get("/readyz")).status == 200:
                         break
-                except httpx.TransportError:
+                except TransportError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not become ready in 60 s")
@@ -104,6 +105,16 @@ class Server:
             return sum(p.memory_info().rss for p in procs if p.is_running())
         except psutil.NoSuchProcess:
             return 0
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server's process tree has used so far."""
+        assert self.proc is not None
+        try:
+            root = psutil.Process(self.proc.pid)
+            procs = [root, *root.children(recursive=True)]
+            return sum(sum(p.cpu_times()[:2]) for p in procs if p.is_running())
+        except psutil.NoSuchProcess:
+            return 0.0
 
     async def _sample(self) -> None:
         while True:

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 
 from adapters.settings import Settings
 from bench.factory import DEEP_SPECS, DEEP_STEPS, Factory
+from bench.http import Http
 from bench.ingest import INGEST, OCCURRED, percentile_ms
 from domain.security import UNRESTRICTED
 from domain.usecases.bus import Actor, Limits
@@ -65,7 +65,8 @@ async def build_deep_unit(f: Factory, base: str, token: str) -> None:
     """Walk the deep unit through its twelve TEST steps with real events (170 values each)."""
     station = f.code("DEEP-1")
     values = [{"name": f"D{i:03d}", "value": 1.0 + (i % 70) / 10} for i in range(DEEP_SPECS)]
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with Http(base, headers=headers) as client:
         for step in range(DEEP_STEPS):
             item = {
                 "sourceSystem": station,
@@ -81,9 +82,7 @@ async def build_deep_unit(f: Factory, base: str, token: str) -> None:
                 },
             }
             r = await client.post(
-                "/graphql",
-                json={"query": INGEST, "variables": {"i": item}},
-                headers={"Authorization": f"Bearer {token}"},
+                "/graphql", orjson.dumps({"query": INGEST, "variables": {"i": item}})
             )
             status = r.json()["data"]["ingestEvent"]
             assert status["status"] == "ACCEPTED", status
@@ -112,18 +111,18 @@ async def http_trace(
     both see the same machine)."""
     stats = TraceStats(name, [])
     payload, headers = _request(token, sn)
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+    async with Http(base, headers=headers) as client:
         for i in range(repeat + 2):
             t0 = time.perf_counter()
-            r = await client.post("/graphql", content=payload)
+            r = await client.post("/graphql", payload)
             elapsed = time.perf_counter() - t0
             body = r.json()
-            if r.status_code != 200 or body.get("errors"):
+            if r.status != 200 or body.get("errors"):
                 raise RuntimeError(f"trace failed: {str(body)[:500]}")
             if i < 2:  # warm-up: loads the frozen route version into the server's cache
                 continue
             stats.latencies.append(elapsed)
-            stats.bytes = len(r.content)
+            stats.bytes = len(r.body)
             stats.tracks, stats.values = _shape(body)
             if between is not None:
                 await between()
@@ -133,10 +132,10 @@ async def http_trace(
 async def trace_statements(base: str, token: str, sn: str) -> int:
     """The SQL statements of one trace, counted by a server started with count_sql."""
     payload, headers = _request(token, sn)
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        await client.post("/graphql", content=payload)  # warm-up: the route version cached
-        r = await client.post("/graphql", content=payload)
-    if r.status_code != 200 or r.json().get("errors"):
+    async with Http(base, headers=headers) as client:
+        await client.post("/graphql", payload)  # warm-up: the route version cached
+        r = await client.post("/graphql", payload)
+    if r.status != 200 or r.json().get("errors"):
         raise RuntimeError(f"trace failed: {r.text[:500]}")
     return int(r.headers["x-sql-statements"])
 
@@ -145,19 +144,14 @@ async def trace_throughput(base: str, token: str, sn: str, concurrency: int, tot
     """Deep traces per second with `concurrency` clients."""
     payload, headers = _request(token, sn)
     left = total
-    async with httpx.AsyncClient(
-        base_url=base,
-        headers=headers,
-        timeout=120,
-        limits=httpx.Limits(max_connections=concurrency + 2),
-    ) as client:
+    async with Http(base, headers=headers, connections=concurrency + 2, timeout=120) as client:
 
         async def worker() -> None:
             nonlocal left
             while left > 0:
                 left -= 1
-                r = await client.post("/graphql", content=payload)
-                assert r.status_code == 200
+                r = await client.post("/graphql", payload)
+                assert r.status == 200
 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
