@@ -60,6 +60,8 @@ class Server:
             **os.environ,
             "MES_COUNT_SQL": "1" if self.count_sql else "0",
             "MES_DB_POOL_SIZE": "10",
+            # as in production: JSON log lines (the console renderer is for people)
+            "MES_LOG_JSON": "1",
         }
         # Popen starts the server and returns: nothing blocks the loop
         self.proc = subprocess.Popen(  # noqa: ASYNC220

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import orjson
 import structlog
 
 
@@ -15,10 +17,18 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
         structlog.processors.format_exc_info,
     ]
     renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer(serializer=_orjson_dumps)
+        if json
+        else structlog.dev.ConsoleRenderer()
     )
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
+
+
+def _orjson_dumps(value: Any, **kw: Any) -> str:
+    """JSON lines by orjson (a third of the standard library's time per line); whatever it
+    cannot encode goes through structlog's fallback (`default`), as with json.dumps."""
+    return orjson.dumps(value, default=kw.get("default")).decode()
