@@ -24,6 +24,8 @@ from bench import factory, ingest, trace
 from bench.server import Server, make_token
 from graphql_api.bootstrap import tune_gc
 
+#: turns the service and the floor take per scenario (bench/__main__.py _rounds)
+ROUNDS = 4
 SCENARIOS = [
     # name, kind, concurrency, batch
     ("AUTO single c1", "AUTO", 1, 1),
@@ -92,10 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             sns = auto_sns if kind == "AUTO" else test_sns
             service_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
             floor_items = [ingest.event(f, kind, next(sns)) for _ in range(count)]
-            cpu = server.cpu_seconds()
-            s = await ingest.http_scenario(server.base, token, name, service_items, conc, size)
-            s.server_cpu = server.cpu_seconds() - cpu
-            fl = await ingest.floor_scenario(f, name, floor_items, conc, size)
+            s, fl = await _rounds(server, f, token, name, service_items, floor_items, conc, size)
             result["ingest"][name] = {
                 "service": s.as_dict(),
                 "floor": fl.as_dict(),
@@ -133,6 +132,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     result["server_peak_rss_mb"] = round(peak_rss / 2**20, 1)
     return result
+
+
+def turns(items: int, size: int, conc: int) -> list[slice]:
+    """The items of each turn: up to ROUNDS turns of whole batches, each with at least two
+    requests per client."""
+    requests = -(-items // size)
+    rounds = max(1, min(ROUNDS, requests // (2 * conc)))
+    per = -(-requests // rounds) * size
+    return [slice(i * per, min(items, (i + 1) * per)) for i in range(rounds)]
+
+
+async def _rounds(
+    server: Server,
+    f: factory.Factory,
+    token: str,
+    name: str,
+    service_items: list[Any],
+    floor_items: list[Any],
+    conc: int,
+    size: int,
+) -> tuple[ingest.Stats, ingest.Stats]:
+    """Service and floor take turns, in up to ROUNDS rounds of whole batches (each round
+    keeps every client busy twice over), the one that starts alternating: the CPU these
+    shared machines lend drifts within seconds, and both sides should see the same drift."""
+    service: ingest.Stats | None = None
+    floor: ingest.Stats | None = None
+    for i, part in enumerate(turns(len(service_items), size, conc)):
+        for side in ("service", "floor") if i % 2 == 0 else ("floor", "service"):
+            if side == "service":
+                cpu = server.cpu_seconds()
+                s = await ingest.http_scenario(
+                    server.base, token, name, service_items[part], conc, size
+                )
+                s.server_cpu = server.cpu_seconds() - cpu
+                service = s if service is None else service + s
+            else:
+                fl = await ingest.floor_scenario(f, name, floor_items[part], conc, size)
+                floor = fl if floor is None else floor + fl
+    assert service is not None and floor is not None
+    return service, floor
 
 
 def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:

@@ -53,6 +53,22 @@ class Stats:
     def pct(self, p: float) -> float:
         return percentile_ms(self.latencies, p)
 
+    def __add__(self, other: Stats) -> Stats:
+        """Two rounds of one scenario as one."""
+        cpu = (
+            None
+            if self.server_cpu is None or other.server_cpu is None
+            else self.server_cpu + other.server_cpu
+        )
+        return Stats(
+            self.name,
+            self.events + other.events,
+            self.values + other.values,
+            self.seconds + other.seconds,
+            self.latencies + other.latencies,
+            cpu,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "events": self.events,

@@ -20,6 +20,8 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
         assert x["service"]["events"] == x["floor"]["events"] == 10, name
         per_event = 1 if name.startswith("AUTO") else 100
         assert x["service"]["values"] == 10 * per_event, name
+        # (single c1 runs in four turns with the floor: 3 + 3 + 3 + 1 events each side)
+        assert x["service"]["server_cpu_ms_per_event"] > 0, name
     single, batch = result["ingest"]["AUTO single c1"], result["ingest"]["AUTO batch5 c1"]
     # a batch is one request: its latency covers five events, a single event's one
     assert single["service"]["requests"] == 10 and batch["service"]["requests"] == 2
@@ -30,3 +32,16 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
     assert t["deep_http"]["statements"] == t["shallow_http"]["statements"] > 0
     assert result["server_peak_rss_mb"] > 0
     assert "| AUTO single c1 |" in done.stdout
+
+
+def test_service_and_floor_take_turns_of_whole_batches() -> None:
+    from bench.__main__ import turns
+
+    def sizes(items: int, size: int, conc: int) -> list[int]:
+        return [len(range(items)[s]) for s in turns(items, size, conc)]
+
+    assert sizes(400, 1, 1) == [100, 100, 100, 100]
+    assert sizes(10, 1, 1) == [3, 3, 3, 1]
+    assert sizes(400, 50, 4) == [400]  # 8 batches: one turn keeps 4 clients busy twice
+    assert sizes(400, 50, 1) == [100, 100, 100, 100]
+    assert sizes(200, 50, 4) == [200] and sizes(7, 5, 1) == [7]
