@@ -244,6 +244,7 @@ def audit_to_values(e: AuditEvent) -> dict[str, Any]:
         "outcome": e.outcome.value,
         "error_code": e.error_code,
         "details": e.details,
+        "client_request_id": e.client_request_id,
     }
 
 
@@ -259,6 +260,7 @@ def audit_from_row(r: Row[Any]) -> AuditEvent:
         outcome=AuditOutcome(r.outcome),
         error_code=r.error_code,
         details=r.details,
+        client_request_id=r.client_request_id,
     )
 
 
@@ -417,6 +419,7 @@ def rejection_to_values(j: IngestRejection) -> dict[str, Any]:
         "replayable": j.replayable,
         "restrict_to_sn": j.restrict_to_sn,
         "resolved_by_event_id": j.resolved_by_event_id,
+        "token_name": j.token_name,
     }
 
 
@@ -439,6 +442,7 @@ def rejection_from_row(r: Row[Any]) -> IngestRejection:
         replayable=r.replayable,
         restrict_to_sn=r.restrict_to_sn,
         resolved_by_event_id=r.resolved_by_event_id,
+        token_name=r.token_name,
     )
 
 
@@ -596,6 +600,7 @@ def token_to_values(tk: ApiToken) -> dict[str, Any]:
         "secret_hash": tk.secret_hash,
         "scopes": sorted(s.value for s in tk.scopes),
         "sources": sorted(tk.sources),
+        "stations": sorted(tk.stations) if tk.stations else None,
         "created_at": tk.created_at,
         "revoked_at": tk.revoked_at,
     }
@@ -609,6 +614,7 @@ def token_from_row(r: Row[Any]) -> ApiToken:
         secret_hash=r.secret_hash,
         scopes=frozenset(Scope(s) for s in r.scopes),
         sources=frozenset(r.sources),
+        stations=frozenset(r.stations or ()),
         created_at=r.created_at,
         revoked_at=r.revoked_at,
     )

@@ -192,6 +192,8 @@ audit_event = Table(
     Column("outcome", ENUM, nullable=False),
     Column("error_code", SafeString(50)),
     Column("details", Json),
+    # the X-Request-ID the client sent, kept beside (never instead of) the server's own
+    Column("client_request_id", SafeString(200)),
 )
 Index("ix_audit_event_at", audit_event.c.at)
 Index("ix_audit_event_entity", audit_event.c.entity_type, audit_event.c.entity_key)
@@ -303,6 +305,8 @@ ingest_rejection = Table(
     Column("replayable", Boolean, nullable=False),
     Column("restrict_to_sn", CODE),
     Column("resolved_by_event_id", BigId, ForeignKey("ingest_event.id")),
+    # the token that sent the refused input: a replay checks its station binding again
+    Column("token_name", CODE),
 )
 Index(
     "ix_ingest_rejection_key",
@@ -443,6 +447,8 @@ api_token = Table(
     Column("secret_hash", SafeString(64), nullable=False),
     Column("scopes", Json, nullable=False),
     Column("sources", Json, nullable=False),
+    # the stations (codes, and `group:CODE`) it may write for; NULL: none named
+    Column("stations", Json),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
 )

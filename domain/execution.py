@@ -128,6 +128,8 @@ class IngestRejection:
     restrict_to_sn: str | None = None
     resolved_by_event_id: int | None = None
     last_attempt_at: datetime | None = None
+    #: the token that sent it (a replay checks that token's station binding again)
+    token_name: str | None = None
     id: int | None = None
 
 

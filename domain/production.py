@@ -61,6 +61,8 @@ class AuditEvent:
     outcome: AuditOutcome
     error_code: str | None = None
     details: dict[str, Any] | None = field(default=None, hash=False)
+    #: the X-Request-ID the client sent (request_id is always the server's own)
+    client_request_id: str | None = None
     id: int | None = None
 
 

@@ -33,6 +33,8 @@ class ApiToken:
     secret_hash: str
     scopes: frozenset[Scope]
     sources: frozenset[str] = field(default_factory=frozenset)
+    #: station codes and `group:CODE` entries it may write for (empty: none named)
+    stations: frozenset[str] = field(default_factory=frozenset)
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     id: int | None = None
