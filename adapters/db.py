@@ -73,6 +73,10 @@ async def write_connection(engine: AsyncEngine) -> AsyncConnection:
 #: PostgreSQL SQLSTATEs worth a retry: serialization failure, deadlock, admin shutdown,
 #: crash shutdown, cannot connect now, too many connections
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "57P01", "57P02", "57P03", "53300"}
+#: and a database that is not there (yet, or any more): dropped under the service
+#: (invalid_catalog_name) or without its tables (undefined_table: not migrated, restored
+#: half-way). The operator's to fix, and a retry succeeds once they have.
+_MISSING_SQLSTATES = {"3D000", "42P01"}
 
 
 # asyncpg errors that mean the connection under us broke (terminated backend mid-statement):
@@ -108,7 +112,7 @@ def is_unavailable(err: BaseException) -> bool:
             return True
         if isinstance(current, OSError) and not isinstance(current, FileNotFoundError):
             return True
-        if getattr(current, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        if getattr(current, "sqlstate", None) in _RETRYABLE_SQLSTATES | _MISSING_SQLSTATES:
             return True
         if type(current).__module__.startswith("asyncpg") and (
             "Connection" in type(current).__name__

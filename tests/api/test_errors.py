@@ -4,6 +4,7 @@ and a retry with the same dedupeKey has exactly one effect."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -201,3 +202,44 @@ def test_a_connection_killed_mid_statement_is_unavailable() -> None:
     mid = Exception("connection was closed in the middle of operation")
     assert is_unavailable(DBAPIError("SELECT", {}, mid))
     assert not is_unavailable(InternalError("INSERT", {}, Exception("division by zero")))
+
+
+@pytest.mark.parametrize("what", ["dropped database", "missing tables"])
+async def test_a_missing_database_or_table_is_503_service_unavailable_retryable(
+    what: str, backend: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
+    """A database dropped under the service (InvalidCatalogNameError) or one whose tables are
+    missing (not migrated yet, restored half-way) cannot serve now: 503 retryable, not 500."""
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"  # a new file: no tables
+        if what == "dropped database":
+            pytest.skip("SQLite creates a missing file: only missing tables apply")
+    else:
+        from sqlalchemy.engine import make_url
+
+        from tests.conftest import _pg_admin
+
+        session_url: str = request.getfixturevalue("pg_url")
+        name = f"mes_gone_{uuid.uuid4().hex[:10]}"
+        if what == "missing tables":
+            _pg_admin(f'CREATE DATABASE "{name}"')
+            request.addfinalizer(
+                lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            )
+        url = make_url(session_url).set(database=name).render_as_string(False)
+    services = bootstrap(Settings(database_url=url))
+    transport = httpx.ASGITransport(app=services.app(auth_required=False))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
+            for query in (
+                '{ line(code: "L1") { code } }',
+                'mutation { upsertLine(input: {code: "L1", name: "Line"}) { error { code } } }',
+            ):
+                response = await client.post("/graphql", json={"query": query})
+                assert response.status_code == 503, response.text
+                assert response.headers["retry-after"] == "1"
+                (error,) = response.json()["errors"]
+                assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+                assert error["extensions"]["retryable"] is True
+    finally:
+        await services.close()
