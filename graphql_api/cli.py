@@ -115,9 +115,24 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
     envvar="MES_WORKERS",
     help="Server processes (each with its own database pool of MES_DB_POOL_SIZE).",
 )
+@click.option(
+    "--worker-timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    envvar="MES_WORKER_TIMEOUT_S",
+    help="With --workers: seconds a worker may take to start (and to answer the supervisor's "
+    "health ping) before it is killed and replaced.",
+)
 @database_url_option
 def serve(
-    host: str, port: int, no_migrate: bool, no_auth: bool, workers: int, database_url: str | None
+    host: str,
+    port: int,
+    no_migrate: bool,
+    no_auth: bool,
+    workers: int,
+    worker_timeout: int,
+    database_url: str | None,
 ) -> None:
     """Serve /graphql (GraphiQL in a browser), /healthz, /readyz and /metrics.
 
@@ -151,6 +166,10 @@ def serve(
             "graphql_api.bootstrap:app_from_env",
             factory=True,
             workers=workers,
+            # uvicorn's default (5 s) killed workers still importing on a loaded two-core
+            # machine (its ping goes unanswered until the child has imported the app), and
+            # their replacements were just as slow
+            timeout_worker_healthcheck=worker_timeout,
             host=host,
             port=port,
             log_level="info",

@@ -93,13 +93,25 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     assert bad.exit_code != 0 and "offset" in bad.output
 
 
-def test_serve_with_two_workers_answers_with_a_token(tmp_path: Path) -> None:
+#: put on the workers' PYTHONPATH: a spawned worker (multiprocessing's `--multiprocessing-fork`)
+#: takes this long before it can answer the supervisor, as on a loaded two-core machine
+SLOW_WORKER = """
+import sys, time
+if "--multiprocessing-fork" in getattr(sys, "orig_argv", ()):
+    time.sleep({delay})
+"""
+
+
+def test_serve_with_two_workers_that_start_slowly_answers_with_a_token(tmp_path: Path) -> None:
     """`mes serve --workers 2`: separate processes, each building the app from the environment;
-    tokens still required."""
+    tokens still required. Each worker takes 7 s to start (longer than uvicorn's 5 s health
+    timeout, which killed and replaced slow workers over and over): both start once, none is
+    replaced."""
     import os
     import socket
     import subprocess
     import sys
+    import threading
     import time
 
     import httpx
@@ -112,21 +124,27 @@ def test_serve_with_two_workers_answers_with_a_token(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "MES_DATABASE_URL": url}
+    (tmp_path / "sitecustomize.py").write_text(SLOW_WORKER.format(delay=7))
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "MES_DATABASE_URL": url, "PYTHONPATH": path}
+    env.pop("MES_WORKER_TIMEOUT_S", None)  # the default is what is tested
     mes = str(Path(sys.executable).parent / "mes")
     cmd = [mes, "serve", "--workers", "2", "--port", str(port)]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+    assert server.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(ln.decode() for ln in server.stdout))
+    reader.start()
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
+        deadline = time.monotonic() + 90
+        while sum("Application startup complete" in ln for ln in lines) < 2:
+            out = "".join(lines)
+            assert "died" not in out and "not ready" not in out, out
+            assert server.poll() is None, out
+            assert time.monotonic() < deadline, f"the workers did not come up: {out}"
             time.sleep(0.2)
+        assert httpx.get(f"{base}/readyz").status_code == 200
         query = {"query": "{ __typename }"}
         assert httpx.post(f"{base}/graphql", json=query).status_code == 401
         ok = httpx.post(
@@ -135,5 +153,8 @@ def test_serve_with_two_workers_answers_with_a_token(tmp_path: Path) -> None:
         assert ok.json() == {"data": {"__typename": "Query"}}
     finally:
         server.terminate()
-        out = server.communicate(timeout=30)[0].decode()
+        server.wait(timeout=30)
+        reader.join(timeout=30)
+    out = "".join(lines)
     assert out.count("Started server process") == 2, out
+    assert "died" not in out, out
