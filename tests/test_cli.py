@@ -132,8 +132,9 @@ def test_serve_with_two_workers_that_start_slowly_answers_with_a_token(tmp_path:
     cmd = [mes, "serve", "--workers", "2", "--port", str(port)]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: list[str] = []
-    assert server.stdout is not None
-    reader = threading.Thread(target=lambda: lines.extend(ln.decode() for ln in server.stdout))
+    stdout = server.stdout
+    assert stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(ln.decode() for ln in stdout))
     reader.start()
     try:
         base = f"http://127.0.0.1:{port}"
