@@ -31,7 +31,7 @@ class CarrierLoadInput:
     at: datetime | None = None
     station_code: str | None = strawberry.field(
         default=None,
-        description="Where it happens; required for a token bound to stations (issue 14).",
+        description="Where it happens; required for a token bound to stations.",
     )
 
 
