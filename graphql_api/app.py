@@ -93,7 +93,14 @@ def principal_of(request: Request) -> Principal:
 def actor_of(request: Request, principal: Principal) -> Actor:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     sources = None if TokenScope.ADMIN in principal.scopes else principal.sources
-    return Actor(name=principal.name, request_id=request_id, sources=sources)
+    binding = principal.binding
+    return Actor(
+        name=principal.name,
+        request_id=request_id,
+        sources=sources,
+        bindings=() if binding is None else (binding,),
+        token_name=principal.name if principal.from_token else None,
+    )
 
 
 class MesGraphQL(GraphQL[Context, None]):

@@ -193,8 +193,16 @@ def token() -> None:
 @click.option(
     "--sources", default="", help="Comma-separated sourceSystems an ingest token may write for."
 )
+@click.option(
+    "--stations",
+    default="",
+    help="Comma-separated stations it may write for: CODE or group:GROUPCODE (a station of "
+    "that group). Without it, a token with --sources writes for the stations named like them.",
+)
 @database_url_option
-def token_create(name: str, scopes: str, sources: str, database_url: str | None) -> None:
+def token_create(
+    name: str, scopes: str, sources: str, stations: str, database_url: str | None
+) -> None:
     """Create a token; its secret is printed alone on the last line (and never again)."""
     from domain.errors import DomainError
     from domain.usecases.bus import Actor
@@ -211,6 +219,7 @@ def token_create(name: str, scopes: str, sources: str, database_url: str | None)
                 name,
                 tuple(s.strip() for s in scopes.split(",") if s.strip()),
                 tuple(s.strip() for s in sources.split(",") if s.strip()),
+                tuple(s.strip() for s in stations.split(",") if s.strip()),
             )
             return await services.bus.handle(cmd, Actor("cli", "mes-token-create"))
         finally:
@@ -224,13 +233,25 @@ def token_create(name: str, scopes: str, sources: str, database_url: str | None)
     click.echo(f"token {tk.name}: scopes {', '.join(sorted(s.value for s in tk.scopes))}")
     if tk.sources:
         click.echo(f"sources: {', '.join(sorted(tk.sources))}")
+    click.echo(f"stations: {_binding(tk)}")
     click.echo(created.secret)
+
+
+def _binding(tk: Any) -> str:
+    """What `mes token create/list` show of a token's station binding."""
+    binding = tk.binding
+    if binding is None:
+        return "any (unbound)"
+    if tk.stations:
+        return ",".join(sorted(binding.entries()))
+    return ",".join(sorted(binding.codes)) + " (named like its sources)"
 
 
 @token.command("list")
 @database_url_option
 def token_list(database_url: str | None) -> None:
-    """Every token: name, scopes, sources, created, revoked (never a secret)."""
+    """Every token: name, scopes, sources, stations it may write for, state (never a
+    secret)."""
     from graphql_api.bootstrap import bootstrap
 
     settings = _settings(database_url)
@@ -248,7 +269,7 @@ def token_list(database_url: str | None) -> None:
         state = f"revoked {tk.revoked_at:%Y-%m-%d %H:%M}" if tk.revoked_at else "active"
         sources = ",".join(sorted(tk.sources)) or "-"
         scopes = ",".join(sorted(s.value for s in tk.scopes))
-        click.echo(f"{tk.name}\t{scopes}\t{sources}\t{state}")
+        click.echo(f"{tk.name}\t{scopes}\t{sources}\tstations {_binding(tk)}\t{state}")
 
 
 @token.command("revoke")

@@ -29,6 +29,10 @@ class CarrierLoadInput:
         default=None, description="Omitted on unload: every open load of the carrier."
     )
     at: datetime | None = None
+    station_code: str | None = strawberry.field(
+        default=None,
+        description="Where it happens; required for a token bound to stations.",
+    )
 
 
 @strawberry.type
@@ -270,7 +274,9 @@ def _device_payload(r: dv.DeviceDataResult) -> DeviceDataPayload:
 class GatewayMutation:
     @strawberry.mutation
     async def load_carrier(self, info: Info, input: CarrierLoadInput) -> CarrierPayload:
-        cmd = ca.LoadCarrier(input.carrier_no, tuple(input.sns or ()), aware(input.at, "at"))
+        cmd = ca.LoadCarrier(
+            input.carrier_no, tuple(input.sns or ()), aware(input.at, "at"), input.station_code
+        )
         return await run_command(
             info, cmd, lambda c: CarrierPayload(carrier=Carrier.of(c)), CarrierPayload
         )
@@ -278,7 +284,7 @@ class GatewayMutation:
     @strawberry.mutation
     async def unload_carrier(self, info: Info, input: CarrierLoadInput) -> CarrierPayload:
         sns = None if input.sns is None else tuple(input.sns)
-        cmd = ca.UnloadCarrier(input.carrier_no, sns, aware(input.at, "at"))
+        cmd = ca.UnloadCarrier(input.carrier_no, sns, aware(input.at, "at"), input.station_code)
         return await run_command(
             info, cmd, lambda c: CarrierPayload(carrier=Carrier.of(c)), CarrierPayload
         )

@@ -2,7 +2,7 @@
 
 Label values that come from clients (sourceSystem, operation names) are capped: past
 MAX_LABEL_VALUES distinct values they count as "_other", so a misbehaving sender cannot blow
-up the metric store.
+up the metric store; an item refused as FORBIDDEN always counts as "_other".
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from domain.errors import ErrorCode
 from domain.ingest.pipeline import IngestOutcome
 
 MAX_LABEL_VALUES = 200
@@ -72,7 +73,11 @@ operation_label = LabelCap()
 def record_ingest(source_system: str, outcome: IngestOutcome, seconds: float) -> None:
     status = outcome.status.value
     code = outcome.error.code.value if outcome.error else ""
-    INGEST_EVENTS.labels(status, code, source_label(source_system)).inc()
+    # a FORBIDDEN sourceSystem is whatever the sender made up: it never becomes a label value
+    # (nor takes one of the capped slots from a real machine)
+    forbidden = outcome.error is not None and outcome.error.code is ErrorCode.FORBIDDEN
+    source = OTHER if forbidden else source_label(source_system)
+    INGEST_EVENTS.labels(status, code, source).inc()
     INGEST_SECONDS.labels(status).observe(seconds)
 
 

@@ -159,3 +159,32 @@ def test_serve_with_two_workers_that_start_slowly_answers_with_a_token(tmp_path:
     out = "".join(lines)
     assert out.count("Started server process") == 2, out
     assert "died" not in out, out
+
+
+def test_token_create_binds_stations_and_list_shows_the_binding(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tokens.db'}"
+
+    def create(name: str, scopes: str, *more: str) -> Result:
+        return invoke(
+            "token", "create", "--name", name, "--scopes", scopes, *more, "--database-url", url
+        )
+
+    gateway = create(
+        "gw-smt1", "ingest", "--sources", "AOI-01,ICT-01", "--stations", "AOI-01,group:ICT"
+    )
+    assert gateway.exit_code == 0, gateway.output
+    assert "stations: AOI-01,group:ICT" in gateway.output
+    assert gateway.output.strip().splitlines()[-1].startswith("mes_")  # the secret, last
+    sources_only = create("aoi-01", "ingest", "--sources", "AOI-01")
+    assert "stations: AOI-01 (named like its sources)" in sources_only.output
+    assert "stations: any (unbound)" in create("reader", "read").output
+    admin = create("root", "admin", "--stations", "AOI-01")
+    assert admin.exit_code != 0 and "admin token writes for every station" in admin.output
+    bad = create("typo", "execute", "--stations", "group:")
+    assert bad.exit_code != 0 and "stations" in bad.output
+    listed = invoke("token", "list", "--database-url", url)
+    rows = {line.split("\t")[0]: line.split("\t") for line in listed.output.splitlines()}
+    assert set(rows) == {"gw-smt1", "aoi-01", "reader"}
+    assert rows["gw-smt1"][3] == "stations AOI-01,group:ICT"
+    assert rows["aoi-01"][3] == "stations AOI-01 (named like its sources)"
+    assert rows["reader"][3] == "stations any (unbound)"

@@ -28,6 +28,7 @@ from domain.ingest.write import Writer
 from domain.mapping.normalize import IngestMapping, NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
+from domain.usecases.bus import Actor
 
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 DERIVED_KEY = "{key}#{sn}"
@@ -36,10 +37,14 @@ DERIVED_KEY = "{key}#{sn}"
 class Acceptor:
     """Runs steps 2–9 inside the caller's unit of work; raises DomainError on refusal."""
 
-    def __init__(self, uow: UnitOfWork, mappings: MappingCache, now: datetime):
+    def __init__(
+        self, uow: UnitOfWork, mappings: MappingCache, now: datetime, actor: Actor | None = None
+    ):
         self.uow = uow
         self.mappings = mappings
         self.now = now
+        #: the sender: its station binding (§4 step 7), its token kept on PARTIAL rejections
+        self.actor = actor
         #: measurement names no bound spec took, over every unit
         self.unmapped: dict[str, None] = {}
 
@@ -79,6 +84,12 @@ class Acceptor:
         normalized = mapping.normalize(root, station_type)
         self._same_units(normalized, resolved, step)
         station = await self.uow.stations.get(normalized.station_code)
+        # a station the token may not write for, before anything else is said about it
+        forbidden = (
+            self.actor.station_refusal(normalized.station_code, station) if self.actor else None
+        )
+        if forbidden:
+            raise forbidden
         station_error = check_station(station, normalized.station_code, step)
         if station_error:
             raise station_error
@@ -224,7 +235,9 @@ class Acceptor:
     ) -> IngestEvent | None:
         """Everything in the caller's transaction; None when another sender's event took the
         key meanwhile (the caller looks again)."""
-        writer = Writer(self.uow, self.now, self.unmapped)
+        writer = Writer(
+            self.uow, self.now, self.unmapped, self.actor.token_name if self.actor else None
+        )
         return await writer.write(
             env, input_hash, resolved, verdicts, step, normalized, carrier_data
         )

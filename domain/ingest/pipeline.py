@@ -24,6 +24,7 @@ from domain.ingest.envelope import MAX_KEY_LENGTH, canonical_hash, check_envelop
 from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
+from domain.security import StationBinding
 from domain.usecases.bus import Actor, Limits
 from domain.validation import MAX_CODE_LENGTH, scrubbed
 
@@ -63,13 +64,16 @@ class IngestService:
         for _ in range(3):
             try:
                 async with self.uow_factory() as uow:
-                    outcome = await self._accept(uow, env, input_hash, progress)
+                    outcome = await self._accept(uow, env, input_hash, progress, actor)
                     if outcome is None:
                         continue  # the key was taken meanwhile: look again in a new transaction
                     await uow.audit.add(self._audit(env, actor, outcome))
                     await uow.commit()
                     return outcome
             except DomainError as err:
+                if err.code is ErrorCode.FORBIDDEN:
+                    # a station the token may not write for: no machine's event to replay
+                    return await self._forbidden(env, actor, err)
                 return await self._refuse(env, input_hash, err, progress, actor)
         raise RuntimeError("ingest: the dedupe key kept changing hands")  # pragma: no cover
 
@@ -103,7 +107,8 @@ class IngestService:
                 ),
                 rejection=rejection,
             )
-        outcome = await self.ingest(envelope_of(rejection), actor)
+        sender = await self._sender(rejection, actor)
+        outcome = await self.ingest(envelope_of(rejection), sender)
         if outcome.status is IngestStatus.DUPLICATE and outcome.event and outcome.event.id:
             async with self.uow_factory() as uow:
                 await uow.rejections.resolve_key(
@@ -114,10 +119,30 @@ class IngestService:
             outcome.rejection = await uow.rejections.get(rejection_id)
         return outcome
 
+    async def _sender(self, rejection: IngestRejection, actor: Actor) -> Actor:
+        """The replayer, also bound by the station binding of the token that sent the input
+        (an admin replay must not land a machine's event on another machine's station)."""
+        if rejection.token_name is None:
+            return actor  # sent with auth off, or before tokens were kept on rejections
+        async with self.uow_factory() as uow:
+            token = await uow.tokens.get(rejection.token_name)
+        # a token that cannot be found binds to nothing: the replay is refused
+        binding = StationBinding() if token is None else token.binding
+        return replace(
+            actor,
+            bindings=actor.bindings + (() if binding is None else (binding,)),
+            token_name=rejection.token_name,
+        )
+
     # ------------------------------------------------------------ the accepting path
 
     async def _accept(
-        self, uow: UnitOfWork, env: IngestEnvelope, input_hash: str, progress: Progress
+        self,
+        uow: UnitOfWork,
+        env: IngestEnvelope,
+        input_hash: str,
+        progress: Progress,
+        actor: Actor,
     ) -> IngestOutcome | None:
         check_envelope(env, self.limits.max_payload_bytes)
         await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
@@ -129,7 +154,7 @@ class IngestService:
         progress.key_was_free = True
         root = env.root()
         station_type = StationType(env.event_type.value)
-        acceptor = Acceptor(uow, self.mappings, self.clock.now())
+        acceptor = Acceptor(uow, self.mappings, self.clock.now(), actor)
         resolved = await acceptor.resolve(env, root, station_type, progress)
         verdicts, step, _, normalized, carrier_data = await acceptor.judge(
             env, root, station_type, resolved
@@ -203,6 +228,7 @@ class IngestService:
                         replayable=err.code not in NOT_REPLAYABLE and not had_nul,
                         restrict_to_sn=env.restrict_to_sn,
                         last_attempt_at=now,
+                        token_name=actor.token_name,
                     )
                 )
             await uow.audit.add(
@@ -211,10 +237,12 @@ class IngestService:
             await uow.commit()
         return IngestOutcome(IngestStatus.REJECTED, error=err, rejection=rejection)
 
-    async def _forbidden(self, env: IngestEnvelope, actor: Actor) -> IngestOutcome:
-        """A token writing for a source it does not hold: refused and audited, but no
-        rejection is stored (it is no machine's event to replay)."""
-        err = DomainError(
+    async def _forbidden(
+        self, env: IngestEnvelope, actor: Actor, err: DomainError | None = None
+    ) -> IngestOutcome:
+        """A token writing for a source or a station it does not hold: refused and audited,
+        but no rejection is stored (it is no machine's event to replay)."""
+        err = err or DomainError(
             ErrorCode.FORBIDDEN,
             f"token {actor.name!r} may not write for source {env.source_system!r}",
             {"sourceSystem": env.source_system[:200]},

@@ -27,10 +27,18 @@ DERIVED_KEY = "{key}#{sn}"
 
 
 class Writer:
-    def __init__(self, uow: UnitOfWork, now: datetime, unmapped: dict[str, None]):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        unmapped: dict[str, None],
+        token_name: str | None = None,
+    ):
         self.uow = uow
         self.now = now
         self.unmapped = unmapped
+        #: the sender's token, kept on the PARTIAL rejections (a replay checks its binding)
+        self.token_name = token_name
 
     async def write(
         self,
@@ -243,6 +251,7 @@ class Writer:
                 sns=(v.unit.sn,),
                 restrict_to_sn=v.unit.sn,
                 last_attempt_at=self.now,
+                token_name=self.token_name,
             )
         )
 

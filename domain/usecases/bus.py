@@ -7,13 +7,15 @@ with the actor and the request id.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
+from domain.master import Station
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
+from domain.security import StationBinding, station_refusal
 from domain.validation import scrubbed
 
 
@@ -25,9 +27,33 @@ class Actor:
     request_id: str
     #: the sources it may write for (an ingest token's); None: any source
     sources: frozenset[str] | None = None
+    #: the station bindings every write must satisfy: the token's own (none: unbound) and,
+    #: on a replay, the original sender's
+    bindings: tuple[StationBinding, ...] = ()
+    #: the token whose input this is, kept on the rejections it leaves (None: auth off)
+    token_name: str | None = None
 
     def may_write_for(self, source: str | None) -> bool:
         return self.sources is None or (source is not None and source in self.sources)
+
+    def station_refusal(
+        self, station_code: str | None, station: Station | None
+    ) -> DomainError | None:
+        """FORBIDDEN (with the station in details) unless it may write for that station."""
+        return station_refusal(self.name, self.bindings, station_code, station)
+
+
+async def check_station_binding(
+    actor: Actor | None, uow: UnitOfWork, station_code: str | None
+) -> None:
+    """Raise FORBIDDEN unless the actor may write for this station; the station is looked up
+    only for a bound actor (its group may be in the binding)."""
+    if actor is None or not actor.bindings:
+        return
+    station = await uow.stations.get(station_code) if station_code else None
+    refusal = actor.station_refusal(station_code, station)
+    if refusal is not None:
+        raise refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +104,8 @@ class Deps:
 
     clock: Clock
     limits: Limits
+    #: who sends the command (handlers check its station binding)
+    actor: Actor | None = None
 
 
 R = TypeVar("R")
@@ -124,7 +152,7 @@ class MessageBus:
                     {"source": cmd.sender()},
                 )
             async with self.uow_factory() as uow:
-                result = await handler(cmd, uow, self.deps)
+                result = await handler(cmd, uow, replace(self.deps, actor=actor))
                 await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))
                 await uow.commit()
                 return result

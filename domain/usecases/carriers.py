@@ -9,7 +9,7 @@ from typing import ClassVar
 from domain.errors import DomainError, ErrorCode
 from domain.execution import Carrier, CarrierLoad
 from domain.ports import UnitOfWork
-from domain.usecases.bus import Command, Deps
+from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.validation import check_code
 
 MAX_LOAD_UNITS = 1000
@@ -45,11 +45,31 @@ async def _units(uow: UnitOfWork, sns: tuple[str, ...]) -> dict[int, str]:
     return {u.id or 0: u.sn for u in units}
 
 
+async def _at_station(uow: UnitOfWork, deps: Deps, station_code: str | None) -> None:
+    """Where the loading happens: optional, but a station-bound token must name one of its
+    own; a named station must exist."""
+    if station_code is None:
+        await check_station_binding(deps.actor, uow, None)
+        return
+    check_code(station_code, "stationCode")
+    station = await uow.stations.get(station_code)
+    refusal = deps.actor.station_refusal(station_code, station) if deps.actor else None
+    if refusal is not None:
+        raise refusal
+    if station is None:
+        raise DomainError(
+            ErrorCode.STATION_NOT_FOUND,
+            f"station {station_code!r} not found",
+            {"stationCode": station_code},
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class LoadCarrier(Command):
     carrier_no: str
     sns: tuple[str, ...]
     at: datetime | None = None
+    station_code: str | None = None
     action: ClassVar[str] = "loadCarrier"
     entity_type: ClassVar[str] = "Carrier"
 
@@ -61,6 +81,7 @@ async def load_carrier(cmd: LoadCarrier, uow: UnitOfWork, deps: Deps) -> Carrier
     """Open loads for these units (closing each unit's open load on another carrier); a unit
     already loaded on this carrier stays as it is, so the same call twice changes nothing."""
     check_code(cmd.carrier_no, "carrierNo")
+    await _at_station(uow, deps, cmd.station_code)
     if not cmd.sns:
         raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
     at = _when(cmd.at, deps)
@@ -87,6 +108,7 @@ class UnloadCarrier(Command):
     carrier_no: str
     sns: tuple[str, ...] | None = None
     at: datetime | None = None
+    station_code: str | None = None
     action: ClassVar[str] = "unloadCarrier"
     entity_type: ClassVar[str] = "Carrier"
 
@@ -98,6 +120,7 @@ async def unload_carrier(cmd: UnloadCarrier, uow: UnitOfWork, deps: Deps) -> Car
     """Close the loads of these units on this carrier (all when sns is omitted); a unit not
     loaded on it is left alone, so the same call twice changes nothing."""
     check_code(cmd.carrier_no, "carrierNo")
+    await _at_station(uow, deps, cmd.station_code)
     at = _when(cmd.at, deps)
     carrier = await uow.carriers.get(cmd.carrier_no)
     if carrier is None or carrier.id is None:

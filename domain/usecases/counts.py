@@ -13,7 +13,7 @@ from typing import ClassVar
 from domain.errors import DomainError, ErrorCode
 from domain.execution import ModuleCount, ProductionCountRecord
 from domain.ports import UnitOfWork
-from domain.usecases.bus import Command, Deps
+from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.validation import check_code, check_optional_code
 
 MAX_MODULES = 200
@@ -110,6 +110,8 @@ async def record_production_counts(
     """Store one job's counts; the same input again is a duplicate, another input under the
     same eventId is IDEMPOTENCY_CONFLICT."""
     _check(cmd)
+    # a bound token names its station (stationCode is required for it)
+    await check_station_binding(deps.actor, uow, cmd.station_code)
     input_hash = cmd.input_hash()
     existing = await uow.production_counts.get_by_event_id(cmd.event_id)
     if existing is None:

@@ -21,7 +21,7 @@ from domain.ingest.data import JudgedValue, judged
 from domain.lifecycle import held
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
-from domain.usecases.bus import Command, Deps
+from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.validation import check_code, check_no_nul, check_optional_code
 
 MAX_ITEMS = 1000
@@ -247,10 +247,14 @@ async def record_device_data(
     """Attach values to a track; the track's result and the unit's position never change,
     but an alarm with action HOLD holds the unit as it is now. Idempotent by eventId."""
     _check(cmd)
+    # a bound token writes only to tracks of its stations: the one it names, the one it hits
+    if cmd.station_code is not None:
+        await check_station_binding(deps.actor, uow, cmd.station_code)
     input_hash = cmd.input_hash()
     existing = await uow.device_data.get_by_event_id(cmd.event_id)
     if existing is None:
         target = await _target(cmd, uow)
+        await check_station_binding(deps.actor, uow, target.station_code)
         is_carrier = isinstance(target, CarrierTrack)
         run = await uow.runs.get(target.run_no)
         assert run is not None
@@ -322,6 +326,8 @@ async def record_device_data(
         if existing.carrier_track_id
         else None
     )
+    hit = track or ct
+    await check_station_binding(deps.actor, uow, hit.station_code if hit else None)
     return DeviceDataResult(True, 0, track=track, carrier_track=ct)
 
 

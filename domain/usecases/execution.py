@@ -24,7 +24,7 @@ from domain.lifecycle import advance, attempt_of
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
-from domain.usecases.bus import Command, Deps
+from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.validation import check_code, check_optional_code
 
 VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
@@ -86,6 +86,7 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
     → an open track, the unit IN_STATION."""
     check_code(cmd.station_code, "stationCode")
     check_optional_code(cmd.operator_id, "operatorId")
+    await check_station_binding(deps.actor, uow, cmd.station_code)
     unit, run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
     for error in (check_unit_state(unit), check_run_state(run)):
         if error:
@@ -194,6 +195,7 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     ingest event (PASS → next step, FAIL → OUT_FAILED; a KEY failure makes a PASS a FAIL)."""
     check_code(cmd.station_code, "stationCode")
     check_optional_code(cmd.operator_id, "operatorId")
+    await check_station_binding(deps.actor, uow, cmd.station_code)
     unit, _run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
     open_track = await uow.tracks.open_of_unit(unit.id or 0)
     if (

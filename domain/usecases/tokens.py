@@ -16,6 +16,8 @@ class CreateToken(Command):
     name: str
     scopes: tuple[str, ...]
     sources: tuple[str, ...] = ()
+    #: station codes and `group:CODE` entries (issue 14); none: bound by its sources, if any
+    stations: tuple[str, ...] = ()
     action: ClassVar[str] = "createToken"
     entity_type: ClassVar[str] = "ApiToken"
 
@@ -30,7 +32,9 @@ class CreatedToken:
 
 
 async def create_token(cmd: CreateToken, uow: UnitOfWork, deps: Deps) -> CreatedToken:
-    token, secret = new_token(cmd.name, list(cmd.scopes), list(cmd.sources), deps.clock.now())
+    token, secret = new_token(
+        cmd.name, list(cmd.scopes), list(cmd.sources), deps.clock.now(), list(cmd.stations)
+    )
     return CreatedToken(await uow.tokens.add(token), secret)
 
 

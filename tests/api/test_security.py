@@ -156,13 +156,12 @@ async def test_an_ingest_token_writes_only_for_its_sources(
         "endedAt": "2026-03-02T07:00:00Z",
         "modules": [{"module": "M1", "picked": 1, "placed": 1}],
     }
-    for equipment, code in ((None, "FORBIDDEN"), ("OTHER-EQ", "FORBIDDEN"), (mine, None)):
-        r = (
-            await api.post(
-                counts,
-                {"i": body | {"equipmentId": equipment, "eventId": unique("c")}},
-                token=secret,
-            )
-        ).json()
+    for equipment, station, code in (
+        (None, None, "FORBIDDEN"),
+        ("OTHER-EQ", mine, "FORBIDDEN"),
+        (mine, mine, None),  # bound by its sources, it names its station too (issue 14)
+    ):
+        i = body | {"equipmentId": equipment, "eventId": unique("c"), "stationCode": station}
+        r = (await api.post(counts, {"i": i}, token=secret)).json()
         error = r["data"]["recordProductionCounts"]["error"]
         assert (error and error["code"]) == code, r
