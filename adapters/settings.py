@@ -15,6 +15,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -50,6 +55,10 @@ class Settings:
                 max_query_depth=_int("MES_MAX_QUERY_DEPTH", d.max_query_depth),
                 max_aliases=_int("MES_MAX_ALIASES", d.max_aliases),
                 max_query_tokens=_int("MES_MAX_QUERY_TOKENS", d.max_query_tokens),
+                max_query_cost=_int("MES_MAX_QUERY_COST", d.max_query_cost),
+                list_cost_estimate=_int("MES_LIST_COST_ESTIMATE", d.list_cost_estimate),
+                max_query_bytes=_int("MES_MAX_QUERY_BYTES", d.max_query_bytes),
+                request_timeout_s=_float("MES_REQUEST_TIMEOUT_S", d.request_timeout_s),
                 introspection=os.environ.get("MES_INTROSPECTION", "1").lower()
                 not in ("0", "false", "no", "off"),
                 cors_origins=tuple(

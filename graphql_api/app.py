@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -9,6 +10,8 @@ from typing import Any
 
 import orjson
 import structlog
+from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
@@ -17,6 +20,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from adapters.db import is_unavailable
 from domain.ingest.pipeline import IngestService
@@ -128,6 +133,59 @@ class MesGraphQL(GraphQL[Context, None]):
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """A browser's GET (Accept: text/html) gets the GraphiQL page and nothing else, whatever
+        its query string: it carries no token (AuthMiddleware lets it through for the page), so
+        it must run nothing. GraphiQL's own requests are POSTs with the token."""
+        return bool(request.method == "GET" and "text/html" in request.headers.get("accept", ""))
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """One operation within MES_REQUEST_TIMEOUT_S: past it the operation is cancelled (its
+        pooled connections go back, an open transaction rolls back) and the answer is HTTP 503
+        REQUEST_TIMEOUT."""
+        if getattr(request.state, "principal", "") is None:  # the GraphiQL page's request
+            raise HTTPException(401, "a valid API token is required")
+        seconds = self.limits.request_timeout_s
+        if seconds <= 0:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        deadline = asyncio.timeout(seconds)
+        try:
+            async with deadline:
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+        log.warning("graphql.request_timeout", seconds=seconds)
+        sub_response.status_code = 503
+        return ExecutionResult(
+            data=None,
+            errors=[
+                GraphQLError(
+                    f"the request took longer than {seconds:g} s (MES_REQUEST_TIMEOUT_S) and "
+                    f"was stopped (request id {context.actor.request_id}); a mutation's "
+                    "effects up to then may have been committed: check before resending "
+                    "(ingest is idempotent by dedupeKey)",
+                    extensions={
+                        "code": "REQUEST_TIMEOUT",
+                        "timeoutSeconds": seconds,
+                        "requestId": context.actor.request_id,
+                    },
+                )
+            ],
+        )
+
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = principal_of(request)
         return Context(
@@ -159,12 +217,7 @@ def create_app(
         limits=limits,
         ingest=ingest,
         plant_tz=plant_tz,
-        schema=build_schema(
-            limits.max_query_depth,
-            limits.max_aliases,
-            limits.max_query_tokens,
-            limits.introspection,
-        ),
+        schema=build_schema(limits),
         graphql_ide="graphiql",
     )
 
@@ -187,8 +240,10 @@ def create_app(
             Route("/metrics", metrics_endpoint),
         ]
     )
-    app.add_middleware(AuthMiddleware, store=store, required=auth_required)
+    # the last added is outermost: the token is checked before the body is read, so an
+    # anonymous request is refused without a byte of its body buffered
     app.add_middleware(BodyLimitMiddleware, max_bytes=limits.max_body_bytes)
+    app.add_middleware(AuthMiddleware, store=store, required=auth_required)
     if limits.cors_origins:
         app.add_middleware(
             CORSMiddleware,

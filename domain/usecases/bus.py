@@ -72,6 +72,14 @@ class Limits:
     max_query_tokens: int = 5000
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()
+    #: a query's cost: the objects it may return, page sizes multiplied along nested lists
+    max_query_cost: int = 50_000
+    #: what an unpaginated list (a unit's tracks, a track's data values) counts for the cost
+    list_cost_estimate: int = 50
+    #: a query document's length in UTF-8 bytes (not its variables: the body limit bounds them)
+    max_query_bytes: int = 64 * 1024
+    #: a request's execution time; 0: no limit
+    request_timeout_s: float = 30.0
 
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)
