@@ -12,12 +12,15 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import BigInteger, Column, MetaData, Table, select, text
 
 from adapters import tables as t
 from domain.enums import IngestStatus, RunStatus, UnitStatus
 from domain.errors import DomainError
+from domain.execution import IngestEnvelope
 from domain.production import Run, Unit
+from domain.usecases import carriers as cr
 from domain.usecases import production as prod
 from domain.usecases.execution import TrackIn
 from graphql_api.bootstrap import Services
@@ -41,6 +44,10 @@ async def both(*sides: Awaitable[Any]) -> list[Any]:
         return await side
 
     return await asyncio.gather(*(jittered(s) for s in sides), return_exceptions=True)
+
+
+def envelope(data: dict[str, Any]) -> IngestEnvelope:
+    return IngestFactory.envelope(None, data)  # type: ignore[arg-type]  # (self is unused)
 
 
 def unexpected(results: list[Any]) -> list[BaseException]:
@@ -176,3 +183,124 @@ async def test_a_closed_run_holds_no_event_accepted_against_the_close(
             )
         )
         assert not open_units.all()
+
+
+# ---------------------------------------------------------------- commit order
+
+
+class CommitOrder:
+    """The order in which transactions that wrote audit rows committed. PostgreSQL: a
+    deferred constraint trigger logs each audit row as its transaction commits (installed for
+    the test only). SQLite: writers commit one at a time, so audit ids are in commit order."""
+
+    def __init__(self, services: Services):
+        self.services = services
+        self.pg = services.engine.dialect.name == "postgresql"
+
+    async def __aenter__(self) -> CommitOrder:
+        if self.pg:
+            async with self.services.engine.begin() as conn:
+                for ddl in (
+                    "CREATE TABLE IF NOT EXISTS race_commit "
+                    "(seq bigserial PRIMARY KEY, audit_id bigint NOT NULL)",
+                    "CREATE OR REPLACE FUNCTION race_commit_log() RETURNS trigger "
+                    "LANGUAGE plpgsql AS $$ BEGIN "
+                    "INSERT INTO race_commit (audit_id) VALUES (NEW.id); RETURN NULL; END $$",
+                    "DROP TRIGGER IF EXISTS race_commit_order ON audit_event",
+                    "CREATE CONSTRAINT TRIGGER race_commit_order AFTER INSERT ON audit_event "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+                    "EXECUTE FUNCTION race_commit_log()",
+                ):
+                    await conn.execute(text(ddl))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.pg:
+            async with self.services.engine.begin() as conn:
+                await conn.execute(text("DROP TRIGGER IF EXISTS race_commit_order ON audit_event"))
+
+    async def of(self, action: str, entity_keys: list[str]) -> dict[str, int]:
+        """entity key → the commit position of its (one) OK audit row of that action."""
+        a = t.audit_event
+        position: Any = RACE_COMMIT.c.seq if self.pg else a.c.id
+        stmt = select(a.c.entity_key, position.label("pos")).where(
+            a.c.action == action, a.c.outcome == "OK", a.c.entity_key.in_(entity_keys)
+        )
+        if self.pg:
+            stmt = stmt.join(RACE_COMMIT, RACE_COMMIT.c.audit_id == a.c.id)
+        async with self.services.engine.connect() as conn:
+            return {r.entity_key: int(r.pos) for r in await conn.execute(stmt)}
+
+
+RACE_COMMIT = Table(
+    "race_commit", MetaData(), Column("seq", BigInteger), Column("audit_id", BigInteger)
+)
+
+
+# ---------------------------------------------------------------- carrier loads vs BATCH events
+
+LOADED_AT = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+UNLOADED_AT = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("other", ["unload", "move"])
+async def test_a_board_unloaded_or_moved_first_gets_no_track_from_the_carrier_event(
+    services: Services, other: str
+) -> None:
+    """A carrier-only BATCH event against `unloadCarrier` of its tray, or a `loadCarrier`
+    moving one of its boards onto another tray: a board taken off before the event committed
+    gets no track from it, and its load keeps the time it was taken off at."""
+    f = await ExecFactory(services.bus).build(units=1)
+    runs = await fresh_runs(services, f.run_no, rounds(services), units=2, step_no=20)
+    rounds_: list[tuple[str, str, list[str], str]] = []  # tray, its event's key, boards moved
+    async with CommitOrder(services) as order:
+        for _, sns in runs:
+            tray, elsewhere = unique("TRAY"), unique("TRAY")
+            await services.bus.handle(cr.LoadCarrier(tray, tuple(sns), LOADED_AT), ACTOR)
+            event = f.reflow_input(None, carrier=tray)
+            if other == "unload":
+                taken, side = sns, cr.UnloadCarrier(tray, at=UNLOADED_AT)
+            else:
+                taken, side = sns[:1], cr.LoadCarrier(elsewhere, tuple(sns[:1]), UNLOADED_AT)
+            results = await both(
+                services.ingest.ingest(envelope(event), ACTOR), services.bus.handle(side, ACTOR)
+            )
+            assert not unexpected(results), results
+            rounds_.append(
+                (tray, f"{event['sourceSystem']}/{event['dedupeKey']}", taken, side.carrier_no)
+            )
+        events = await order.of("ingestEvent", [key for _, key, _, _ in rounds_])
+        takers = await order.of(
+            "unloadCarrier" if other == "unload" else "loadCarrier", [c for *_, c in rounds_]
+        )
+    lost = []
+    async with services.engine.connect() as conn:
+        for tray, key, taken, taker in rounds_:
+            if key not in events or events[key] < takers[taker]:
+                continue  # the event was refused, or committed first
+            tracked = set(
+                (
+                    await conn.execute(
+                        select(t.unit.c.sn)
+                        .join(t.track, t.track.c.unit_id == t.unit.c.id)
+                        .join(t.ingest_event, t.ingest_event.c.id == t.track.c.ingest_event_id)
+                        .where(
+                            t.ingest_event.c.dedupe_key == key.rsplit("/", 1)[1],
+                            t.unit.c.sn.in_(taken),
+                        )
+                    )
+                ).scalars()
+            )
+            unloaded = set(
+                (
+                    await conn.execute(
+                        select(t.carrier_load.c.unloaded_at)
+                        .join(t.carrier, t.carrier.c.id == t.carrier_load.c.carrier_id)
+                        .join(t.unit, t.unit.c.id == t.carrier_load.c.unit_id)
+                        .where(t.carrier.c.carrier_no == tray, t.unit.c.sn.in_(taken))
+                    )
+                ).scalars()
+            )
+            if tracked or unloaded != {UNLOADED_AT}:
+                lost.append((tray, sorted(tracked), unloaded))
+    assert not lost, f"{len(lost)} of {len(rounds_)} rounds: {lost[:3]}"
