@@ -258,6 +258,7 @@ async def test_a_board_unloaded_or_moved_first_gets_no_track_from_the_carrier_ev
             tray, elsewhere = unique("TRAY"), unique("TRAY")
             await services.bus.handle(cr.LoadCarrier(tray, tuple(sns), LOADED_AT), ACTOR)
             event = f.reflow_input(None, carrier=tray)
+            side: cr.UnloadCarrier | cr.LoadCarrier
             if other == "unload":
                 taken, side = sns, cr.UnloadCarrier(tray, at=UNLOADED_AT)
             else:
