@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import BigInteger, Column, MetaData, Table, select, text
+from sqlalchemy import BigInteger, Column, MetaData, Table, func, select, text
 
 from adapters import tables as t
 from domain.enums import IngestStatus, RunStatus, UnitStatus
@@ -36,11 +37,11 @@ def rounds(services: Services) -> int:
     return ROUNDS if services.engine.dialect.name == "postgresql" else 8
 
 
-async def both(*sides: Awaitable[Any]) -> list[Any]:
+async def both(*sides: Awaitable[Any], jitter: float = 0.002) -> list[Any]:
     """The sides started together, in a random order, on their own connections."""
 
     async def jittered(side: Awaitable[Any]) -> Any:
-        await asyncio.sleep(random.random() * 0.002)
+        await asyncio.sleep(random.random() * jitter)
         return await side
 
     return await asyncio.gather(*(jittered(s) for s in sides), return_exceptions=True)
@@ -305,3 +306,42 @@ async def test_a_board_unloaded_or_moved_first_gets_no_track_from_the_carrier_ev
             if tracked or unloaded != {UNLOADED_AT}:
                 lost.append((tray, sorted(tracked), unloaded))
     assert not lost, f"{len(lost)} of {len(rounds_)} rounds: {lost[:3]}"
+
+
+# ---------------------------------------------------------------- registrations
+
+
+async def test_registrations_of_overlapping_sns_in_opposite_orders_never_deadlock(
+    services: Services,
+) -> None:
+    """Two runs registering the same SNs, sent in opposite orders: one registers them, the
+    other is refused UNIT_ALREADY_EXISTS (and audited), never a deadlock."""
+    f = await IngestFactory(services.bus).build(units=1)
+    runs = await fresh_runs(services, f.run_no, 2, units=0, step_no=10)
+    (first, _), (second, _) = runs
+    outcomes: Counter[str] = Counter()
+    for _ in range(rounds(services) // 2):
+        sns = [unique("REG") for _ in range(400)]
+        results = await both(
+            services.bus.handle(prod.RegisterUnits(first, sns=tuple(sns)), ACTOR),
+            services.bus.handle(prod.RegisterUnits(second, sns=tuple(reversed(sns))), ACTOR),
+            jitter=0,
+        )
+        outcomes.update(
+            type(r).__name__
+            if not isinstance(r, DomainError | list)
+            else ("OK" if isinstance(r, list) else r.code.value)
+            for r in results
+        )
+    n = rounds(services) // 2
+    assert outcomes == {"OK": n, "UNIT_ALREADY_EXISTS": n}, outcomes
+    async with services.engine.connect() as conn:
+        audited = await conn.scalar(
+            select(func.count())
+            .select_from(t.audit_event)
+            .where(
+                t.audit_event.c.action == "registerUnits",
+                t.audit_event.c.entity_key.in_([first, second]),
+            )
+        )
+    assert audited == 2 * n  # the refused side too
