@@ -1059,6 +1059,9 @@ class SqlAuditRepository(SqlRepository):
         await self._exec(insert(t.audit_event), rows.audit_to_values(event))
 
 
+_TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS NULL FOR SHARE"
+
+
 class SqlTokenRepository(SqlRepository):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
@@ -1082,6 +1085,18 @@ class SqlTokenRepository(SqlRepository):
     async def all(self) -> list[ApiToken]:
         result = await self._exec(select(t.api_token).order_by(t.api_token.c.name))
         return [rows.token_from_row(r) for r in result]
+
+    async def hold(self, token_id: int) -> bool:
+        if self.pg is not None:
+            # FOR SHARE: a revoke (UPDATE) waits for this transaction, and this statement for
+            # a revoke in flight (then reads the revoked row); requests never wait for each other
+            return bool(await self.pg.fetchrow(_TOKEN_HOLD, token_id))
+        active = await self._one(
+            select(t.api_token.c.id).where(
+                t.api_token.c.id == token_id, t.api_token.c.revoked_at.is_(None)
+            )
+        )
+        return active is not None
 
     async def revoke(self, name: str, at: datetime) -> bool:
         result = await self._exec(

@@ -51,6 +51,8 @@ class Principal:
     name: str
     scopes: frozenset[Scope]
     sources: frozenset[str] = field(default_factory=frozenset)
+    #: the token's id: each write checks it is still active (a revoke mid-request holds)
+    token_id: int | None = None
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
@@ -121,4 +123,4 @@ def verify(token: ApiToken | None, secret: str) -> Principal | None:
         return None
     if not hmac.compare_digest(digest(secret), token.secret_hash):
         return None
-    return Principal(token.name, token.scopes, token.sources)
+    return Principal(token.name, token.scopes, token.sources, token_id=token.id)

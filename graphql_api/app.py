@@ -93,7 +93,9 @@ def principal_of(request: Request) -> Principal:
 def actor_of(request: Request, principal: Principal) -> Actor:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     sources = None if TokenScope.ADMIN in principal.scopes else principal.sources
-    return Actor(name=principal.name, request_id=request_id, sources=sources)
+    return Actor(
+        name=principal.name, request_id=request_id, sources=sources, token_id=principal.token_id
+    )
 
 
 class MesGraphQL(GraphQL[Context, None]):

@@ -442,6 +442,9 @@ class FakeTokens(_Repo):
     async def all(self) -> list[ApiToken]:
         return sorted(self.s.tokens.values(), key=lambda tk: tk.name)
 
+    async def hold(self, token_id: int) -> bool:
+        return any(tk.id == token_id and tk.active for tk in self.s.tokens.values())
+
     async def revoke(self, name: str, at: datetime) -> bool:
         token = self.s.tokens.get(name)
         if token is None or token.revoked_at is not None:

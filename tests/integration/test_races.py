@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import BigInteger, Column, MetaData, Table, func, select, text
 
@@ -345,3 +346,99 @@ async def test_registrations_of_overlapping_sns_in_opposite_orders_never_deadloc
             )
         )
     assert audited == 2 * n  # the refused side too
+
+
+# ---------------------------------------------------------------- token revocation
+
+BATCH = """mutation($events: [IngestEventInput!]!) {
+  ingestEvents(inputs: $events) { status error { code details } } }"""
+
+
+async def test_no_item_of_a_batch_commits_after_its_token_was_revoked(
+    services: Services,
+) -> None:
+    """`mes token revoke` while an ingestEvents request of that token runs: every item that
+    commits after the revoke is refused FORBIDDEN (audited, nothing else written)."""
+    from domain.usecases.tokens import CreateToken, RevokeToken
+    from tests.conftest import ApiClient
+
+    n = 150
+    f = await IngestFactory(services.bus).build(units=n)
+    name = unique("gw")
+    created = await services.bus.handle(CreateToken(name, ("ingest",), (f.code("AOI-1"),)), ACTOR)
+    items = [f.aoi_input(sn) for sn in f.sns]
+
+    async def revoke_once_started() -> None:
+        for _ in range(2000):  # (a connection each time: a SQLite read keeps its snapshot)
+            async with services.engine.connect() as conn:
+                if await conn.scalar(
+                    select(func.count())
+                    .select_from(t.ingest_event)
+                    .where(t.ingest_event.c.source_system == f.code("AOI-1"))
+                ):
+                    break
+            await asyncio.sleep(0.005)
+        await services.bus.handle(RevokeToken(name), ACTOR)
+
+    transport = httpx.ASGITransport(app=services.app())
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client,
+        CommitOrder(services) as order,
+    ):
+        api = ApiClient(client, token=str(created.secret))
+        response, _ = await asyncio.gather(
+            api.post(BATCH, {"events": items}), revoke_once_started()
+        )
+        keys = [f"{i['sourceSystem']}/{i['dedupeKey']}" for i in items]
+        committed = await order.of("ingestEvent", keys)
+        [revoked_at] = (await order.of("revokeToken", [name])).values()
+    answers = response.json()["data"]["ingestEvents"]
+    statuses = Counter(
+        a["status"] if a["error"] is None else a["error"]["details"].get("reason") for a in answers
+    )
+    late = [k for k, pos in committed.items() if pos > revoked_at]
+    assert not late, f"{len(late)} of {n} items committed after the revoke"
+    assert set(statuses) == {"ACCEPTED", "TOKEN_REVOKED"}, statuses  # revoked mid-request
+    refused = [k for k, a in zip(keys, answers, strict=True) if a["status"] != "ACCEPTED"]
+    assert all(a["error"]["code"] == "FORBIDDEN" for a in answers if a["error"])
+    async with services.engine.connect() as conn:
+        written = await conn.scalar(
+            select(func.count())
+            .select_from(t.ingest_event)
+            .where(t.ingest_event.c.dedupe_key.in_([k.rsplit("/", 1)[1] for k in refused]))
+        )
+        rejections = await conn.scalar(
+            select(func.count())
+            .select_from(t.ingest_rejection)
+            .where(t.ingest_rejection.c.source_system == f.code("AOI-1"))
+        )
+    assert (written, rejections) == (0, 0)
+
+
+async def test_a_command_of_a_revoked_token_writes_nothing_but_its_audit(
+    services: Services,
+) -> None:
+    """The bus checks the token in the command's own transaction too (a revoke between the
+    request's authentication and its write holds)."""
+    from domain.usecases.bus import Actor
+    from domain.usecases.tokens import CreateToken, RevokeToken
+
+    name = unique("op")
+    created = await services.bus.handle(CreateToken(name, ("configure",)), ACTOR)
+    await services.bus.handle(RevokeToken(name), ACTOR)
+    actor = Actor(name, unique("req"), token_id=created.token.id)
+    with pytest.raises(DomainError) as refused:
+        await services.bus.handle(cr.LoadCarrier(unique("TRAY"), (unique("SN"),)), actor)
+    assert (refused.value.code.value, refused.value.details) == (
+        "FORBIDDEN",
+        {"token": name, "reason": "TOKEN_REVOKED"},
+    )
+    async with services.engine.connect() as conn:
+        audited = (
+            await conn.execute(
+                select(t.audit_event.c.outcome, t.audit_event.c.error_code).where(
+                    t.audit_event.c.request_id == actor.request_id
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in audited] == [("REFUSED", "FORBIDDEN")]
