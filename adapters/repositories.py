@@ -386,8 +386,9 @@ ORDER BY created_at, run_no"""
 
 @dataclass
 class RunsSeen:
-    """Runs one transaction read along with its locked units (PostgreSQL): `runs.get` answers
-    them without a statement until the transaction writes that run."""
+    """Runs one transaction read (and held: FOR KEY SHARE) along with its locked units
+    (PostgreSQL): `runs.get` answers them without a statement until the transaction writes
+    that run."""
 
     runs: dict[str, Run] = field(default_factory=dict)
 
@@ -400,10 +401,17 @@ class SqlRunRepository(SqlRepository):
         super().__init__(conn, pg)
         self.seen = seen if seen is not None else RunsSeen()
 
-    async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
+    async def get(
+        self, run_no: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Run | None:
         if not for_update and run_no in self.seen.runs:
-            return self.seen.runs[run_no]
-        r = await self._one(select(t.run).where(t.run.c.run_no == run_no), for_update)
+            return self.seen.runs[run_no]  # held already (FOR KEY SHARE, with its units)
+        stmt = select(t.run).where(t.run.c.run_no == run_no)
+        if for_share and not for_update:
+            # KEY SHARE: executions of one run never wait for each other (their status
+            # update takes NO KEY UPDATE), while authorize, revoke and close (FOR UPDATE) wait
+            stmt = stmt.with_for_update(key_share=True)
+        r = await self._one(stmt, for_update)
         return rows.run_from_row(r) if r else None
 
     async def add(self, run: Run) -> None:
@@ -466,11 +474,15 @@ class SqlRunRepository(SqlRepository):
 
 
 _UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
-# the units locked, their runs read along (RunsSeen)
-_UNITS_BY_SN_FOR_UPDATE = f"""SELECT {columns(t.unit, "unit.")},
+# the units locked (in SN order), their runs read along and held against a status change
+# (RunsSeen): KEY SHARE waits for an authorize, revoke or close (FOR UPDATE) and makes them
+# wait, but never another execution of the run
+_UNITS_LOCKED = f"""SELECT {columns(t.unit, "unit.")},
   {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
 FROM unit JOIN run ON run.run_no = unit.run_no
-WHERE unit.sn = ANY($1::varchar[]) ORDER BY unit.sn FOR UPDATE OF unit"""
+WHERE unit.{{key}} ORDER BY unit.sn FOR UPDATE OF unit FOR KEY SHARE OF run"""
+_UNITS_BY_SN_FOR_UPDATE = _UNITS_LOCKED.format(key="sn = ANY($1::varchar[])")
+_UNITS_BY_ID_FOR_UPDATE = _UNITS_LOCKED.format(key="id = ANY($1::bigint[])")
 
 
 class _Prefixed:
@@ -517,7 +529,9 @@ class SqlUnitRepository(SqlRepository):
         # (another run's: no lock covers it); the unique SN then refuses like the check would
         stmt = ins.on_conflict_do_nothing(index_elements=["sn"]).returning(t.unit.c.sn)
         taken: list[str] = []
-        for part in chunks(list(units)):
+        # in SN order: two registrations of overlapping SNs in opposite orders would each
+        # wait for the other's insert (a deadlock); in one order the later one finds them taken
+        for part in chunks(sorted(units, key=lambda u: u.sn)):
             result = await self._exec(stmt, [rows.unit_to_values(u) for u in part])
             inserted = set(result.scalars())
             taken += [u.sn for u in part if u.sn not in inserted]
@@ -535,6 +549,8 @@ class SqlUnitRepository(SqlRepository):
     async def get_many_by_id(
         self, unit_ids: Sequence[int], *, for_update: bool = False
     ) -> list[Unit]:
+        if self.pg is not None and for_update:
+            return self._seen(await self.pg.fetch(_UNITS_BY_ID_FOR_UPDATE, sorted(set(unit_ids))))
         found: list[Unit] = []
         for part in chunks(sorted(set(unit_ids))):
             stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
@@ -545,10 +561,7 @@ class SqlUnitRepository(SqlRepository):
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         if self.pg is not None and for_update:
-            locked = await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns)))
-            for r in locked:
-                self.seen.runs[r.run__run_no] = _run_of(r)
-            return [rows.unit_from_row(r) for r in locked]
+            return self._seen(await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns))))
         if self.pg is not None:
             return [
                 rows.unit_from_row(r) for r in await self.pg.fetch(_UNITS_BY_SN, sorted(set(sns)))
@@ -560,6 +573,12 @@ class SqlUnitRepository(SqlRepository):
                 stmt = stmt.with_for_update()
             found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
         return found
+
+    def _seen(self, locked: list[Any]) -> list[Unit]:
+        """The locked units; their runs, held with them, are remembered (RunsSeen)."""
+        for r in locked:
+            self.seen.runs[r.run__run_no] = _run_of(r)
+        return [rows.unit_from_row(r) for r in locked]
 
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
@@ -963,7 +982,9 @@ class SqlCarrierRepository(SqlRepository):
     async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None:
         for part in chunks(sorted(set(load_ids))):
             await self._exec(
-                update(t.carrier_load).where(t.carrier_load.c.id.in_(part)).values(unloaded_at=at)
+                update(t.carrier_load)
+                .where(t.carrier_load.c.id.in_(part), t.carrier_load.c.unloaded_at.is_(None))
+                .values(unloaded_at=at)
             )
 
     async def add_track(self, track: CarrierTrack) -> CarrierTrack:
@@ -1038,6 +1059,9 @@ class SqlAuditRepository(SqlRepository):
         await self._exec(insert(t.audit_event), rows.audit_to_values(event))
 
 
+_TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS NULL FOR SHARE"
+
+
 class SqlTokenRepository(SqlRepository):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
@@ -1061,6 +1085,18 @@ class SqlTokenRepository(SqlRepository):
     async def all(self) -> list[ApiToken]:
         result = await self._exec(select(t.api_token).order_by(t.api_token.c.name))
         return [rows.token_from_row(r) for r in result]
+
+    async def hold(self, token_id: int) -> bool:
+        if self.pg is not None:
+            # FOR SHARE: a revoke (UPDATE) waits for this transaction, and this statement for
+            # a revoke in flight (then reads the revoked row); requests never wait for each other
+            return bool(await self.pg.fetchrow(_TOKEN_HOLD, token_id))
+        active = await self._one(
+            select(t.api_token.c.id).where(
+                t.api_token.c.id == token_id, t.api_token.c.revoked_at.is_(None)
+            )
+        )
+        return active is not None
 
     async def revoke(self, name: str, at: datetime) -> bool:
         result = await self._exec(

@@ -133,6 +133,8 @@ class Principal:
     stations: frozenset[str] = field(default_factory=frozenset)
     #: a real token (False: auth off, or the GraphiQL page)
     from_token: bool = False
+    #: the token's id: each write checks it is still active (a revoke mid-request holds)
+    token_id: int | None = None
 
     def allows(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
@@ -219,4 +221,6 @@ def verify(token: ApiToken | None, secret: str) -> Principal | None:
         return None
     if not hmac.compare_digest(digest(secret), token.secret_hash):
         return None
-    return Principal(token.name, token.scopes, token.sources, token.stations, from_token=True)
+    return Principal(
+        token.name, token.scopes, token.sources, token.stations, from_token=True, token_id=token.id
+    )

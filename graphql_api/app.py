@@ -105,6 +105,7 @@ def actor_of(request: Request, principal: Principal) -> Actor:
         sources=sources,
         bindings=() if binding is None else (binding,),
         token_name=principal.name if principal.from_token else None,
+        token_id=principal.token_id,
     )
 
 

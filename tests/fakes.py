@@ -196,7 +196,9 @@ class FakeWorkOrders(_Repo):
 
 
 class FakeRuns(_Repo):
-    async def get(self, run_no: str, *, for_update: bool = False) -> Run | None:
+    async def get(
+        self, run_no: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Run | None:
         return self.s.runs.get(run_no)
 
     async def add(self, run: Run) -> None:
@@ -233,7 +235,7 @@ class FakeUnits(_Repo):
         return sorted(sn for sn in set(sns) if sn in self.s.units)
 
     async def add_many(self, units: Sequence[Unit]) -> None:
-        for u in units:
+        for u in sorted(units, key=lambda u: u.sn):  # SN order, as the adapters insert
             assert u.sn not in self.s.units
             self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
 
@@ -384,7 +386,10 @@ class FakeCarriers(_Repo):
 
     async def close_loads(self, load_ids: Sequence[int], at: datetime) -> None:
         ids = set(load_ids)
-        self.s.loads = [replace(ld, unloaded_at=at) if ld.id in ids else ld for ld in self.s.loads]
+        self.s.loads = [
+            replace(ld, unloaded_at=at) if ld.id in ids and ld.unloaded_at is None else ld
+            for ld in self.s.loads
+        ]
 
     async def add_track(self, track: CarrierTrack) -> CarrierTrack:
         stored = replace(track, id=len(self.s.carrier_tracks) + 1)
@@ -436,6 +441,9 @@ class FakeTokens(_Repo):
 
     async def all(self) -> list[ApiToken]:
         return sorted(self.s.tokens.values(), key=lambda tk: tk.name)
+
+    async def hold(self, token_id: int) -> bool:
+        return any(tk.id == token_id and tk.active for tk in self.s.tokens.values())
 
     async def revoke(self, name: str, at: datetime) -> bool:
         token = self.s.tokens.get(name)

@@ -25,7 +25,7 @@ from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding
-from domain.usecases.bus import Actor, Limits
+from domain.usecases.bus import Actor, Limits, TokenRevoked, hold_token
 from domain.validation import MAX_CODE_LENGTH, scrubbed
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
@@ -64,12 +64,15 @@ class IngestService:
         for _ in range(3):
             try:
                 async with self.uow_factory() as uow:
+                    await hold_token(uow, actor)
                     outcome = await self._accept(uow, env, input_hash, progress, actor)
                     if outcome is None:
                         continue  # the key was taken meanwhile: look again in a new transaction
                     await uow.audit.add(self._audit(env, actor, outcome))
                     await uow.commit()
                     return outcome
+            except TokenRevoked as err:
+                return await self._forbidden(env, actor, err)
             except DomainError as err:
                 if err.code is ErrorCode.FORBIDDEN:
                     # a station the token may not write for: no machine's event to replay
@@ -240,8 +243,8 @@ class IngestService:
     async def _forbidden(
         self, env: IngestEnvelope, actor: Actor, err: DomainError | None = None
     ) -> IngestOutcome:
-        """A token writing for a source or a station it does not hold: refused and audited,
-        but no rejection is stored (it is no machine's event to replay)."""
+        """A token writing for a source or a station it does not hold (or revoked meanwhile):
+        refused and audited, but no rejection is stored (it is no machine's event to replay)."""
         err = err or DomainError(
             ErrorCode.FORBIDDEN,
             f"token {actor.name!r} may not write for source {env.source_system!r}",

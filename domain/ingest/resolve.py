@@ -135,6 +135,22 @@ async def resolve_units(
                 {"carrierNo": carrier_code},
             )
         units = await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
+        # the loads were read before the units were locked; a unit's loads change only under
+        # its lock (load/unloadCarrier, BATCH events), so look again: a board unloaded or
+        # moved to another carrier meanwhile is no longer this carrier's
+        loads = [
+            ld
+            for ld in await uow.carriers.open_loads_of_units([u.id or 0 for u in units])
+            if ld.carrier_id == carrier.id
+        ]
+        if not loads:
+            raise DomainError(
+                ErrorCode.CARRIER_EMPTY,
+                f"carrier {carrier_code!r} has no open loads",
+                {"carrierNo": carrier_code},
+            )
+        loaded = {ld.unit_id for ld in loads}
+        units = [u for u in units if u.id in loaded]
         sns = [u.sn for u in units]
     elif not sns:
         for path in PLAIN_SN_PATHS:
@@ -171,8 +187,10 @@ async def resolve_units(
             + (f", not to {env.run_no}" if env.run_no else ""),
             {"runNos": run_nos, "runNo": env.run_no},
         )
-    # (on PostgreSQL read with the locked units: no statement of its own)
-    run = await uow.runs.get(run_nos[0])
+    # held until the transaction ends, so an authorize, revoke or close waits for this event
+    # and this event for them (on PostgreSQL read with the locked units: no statement of its
+    # own)
+    run = await uow.runs.get(run_nos[0], for_share=True)
     assert run is not None  # the unit's foreign key guarantees it
     version = versions.get(run.route_version_id) or (
         await uow.route_versions.get_many([run.route_version_id])

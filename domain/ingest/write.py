@@ -169,6 +169,8 @@ class Writer:
             ]
         )
         if resolved.run.status is RunStatus.AUTHORIZED:
+            # the run is held since step 3 (resolve): only another execution can have
+            # started it meanwhile, so a row count of 0 means it is IN_PROGRESS already
             await uow.runs.set_status_if(
                 resolved.run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS
             )

@@ -32,6 +32,9 @@ class Actor:
     bindings: tuple[StationBinding, ...] = ()
     #: the token whose input this is, kept on the rejections it leaves (None: auth off)
     token_name: str | None = None
+    #: the token it acts by (None: a CLI command, or a server without auth): each write checks
+    #: that it is still active, in the writing transaction (see `hold_token`)
+    token_id: int | None = None
 
     def may_write_for(self, source: str | None) -> bool:
         return self.sources is None or (source is not None and source in self.sources)
@@ -54,6 +57,25 @@ async def check_station_binding(
     refusal = actor.station_refusal(station_code, station)
     if refusal is not None:
         raise refusal
+
+
+class TokenRevoked(DomainError):
+    """The actor's token was revoked while its request ran (FORBIDDEN): nothing is written
+    but the audit row."""
+
+    def __init__(self, actor: Actor):
+        super().__init__(
+            ErrorCode.FORBIDDEN,
+            f"token {actor.name!r} was revoked",
+            {"token": actor.name, "reason": "TOKEN_REVOKED"},
+        )
+
+
+async def hold_token(uow: UnitOfWork, actor: Actor) -> None:
+    """Revocation holds for every write committed after it: the token is checked inside the
+    writing transaction and held there (a revoke waits for that transaction to end)."""
+    if actor.token_id is not None and not await uow.tokens.hold(actor.token_id):
+        raise TokenRevoked(actor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +182,7 @@ class MessageBus:
                     {"source": cmd.sender()},
                 )
             async with self.uow_factory() as uow:
+                await hold_token(uow, actor)
                 result = await handler(cmd, uow, replace(self.deps, actor=actor))
                 await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))
                 await uow.commit()

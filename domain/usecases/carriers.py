@@ -130,8 +130,13 @@ async def unload_carrier(cmd: UnloadCarrier, uow: UnitOfWork, deps: Deps) -> Car
             {"carrierNo": cmd.carrier_no},
         )
     loads = await uow.carriers.open_loads(carrier.id)
+    # a unit's loads change only under its lock: a BATCH event that read these loads either
+    # committed before we get the units (its loads are closed already and stay as it left
+    # them) or looks again after we commit (and no longer finds the boards)
     if cmd.sns is not None:
         units = await _units(uow, cmd.sns)
         loads = [ld for ld in loads if ld.unit_id in units]
+    else:
+        await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
     await uow.carriers.close_loads([ld.id or 0 for ld in loads], at)
     return carrier

@@ -55,7 +55,8 @@ async def _unit_run_version(
     unit = await uow.units.get(sn, for_update=True)
     if unit is None:
         raise DomainError(ErrorCode.UNIT_NOT_FOUND, f"unit {sn!r} not found", {"sns": [sn]})
-    run = await uow.runs.get(run_no)
+    # held (after the unit, as ingest does): an authorize, revoke or close waits for us
+    run = await uow.runs.get(run_no, for_share=True)
     if run is None:
         raise DomainError(ErrorCode.RUN_NOT_FOUND, f"run {run_no!r} not found", {"runNo": run_no})
     if unit.run_no != run.run_no:
