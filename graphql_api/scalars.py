@@ -10,7 +10,10 @@ from strawberry.scalars import JSON
 
 from graphql_api.errors import BadInput
 
-__all__ = ["JSON", "DateTime", "UnreadableDateTime", "aware", "parse_datetime"]
+__all__ = ["JSON", "DateTime", "UnreadableDateTime", "aware", "parse_datetime", "row_id"]
+
+#: ids are 64-bit integers in both databases
+MAX_ROW_ID = 2**63 - 1
 
 
 class UnreadableDateTime(str):
@@ -38,6 +41,15 @@ def aware(value: Any, field: str) -> datetime | None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise BadInput(f"{field}: {value.isoformat()} has no UTC offset (naive times are refused)")
     return value
+
+
+def row_id(value: str, field: str) -> int:
+    """An `ID` argument of a mutation: a decimal integer a row can have (1 to 2^63-1), else a
+    request error naming the field (not a database error on PostgreSQL's bigint)."""
+    text = str(value)
+    if len(text) <= 20 and text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ROW_ID:
+        return int(text)
+    raise BadInput(f"{field}: {text[:40]!r} is not an id (an integer from 1 to {MAX_ROW_ID})")
 
 
 def serialize_datetime(value: datetime) -> str:

@@ -34,6 +34,7 @@ from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query
+from graphql_api.request_audit import MutationAudit
 from graphql_api.scalars import DateTime
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -100,6 +101,7 @@ def build_schema(
         lambda: ParserCache(maxsize=1024),
         lambda: QueryValidationCache(validated),
         GraphQLMetrics,
+        MutationAudit,  # before ErrorMasking: exits after it, and audits the codes it shows
         ErrorMasking,
     ]
     if not introspection:

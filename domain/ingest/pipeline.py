@@ -80,7 +80,7 @@ class IngestService:
         async with self.uow_factory() as uow:
             rejection = await uow.rejections.get(rejection_id)
         if rejection is None:
-            return IngestOutcome(
+            outcome = IngestOutcome(
                 IngestStatus.REJECTED,
                 error=DomainError(
                     ErrorCode.REJECTION_NOT_FOUND,
@@ -88,12 +88,14 @@ class IngestService:
                     {"id": str(rejection_id)},
                 ),
             )
+            return await self._audited_replay(rejection_id, actor, outcome)
         if rejection.resolved_by_event_id is not None:
             async with self.uow_factory() as uow:
                 event = await uow.ingest_events.get_by_id(rejection.resolved_by_event_id)
-            return IngestOutcome(IngestStatus.DUPLICATE, event=event, rejection=rejection)
+            outcome = IngestOutcome(IngestStatus.DUPLICATE, event=event, rejection=rejection)
+            return await self._audited_replay(rejection_id, actor, outcome)
         if not rejection.replayable:
-            return IngestOutcome(
+            outcome = IngestOutcome(
                 IngestStatus.REJECTED,
                 error=DomainError(
                     ErrorCode.VALIDATION_FAILED,
@@ -103,6 +105,7 @@ class IngestService:
                 ),
                 rejection=rejection,
             )
+            return await self._audited_replay(rejection_id, actor, outcome)
         outcome = await self.ingest(envelope_of(rejection), actor)
         if outcome.status is IngestStatus.DUPLICATE and outcome.event and outcome.event.id:
             async with self.uow_factory() as uow:
@@ -225,7 +228,27 @@ class IngestService:
             await uow.commit()
         return outcome
 
+    async def _audited_replay(
+        self, rejection_id: int, actor: Actor, outcome: IngestOutcome
+    ) -> IngestOutcome:
+        """A replay that ran nothing (no such rejection, resolved, not replayable) is audited
+        on its own: the ingest it would have run audits the others."""
+        async with self.uow_factory() as uow:
+            await uow.audit.add(
+                self._audit_of(
+                    actor, outcome, "replayRejection", "IngestRejection", str(rejection_id)
+                )
+            )
+            await uow.commit()
+        return outcome
+
     def _audit(self, env: IngestEnvelope, actor: Actor, outcome: IngestOutcome) -> AuditEvent:
+        key = scrubbed(f"{env.source_system}/{env.dedupe_key}"[:500])
+        return self._audit_of(actor, outcome, "ingestEvent", "IngestEvent", key)
+
+    def _audit_of(
+        self, actor: Actor, outcome: IngestOutcome, action: str, entity_type: str, key: str
+    ) -> AuditEvent:
         status = {
             IngestStatus.ACCEPTED: AuditOutcome.OK,
             IngestStatus.DUPLICATE: AuditOutcome.DUPLICATE,
@@ -236,9 +259,10 @@ class IngestService:
             at=self.clock.now(),
             actor=actor.name,
             request_id=actor.request_id,
-            action="ingestEvent",
-            entity_type="IngestEvent",
-            entity_key=scrubbed(f"{env.source_system}/{env.dedupe_key}"[:500]),
+            client_request_id=actor.client_request_id,
+            action=action,
+            entity_type=entity_type,
+            entity_key=key,
             outcome=status,
             error_code=err.code.value if err else None,
             details={"eventId": outcome.event.id}

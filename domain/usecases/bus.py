@@ -25,6 +25,8 @@ class Actor:
     request_id: str
     #: the sources it may write for (an ingest token's); None: any source
     sources: frozenset[str] | None = None
+    #: the X-Request-ID the client sent, kept beside (never instead of) the server's own
+    client_request_id: str | None = None
 
     def may_write_for(self, source: str | None) -> bool:
         return self.sources is None or (source is not None and source in self.sources)
@@ -103,6 +105,7 @@ class MessageBus:
             at=self.deps.clock.now(),
             actor=actor.name,
             request_id=actor.request_id,
+            client_request_id=actor.client_request_id,
             action=cmd.action,
             entity_type=cmd.entity_type,
             entity_key=_key(cmd.entity_key()),
