@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import structlog
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
@@ -138,6 +139,14 @@ class MesGraphQL(GraphQL[Context, None]):
             return orjson.dumps(data)
         except TypeError:
             return json.dumps(data, separators=(",", ":"))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body nested past the parser's recursion (thousands of levels) is a bad request,
+        not an internal error."""
+        try:
+            return json.loads(data)
+        except RecursionError as err:
+            raise HTTPException(400, "the request body is nested too deeply") from err
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = principal_of(request)

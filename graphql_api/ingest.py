@@ -15,6 +15,7 @@ import structlog
 from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestOutcome
 from domain.ports import EventFilter, RejectionFilter
+from domain.validation import storable
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
 from graphql_api.metrics import record_ingest
@@ -42,12 +43,16 @@ def envelope(item: IngestEventInput) -> IngestEnvelope:
     occurred: Any = item.occurred_at
     error = None
     if isinstance(occurred, UnreadableDateTime):
-        error = f"occurredAt {str(occurred)!r} is not an ISO-8601 date-time"
+        error = f"occurredAt {str(occurred)!r} {occurred.reason}"
         occurred = None
     try:
         size = len(orjson.dumps(item.payload))
-    except TypeError:  # integers past 64 bits: valid JSON all the same
-        size = len(json.dumps(item.payload, ensure_ascii=False, default=str).encode())
+    except TypeError:  # integers past 64 bits (or past orjson's depth, or a lone surrogate)
+        try:
+            text = json.dumps(item.payload, ensure_ascii=False, default=str)
+            size = len(text.encode("utf-8", "surrogatepass"))
+        except RecursionError:
+            size = 0  # nested past any limit: the use case refuses it for its depth
     return IngestEnvelope(
         source_system=item.source_system,
         dedupe_key=item.dedupe_key,
@@ -78,8 +83,8 @@ async def _ingest_one(info: Info, item: IngestEventInput) -> IngestResult:
         "ingest",
         status=outcome.status.value,
         code=outcome.error.code.value if outcome.error else None,
-        source_system=item.source_system[:100],
-        dedupe_key=item.dedupe_key[:200],
+        source_system=storable(item.source_system[:100]),
+        dedupe_key=storable(item.dedupe_key[:200]),
         event_id=outcome.event.id if outcome.event else None,
     )
     return result_of(outcome)

@@ -20,12 +20,18 @@ from domain.enums import (
 from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.accept import Acceptor
-from domain.ingest.envelope import MAX_KEY_LENGTH, canonical_hash, check_envelope, stored_input
+from domain.ingest.envelope import (
+    MAX_KEY_LENGTH,
+    canonical_hash,
+    check_envelope,
+    stored_input,
+    too_deep_to_keep,
+)
 from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.usecases.bus import Actor, Limits
-from domain.validation import MAX_CODE_LENGTH, scrubbed
+from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
 #: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
@@ -122,7 +128,7 @@ class IngestService:
     async def _accept(
         self, uow: UnitOfWork, env: IngestEnvelope, input_hash: str, progress: Progress
     ) -> IngestOutcome | None:
-        check_envelope(env, self.limits.max_payload_bytes)
+        check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
         await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
         existing = await uow.ingest_events.get_by_key(env.source_system, env.dedupe_key)
         if existing is not None:
@@ -155,7 +161,11 @@ class IngestService:
         """Store the refusal (or count another attempt of the same one) and audit it."""
         now = self.clock.now()
         sns = progress.sns
-        # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
+        # PostgreSQL cannot store NUL, no database a lone surrogate: such an input is kept
+        # with U+FFFD in their place and not replayable; one nested too deeply is truncated
+        truncated = err.code is ErrorCode.PAYLOAD_TOO_LARGE or too_deep_to_keep(
+            env, self.limits.max_json_depth
+        )
         env, had_nul = without_nul(env)
         # a refusal for an overlong source or key keeps them clipped (the input keeps all),
         # and lists only the SNs that can be SNs
@@ -201,9 +211,9 @@ class IngestService:
                         error_code=err.code,
                         error_message=err.message,
                         error_details=err.details,
-                        input=stored_input(env, truncated=err.code is ErrorCode.PAYLOAD_TOO_LARGE),
+                        input=stored_input(env, truncated=truncated),
                         sns=tuple(sns),
-                        replayable=err.code not in NOT_REPLAYABLE and not had_nul,
+                        replayable=err.code not in NOT_REPLAYABLE and not had_nul and not truncated,
                         restrict_to_sn=env.restrict_to_sn,
                         last_attempt_at=now,
                     )
@@ -280,7 +290,8 @@ def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
 
 
 def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
-    """The envelope with every NUL character replaced (U+FFFD), and whether there was any."""
+    """The envelope with every NUL character and lone surrogate replaced (U+FFFD), and whether
+    there was any."""
     found = False
 
     def clean(value: Any, depth: int = 0) -> Any:
@@ -288,10 +299,10 @@ def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
         if depth > 200:
             return value
         if isinstance(value, str):
-            if "\x00" in value:
+            kept = storable(value)
+            if kept != value:
                 found = True
-                return value.replace("\x00", "\ufffd")
-            return value
+            return kept
         if isinstance(value, dict):
             return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
         if isinstance(value, list):

@@ -14,7 +14,7 @@ from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
-from domain.validation import scrubbed
+from domain.validation import DEFAULT_MAX_JSON_DEPTH, scrubbed
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,10 @@ class Limits:
     max_query_tokens: int = 5000
     introspection: bool = True
     cors_origins: tuple[str, ...] = ()
+    #: how deeply a JSON input (payload, meta, a mapping, a JSON value) may nest
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    #: a site's regular expression for serial numbers (a full match), checked on registration
+    sn_pattern: str | None = None
 
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)

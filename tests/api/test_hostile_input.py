@@ -5,6 +5,7 @@ both databases; nothing breaks and nothing is dropped."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import pytest
@@ -32,6 +33,12 @@ HOSTILE = [
     "<script>alert(1)</script>",
     " padded ",
     "",
+    "in side",
+    "zero\u200bwidth",
+    "nb\u00a0sp",
+    "e\u0301",
+    "e\u0301"[:1] + "\u00e9",
+    "\u2028ls",
 ]
 #: refusals a hostile code may get: it is malformed, or it names nothing that exists
 FINE_REFUSALS = {
@@ -48,11 +55,15 @@ FINE_REFUSALS = {
 
 
 def readable(value: str) -> bool:
-    """What a code may be: 1–100 characters, trimmed, no control characters."""
+    """What a code may be (DOMAIN.md §1): 1–100 characters, NFC, no white space, control or
+    format (zero-width) characters."""
     return (
         0 < len(value) <= 100
-        and value == value.strip()
-        and not any(ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F for ch in value)
+        and unicodedata.is_normalized("NFC", value)
+        and not any(
+            ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zs", "Zl", "Zp")
+            for ch in value
+        )
     )
 
 
