@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -31,7 +32,7 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
     )
 
 
-def _writable(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _writable(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """Values a client sent (a source system, a key) may hold lone surrogates, which no
     stream can encode: they are logged as U+FFFD, and the line is written all the same."""
     for key, value in event.items():
