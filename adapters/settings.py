@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from domain.usecases.bus import Limits
@@ -18,6 +19,17 @@ def _int(name: str, default: int) -> int:
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default
+
+
+def _pattern(name: str) -> str | None:
+    """A regular expression setting, checked at start-up (a typo fails there, not per SN)."""
+    raw = os.environ.get(name) or None
+    if raw is not None:
+        try:
+            re.compile(raw)
+        except re.error as err:
+            raise ValueError(f"{name} is not a regular expression: {err}") from err
+    return raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,8 @@ class Settings:
                     for o in os.environ.get("MES_CORS_ORIGINS", "").split(",")
                     if o.strip()
                 ),
+                max_json_depth=_int("MES_MAX_JSON_DEPTH", d.max_json_depth),
+                sn_pattern=_pattern("MES_SN_PATTERN"),
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from domain.validation import storable
+
 #: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 Json = JSON().with_variant(JSONB(), "postgresql")
 
@@ -44,16 +46,17 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def without_nul(value: Any) -> Any:
-    """A string with every NUL replaced (U+FFFD); anything else as it is."""
-    if isinstance(value, str) and "\x00" in value:
-        return value.replace("\x00", "\ufffd")
+    """A string with every NUL and lone surrogate replaced (U+FFFD); anything else as it is."""
+    if isinstance(value, str):
+        return storable(value)
     return value
 
 
 class SafeString(TypeDecorator[str]):
-    """VARCHAR whose bound values carry no NUL (PostgreSQL refuses the character outright).
-    Writes never meet one (the use cases refuse NUL in what they store); a lookup by a key
-    with a NUL simply finds nothing, as on SQLite, instead of failing the statement."""
+    """VARCHAR whose bound values carry no NUL (PostgreSQL refuses the character outright) and
+    no lone surrogate (no UTF-8 encoding, on either database). Writes never meet one (the use
+    cases refuse them in what they store); a lookup by a key with one simply finds nothing
+    instead of failing the statement."""
 
     impl = String
     cache_ok = True

@@ -126,3 +126,6 @@ class AuditOutcome(StrEnum):
     REFUSED = "REFUSED"
     #: an ingest event sent again: nothing else was written
     DUPLICATE = "DUPLICATE"
+    #: the service failed the request (an internal error, the database unavailable): the
+    #: client did nothing wrong, and nothing of the mutation was written
+    ERROR = "ERROR"

@@ -39,12 +39,16 @@ from graphql_api.schema import build_schema
 
 log = structlog.get_logger("mes.http")
 REQUEST_ID_HEADER = "x-request-id"
+CLIENT_REQUEST_ID_HEADER = "x-client-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
 
 
 class RequestIdMiddleware:
-    """Every request gets an id (the client's X-Request-ID if sane, else a new one): it is
-    echoed in the response, bound to every log line, and written to the audit trail."""
+    """Every request gets the server's own id, whatever the client sends: it is echoed in
+    `X-Request-ID`, bound to every log line, and written to the audit trail. A client's sane
+    `X-Request-ID` is kept beside it (`client_request_id` in the logs and the audit trail) and
+    echoed back in `X-Client-Request-ID`: a client cannot make its requests look like
+    another's, nor the server's id ambiguous."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -56,9 +60,14 @@ class RequestIdMiddleware:
         sent = (
             dict(scope.get("headers") or []).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
         )
-        request_id = sent if _VALID_REQUEST_ID.match(sent) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = uuid.uuid4().hex
+        client_request_id = sent if _VALID_REQUEST_ID.match(sent) else None
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_request_id"] = client_request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        if client_request_id is not None:
+            structlog.contextvars.bind_contextvars(client_request_id=client_request_id)
 
         started = False
 
@@ -66,7 +75,10 @@ class RequestIdMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append(REQUEST_ID_HEADER, request_id)
+                if client_request_id is not None:
+                    headers.append(CLIENT_REQUEST_ID_HEADER, client_request_id)
             await send(message)
 
         try:
@@ -86,7 +98,7 @@ class RequestIdMiddleware:
             )
             await send_with_id({"type": "http.response.body", "body": body})
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "client_request_id")
 
 
 def principal_of(request: Request) -> Principal:
@@ -99,6 +111,7 @@ def actor_of(request: Request, principal: Principal) -> Actor:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     sources = None if TokenScope.ADMIN in principal.scopes else principal.sources
     binding = principal.binding
+    client_request_id = getattr(request.state, "client_request_id", None)
     return Actor(
         name=principal.name,
         request_id=request_id,
@@ -106,6 +119,7 @@ def actor_of(request: Request, principal: Principal) -> Actor:
         bindings=() if binding is None else (binding,),
         token_name=principal.name if principal.from_token else None,
         token_id=principal.token_id,
+        client_request_id=client_request_id,
     )
 
 
@@ -187,6 +201,14 @@ class MesGraphQL(GraphQL[Context, None]):
             ],
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        """A body nested past the parser's recursion (thousands of levels) is a bad request,
+        not an internal error."""
+        try:
+            return json.loads(data)
+        except RecursionError as err:
+            raise HTTPException(400, "the request body is nested too deeply") from err
+
     async def get_context(self, request: Any, response: Any = None) -> Context:
         principal = principal_of(request)
         return Context(
@@ -251,7 +273,7 @@ def create_app(
             allow_origins=list(limits.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["authorization", "content-type", "x-request-id"],
-            expose_headers=["x-request-id"],
+            expose_headers=[REQUEST_ID_HEADER, CLIENT_REQUEST_ID_HEADER],
         )
     app.add_middleware(RequestIdMiddleware)  # outermost: every response carries the id
     return app

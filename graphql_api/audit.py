@@ -27,6 +27,9 @@ class AuditEvent:
     outcome: str
     error_code: str | None
     details: JSON | None
+    client_request_id: str | None = strawberry.field(
+        default=None, description="The X-Request-ID the client sent, beside the server's own."
+    )
 
     @classmethod
     def of(cls, e: DomainAuditEvent) -> AuditEvent:
@@ -41,6 +44,7 @@ class AuditEvent:
             outcome=e.outcome.value,
             error_code=e.error_code,
             details=cast(JSON, e.details),
+            client_request_id=e.client_request_id,
         )
 
 

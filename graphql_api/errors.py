@@ -9,6 +9,10 @@ Three kinds reach a response's `errors`:
   `Retry-After`: sending the same request again is safe (ingest is idempotent by dedupeKey);
 - anything else is a bug: the client gets "Internal error" with the request id, the log gets
   the whole exception with the same id.
+
+Every error of a document that parses leaves with an `extensions.code`: a request error
+without one of its own is GRAPHQL_VALIDATION_FAILED (the document does not validate against
+the schema) or BAD_USER_INPUT (its variables do not fit their types).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import structlog
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from adapters.db import is_unavailable
@@ -84,7 +88,43 @@ def _replace(error: GraphQLError, message: str, extensions: dict[str, Any]) -> G
     )
 
 
+def request_error_code(error: GraphQLError, executing: bool) -> str:
+    """The code of a request error that carries none: where it was found says what it is."""
+    if isinstance(error, GraphQLSyntaxError) or isinstance(
+        error.original_error, GraphQLSyntaxError
+    ):
+        return "GRAPHQL_PARSE_FAILED"
+    if not executing:
+        return "GRAPHQL_VALIDATION_FAILED"
+    # graphql-core coerces the variables when execution starts: an error there, before any
+    # field ran (no path), is the variables' fault; one on a field (a null where the schema
+    # promises a value) is ours
+    return "INTERNAL_SERVER_ERROR" if error.path else "BAD_USER_INPUT"
+
+
+def code_of(error: GraphQLError, executing: bool) -> str:
+    """The `extensions.code` a client sees for this error (after ErrorMasking, or before)."""
+    code = (error.extensions or {}).get("code")
+    if isinstance(code, str):
+        return code
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return request_error_code(error, executing)
+    if isinstance(original, BadInput):
+        return original.code
+    if is_unavailable(original):
+        return "SERVICE_UNAVAILABLE"
+    return "INTERNAL_SERVER_ERROR"
+
+
 class ErrorMasking(SchemaExtension):
+    #: execution started (the variables were being coerced, or fields ran)
+    executing = False
+
+    def on_execute(self) -> Iterator[None]:
+        self.executing = True
+        yield
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -97,7 +137,13 @@ class ErrorMasking(SchemaExtension):
         for error in result.errors:
             original = error.original_error
             if original is None or isinstance(original, GraphQLError):
-                shown.append(error)  # validation, limits, permissions: the client's to fix
+                # validation, limits, permissions: the client's to fix
+                if (error.extensions or {}).get("code") is None:
+                    code = request_error_code(error, self.executing)
+                    error = _replace(
+                        error, error.message, {**(error.extensions or {}), "code": code}
+                    )
+                shown.append(error)
             elif isinstance(original, BadInput):
                 extensions = {**(error.extensions or {}), "code": original.code}
                 shown.append(_replace(error, error.message, extensions))

@@ -16,7 +16,7 @@ from domain.usecases import device as dv
 from graphql_api.context import Info
 from graphql_api.ingest import _after, _cursor, _first
 from graphql_api.mutations import run_command
-from graphql_api.scalars import JSON, aware
+from graphql_api.scalars import JSON, aware, row_id
 from graphql_api.types.carriers import Carrier, CarrierTrack
 from graphql_api.types.common import MesError, PageInfo
 from graphql_api.types.execution import DataValue, Track
@@ -238,12 +238,7 @@ class DeviceDataRecordConnection:
 
 
 def _id(value: strawberry.ID | None, name: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return -1  # no such row: the use case answers TRACK_NOT_FOUND
+    return None if value is None else row_id(value, name)
 
 
 def _item(i: DeviceDataItemInput) -> dv.DeviceItem:

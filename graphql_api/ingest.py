@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -15,10 +15,11 @@ import structlog
 from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestOutcome
 from domain.ports import EventFilter, RejectionFilter
+from domain.validation import storable
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
 from graphql_api.metrics import record_ingest
-from graphql_api.scalars import UnreadableDateTime, aware
+from graphql_api.scalars import MAX_ROW_ID, UnreadableDateTime, aware, row_id
 from graphql_api.types.common import MesError, PageInfo
 from graphql_api.types.execution import IngestEvent
 from graphql_api.types.ingest import (
@@ -42,12 +43,16 @@ def envelope(item: IngestEventInput) -> IngestEnvelope:
     occurred: Any = item.occurred_at
     error = None
     if isinstance(occurred, UnreadableDateTime):
-        error = f"occurredAt {str(occurred)!r} is not an ISO-8601 date-time"
+        error = f"occurredAt {str(occurred)!r} {occurred.reason}"
         occurred = None
     try:
         size = len(orjson.dumps(item.payload))
-    except TypeError:  # integers past 64 bits: valid JSON all the same
-        size = len(json.dumps(item.payload, ensure_ascii=False, default=str).encode())
+    except TypeError:  # integers past 64 bits (or past orjson's depth, or a lone surrogate)
+        try:
+            text = json.dumps(item.payload, ensure_ascii=False, default=str)
+            size = len(text.encode("utf-8", "surrogatepass"))
+        except RecursionError:
+            size = 0  # nested past any limit: the use case refuses it for its depth
     return IngestEnvelope(
         source_system=item.source_system,
         dedupe_key=item.dedupe_key,
@@ -78,8 +83,8 @@ async def _ingest_one(info: Info, item: IngestEventInput) -> IngestResult:
         "ingest",
         status=outcome.status.value,
         code=outcome.error.code.value if outcome.error else None,
-        source_system=item.source_system[:100],
-        dedupe_key=item.dedupe_key[:200],
+        source_system=storable(item.source_system[:100]),
+        dedupe_key=storable(item.dedupe_key[:200]),
         event_id=outcome.event.id if outcome.event else None,
     )
     return result_of(outcome)
@@ -93,10 +98,16 @@ def _after(cursor: str | None) -> tuple[datetime, int] | None:
     if cursor is None:
         return None
     try:
-        at, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        return datetime.fromisoformat(at), int(key)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise BadInput(f"invalid cursor {cursor!r}") from err
+        text, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        at, number = datetime.fromisoformat(text), int(key)
+        # a cursor this service made has an aware time and a 64-bit key; anything else would
+        # fail in the comparison or the database, not in the client's hands
+        if at.utcoffset() is None or not 0 <= number <= MAX_ROW_ID:
+            raise ValueError
+        at.astimezone(UTC)  # OverflowError at the calendar's edges
+        return at, number
+    except (ValueError, OverflowError) as err:  # UnicodeError, binascii.Error: ValueErrors
+        raise BadInput(f"after: invalid cursor {cursor[:100]!r}") from err
 
 
 def _first(info: Info, first: int | None) -> int:
@@ -128,10 +139,7 @@ class IngestMutation:
 
     @strawberry.mutation(description="Runs a stored rejection again against today's configuration.")
     async def replay_rejection(self, info: Info, id: strawberry.ID) -> IngestResult:
-        try:
-            rejection_id = int(id)
-        except ValueError:
-            rejection_id = -1
+        rejection_id = row_id(id, "id")
         return result_of(await info.context.ingest.replay(rejection_id, info.context.actor))
 
 
@@ -147,9 +155,9 @@ class IngestQuery:
     ) -> IngestEvent | None:
         if id is not None:
             try:
-                key = int(id)
-            except ValueError:
-                return None
+                key = row_id(id, "id")
+            except BadInput:
+                return None  # no row has such an id
             found = await info.context.loaders.event.load(key)
         elif source_system is not None and dedupe_key is not None:
             found = await info.context.store.event_by_key(source_system, dedupe_key)

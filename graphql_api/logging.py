@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import orjson
 import structlog
+
+from domain.validation import storable
 
 
 def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
@@ -15,6 +18,7 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
+        _writable,
     ]
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
@@ -26,6 +30,17 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=True,
     )
+
+
+def _writable(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """Values a client sent (a source system, a key) may hold lone surrogates, which no
+    stream can encode: they are logged as U+FFFD, and the line is written all the same."""
+    for key, value in event.items():
+        if isinstance(value, str) and not value.isascii():
+            event[key] = storable(value)
+        elif isinstance(value, list | tuple):
+            event[key] = [storable(v) if isinstance(v, str) else v for v in value]
+    return event
 
 
 def _orjson_dumps(value: Any, **kw: Any) -> str:

@@ -19,6 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from domain.errors import ErrorCode
 from domain.ingest.pipeline import IngestOutcome
+from domain.validation import storable
 
 MAX_LABEL_VALUES = 200
 OTHER = "_other"
@@ -56,7 +57,7 @@ class LabelCap:
         self._lock = threading.Lock()
 
     def __call__(self, value: str | None) -> str:
-        value = (value or "")[:100]
+        value = storable((value or "")[:100])  # /metrics cannot write a lone surrogate
         if value in self._seen:
             return value
         with self._lock:

@@ -43,6 +43,7 @@ from graphql_api.query_cache import (
     parsed_size,
     query_bytes,
 )
+from graphql_api.request_audit import MutationAudit
 from graphql_api.scalars import DateTime
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -222,6 +223,7 @@ def _build_schema(limits: Limits) -> QuietSchema:
             hide_suggestions=not limits.introspection,
         ),
         GraphQLMetrics,
+        MutationAudit,  # before ErrorMasking: exits after it, and audits the codes it shows
         ErrorMasking,
     ]
     if not limits.introspection:

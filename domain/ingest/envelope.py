@@ -11,7 +11,15 @@ import rfc8785
 
 from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestEnvelope
-from domain.validation import check_no_nul
+from domain.validation import (
+    DEFAULT_MAX_JSON_DEPTH,
+    check_code,
+    check_free_text,
+    check_json_depth,
+    check_no_nul,
+    json_depth,
+    storable,
+)
 
 MAX_KEY_LENGTH = 200
 #: a derived PARTIAL key `dedupeKey#sn` is exempt from the length limit
@@ -22,9 +30,12 @@ def _fail(message: str, **details: Any) -> DomainError:
     return DomainError(ErrorCode.VALIDATION_FAILED, message, details or None)
 
 
-def check_envelope(env: IngestEnvelope, max_payload_bytes: int) -> None:
-    """sourceSystem and dedupeKey non-empty (≤ 200), occurredAt with an offset, payload a JSON
-    object within the size limit, no NUL anywhere."""
+def check_envelope(
+    env: IngestEnvelope, max_payload_bytes: int, max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+) -> None:
+    """sourceSystem a code and dedupeKey free text without control characters (both 1–200
+    characters), occurredAt with an offset, payload a JSON object within the size and depth
+    limits, no NUL or lone surrogate anywhere."""
     if env.payload_bytes > max_payload_bytes:
         raise DomainError(
             ErrorCode.PAYLOAD_TOO_LARGE,
@@ -42,8 +53,10 @@ def check_envelope(env: IngestEnvelope, max_payload_bytes: int) -> None:
                 length=len(value),
                 max=MAX_KEY_LENGTH,
             )
-    if env.run_no is not None and (not env.run_no or len(env.run_no) > 100):
-        raise _fail("runNo must be 1–100 characters", field="runNo")
+    check_code(env.source_system, "sourceSystem", max_length=MAX_KEY_LENGTH)
+    check_free_text(env.dedupe_key, "dedupeKey")
+    if env.run_no is not None:
+        check_code(env.run_no, "runNo")
     if env.occurred_at_error is not None:
         raise _fail(env.occurred_at_error, field="occurredAt")
     if env.occurred_at is None:
@@ -52,14 +65,17 @@ def check_envelope(env: IngestEnvelope, max_payload_bytes: int) -> None:
         raise _fail("occurredAt has no UTC offset (naive times are refused)", field="occurredAt")
     if not isinstance(env.payload, dict):
         raise _fail("payload must be a JSON object", field="payload")
-    checked: list[tuple[str, Any]] = [
-        ("sourceSystem", env.source_system),
-        ("dedupeKey", env.dedupe_key),
-        ("runNo", env.run_no),
-        ("payload", env.payload),
-    ]
-    for name, value in checked:
-        check_no_nul(value, name)
+    for json_field, document in (("payload", env.payload), ("meta", env.meta)):
+        check_json_depth(document, json_field, max_json_depth)
+        check_no_nul(document, json_field)
+
+
+def too_deep_to_keep(env: IngestEnvelope, max_json_depth: int) -> bool:
+    """A payload or meta nested past the limit: its rejection keeps a truncated input."""
+    return (
+        json_depth(env.payload, max_json_depth) > max_json_depth
+        or json_depth(env.meta, max_json_depth) > max_json_depth
+    )
 
 
 def canonical_hash(env: IngestEnvelope) -> str:
@@ -79,10 +95,13 @@ def canonical_hash(env: IngestEnvelope) -> str:
     try:
         canonical = rfc8785.dumps(doc)
     except (ValueError, TypeError, RecursionError):
-        # not canonicalizable (an integer beyond IEEE 754's 2^53): sorted JSON is still stable
-        canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str).encode(
-            "utf-8", "surrogatepass"
-        )
+        # not canonicalizable (an integer beyond IEEE 754's 2^53): sorted JSON is still stable;
+        # a document too deep for that (refused anyway) hashes what its first levels say
+        try:
+            text = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+        except RecursionError:
+            text = "deep:" + json.dumps(clipped(doc), sort_keys=True, default=str)
+        canonical = text.encode("utf-8", "surrogatepass")
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -90,12 +109,26 @@ def canonical_hash(env: IngestEnvelope) -> str:
 TRUNCATED_PAYLOAD_CHARS = 4096
 
 
+def clipped(value: Any, levels: int = DEFAULT_MAX_JSON_DEPTH) -> Any:
+    """A JSON value cut off below `levels` (deeper parts become "…"): safe to write out."""
+    if isinstance(value, dict | list | tuple) and levels <= 0:
+        return "…"
+    if isinstance(value, dict):
+        return {k: clipped(v, levels - 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clipped(v, levels - 1) for v in value]
+    return value
+
+
 def stored_input(env: IngestEnvelope, truncated: bool = False) -> dict[str, Any]:
-    """The full input as received (replayable), or a truncated one for an oversized payload."""
+    """The full input as received (replayable), or a truncated one for a payload over the size
+    or depth limit (its first characters, written out; a meta cut off below the depth limit)."""
     payload: Any = env.payload
+    meta: Any = env.meta
     if truncated:
-        text = json.dumps(env.payload, default=str)[:TRUNCATED_PAYLOAD_CHARS]
+        text = storable(json.dumps(clipped(env.payload), default=str)[:TRUNCATED_PAYLOAD_CHARS])
         payload = {"truncated": True, "bytes": env.payload_bytes, "head": text}
+        meta = clipped(env.meta)
     return {
         "sourceSystem": env.source_system,
         "dedupeKey": env.dedupe_key,
@@ -103,5 +136,5 @@ def stored_input(env: IngestEnvelope, truncated: bool = False) -> dict[str, Any]
         "occurredAt": env.occurred_at.isoformat() if env.occurred_at else None,
         "runNo": env.run_no,
         "payload": payload,
-        "meta": env.meta,
+        "meta": meta,
     }

@@ -20,13 +20,19 @@ from domain.enums import (
 from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.accept import Acceptor
-from domain.ingest.envelope import MAX_KEY_LENGTH, canonical_hash, check_envelope, stored_input
+from domain.ingest.envelope import (
+    MAX_KEY_LENGTH,
+    canonical_hash,
+    check_envelope,
+    stored_input,
+    too_deep_to_keep,
+)
 from domain.ingest.resolve import MappingCache, Progress
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding
 from domain.usecases.bus import Actor, Limits, TokenRevoked, hold_token
-from domain.validation import MAX_CODE_LENGTH, scrubbed
+from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
 #: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
@@ -87,7 +93,7 @@ class IngestService:
         async with self.uow_factory() as uow:
             rejection = await uow.rejections.get(rejection_id)
         if rejection is None:
-            return IngestOutcome(
+            outcome = IngestOutcome(
                 IngestStatus.REJECTED,
                 error=DomainError(
                     ErrorCode.REJECTION_NOT_FOUND,
@@ -95,12 +101,14 @@ class IngestService:
                     {"id": str(rejection_id)},
                 ),
             )
+            return await self._audited_replay(rejection_id, actor, outcome)
         if rejection.resolved_by_event_id is not None:
             async with self.uow_factory() as uow:
                 event = await uow.ingest_events.get_by_id(rejection.resolved_by_event_id)
-            return IngestOutcome(IngestStatus.DUPLICATE, event=event, rejection=rejection)
+            outcome = IngestOutcome(IngestStatus.DUPLICATE, event=event, rejection=rejection)
+            return await self._audited_replay(rejection_id, actor, outcome)
         if not rejection.replayable:
-            return IngestOutcome(
+            outcome = IngestOutcome(
                 IngestStatus.REJECTED,
                 error=DomainError(
                     ErrorCode.VALIDATION_FAILED,
@@ -110,6 +118,7 @@ class IngestService:
                 ),
                 rejection=rejection,
             )
+            return await self._audited_replay(rejection_id, actor, outcome)
         sender = await self._sender(rejection, actor)
         outcome = await self.ingest(envelope_of(rejection), sender)
         if outcome.status is IngestStatus.DUPLICATE and outcome.event and outcome.event.id:
@@ -147,7 +156,7 @@ class IngestService:
         progress: Progress,
         actor: Actor,
     ) -> IngestOutcome | None:
-        check_envelope(env, self.limits.max_payload_bytes)
+        check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
         await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
         existing = await uow.ingest_events.get_by_key(env.source_system, env.dedupe_key)
         if existing is not None:
@@ -180,7 +189,11 @@ class IngestService:
         """Store the refusal (or count another attempt of the same one) and audit it."""
         now = self.clock.now()
         sns = progress.sns
-        # PostgreSQL cannot store NUL: such an input is kept with U+FFFD and not replayable
+        # PostgreSQL cannot store NUL, no database a lone surrogate: such an input is kept
+        # with U+FFFD in their place and not replayable; one nested too deeply is truncated
+        truncated = err.code is ErrorCode.PAYLOAD_TOO_LARGE or too_deep_to_keep(
+            env, self.limits.max_json_depth
+        )
         env, had_nul = without_nul(env)
         # a refusal for an overlong source or key keeps them clipped (the input keeps all),
         # and lists only the SNs that can be SNs
@@ -226,9 +239,9 @@ class IngestService:
                         error_code=err.code,
                         error_message=err.message,
                         error_details=err.details,
-                        input=stored_input(env, truncated=err.code is ErrorCode.PAYLOAD_TOO_LARGE),
+                        input=stored_input(env, truncated=truncated),
                         sns=tuple(sns),
-                        replayable=err.code not in NOT_REPLAYABLE and not had_nul,
+                        replayable=err.code not in NOT_REPLAYABLE and not had_nul and not truncated,
                         restrict_to_sn=env.restrict_to_sn,
                         last_attempt_at=now,
                         token_name=actor.token_name,
@@ -256,7 +269,27 @@ class IngestService:
             await uow.commit()
         return outcome
 
+    async def _audited_replay(
+        self, rejection_id: int, actor: Actor, outcome: IngestOutcome
+    ) -> IngestOutcome:
+        """A replay that ran nothing (no such rejection, resolved, not replayable) is audited
+        on its own: the ingest it would have run audits the others."""
+        async with self.uow_factory() as uow:
+            await uow.audit.add(
+                self._audit_of(
+                    actor, outcome, "replayRejection", "IngestRejection", str(rejection_id)
+                )
+            )
+            await uow.commit()
+        return outcome
+
     def _audit(self, env: IngestEnvelope, actor: Actor, outcome: IngestOutcome) -> AuditEvent:
+        key = scrubbed(f"{env.source_system}/{env.dedupe_key}"[:500])
+        return self._audit_of(actor, outcome, "ingestEvent", "IngestEvent", key)
+
+    def _audit_of(
+        self, actor: Actor, outcome: IngestOutcome, action: str, entity_type: str, key: str
+    ) -> AuditEvent:
         status = {
             IngestStatus.ACCEPTED: AuditOutcome.OK,
             IngestStatus.DUPLICATE: AuditOutcome.DUPLICATE,
@@ -267,9 +300,10 @@ class IngestService:
             at=self.clock.now(),
             actor=actor.name,
             request_id=actor.request_id,
-            action="ingestEvent",
-            entity_type="IngestEvent",
-            entity_key=scrubbed(f"{env.source_system}/{env.dedupe_key}"[:500]),
+            client_request_id=actor.client_request_id,
+            action=action,
+            entity_type=entity_type,
+            entity_key=key,
             outcome=status,
             error_code=err.code.value if err else None,
             details={"eventId": outcome.event.id}
@@ -287,7 +321,8 @@ def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
 
 
 def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
-    """The envelope with every NUL character replaced (U+FFFD), and whether there was any."""
+    """The envelope with every NUL character and lone surrogate replaced (U+FFFD), and whether
+    there was any."""
     found = False
 
     def clean(value: Any, depth: int = 0) -> Any:
@@ -295,10 +330,10 @@ def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
         if depth > 200:
             return value
         if isinstance(value, str):
-            if "\x00" in value:
+            kept = storable(value)
+            if kept != value:
                 found = True
-                return value.replace("\x00", "\ufffd")
-            return value
+            return kept
         if isinstance(value, dict):
             return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
         if isinstance(value, list):

@@ -16,7 +16,7 @@ from domain.master import Station
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding, station_refusal
-from domain.validation import scrubbed
+from domain.validation import DEFAULT_MAX_JSON_DEPTH, scrubbed
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,8 @@ class Actor:
     #: the token it acts by (None: a CLI command, or a server without auth): each write checks
     #: that it is still active, in the writing transaction (see `hold_token`)
     token_id: int | None = None
+    #: the X-Request-ID the client sent, kept beside (never instead of) the server's own
+    client_request_id: str | None = None
 
     def may_write_for(self, source: str | None) -> bool:
         return self.sources is None or (source is not None and source in self.sources)
@@ -102,6 +104,10 @@ class Limits:
     max_query_bytes: int = 64 * 1024
     #: a request's execution time; 0: no limit
     request_timeout_s: float = 30.0
+    #: how deeply a JSON input (payload, meta, a mapping, a JSON value) may nest
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    #: a site's regular expression for serial numbers (a full match), checked on registration
+    sn_pattern: str | None = None
 
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)
@@ -161,6 +167,7 @@ class MessageBus:
             at=self.deps.clock.now(),
             actor=actor.name,
             request_id=actor.request_id,
+            client_request_id=actor.client_request_id,
             action=cmd.action,
             entity_type=cmd.entity_type,
             entity_key=_key(cmd.entity_key()),

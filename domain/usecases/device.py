@@ -22,7 +22,7 @@ from domain.lifecycle import held
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
 from domain.usecases.bus import Command, Deps, check_station_binding
-from domain.validation import check_code, check_no_nul, check_optional_code
+from domain.validation import check_code, check_json_input, check_optional_code, check_values
 
 MAX_ITEMS = 1000
 VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
@@ -96,15 +96,15 @@ class RecordDeviceData(Command):
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _check(cmd: RecordDeviceData) -> None:
+def _check(cmd: RecordDeviceData, max_json_depth: int) -> None:
     check_code(cmd.event_id, "eventId")
     check_optional_code(cmd.run_no, "runNo")
     check_optional_code(cmd.unit_sn, "unitSn")
     check_optional_code(cmd.station_code, "stationCode")
     check_optional_code(cmd.equipment_id, "equipmentId")
     check_optional_code(cmd.operator_id, "operatorId")
-    check_no_nul([d.values for d in cmd.data], "data")
-    check_no_nul(cmd.meta, "meta")
+    check_values([d.values for d in cmd.data], "data", max_json_depth)
+    check_json_input(cmd.meta, "meta", max_json_depth)
     if cmd.event_time.tzinfo is None:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED, "eventTime has no UTC offset", {"field": "eventTime"}
@@ -246,7 +246,7 @@ async def record_device_data(
 ) -> DeviceDataResult:
     """Attach values to a track; the track's result and the unit's position never change,
     but an alarm with action HOLD holds the unit as it is now. Idempotent by eventId."""
-    _check(cmd)
+    _check(cmd, deps.limits.max_json_depth)
     # a bound token writes only to tracks of its stations: the one it names, the one it hits
     if cmd.station_code is not None:
         await check_station_binding(deps.actor, uow, cmd.station_code)

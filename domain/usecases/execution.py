@@ -25,7 +25,7 @@ from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
 from domain.usecases.bus import Command, Deps, check_station_binding
-from domain.validation import check_code, check_optional_code
+from domain.validation import check_code, check_optional_code, check_values
 
 VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
 MAX_VALUES = 1000
@@ -197,6 +197,7 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     check_code(cmd.station_code, "stationCode")
     check_optional_code(cmd.operator_id, "operatorId")
     await check_station_binding(deps.actor, uow, cmd.station_code)
+    check_values([v.values for v in cmd.data], "data", deps.limits.max_json_depth)
     unit, _run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
     open_track = await uow.tracks.open_of_unit(unit.id or 0)
     if (

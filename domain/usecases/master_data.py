@@ -23,8 +23,8 @@ from domain.routes import RouteVersion
 from domain.usecases.bus import Command, Deps
 from domain.validation import (
     check_code,
+    check_json_input,
     check_name,
-    check_no_nul,
     check_optional_code,
     check_positive,
 )
@@ -243,7 +243,7 @@ async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: D
         check_code(name, "dataSpecNames")
     if cfg.max_attempts is not None:
         check_positive(cfg.max_attempts, "maxAttempts", maximum=100)
-    check_no_nul(cfg.ingest_mapping, "ingestMapping")
+    check_json_input(cfg.ingest_mapping, "ingestMapping", deps.limits.max_json_depth)
     await uow.execution_configs.put(cfg)
     return routing
 

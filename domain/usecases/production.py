@@ -12,7 +12,13 @@ from domain.errors import DomainError, ErrorCode, not_found
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit, WorkOrder
 from domain.usecases.bus import Command, Deps
-from domain.validation import MAX_CODE_LENGTH, check_code, check_optional_code, check_positive
+from domain.validation import (
+    MAX_CODE_LENGTH,
+    check_code,
+    check_optional_code,
+    check_positive,
+    check_sn,
+)
 
 #: Runs that take no more units (and no more executions).
 CLOSED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED})
@@ -300,7 +306,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
             {"runNo": run.run_no, "runStatus": run.status.value},
         )
     if cmd.sns is not None:
-        sns = [check_code(sn, "sns") for sn in cmd.sns]
+        sns = [check_sn(sn, "sns", deps.limits.sn_pattern) for sn in cmd.sns]
         repeated = sorted(sn for sn, n in Counter(sns).items() if n > 1)
         if repeated:
             raise DomainError(
@@ -310,7 +316,10 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
             )
     else:
         prefix = f"{run.run_no}-" if cmd.sn_prefix is None else cmd.sn_prefix
-        sns = [check_code(f"{prefix}{run.sn_seq + i:06d}", "snPrefix") for i in range(1, size + 1)]
+        sns = [
+            check_sn(f"{prefix}{run.sn_seq + i:06d}", "snPrefix", deps.limits.sn_pattern)
+            for i in range(1, size + 1)
+        ]
         await uow.runs.update(replace(run, sn_seq=run.sn_seq + size))
     existing = await uow.units.existing_sns(sns)
     if existing:

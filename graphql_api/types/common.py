@@ -7,7 +7,7 @@ import strawberry
 
 from domain.errors import DomainError, ErrorCode
 from graphql_api.errors import BadInput
-from graphql_api.scalars import JSON
+from graphql_api.scalars import JSON, MAX_ROW_ID
 
 
 @strawberry.type(
@@ -41,8 +41,8 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
         return None
     try:
         prefix, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if prefix != kind:
+        if prefix != kind or not 0 <= int(key) <= MAX_ROW_ID:
             raise ValueError
         return int(key)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise BadInput(f"invalid cursor {cursor!r}") from err
+    except ValueError as err:  # UnicodeError and binascii.Error are ValueErrors
+        raise BadInput(f"after: invalid cursor {cursor[:100]!r}") from err

@@ -1,6 +1,6 @@
 """Every mutation, accepted or refused, leaves an audit row with the actor (the token's name)
-and the request id (DOMAIN.md §2 AuditEvent); the request id is the client's X-Request-ID,
-echoed back."""
+and the request id (DOMAIN.md §2 AuditEvent); the request id is the server's own, echoed in
+X-Request-ID, and the client's X-Request-ID is kept beside it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Audited:
     error_code: str | None
     actor: str
     details: Any
+    client_request_id: str | None = None
 
 
 async def audit_rows(engine: AsyncEngine, request_id: str) -> list[Audited]:
@@ -44,6 +45,7 @@ async def audit_rows(engine: AsyncEngine, request_id: str) -> list[Audited]:
                 a.c.error_code,
                 a.c.actor,
                 a.c.details,
+                a.c.client_request_id,
             )
             .where(a.c.request_id == request_id)
             .order_by(a.c.id)
@@ -62,14 +64,16 @@ class Auditor:
     async def send(
         self, field: str, args: str, selection: str, variables: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], list[Audited]]:
-        request_id = unique("req")
+        client_id = unique("req")
         decl = ", ".join(f"${k}: {v}" for k, v in _types(variables or {}).items())
         doc = f"mutation{f'({decl})' if decl else ''} {{ {field}{args} {{ {selection} }} }}"
-        response = await self.api.post(doc, variables, headers={"X-Request-ID": request_id})
-        assert response.headers["x-request-id"] == request_id
+        response = await self.api.post(doc, variables, headers={"X-Request-ID": client_id})
+        assert response.headers["x-client-request-id"] == client_id
         body = response.json()
         assert not body.get("errors"), body["errors"]
-        return body["data"][field], await audit_rows(self.engine, request_id)
+        rows = await audit_rows(self.engine, response.headers["x-request-id"])
+        assert all(row.client_request_id == client_id for row in rows), rows
+        return body["data"][field], rows
 
     async def check(
         self,
@@ -352,12 +356,11 @@ async def test_ingest_mutations_are_audited(auditor: Auditor, services: Services
     rejection_id = result["rejection"]["id"]
     # a batch: one row per item, all under the request's id
     batch = [f.aoi_input(f.code("NOBODY")), event]
-    request_id = unique("req")
     response = await auditor.api.post(
         "mutation($events: [IngestEventInput!]!) { ingestEvents(inputs: $events) { status } }",
         {"events": batch},
-        headers={"X-Request-ID": request_id},
     )
+    request_id = response.headers["x-request-id"]
     assert [r["status"] for r in response.json()["data"]["ingestEvents"]] == [
         "REJECTED",
         "DUPLICATE",
@@ -393,7 +396,7 @@ async def test_a_request_without_an_id_gets_a_generated_one(auditor: Auditor) ->
 
 
 @pytest.mark.parametrize("sent", ["has spaces", "x" * 201, "<script>", "a/b;c"])
-async def test_an_unusable_request_id_is_replaced(
+async def test_an_unusable_client_request_id_is_dropped(
     api: ApiClient, services: Services, sent: str
 ) -> None:
     response = await api.post(
@@ -402,14 +405,30 @@ async def test_an_unusable_request_id_is_replaced(
         headers={"X-Request-ID": sent},
     )
     request_id = response.headers["x-request-id"]
-    assert request_id != sent
-    assert len(await audit_rows(services.engine, request_id)) == 1
+    assert request_id != sent and "x-client-request-id" not in response.headers
+    (row,) = await audit_rows(services.engine, request_id)
+    assert row.client_request_id is None
+
+
+async def test_a_client_cannot_choose_the_request_id(api: ApiClient, services: Services) -> None:
+    """Two requests sending one X-Request-ID get two ids of the server's; each row keeps the
+    client's beside its own."""
+    sent = unique("dup")
+    ids = []
+    for _ in range(2):
+        response = await api.post(
+            LINE, {"i": {"code": unique("L"), "name": "L"}}, headers={"X-Request-ID": sent}
+        )
+        ids.append(response.headers["x-request-id"])
+        (row,) = await audit_rows(services.engine, ids[-1])
+        assert row.client_request_id == sent
+    assert sent not in ids and ids[0] != ids[1]
+    assert await audit_rows(services.engine, sent) == []
 
 
 async def test_every_mutation_of_one_request_is_audited_under_its_id(
     api: ApiClient, services: Services
 ) -> None:
-    request_id = unique("req")
     tag = unique("M")
     response = await api.post(
         """mutation($a: String!, $b: String!) {
@@ -418,10 +437,8 @@ async def test_every_mutation_of_one_request_is_audited_under_its_id(
           third: releaseWorkOrder(woNo: $a) { error { code } }
         }""",
         {"a": f"{tag}-A", "b": f"{tag}-B "},
-        headers={"X-Request-ID": request_id},
     )
-    assert response.headers["x-request-id"] == request_id
-    rows = await audit_rows(services.engine, request_id)
+    rows = await audit_rows(services.engine, response.headers["x-request-id"])
     assert sorted((r.action, r.entity_key, r.outcome, r.error_code) for r in rows) == [
         ("releaseWorkOrder", f"{tag}-A", "REFUSED", "WORK_ORDER_NOT_FOUND"),
         ("upsertLine", f"{tag}-A", "OK", None),
@@ -430,10 +447,6 @@ async def test_every_mutation_of_one_request_is_audited_under_its_id(
 
 
 async def test_queries_write_no_audit_row(api: ApiClient, services: Services) -> None:
-    request_id = unique("req")
-    response = await api.post(
-        'query { line(code: "NO-SUCH-LINE") { code } }', headers={"X-Request-ID": request_id}
-    )
+    response = await api.post('query { line(code: "NO-SUCH-LINE") { code } }')
     assert response.json()["data"] == {"line": None}
-    assert response.headers["x-request-id"] == request_id
-    assert await audit_rows(services.engine, request_id) == []
+    assert await audit_rows(services.engine, response.headers["x-request-id"]) == []

@@ -54,11 +54,14 @@ async def test_an_unexpected_error_is_masked_and_logged_in_full(
     assert response.status_code == 200
     assert "hunter2" not in response.text and "Traceback" not in response.text
     (error,) = body["errors"]
-    assert error["message"] == "Internal error (request id r-7)."
-    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "r-7"}
+    request_id = response.headers["x-request-id"]  # the server's own; the client's beside it
+    assert response.headers["x-client-request-id"] == "r-7"
+    assert error["message"] == f"Internal error (request id {request_id})."
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
     assert error["path"] == ["line"]
     (logged,) = [e for e in captured if e["event"] == "graphql.unexpected_error"]
-    assert logged["request_id"] == "r-7" and logged["log_level"] == "error"
+    assert logged["request_id"] == request_id and logged["log_level"] == "error"
+    assert logged["client_request_id"] == "r-7"
     exc_type, exc, _tb = logged["exc_info"]
     assert exc_type is RuntimeError and str(exc) == SECRET
 
@@ -103,7 +106,7 @@ async def test_a_database_that_cannot_serve_is_503_service_unavailable_retryable
         assert error["extensions"] == {
             "code": "SERVICE_UNAVAILABLE",
             "retryable": True,
-            "requestId": "r-503",
+            "requestId": response.headers["x-request-id"],
         }
         assert "retry" in error["message"] and "nobody" not in error["message"]
         assert [e["request_id"] for e in captured if e["event"] == "graphql.database_unavailable"]
@@ -125,7 +128,8 @@ async def test_a_token_lookup_that_cannot_reach_the_database_is_503_too() -> Non
     finally:
         await services.close()
     assert response.status_code == 503
-    assert response.headers["x-request-id"] == "r-auth"
+    assert response.headers["x-client-request-id"] == "r-auth"
+    assert len(response.headers["x-request-id"]) == 32
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
 
 

@@ -38,11 +38,17 @@ async def test_graphiql_page_is_served_to_a_browser(api: ApiClient) -> None:
     assert "graphiql" in page.text.lower()
 
 
-async def test_request_id_is_echoed(api: ApiClient) -> None:
+async def test_the_request_id_is_the_servers_and_the_clients_is_echoed_beside_it(
+    api: ApiClient,
+) -> None:
     response = await api.post("{ __typename }", headers={"X-Request-ID": "gw-42"})
-    assert response.headers["x-request-id"] == "gw-42"
-    generated = await api.post("{ __typename }")
+    assert len(response.headers["x-request-id"]) == 32
+    assert response.headers["x-client-request-id"] == "gw-42"
+    other = await api.post("{ __typename }", headers={"X-Request-ID": "gw-42"})
+    assert other.headers["x-request-id"] != response.headers["x-request-id"]
+    generated = await api.post("{ __typename }", headers={"X-Request-ID": "not sane\x01"})
     assert len(generated.headers["x-request-id"]) == 32
+    assert "x-client-request-id" not in generated.headers
 
 
 async def test_query_depth_is_limited(api: ApiClient) -> None:
