@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -74,18 +75,36 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`mes serve` on a free port, on a SQLite database with the demo and an admin token."""
+def database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A SQLite database with the demo factory and an admin token: its URL and the secret."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('browser') / 'mes.db'}"
     _cli("demo", "--database-url", url)
     made = _cli("token", "create", "--name", "browser", "--scopes", "admin", "--database-url", url)
-    secret = made.strip().splitlines()[-1]
+    return url, made.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def server(database: tuple[str, str]) -> Iterator[Server]:
+    with _serve(database[0]) as base:
+        yield Server(base, database[1])
+
+
+@pytest.fixture(scope="module")
+def open_server(database: tuple[str, str]) -> Iterator[str]:
+    """The same database served with `--no-auth`."""
+    with _serve(database[0], "--no-auth") as base:
+        yield base
+
+
+@contextmanager
+def _serve(url: str, *options: str) -> Iterator[str]:
+    """`mes serve` on a free port; its base URL once it has started."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     mes = str(Path(sys.executable).parent / "mes")
     process = subprocess.Popen(
-        [mes, "serve", "--port", str(port), "--no-migrate"],
+        [mes, "serve", "--port", str(port), "--no-migrate", *options],
         env={**os.environ, "MES_DATABASE_URL": url},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -106,7 +125,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         started.wait(timeout=30)
         assert process.poll() is None and started.is_set(), "".join(lines)
-        yield Server(f"http://127.0.0.1:{port}", secret)
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -169,6 +188,7 @@ def offline(browser: Browser) -> Iterator[Offline]:
     finally:
         context.close()
     assert offline.elsewhere == [], f"the page asked for other hosts: {offline.elsewhere}"
+    assert offline.problems == []
 
 
 def readme_query() -> str:
@@ -210,7 +230,6 @@ def test_token_from_the_fragment_loads_the_schema_and_runs_the_readme_query(
     expect(response).to_contain_text('"stepNo"')
     assert '"errors"' not in response.inner_text()
     assert server.secret not in stored(page)
-    assert offline.problems == []
 
 
 def test_without_a_fragment_the_form_asks_and_a_wrong_token_says_so(
@@ -230,7 +249,6 @@ def test_without_a_fragment_the_form_asks_and_a_wrong_token_says_so(
     schema_loaded(page)
     expect(page.locator("#mes-token-state")).to_contain_text("not stored")
     assert server.secret not in stored(page)
-    assert offline.problems == []
 
 
 def test_remember_on_this_browser_keeps_the_token_until_forget(
@@ -248,3 +266,28 @@ def test_remember_on_this_browser_keeps_the_token_until_forget(
     page.get_by_role("button", name="Forget token").click()
     expect(page.locator("#mes-token-form")).to_be_visible()
     assert server.secret not in stored(page)
+
+
+def test_a_server_without_authentication_needs_no_token(open_server: str, offline: Offline) -> None:
+    page = offline.page
+    page.goto(f"{open_server}/graphql")
+    schema_loaded(page)
+    expect(page.locator("#mes-token-state")).to_contain_text("--no-auth")
+    expect(page.locator("#mes-token-form")).to_be_hidden()
+
+
+def test_a_token_revoked_while_the_page_is_open_brings_the_form_back(
+    database: tuple[str, str], server: Server, offline: Offline
+) -> None:
+    url = database[0]
+    made = _cli(
+        "token", "create", "--name", "revoked-soon", "--scopes", "read", "--database-url", url
+    )
+    secret = made.strip().splitlines()[-1]
+    page = offline.page
+    page.goto(f"{server.base}/graphql#token={secret}")
+    schema_loaded(page)
+    _cli("token", "revoke", "revoked-soon", "--database-url", url)
+    page.locator(".graphiql-execute-button").click()
+    expect(page.locator("#mes-token-form")).to_be_visible()
+    expect(page.locator("#mes-token-error")).to_contain_text("refused this token (HTTP 401)")
