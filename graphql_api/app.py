@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (GraphiQL in a browser), /healthz, /readyz."""
+"""The Starlette app: /graphql (GraphiQL in a browser), /healthz, /readyz, /metrics, and
+/static/graphiql/… (the files the GraphiQL page loads)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -32,6 +34,7 @@ from domain.usecases.bus import Actor, Limits, MessageBus
 from graphql_api.auth import AuthMiddleware
 from graphql_api.context import Context
 from graphql_api.errors import internal_error_response, unavailable_response
+from graphql_api.graphiql import ASSETS_URL_PATH, AssetFiles, page_response
 from graphql_api.limits import BodyLimitMiddleware
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
@@ -154,6 +157,11 @@ class MesGraphQL(GraphQL[Context, None]):
         it must run nothing. GraphiQL's own requests are POSTs with the token."""
         return bool(request.method == "GET" and "text/html" in request.headers.get("accept", ""))
 
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """Our own page (graphql_api/static/graphiql.html), whole from the service: it asks for
+        the token, or reads it from `#token=…`."""
+        return page_response()
+
     async def execute_single(
         self,
         request: Any,
@@ -261,6 +269,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            # public files (AuthMiddleware guards /graphql only), versioned paths cached a year
+            Mount(ASSETS_URL_PATH, GZipMiddleware(AssetFiles(), minimum_size=1024)),
         ]
     )
     # the last added is outermost: the token is checked before the body is read, so an

@@ -138,6 +138,14 @@ def _error_body(message: str, code: str) -> bytes:
     ).encode()
 
 
+def _route_path(scope: AsgiScope) -> str:
+    """The path inside this app: mounted under a prefix (a parent app's Mount, a proxy's
+    root_path), scope["path"] still starts with the prefix."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class AuthMiddleware:
     """Every GraphQL request needs `Authorization: Bearer <secret>` (401 UNAUTHENTICATED
     otherwise); the GraphiQL page, /healthz, /readyz and /metrics are open. With auth off
@@ -149,7 +157,7 @@ class AuthMiddleware:
         self.required = required
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/graphql"):
+        if scope["type"] != "http" or not _route_path(scope).startswith("/graphql"):
             await self.app(scope, receive, send)
             return
         headers = {
