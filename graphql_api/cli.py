@@ -41,10 +41,10 @@ def migrate(database_url: str | None) -> None:
 def demo(database_url: str | None) -> None:
     """Load the demo factory (idempotent): line, stations, routing, work order, run, units;
     then an admin token (the previous demo token is revoked)."""
+    settings = prepare(database_url)
+
     from graphql_api.bootstrap import bootstrap
     from graphql_api.demo import load_demo
-
-    settings = prepare(database_url)
 
     async def run() -> tuple[list[str], str, str | None]:
         services = bootstrap(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -43,6 +43,17 @@ def parse_since(text: str, plant_tz: str, now: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=tz)
 
 
+def error_code(value: str | None) -> ErrorCode | None:
+    """`--code`, in any case; an unknown one is a usage error listing the valid codes."""
+    if value is None:
+        return None
+    try:
+        return ErrorCode(value.strip().upper())
+    except ValueError:
+        valid = ", ".join(c.value for c in ErrorCode)
+        raise click.BadParameter(f"{value!r} is not an error code; valid: {valid}") from None
+
+
 @click.group()
 def rejections() -> None:
     """Work with refused ingest events."""
@@ -52,7 +63,7 @@ def rejections() -> None:
 @click.option(
     "--code",
     default=None,
-    type=click.Choice([c.value for c in ErrorCode], case_sensitive=False),
+    callback=lambda _ctx, _param, value: error_code(value),
     metavar="CODE",
     help="Only rejections with this error code (UNIT_NOT_FOUND, STATION_NOT_FOUND, …).",
 )
@@ -64,24 +75,22 @@ def rejections() -> None:
 )
 @database_url_option
 def replay_rejections(
-    code: str | None, source: str | None, since: str | None, database_url: str | None
+    code: ErrorCode | None, source: str | None, since: str | None, database_url: str | None
 ) -> None:
     """Replay matching unresolved rejections against today's master data; print a summary."""
-    from datetime import UTC
-
-    from domain.ports import RejectionFilter
-    from domain.usecases.bus import Actor
-    from graphql_api.bootstrap import bootstrap
-
     plant_tz = settings_for(database_url).plant_tz
     try:
         since_at = parse_since(since, plant_tz, datetime.now(UTC)) if since else None
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="'--since'") from err
     settings = prepare(database_url)
+
+    from domain.ports import RejectionFilter
+    from domain.usecases.bus import Actor
+    from graphql_api.bootstrap import bootstrap
     where = RejectionFilter(
         source_system=source,
-        code=ErrorCode(code.upper()) if code else None,
+        code=code,
         unresolved_only=True,
         received_from=since_at,
     )

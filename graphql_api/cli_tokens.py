@@ -28,11 +28,11 @@ def _split(text: str) -> tuple[str, ...]:
 def _handle(database_url: str | None, command: Any, request_id: str, migrate: bool = True) -> Any:
     """Run one token command through the bus (audited like every mutation); a refusal is a
     one-line error (exit 1)."""
+    settings = prepare(database_url, migrate=migrate)  # first: a bad setting stops here
+
     from domain.errors import DomainError
     from domain.usecases.bus import Actor
     from graphql_api.bootstrap import bootstrap
-
-    settings = prepare(database_url, migrate=migrate)
 
     async def run() -> Any:
         services = bootstrap(settings)
@@ -139,9 +139,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 def token_list(database_url: str | None) -> None:
     """Every token, revoked ones too, in aligned columns under a header: name, scopes,
     sources, stations it may write for, created and revoked (UTC; never a secret)."""
-    from graphql_api.bootstrap import bootstrap
-
     settings = prepare(database_url)
+
+    from graphql_api.bootstrap import bootstrap
 
     async def run() -> list[Any]:
         services = bootstrap(settings)

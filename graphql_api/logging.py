@@ -18,7 +18,6 @@ from domain.validation import storable
 def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
     """Log lines go to stderr, beside uvicorn's; colour codes only when stderr is a terminal
     (and NO_COLOR is unset): a file or a pipe gets plain text."""
-    stream = sys.stderr
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -29,12 +28,13 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         if json
-        else structlog.dev.ConsoleRenderer(colors=_colours(stream))
+        else structlog.dev.ConsoleRenderer(colors=_colours(sys.stderr))
     )
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        # sys.stderr as it is when a logger is made (a test's capture, a redirected stream)
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=True,
     )
 
