@@ -194,3 +194,34 @@ def test_a_pytest_run_under_ci_with_postgresql_unreachable_ends_on_one_clear_lin
     last = out.splitlines()[-1]
     assert "PostgreSQL at" in last and "unreachable under CI=true" in last, out
     assert "passed" not in out, out  # no test ran
+
+
+HEAVY = ("strawberry", "sqlalchemy", "alembic", "uvicorn", "starlette", "structlog", "asyncpg")
+LOADED = """
+import sys
+from graphql_api.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted({m.split('.')[0] for m in sys.modules} & set(sys.argv[0].split(','))))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("serve", "--help"), ("token", "--help"), ("rejections", "replay", "--help")],
+)
+def test_help_loads_no_framework(args: tuple[str, ...]) -> None:
+    """`mes --help` took 2.3 s importing SQLAlchemy, Strawberry and Alembic; a command imports
+    them when it runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED.replace("sys.argv[0]", repr(",".join(HEAVY))), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
