@@ -88,6 +88,7 @@ def replay_rejections(
     from domain.ports import RejectionFilter
     from domain.usecases.bus import Actor
     from graphql_api.bootstrap import bootstrap
+
     where = RejectionFilter(
         source_system=source,
         code=code,
