@@ -141,6 +141,9 @@ def serve(
     import uvicorn
 
     from graphql_api.bootstrap import bootstrap, tune_gc
+    from graphql_api.logging import configure_logging
+
+    configure_logging(json=settings.log_json)
 
     if workers > 1 and settings.database_url.startswith("sqlite"):
         click.echo(

@@ -44,13 +44,10 @@ def settings_for(database_url: str | None) -> Settings:
 
 
 def prepare(database_url: str | None, migrate: bool = True) -> Settings:
-    """The start-up of a command that uses the database: settings checked, logging set up,
-    the database reached, and its schema brought up to date (or, with migrate=False, found
-    up to date). Anything wrong is a ConfigError."""
+    """The start-up of a command that uses the database: settings checked, the database
+    reached, and its schema brought up to date (or, with migrate=False, found up to date).
+    Anything wrong is a ConfigError."""
     settings = settings_for(database_url)
-    from graphql_api.logging import configure_logging
-
-    configure_logging(json=settings.log_json)
     asyncio.run(ready_database(settings, migrate))
     return settings
 
