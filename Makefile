@@ -1,11 +1,16 @@
 # The two commands of the README:
 #   make demo   set everything up, load the demo factory, serve GraphiQL at http://127.0.0.1:8000/graphql
 #   make test   set everything up, then lint, type-check and run every test (SQLite and PostgreSQL)
+#   make bench  the benchmark's smoke mode (tiny sizes, seconds) on PostgreSQL (BENCH_DATABASE_URL)
 # uv is installed from PyPI when missing; it builds .venv from uv.lock with the machine's Python.
 
 SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
-UV = $$(command -v uv || echo python3 -m uv)
+# how to run uv, found when a recipe runs (after `setup` may have installed it): `uv` on the
+# PATH, else the module pip installed
+UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
+# the benchmark's database: dropped and created again by each `make bench`
+BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/mes_bench_smoke
 
 .PHONY: setup demo serve test lint schema bench chromium
 
@@ -13,7 +18,7 @@ setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 	  || python3 -m pip install --quiet uv \
 	  || python3 -m pip install --quiet --user --break-system-packages uv
-	@$(UV) sync --locked --quiet
+	@$$(command -v uv || echo python3 -m uv) sync --locked --quiet
 
 demo: setup
 	$(UV) run mes demo
@@ -42,3 +47,7 @@ test: lint chromium
 
 schema: setup
 	$(UV) run mes export-schema
+
+# the full runs (10k and 1M units, the fault run) are in the README's Benchmark section
+bench: setup
+	$(UV) run python -m bench --smoke --recreate --database-url $(BENCH_DATABASE_URL)

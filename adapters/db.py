@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import orjson
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 #: SQLite serializes writers; a writer waits this long for the lock before giving up.
@@ -123,3 +124,65 @@ def is_unavailable(err: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+#: how long `mes` waits for the database at start-up before it says it cannot reach it
+CONNECT_TIMEOUT_S = 10.0
+
+
+async def check_database(url: str) -> None:
+    """Connect once, at start-up: a database that is missing, refuses, or does not know the
+    user raises ConfigError (one line: what is wrong and how to fix it), not a traceback."""
+    from adapters.settings import ConfigError
+
+    parsed = make_url(url)
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT_S), engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+    except Exception as err:
+        raise ConfigError(_unreachable(parsed, err)) from err
+    finally:
+        await engine.dispose()
+
+
+def _unreachable(url: URL, err: BaseException) -> str:
+    fix = "fix --database-url / MES_DATABASE_URL"
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open the SQLite database {url.database} ({_root(err)}); {fix}"
+    where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    sqlstate = _sqlstate(err)
+    if sqlstate == "3D000":
+        return (
+            f"the database {url.database!r} does not exist on {where}; create it "
+            f"(createdb -h {url.host or 'localhost'} -p {url.port or 5432} "
+            f"-U {url.username or 'postgres'} {url.database}) or {fix}"
+        )
+    if sqlstate is not None and sqlstate.startswith("28"):
+        return f"{where} refused the login of {url.username!r} ({_root(err)}); {fix}"
+    if isinstance(err, TimeoutError):
+        return f"{where} did not answer within {CONNECT_TIMEOUT_S:g} s; start it or {fix}"
+    if isinstance(_innermost(err), ConnectionRefusedError):
+        return f"{where} refused the connection (is it running?); start it or {fix}"
+    return f"cannot connect to {where} ({_root(err)}); start it or {fix}"
+
+
+def _innermost(err: BaseException) -> BaseException:
+    while err.__cause__ is not None or err.__context__ is not None:
+        err = err.__cause__ or err.__context__  # type: ignore[assignment]
+    return err
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    current: BaseException | None = err
+    while current is not None:
+        if isinstance(getattr(current, "sqlstate", None), str):
+            return str(current.sqlstate)  # type: ignore[attr-defined]
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _root(err: BaseException) -> str:
+    """The driver's own words, on one line."""
+    inner = _innermost(err)
+    return " ".join((str(inner) or type(inner).__name__).split())

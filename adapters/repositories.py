@@ -1065,10 +1065,11 @@ _TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS
 class SqlTokenRepository(SqlRepository):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
-        if existing is not None:
+        if existing is not None and existing.active:
             raise DomainError(
                 ErrorCode.VALIDATION_FAILED,
-                f"a token named {token.name!r} exists already (revoke it, or choose another name)",
+                f"an active token named {token.name!r} exists already (rotate or revoke it, "
+                "or choose another name)",
                 {"field": "name"},
             )
         new_id = (
@@ -1079,11 +1080,19 @@ class SqlTokenRepository(SqlRepository):
         return replace(token, id=new_id)
 
     async def get(self, name: str) -> ApiToken | None:
-        r = await self._one(select(t.api_token).where(t.api_token.c.name == name))
+        # the active token is the newest of its name: a name is reused only once revoked
+        r = await self._one(
+            select(t.api_token)
+            .where(t.api_token.c.name == name)
+            .order_by(t.api_token.c.id.desc())
+            .limit(1)
+        )
         return rows.token_from_row(r) if r else None
 
     async def all(self) -> list[ApiToken]:
-        result = await self._exec(select(t.api_token).order_by(t.api_token.c.name))
+        result = await self._exec(
+            select(t.api_token).order_by(t.api_token.c.name, t.api_token.c.id)
+        )
         return [rows.token_from_row(r) for r in result]
 
     async def hold(self, token_id: int) -> bool:

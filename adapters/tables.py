@@ -441,7 +441,8 @@ api_token = Table(
     "api_token",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("name", CODE, nullable=False, unique=True),
+    # unique among active tokens only (the index below): a revoked token's name can be reused
+    Column("name", CODE, nullable=False),
     # the secret's first characters, to find the row; the secret itself is only ever hashed
     Column("lookup", SafeString(40), nullable=False, unique=True),
     Column("secret_hash", SafeString(64), nullable=False),
@@ -451,4 +452,12 @@ api_token = Table(
     Column("stations", Json),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+)
+# one active token per name; revoked ones keep theirs (`mes token rotate`, a name reused)
+Index(
+    "uq_api_token_active_name",
+    api_token.c.name,
+    unique=True,
+    postgresql_where=api_token.c.revoked_at.is_(None),
+    sqlite_where=api_token.c.revoked_at.is_(None),
 )

@@ -12,7 +12,7 @@ from adapters.clock import SystemClock
 from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
 from adapters.repositories import VersionCache
-from adapters.settings import Settings
+from adapters.settings import Settings, flag
 from adapters.uow import SqlUnitOfWorkFactory
 from domain.ingest.pipeline import IngestService
 from domain.ingest.resolve import MappingCache
@@ -39,7 +39,7 @@ class Services:
             plant_tz=self.settings.plant_tz,
             auth_required=auth_required,
         )
-        if os.environ.get("MES_COUNT_SQL", "") in ("1", "true", "yes"):
+        if flag("MES_COUNT_SQL"):
             from graphql_api.sql_count import SqlCountMiddleware, count_statements_of
 
             count_statements_of(self.engine)

@@ -1,8 +1,11 @@
-"""Structured logs (structlog): console for people, JSON for machines (MES_LOG_JSON=1)."""
+"""Structured logs (structlog) on stderr: console for people (coloured only on a terminal),
+JSON for machines (MES_LOG_JSON=1)."""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -13,6 +16,8 @@ from domain.validation import storable
 
 
 def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
+    """Log lines go to stderr, beside uvicorn's; colour codes only when stderr is a terminal
+    (and NO_COLOR is unset): a file or a pipe gets plain text."""
     processors: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -23,13 +28,19 @@ def configure_logging(json: bool = False, level: int = logging.INFO) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         if json
-        else structlog.dev.ConsoleRenderer()
+        else structlog.dev.ConsoleRenderer(colors=_colours(sys.stderr))
     )
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        # sys.stderr as it is when a logger is made (a test's capture, a redirected stream)
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def _colours(stream: Any) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
 
 
 def _writable(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:

@@ -77,16 +77,21 @@ def _create_pg_database() -> str | None:
         _pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as err:
         _pg.error = f"{type(err).__name__}: {err}"
-        if IN_CI:
-            pytest.exit(
-                f"PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string(hide_password=True)} "
-                f"is unreachable under CI=true ({_pg.error}); the run fails rather than skip",
-                returncode=3,
-            )
         return None
     _pg.created.append(name)
     _pg.url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     return _pg.url
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI=true PostgreSQL must be there: the run stops before any test, on one line
+    (pytest.exit from a fixture would leave pytest's teardown internals after it)."""
+    if IN_CI and _create_pg_database() is None:
+        where = make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
+        raise pytest.UsageError(
+            f"PostgreSQL at {where} is unreachable under CI=true ({_pg.error}); start it or "
+            "set TEST_DATABASE_URL (the run fails rather than skip its PostgreSQL tests)"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

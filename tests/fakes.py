@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -72,7 +73,7 @@ class FakeStore:
         self.device_records: list[DeviceDataRecord] = []
         self.counts: list[ProductionCountRecord] = []
         self.dispositions: list[Disposition] = []
-        self.tokens: dict[str, ApiToken] = {}
+        self.tokens: list[ApiToken] = []
 
     def copy(self) -> FakeStore:
         other = FakeStore()
@@ -432,24 +433,29 @@ class FakeProductionCounts(_Repo):
 
 class FakeTokens(_Repo):
     async def add(self, token: ApiToken) -> ApiToken:
+        existing = await self.get(token.name)
+        if existing is not None and existing.active:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED, f"an active token named {token.name!r}", {}
+            )
         stored = replace(token, id=len(self.s.tokens) + 1)
-        self.s.tokens[token.name] = stored
+        self.s.tokens.append(stored)
         return stored
 
     async def get(self, name: str) -> ApiToken | None:
-        return self.s.tokens.get(name)
+        return next((tk for tk in reversed(self.s.tokens) if tk.name == name), None)
 
     async def all(self) -> list[ApiToken]:
-        return sorted(self.s.tokens.values(), key=lambda tk: tk.name)
+        return sorted(self.s.tokens, key=lambda tk: (tk.name, tk.id or 0))
 
     async def hold(self, token_id: int) -> bool:
-        return any(tk.id == token_id and tk.active for tk in self.s.tokens.values())
+        return any(tk.id == token_id and tk.active for tk in self.s.tokens)
 
     async def revoke(self, name: str, at: datetime) -> bool:
-        token = self.s.tokens.get(name)
+        token = await self.get(name)
         if token is None or token.revoked_at is not None:
             return False
-        self.s.tokens[name] = replace(token, revoked_at=at)
+        self.s.tokens[self.s.tokens.index(token)] = replace(token, revoked_at=at)
         return True
 
 

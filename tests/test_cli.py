@@ -89,8 +89,14 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     assert "still refused: UNIT_NOT_FOUND: 1" in replay.output
     none = invoke("rejections", "replay", "--source", "NO-SUCH", "--database-url", url)
     assert "no unresolved, replayable rejection matched" in none.output
-    bad = invoke("rejections", "replay", "--since", "2026-03-02T00:00:00", "--database-url", url)
-    assert bad.exit_code != 0 and "offset" in bad.output
+    bad = invoke("rejections", "replay", "--since", "last week", "--database-url", url)
+    assert bad.exit_code == 2 and "'last week' is not a time" in bad.output
+    assert "yesterday" in bad.output and "24h" in bad.output and "2026-12-01" in bad.output
+    nope = invoke("rejections", "replay", "--code", "NOPE", "--database-url", url)
+    assert nope.exit_code == 2 and "UNIT_NOT_FOUND" in nope.output, nope.output
+    for since in ("yesterday", "today", "24h", "7d", "2026-12-01", "2026-03-02T00:00:00"):
+        ok = invoke("rejections", "replay", "--since", since, "--database-url", url)
+        assert ok.exit_code == 0, (since, ok.output)
 
 
 #: put on the workers' PYTHONPATH: a spawned worker (multiprocessing's `--multiprocessing-fork`)
@@ -158,6 +164,8 @@ def test_serve_with_two_workers_that_start_slowly_answers_with_a_token(tmp_path:
         reader.join(timeout=30)
     out = "".join(lines)
     assert out.count("Started server process") == 2, out
+    # SQLite serialises writers: the extra worker is allowed, with a one-line warning
+    assert "warning: --workers 2 on SQLite: SQLite serialises writers" in out, out
     assert "died" not in out, out
 
 
@@ -182,9 +190,27 @@ def test_token_create_binds_stations_and_list_shows_the_binding(tmp_path: Path) 
     assert admin.exit_code != 0 and "admin token writes for every station" in admin.output
     bad = create("typo", "execute", "--stations", "group:")
     assert bad.exit_code != 0 and "stations" in bad.output
-    listed = invoke("token", "list", "--database-url", url)
-    rows = {line.split("\t")[0]: line.split("\t") for line in listed.output.splitlines()}
+    rows = token_rows(url)
     assert set(rows) == {"gw-smt1", "aoi-01", "reader"}
-    assert rows["gw-smt1"][3] == "stations AOI-01,group:ICT"
-    assert rows["aoi-01"][3] == "stations AOI-01 (named like its sources)"
-    assert rows["reader"][3] == "stations any (unbound)"
+    assert rows["gw-smt1"]["STATIONS"] == "AOI-01,group:ICT"
+    assert rows["gw-smt1"]["SOURCES"] == "AOI-01,ICT-01"
+    assert rows["aoi-01"]["STATIONS"] == "AOI-01 (named like its sources)"
+    assert rows["reader"]["STATIONS"] == "any (unbound)"
+    assert rows["reader"]["REVOKED (UTC)"] == "-"
+
+
+def token_rows(url: str) -> dict[str, dict[str, str]]:
+    """`mes token list` read by its header's columns: the last row of each name."""
+    listed = invoke("token", "list", "--database-url", url)
+    assert listed.exit_code == 0, listed.output
+    header, *lines = listed.output.splitlines()
+    names = ["NAME", "SCOPES", "SOURCES", "STATIONS", "CREATED (UTC)", "REVOKED (UTC)"]
+    starts = [header.index(n) for n in names]
+    assert starts == sorted(starts), header
+    ends = [*starts[1:], None]
+    return {
+        line[: starts[1]].strip(): {
+            n: line[a:b].strip() for n, a, b in zip(names, starts, ends, strict=True)
+        }
+        for line in lines
+    }

@@ -37,4 +37,5 @@ HANDLERS: dict[type[Command], Handler] = {
     lc.DisposeUnit: lc.dispose_unit,
     tk.CreateToken: tk.create_token,
     tk.RevokeToken: tk.revoke_token,
+    tk.RotateToken: tk.rotate_token,
 }

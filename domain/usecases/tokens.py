@@ -58,3 +58,39 @@ async def revoke_token(cmd: RevokeToken, uow: UnitOfWork, deps: Deps) -> ApiToke
     revoked = await uow.tokens.get(cmd.name)
     assert revoked is not None
     return revoked
+
+
+@dataclass(frozen=True, slots=True)
+class RotateToken(Command):
+    """A new secret for a token's name, scopes, sources and stations; the old secret is
+    revoked in the same transaction (never both working, never neither)."""
+
+    name: str
+    action: ClassVar[str] = "rotateToken"
+    entity_type: ClassVar[str] = "ApiToken"
+
+    def entity_key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedToken:
+    old: ApiToken
+    token: ApiToken
+    secret: str
+
+
+async def rotate_token(cmd: RotateToken, uow: UnitOfWork, deps: Deps) -> RotatedToken:
+    old = await uow.tokens.get(cmd.name)
+    if old is None or not old.active:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"no active token named {cmd.name!r} to rotate (`mes token create` makes one)",
+            {"field": "name"},
+        )
+    now = deps.clock.now()
+    await uow.tokens.revoke(cmd.name, now)
+    token, secret = new_token(
+        old.name, [s.value for s in old.scopes], sorted(old.sources), now, sorted(old.stations)
+    )
+    return RotatedToken(old, await uow.tokens.add(token), secret)

@@ -368,6 +368,18 @@ async def test_ids_past_64_bits_are_bad_input_naming_the_field(api: ApiClient, f
     assert found == {"ingestEvent": None}
 
 
+@pytest.mark.parametrize("bad", ["abc", "-1", "0", "1.5", ""])
+async def test_replay_rejection_of_a_non_id_is_bad_input_naming_it(
+    api: ApiClient, bad: str
+) -> None:
+    """Not "rejection -1 not found": the id as sent, and what an id is."""
+    (error,) = await api.errors(
+        "mutation($id: ID!) { replayRejection(id: $id) { status } }", {"id": bad}
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["message"].startswith(f"id: {bad!r} is not an id"), error
+
+
 async def test_source_system_and_dedupe_key_rules(api: ApiClient, f: IngestFactory) -> None:
     for source in ("AOI\u200b-1", "AOI 1", "AOI-\u00e9"[:-1] + "e\u0301"):
         r = await api.gql(INGEST, {"i": f.aoi_input(f.sns[0]) | {"sourceSystem": source}})

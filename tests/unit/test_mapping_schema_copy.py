@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.contract import SHARED, contract_file
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = ROOT.parent / "shared" / "api" / "ingest-mapping.schema.json"
+CONTRACT = SHARED / "api" / "ingest-mapping.schema.json"
 COPY = ROOT / "domain" / "mapping" / "ingest-mapping.schema.json"
 
 
 def test_copy_equals_the_contract() -> None:
-    if not CONTRACT.exists():
-        pytest.fail(f"the contract is missing at {CONTRACT} (shared/ must sit beside the repo)")
-    assert COPY.read_text() == CONTRACT.read_text(), "copy ../shared/api/ingest-mapping.schema.json"
+    assert COPY.read_text() == contract_file(CONTRACT).read_text(), (
+        "copy ../shared/api/ingest-mapping.schema.json"
+    )
