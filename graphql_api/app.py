@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -17,19 +21,22 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.db import is_unavailable
 from domain.ingest.pipeline import IngestService
-from domain.ports import ReadStore
-from domain.security import Principal
+from domain.ports import ChangeFeed, ReadStore
+from domain.security import UNRESTRICTED, Principal
 from domain.security import Scope as TokenScope
 from domain.usecases.bus import Actor, Limits, MessageBus
-from graphql_api.auth import AuthMiddleware
+from graphql_api.auth import AuthMiddleware, bearer_principal, connection_bearer
 from graphql_api.context import Context
 from graphql_api.errors import internal_error_response, unavailable_response
 from graphql_api.limits import BodyLimitMiddleware
@@ -131,14 +138,51 @@ class MesGraphQL(GraphQL[Context, None]):
         limits: Limits,
         ingest: IngestService,
         plant_tz: str = "UTC",
+        feed: ChangeFeed | None = None,
+        auth_required: bool = True,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        super().__init__(
+            # live events: graphql-transport-ws only (no legacy graphql-ws, no HTTP streaming)
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=limits.max_subscriptions_per_connection,
+            # a browser page on another origin must be one MES_CORS_ORIGINS lists
+            allowed_origins=limits.cors_origins,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            **kwargs,
+        )
         self.plant_tz = plant_tz
         self.bus = bus
         self.store = store
         self.limits = limits
         self.ingest = ingest
+        self.feed = feed
+        self.auth_required = auth_required
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """The token of a WebSocket comes in its connection_init payload (AuthMiddleware lets
+        the upgrade through without a header): without a valid one that holds the `read`
+        scope, the connection is closed with 4403 Forbidden before anything runs."""
+        if not self.auth_required:
+            context.principal = UNRESTRICTED
+        else:
+            bearer = connection_bearer(context.connection_params)
+            principal = await bearer_principal(self.store, bearer) if bearer else None
+            if principal is None or not principal.allows(TokenScope.READ):
+                log.info(
+                    "subscription.refused",
+                    reason="no token" if not bearer else "bad token or no read scope",
+                )
+                raise ConnectionRejectionError()
+            context.principal = principal
+            context.bearer = bearer
+        context.actor = replace(
+            context.actor,
+            name=context.principal.name,
+            token_name=context.principal.name if context.principal.from_token else None,
+            token_id=context.principal.token_id,
+        )
+        return UNSET
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson (a deep trace is hundreds of kB); the standard library for what orjson
@@ -222,6 +266,7 @@ class MesGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             plant_tz=self.plant_tz,
+            feed=self.feed,
         )
 
 
@@ -233,6 +278,7 @@ def create_app(
     max_depth: int = 15,
     plant_tz: str = "UTC",
     auth_required: bool = True,
+    feed: ChangeFeed | None = None,
 ) -> Starlette:
     graphql = MesGraphQL(
         bus=bus,
@@ -240,6 +286,8 @@ def create_app(
         limits=limits,
         ingest=ingest,
         plant_tz=plant_tz,
+        feed=feed,
+        auth_required=auth_required,
         schema=build_schema(limits),
         graphql_ide="graphiql",
     )
@@ -255,9 +303,17 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if feed is not None:
+            await feed.aclose()  # the listening connection of live events
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # live events (subscriptions.py)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
