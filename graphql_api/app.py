@@ -43,6 +43,7 @@ from graphql_api.limits import BodyLimitMiddleware
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
 from graphql_api.schema import build_schema
+from graphql_api.websocket import LiveConnection, TextWebSocketAdapter
 
 log = structlog.get_logger("mes.http")
 REQUEST_ID_HEADER = "x-request-id"
@@ -131,6 +132,8 @@ def actor_of(request: Request, principal: Principal) -> Actor:
 
 
 class MesGraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = LiveConnection
     def __init__(
         self,
         bus: MessageBus,

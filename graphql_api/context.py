@@ -39,15 +39,16 @@ class Context:
     feed: ChangeFeed | None = None
     #: a WebSocket's connection_init payload (Strawberry sets it)
     connection_params: Any = None
+    #: a WebSocket's connection (graphql_api/websocket.py LiveConnection)
+    connection: Any = None
+    #: the `Bearer <secret>` a WebSocket connected with (rechecked while subscriptions run)
+    bearer: str = ""
 
     async def token_active(self) -> bool:
         """Whether the token this context acts by is still active (auth off: always)."""
         if self.principal.token_id is None:
             return True
         return await bearer_principal(self.store, self.bearer) is not None
-
-    #: the `Bearer <secret>` a WebSocket connected with (rechecked while subscriptions run)
-    bearer: str = ""
 
     async def handle(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, self.actor)

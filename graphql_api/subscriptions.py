@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator
-from typing import Any
 
 import strawberry
 import structlog
-from starlette.websockets import WebSocket, WebSocketState
 
 from domain.changes import Change, IngestCommitted, SubscriberTooSlow, UnitsChanged
 from domain.enums import IngestStatus
@@ -23,16 +21,13 @@ from domain.ports import ChangeStream
 from graphql_api.context import Info
 from graphql_api.ingest import result_of
 from graphql_api.loaders import Loaders
-from graphql_api.metrics import SUBSCRIBERS, SUBSCRIBERS_DROPPED
+from graphql_api.metrics import SUBSCRIBERS
 from graphql_api.types.ingest import IngestResult
 from graphql_api.types.production import Unit
+from graphql_api.websocket import FORBIDDEN
 
 log = structlog.get_logger("mes.subscriptions")
 
-#: the close code of a connection dropped for a subscriber that could not keep up
-TOO_SLOW = 4008
-#: a revoked token: the protocol's Forbidden
-FORBIDDEN = 4403
 #: how often an open subscription checks that its token is still active
 TOKEN_RECHECK_S = 60.0
 
@@ -70,31 +65,15 @@ async def _result(info: Info, c: IngestCommitted) -> IngestResult | None:
     return None
 
 
-async def _close(ws: Any, code: int, reason: str) -> None:
-    if isinstance(ws, WebSocket) and ws.application_state is WebSocketState.CONNECTED:
-        await ws.close(code=code, reason=reason)
-
-
-async def _changes(info: Info, field: str) -> AsyncGenerator[Change, None]:
-    """The committed changes, for one subscription; past its queue the connection is closed
-    (TOO_SLOW), and a token revoked meanwhile closes it too (FORBIDDEN)."""
+async def _changes(info: Info) -> AsyncGenerator[Change, None]:
+    """The committed changes, for one subscription. Past MES_SUBSCRIPTION_QUEUE waiting
+    changes the connection is closed (4008, websocket.py), and a token revoked meanwhile
+    closes it too (4403)."""
     ctx = info.context
-    if ctx.feed is None:
-        raise RuntimeError("live events are not served here")
+    if ctx.feed is None or ctx.connection is None:
+        raise RuntimeError("live events are served over WebSocket only")
     limit = ctx.limits.subscription_queue
-    ws = ctx.response
-
-    def dropped() -> None:
-        SUBSCRIBERS_DROPPED.inc()
-        log.warning(
-            "subscription.too_slow",
-            field=field,
-            queue=limit,
-            actor=ctx.actor.name,
-            request_id=ctx.actor.request_id,
-        )
-
-    stream: ChangeStream = await ctx.feed.subscribe(limit, on_overflow=dropped)
+    stream: ChangeStream = await ctx.feed.subscribe(limit)
     SUBSCRIBERS.inc()
     checked = time.monotonic()
     try:
@@ -102,13 +81,13 @@ async def _changes(info: Info, field: str) -> AsyncGenerator[Change, None]:
             try:
                 change = await anext(stream)
             except SubscriberTooSlow:
-                await _close(ws, TOO_SLOW, f"too slow: more than {limit} events waited")
+                await ctx.connection.too_slow(f"more than {limit} events waited")
                 return
             if time.monotonic() - checked > TOKEN_RECHECK_S:
                 checked = time.monotonic()
                 if not await ctx.token_active():
                     log.info("subscription.token_revoked", actor=ctx.actor.name)
-                    await _close(ws, FORBIDDEN, "Forbidden: the token was revoked")
+                    await ctx.connection.close(FORBIDDEN, "Forbidden: the token was revoked")
                     return
             yield change
     finally:
@@ -128,7 +107,7 @@ class Subscription:
         self, info: Info, filter: IngestEventStreamFilter | None = None
     ) -> AsyncGenerator[IngestResult, None]:
         f = filter or IngestEventStreamFilter()
-        async for change in _changes(info, "ingestEvents"):
+        async for change in _changes(info):
             if isinstance(change, IngestCommitted) and _matches(f, change):
                 info.context.loaders = Loaders(info.context.store)  # fresh reads for each item
                 result = await _result(info, change)
@@ -140,7 +119,7 @@ class Subscription:
         "disposition, a carrier load, data values of its tracks."
     )
     async def unit_updated(self, info: Info, sn: str) -> AsyncGenerator[Unit, None]:
-        async for change in _changes(info, "unitUpdated"):
+        async for change in _changes(info):
             if isinstance(change, UnitsChanged) and sn in change.sns:
                 info.context.loaders = Loaders(info.context.store)
                 found = (await info.context.store.units([sn])).get(sn)
