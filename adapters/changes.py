@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -178,8 +179,10 @@ class PgFeed(LocalFeed):
 
     def __init__(self, database_url: str) -> None:
         super().__init__()
-        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-            hide_password=False
+        self.dsn = (
+            make_url(database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
         )
         self._task: asyncio.Task[None] | None = None
         self._listening: asyncio.Event | None = None
@@ -211,7 +214,7 @@ class PgFeed(LocalFeed):
             try:
                 conn = await asyncpg.connect(self.dsn, timeout=self.CONNECT_TIMEOUT_S)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(functools.partial(_set, lost))
                 await conn.add_listener(CHANNEL, self._received)
                 self.connects += 1
                 self._listening.set()
@@ -245,6 +248,10 @@ class PgFeed(LocalFeed):
                 await self._task
             self._task = None
         await super().aclose()
+
+
+def _set(event: asyncio.Event, _conn: object) -> None:
+    event.set()
 
 
 async def _closed(conn: asyncpg.Connection | None) -> None:

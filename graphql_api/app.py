@@ -132,8 +132,9 @@ def actor_of(request: Request, principal: Principal) -> Actor:
 
 
 class MesGraphQL(GraphQL[Context, None]):
-    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+    websocket_adapter_class = TextWebSocketAdapter
     graphql_transport_ws_handler_class = LiveConnection
+
     def __init__(
         self,
         bus: MessageBus,
@@ -215,6 +216,26 @@ class MesGraphQL(GraphQL[Context, None]):
         REQUEST_TIMEOUT."""
         if getattr(request.state, "principal", "") is None:  # the GraphiQL page's request
             raise HTTPException(401, "a valid API token is required")
+        try:
+            return await self._execute_in_time(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as err:
+            if err.reason.startswith("subscriptions are not allowed"):
+                raise HTTPException(
+                    400, "subscriptions are served over WebSocket (graphql-transport-ws)"
+                ) from err
+            raise
+
+    async def _execute_in_time(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         seconds = self.limits.request_timeout_s
         if seconds <= 0:
             return await super().execute_single(
@@ -320,7 +341,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
-        ]
+        ],
     )
     # the last added is outermost: the token is checked before the body is read, so an
     # anonymous request is refused without a byte of its body buffered

@@ -84,6 +84,14 @@ class QuietSchema(strawberry.Schema):
     ) -> None:
         return None
 
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Subscriptions run over WebSocket only (MesGraphQL answers an HTTP one with 400)."""
+        allowed = kwargs.get("allowed_operation_types") or tuple(OperationType)
+        kwargs["allowed_operation_types"] = tuple(
+            t for t in allowed if t is not OperationType.SUBSCRIPTION
+        )
+        return await super().execute(*args, **kwargs)
+
     async def stream(self, *args: Any, **kwargs: Any) -> Any:
         """Only the WebSocket handler streams (MesGraphQL serves no HTTP streaming), and over
         a WebSocket only subscriptions run: queries and mutations go over HTTP, where their

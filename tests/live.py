@@ -50,9 +50,7 @@ class Server:
             self.proc.wait(5)
 
 
-def start_server(
-    database_url: str, log_dir: Path, migrate: bool = False, **env: str
-) -> Server:
+def start_server(database_url: str, log_dir: Path, migrate: bool = False, **env: str) -> Server:
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     args = [MES, "serve", "--host", "127.0.0.1", "--port", str(port)]
@@ -69,10 +67,10 @@ def start_server(
     return Server(proc, port, log)
 
 
-async def wait_ready(server: Server, timeout: float = 40) -> None:
+async def wait_ready(server: Server, seconds: float = 40) -> None:
     """Until /healthz answers (the process has started serving)."""
     async with httpx.AsyncClient() as client:
-        for _ in range(int(timeout / 0.1)):
+        for _ in range(int(seconds / 0.1)):
             if server.proc.poll() is not None:
                 raise RuntimeError(f"mes serve exited: {server.log.read_text()[-2000:]}")
             try:
@@ -93,9 +91,9 @@ async def metric(server: Server, name: str) -> float:
     return 0.0
 
 
-async def wait_metric(server: Server, name: str, value: float, timeout: float = 20) -> None:
+async def wait_metric(server: Server, name: str, value: float, seconds: float = 20) -> None:
     """Until the server's metric reaches `value`."""
-    for _ in range(int(timeout / 0.05)):
+    for _ in range(int(seconds / 0.05)):
         if await metric(server, name) >= value:
             return
         await asyncio.sleep(0.05)
@@ -155,18 +153,18 @@ class LiveClient:
         payload = {"query": query, "variables": variables or {}}
         await self.ws.send(json.dumps({"id": op, "type": "subscribe", "payload": payload}))
 
-    async def next(self, op: str, timeout: float = 15) -> dict[str, Any]:
+    async def next(self, op: str, seconds: float = 15) -> dict[str, Any]:
         """The next message of operation `op` (a `next` payload, an `error`, `complete`)."""
         while not self.inbox[op]:
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), seconds))
             if message["type"] == "ping":  # as the protocol asks (the server paces by it)
                 await self.ws.send(json.dumps({"type": "pong"}))
                 continue
             self.inbox[message.get("id", "")].append(message)
         return self.inbox[op].popleft()
 
-    async def data(self, op: str, timeout: float = 15) -> dict[str, Any]:
-        message = await self.next(op, timeout)
+    async def data(self, op: str, seconds: float = 15) -> dict[str, Any]:
+        message = await self.next(op, seconds)
         assert message["type"] == "next" and not message["payload"].get("errors"), message
         return dict(message["payload"]["data"])
 

@@ -251,9 +251,7 @@ class IngestService:
             await uow.audit.add(
                 self._audit(env, actor, IngestOutcome(IngestStatus.REJECTED, error=err))
             )
-            uow.publish(
-                IngestCommitted(IngestStatus.REJECTED, source, rejection_id=rejection.id)
-            )
+            uow.publish(IngestCommitted(IngestStatus.REJECTED, source, rejection_id=rejection.id))
             await uow.commit()
         return IngestOutcome(IngestStatus.REJECTED, error=err, rejection=rejection)
 

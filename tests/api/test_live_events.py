@@ -18,7 +18,7 @@ from adapters.migrate import upgrade
 from adapters.settings import Settings
 from domain.security import lookup_of
 from graphql_api.bootstrap import Services, bootstrap
-from tests.conftest import make_token, unique
+from tests.conftest import ApiClient, make_token, unique
 from tests.ingest_builders import IngestFactory
 from tests.live import (
     LiveClient,
@@ -156,8 +156,10 @@ async def test_a_batch_and_a_replay_publish_each_commit(
             r["event"] and {**got["event"], "id": r["event"]["id"]},
             r["rejection"] and {**got["rejection"], "id": r["rejection"]["id"]},
         )
-    replay = """mutation($id: ID!) { replayRejection(id: $id) { status rejection { id attempts } } }"""
-    again = (await post(a, admin, replay, {"id": answered[1]["rejection"]["id"]}))
+    replay = (
+        """mutation($id: ID!) { replayRejection(id: $id) { status rejection { id attempts } } }"""
+    )
+    again = await post(a, admin, replay, {"id": answered[1]["rejection"]["id"]})
     assert again["replayRejection"]["status"] == "REJECTED"
     got = (await live.data("s"))["ingestEvents"]
     assert got["rejection"]["id"] == answered[1]["rejection"]["id"]
@@ -214,7 +216,7 @@ async def test_over_websocket_only_subscriptions_run_within_the_limits(
     await live.subscribe("q", '{ line(code: "X") { code } }')
     error = await live.next("q")
     assert error["type"] == "error" and "not allowed" in json.dumps(error["payload"])
-    deep = "subscription { unitUpdated(sn: \"X\") { run { workOrder { runs { units { edges { node { sn } } } } } } } }"
+    deep = 'subscription { unitUpdated(sn: "X") { run { workOrder { runs { units { edges { node { sn } } } } } } } }'
     await live.subscribe("deep", deep)
     error = await live.next("deep")
     assert error["type"] == "error" and "exceeds maximum operation depth" in json.dumps(error)
@@ -237,7 +239,11 @@ async def test_a_client_that_does_not_read_is_disconnected(
     await live.acked()
     dropped = await metric(server, "mes_subscriptions_dropped_total")
     before = await metric(server, "mes_subscriptions")
-    await live.subscribe("s", "subscription($f: IngestEventStreamFilter) { ingestEvents(filter: $f) { rejection { input } } }", {"f": {"sourceSystem": source}})
+    await live.subscribe(
+        "s",
+        "subscription($f: IngestEventStreamFilter) { ingestEvents(filter: $f) { rejection { input } } }",
+        {"f": {"sourceSystem": source}},
+    )
     await wait_subscribers(server, int(before) + 1)
     batch = "mutation($i: [IngestEventInput!]!) { ingestEvents(inputs: $i) { status } }"
     items = [refused(source, size=100_000) for _ in range(10)]
@@ -255,3 +261,9 @@ async def test_a_client_that_does_not_read_is_disconnected(
     )
     assert received == 8 + 1 + 1  # 8 events, a ping at the 4th, the 9th event: no more
     assert "subscription.too_slow" in server.log.read_text()
+
+
+async def test_a_subscription_over_http_is_a_bad_request(api: ApiClient) -> None:
+    response = await api.post('subscription { unitUpdated(sn: "X") { sn } }')
+    assert response.status_code == 400
+    assert "over WebSocket (graphql-transport-ws)" in response.text
