@@ -186,6 +186,8 @@ class PgFeed(LocalFeed):
         )
         self._task: asyncio.Task[None] | None = None
         self._listening: asyncio.Event | None = None
+        self._connected = asyncio.Event()
+        #: how often the listening connection was opened (reopened after a drop)
         self.connects = 0
 
     async def subscribe(
@@ -217,6 +219,7 @@ class PgFeed(LocalFeed):
                 conn.add_termination_listener(functools.partial(_set, lost))
                 await conn.add_listener(CHANNEL, self._received)
                 self.connects += 1
+                self._connected.set()
                 self._listening.set()
                 log.info("changes.listening", channel=CHANNEL, connects=self.connects)
                 delay = 0.5
@@ -240,6 +243,12 @@ class PgFeed(LocalFeed):
                 delay = min(delay * 2, 10.0)
             finally:
                 await _closed(conn)
+
+    async def opened(self, times: int) -> None:
+        """Until the listening connection was opened `times` times (tests, operators)."""
+        while self.connects < times:
+            self._connected.clear()
+            await self._connected.wait()
 
     async def aclose(self) -> None:
         if self._task is not None:

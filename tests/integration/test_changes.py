@@ -8,9 +8,10 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.changes import MAX_PAYLOAD_BYTES, LocalFeed, decode, encode
+from adapters.changes import MAX_PAYLOAD_BYTES, LocalFeed, PgFeed, decode, encode
 from adapters.uow import SqlUnitOfWork
 from domain.changes import Change, IngestCommitted, SubscriberTooSlow, UnitsChanged
 from domain.enums import IngestStatus
@@ -109,3 +110,31 @@ async def test_a_subscriber_that_falls_behind_is_dropped_holding_nothing() -> No
     with pytest.raises(SubscriberTooSlow):
         await anext(slow)
     assert fast.queue.qsize() == 50
+
+
+@pytest.mark.postgres_only
+async def test_the_listening_connection_is_reopened_when_it_drops(
+    engine: AsyncEngine, services: Services
+) -> None:
+    feed = services.feed
+    assert isinstance(feed, PgFeed)
+    stream = await feed.subscribe(100)
+    try:
+        async with engine.connect() as conn:
+            killed = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            )
+        assert killed >= 1  # ours (and any a test left open)
+        await asyncio.wait_for(feed.opened(2), 15)
+        sn = unique("AFTER")
+        async with SqlUnitOfWork(engine, feed=feed) as uow:
+            uow.publish(UnitsChanged((sn,)))
+            await uow.commit()
+        while (change := await asyncio.wait_for(anext(stream), 10)) != UnitsChanged((sn,)):
+            assert isinstance(change, Change)
+    finally:
+        stream.close()
+        await feed.aclose()
