@@ -199,6 +199,10 @@ class Settings:
                 ),
                 max_json_depth=_int("MES_MAX_JSON_DEPTH", d.max_json_depth),
                 sn_pattern=_pattern("MES_SN_PATTERN"),
+                subscription_queue=_int("MES_SUBSCRIPTION_QUEUE", d.subscription_queue),
+                max_subscriptions_per_connection=_int(
+                    "MES_MAX_SUBSCRIPTIONS_PER_CONNECTION", d.max_subscriptions_per_connection
+                ),
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -8,14 +8,24 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from adapters import repositories as r
+from adapters.changes import NOTIFY_SQL, LocalFeed, encode
 from adapters.db import write_connection
 from adapters.pg import Pg
+from domain.changes import Change
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine, versions: r.VersionCache | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        versions: r.VersionCache | None = None,
+        feed: LocalFeed | None = None,
+    ):
         self.engine = engine
         self.versions = versions
+        #: SQLite: where this process's subscribers hear of a commit (PostgreSQL: NOTIFY)
+        self.feed = feed
+        self._changes: list[Change] = []
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._pg: Pg | None = None
@@ -55,6 +65,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._changes.clear()
         try:
             if self._pg is not None:
                 self._pg.discard()
@@ -65,13 +76,25 @@ class SqlUnitOfWork:
                 await self._conn.close()
             self._conn = self._tx = None
 
+    def publish(self, change: Change) -> None:
+        self._changes.append(change)
+
     async def commit(self) -> None:
         assert self._tx is not None, "commit outside the unit of work"
+        changes, self._changes = self._changes, []
         if self._pg is not None:
+            payloads = encode(changes)
+            if payloads:
+                # in the transaction, with its last deferred writes (one statement): delivered
+                # at commit, never for a rollback
+                await self._pg.defer((None, NOTIFY_SQL, [payloads]))
             await self._pg.flush()
         await self._tx.commit()
+        if self._pg is None and changes and self.feed is not None:
+            self.feed.publish(changes)
 
     async def rollback(self) -> None:
+        self._changes.clear()
         if self._pg is not None:
             self._pg.discard()
         if self._tx is not None and self._tx.is_active:
@@ -79,9 +102,15 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine, versions: r.VersionCache | None = None):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        versions: r.VersionCache | None = None,
+        feed: LocalFeed | None = None,
+    ):
         self.engine = engine
         self.versions = versions if versions is not None else r.VersionCache()
+        self.feed = feed
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.versions)
+        return SqlUnitOfWork(self.engine, self.versions, self.feed)

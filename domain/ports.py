@@ -5,12 +5,13 @@ Adapters implement them (SQLAlchemy), tests implement them as Fake* classes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.changes import Change
 from domain.enums import IngestEventType, RunStatus, UnitStatus
 from domain.errors import ErrorCode
 from domain.execution import (
@@ -336,8 +337,39 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+    def publish(self, change: Change) -> None:
+        """Announce a change to live subscribers once this transaction commits (never when it
+        rolls back)."""
+        ...
+
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
+
+
+class ChangeStream(Protocol):
+    """One subscriber's changes, in commit order, from a bounded queue; iterating raises
+    SubscriberTooSlow once it overflowed."""
+
+    def __aiter__(self) -> ChangeStream: ...
+    async def __anext__(self) -> Change: ...
+    def close(self) -> None:
+        """Stop receiving (idempotent)."""
+        ...
+
+
+class ChangeFeed(Protocol):
+    """The committed changes of every server process sharing the database (PostgreSQL), or of
+    this process (SQLite)."""
+
+    async def subscribe(
+        self, max_queue: int, on_overflow: Callable[[], None] | None = None
+    ) -> ChangeStream:
+        """A new subscriber; `on_overflow` is called once when its queue overflows."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop listening (the server shuts down)."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -19,19 +23,22 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.db import is_unavailable
 from domain.ingest.pipeline import IngestService
-from domain.ports import ReadStore
-from domain.security import Principal
+from domain.ports import ChangeFeed, ReadStore
+from domain.security import UNRESTRICTED, Principal
 from domain.security import Scope as TokenScope
 from domain.usecases.bus import Actor, Limits, MessageBus
-from graphql_api.auth import AuthMiddleware
+from graphql_api.auth import AuthMiddleware, bearer_principal, connection_bearer
 from graphql_api.context import Context
 from graphql_api.errors import internal_error_response, unavailable_response
 from graphql_api.graphiql import ASSETS_URL_PATH, AssetFiles, page_response
@@ -39,6 +46,7 @@ from graphql_api.limits import BodyLimitMiddleware
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import metrics_endpoint
 from graphql_api.schema import build_schema
+from graphql_api.websocket import LiveConnection, TextWebSocketAdapter
 
 log = structlog.get_logger("mes.http")
 REQUEST_ID_HEADER = "x-request-id"
@@ -127,6 +135,9 @@ def actor_of(request: Request, principal: Principal) -> Actor:
 
 
 class MesGraphQL(GraphQL[Context, None]):
+    websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = LiveConnection
+
     def __init__(
         self,
         bus: MessageBus,
@@ -134,14 +145,51 @@ class MesGraphQL(GraphQL[Context, None]):
         limits: Limits,
         ingest: IngestService,
         plant_tz: str = "UTC",
+        feed: ChangeFeed | None = None,
+        auth_required: bool = True,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        super().__init__(
+            # live events: graphql-transport-ws only (no legacy graphql-ws, no HTTP streaming)
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=limits.max_subscriptions_per_connection,
+            # a browser page on another origin must be one MES_CORS_ORIGINS lists
+            allowed_origins=limits.cors_origins,
+            connection_init_wait_timeout=timedelta(seconds=10),
+            **kwargs,
+        )
         self.plant_tz = plant_tz
         self.bus = bus
         self.store = store
         self.limits = limits
         self.ingest = ingest
+        self.feed = feed
+        self.auth_required = auth_required
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """The token of a WebSocket comes in its connection_init payload (AuthMiddleware lets
+        the upgrade through without a header): without a valid one that holds the `read`
+        scope, the connection is closed with 4403 Forbidden before anything runs."""
+        if not self.auth_required:
+            context.principal = UNRESTRICTED
+        else:
+            bearer = connection_bearer(context.connection_params)
+            principal = await bearer_principal(self.store, bearer) if bearer else None
+            if principal is None or not principal.allows(TokenScope.READ):
+                log.info(
+                    "subscription.refused",
+                    reason="no token" if not bearer else "bad token or no read scope",
+                )
+                raise ConnectionRejectionError()
+            context.principal = principal
+            context.bearer = bearer
+        context.actor = replace(
+            context.actor,
+            name=context.principal.name,
+            token_name=context.principal.name if context.principal.from_token else None,
+            token_id=context.principal.token_id,
+        )
+        return UNSET
 
     def encode_json(self, data: object) -> str | bytes:
         """orjson (a deep trace is hundreds of kB); the standard library for what orjson
@@ -176,6 +224,26 @@ class MesGraphQL(GraphQL[Context, None]):
         REQUEST_TIMEOUT."""
         if getattr(request.state, "principal", "") is None:  # the GraphiQL page's request
             raise HTTPException(401, "a valid API token is required")
+        try:
+            return await self._execute_in_time(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as err:
+            if err.reason.startswith("subscriptions are not allowed"):
+                raise HTTPException(
+                    400, "subscriptions are served over WebSocket (graphql-transport-ws)"
+                ) from err
+            raise
+
+    async def _execute_in_time(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         seconds = self.limits.request_timeout_s
         if seconds <= 0:
             return await super().execute_single(
@@ -230,6 +298,7 @@ class MesGraphQL(GraphQL[Context, None]):
             request=request,
             response=response,
             plant_tz=self.plant_tz,
+            feed=self.feed,
         )
 
 
@@ -241,6 +310,7 @@ def create_app(
     max_depth: int = 15,
     plant_tz: str = "UTC",
     auth_required: bool = True,
+    feed: ChangeFeed | None = None,
 ) -> Starlette:
     graphql = MesGraphQL(
         bus=bus,
@@ -248,6 +318,8 @@ def create_app(
         limits=limits,
         ingest=ingest,
         plant_tz=plant_tz,
+        feed=feed,
+        auth_required=auth_required,
         schema=build_schema(limits),
         graphql_ide="graphiql",
     )
@@ -263,15 +335,23 @@ def create_app(
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if feed is not None:
+            await feed.aclose()  # the listening connection of live events
+
     app = Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),  # live events (subscriptions.py)
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             # public files (AuthMiddleware guards /graphql only), versioned paths cached a year
             Mount(ASSETS_URL_PATH, GZipMiddleware(AssetFiles(), minimum_size=1024)),
-        ]
+        ],
     )
     # the last added is outermost: the token is checked before the body is read, so an
     # anonymous request is refused without a byte of its body buffered

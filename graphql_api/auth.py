@@ -88,6 +88,9 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
     # operators and quality
     **{("Mutation", name): EXECUTE for name in ("trackIn", "trackOut", "disposeUnit")},
     ("Mutation", "replayRejection"): ADMIN,
+    # live events (over WebSocket; the token comes in connection_init)
+    ("Subscription", "ingestEvents"): READ,
+    ("Subscription", "unitUpdated"): READ,
 }
 
 
@@ -198,13 +201,32 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
     async def _principal(self, header: str) -> Principal | None:
-        kind, _, secret = header.partition(" ")
-        secret = secret.strip()
-        if kind.lower() != "bearer" or not secret or len(secret) > 200:
-            return None
-        lookup = lookup_of(secret)
-        token = await self.store.token_by_lookup(lookup) if lookup else None
-        principal = verify(token, secret)
-        if principal is None:
-            log.info("auth.refused", token_known=token is not None)
-        return principal
+        return await bearer_principal(self.store, header)
+
+
+async def bearer_principal(store: ReadStore, header: str) -> Principal | None:
+    """The principal of `Bearer <secret>`, or None (no such active token, a wrong secret)."""
+    kind, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if kind.lower() != "bearer" or not secret or len(secret) > 200:
+        return None
+    lookup = lookup_of(secret)
+    token = await store.token_by_lookup(lookup) if lookup else None
+    principal = verify(token, secret)
+    if principal is None:
+        log.info("auth.refused", token_known=token is not None)
+    return principal
+
+
+def connection_bearer(params: object) -> str:
+    """The `Bearer <secret>` of a WebSocket's connection_init payload: browsers cannot set
+    headers on a WebSocket, so the token travels there, as {"Authorization": "Bearer <secret>"}
+    or {"token": "<secret>"}."""
+    if not isinstance(params, dict):
+        return ""
+    for key in ("Authorization", "authorization"):
+        value = params.get(key)
+        if isinstance(value, str):
+            return value
+    token = params.get("token")
+    return f"Bearer {token}" if isinstance(token, str) else ""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from adapters.changes import LocalFeed, feed_for
 from adapters.clock import SystemClock
 from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
@@ -29,6 +30,8 @@ class Services:
     bus: MessageBus
     store: SqlReadStore
     ingest: IngestService
+    #: committed changes for live subscriptions (PostgreSQL: LISTEN; SQLite: this process)
+    feed: LocalFeed
 
     def app(self, auth_required: bool = True) -> Starlette:
         app = create_app(
@@ -38,6 +41,7 @@ class Services:
             self.ingest,
             plant_tz=self.settings.plant_tz,
             auth_required=auth_required,
+            feed=self.feed,
         )
         if flag("MES_COUNT_SQL"):
             from graphql_api.sql_count import SqlCountMiddleware, count_statements_of
@@ -47,6 +51,7 @@ class Services:
         return app
 
     async def close(self) -> None:
+        await self.feed.aclose()
         await self.engine.dispose()
 
 
@@ -57,7 +62,8 @@ def bootstrap(
         settings.database_url, settings.db_pool_size, pre_ping=settings.db_pre_ping
     )
     versions = VersionCache()
-    uows = SqlUnitOfWorkFactory(engine, versions)
+    feed = feed_for(engine.url.render_as_string(hide_password=False))
+    uows = SqlUnitOfWorkFactory(engine, versions, feed)
     clock = clock or SystemClock()
     bus = MessageBus(uow_factory=uows, clock=clock, limits=settings.limits, handlers=HANDLERS)
     ingest = IngestService(uows, clock, settings.limits, MappingCache())
@@ -67,6 +73,7 @@ def bootstrap(
         bus=bus,
         store=SqlReadStore(engine, versions),
         ingest=ingest,
+        feed=feed,
     )
 
 

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from strawberry.types import Info as StrawberryInfo
 
 from domain.ingest.pipeline import IngestService
-from domain.ports import ReadStore
+from domain.ports import ChangeFeed, ReadStore
 from domain.security import UNRESTRICTED, Principal
 from domain.usecases.bus import Actor, Command, Limits, MessageBus
+from graphql_api.auth import bearer_principal
 from graphql_api.loaders import Loaders
 
 if TYPE_CHECKING:
@@ -31,8 +32,23 @@ class Context:
     plant_tz: str = "UTC"
     #: the authenticated token (scopes, sources); unrestricted when auth is off
     principal: Principal = UNRESTRICTED
-    #: the response under construction: status and headers an extension may set
-    response: Response | None = None
+    #: the response under construction: status and headers an extension may set (over
+    #: WebSocket: the connection)
+    response: Response | Any = None
+    #: the committed changes live subscriptions read
+    feed: ChangeFeed | None = None
+    #: a WebSocket's connection_init payload (Strawberry sets it)
+    connection_params: Any = None
+    #: a WebSocket's connection (graphql_api/websocket.py LiveConnection)
+    connection: Any = None
+    #: the `Bearer <secret>` a WebSocket connected with (rechecked while subscriptions run)
+    bearer: str = ""
+
+    async def token_active(self) -> bool:
+        """Whether the token this context acts by is still active (auth off: always)."""
+        if self.principal.token_id is None:
+            return True
+        return await bearer_principal(self.store, self.bearer) is not None
 
     async def handle(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, self.actor)

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -44,6 +44,17 @@ GRAPHQL_SECONDS = Histogram(
     "GraphQL request latency by operation.",
     ["operation", "type"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+
+SUBSCRIBERS = Gauge(
+    "mes_subscriptions",
+    "Open GraphQL subscriptions (live events) in this process.",
+    registry=REGISTRY,
+)
+SUBSCRIBERS_DROPPED = Counter(
+    "mes_subscriptions_dropped",
+    "Subscriptions whose connection was closed because their queue overflowed (4008).",
     registry=REGISTRY,
 )
 

@@ -22,6 +22,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
@@ -45,6 +46,7 @@ from graphql_api.query_cache import (
 )
 from graphql_api.request_audit import MutationAudit
 from graphql_api.scalars import DateTime
+from graphql_api.subscriptions import Subscription
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 DEFAULT_LIMITS = Limits()
@@ -53,6 +55,7 @@ DEFAULT_LIMITS = Limits()
 ROOTS = {
     "Query": (Query, IngestQuery, GatewayQuery, ExecutionQuery, AuditQuery),
     "Mutation": (Mutation, IngestMutation, ExecutionMutation, GatewayMutation),
+    "Subscription": (Subscription,),
 }
 for _name, _types in ROOTS.items():
     for _type in _types:
@@ -80,6 +83,21 @@ class QuietSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        """Subscriptions run over WebSocket only (MesGraphQL answers an HTTP one with 400)."""
+        allowed = kwargs.get("allowed_operation_types") or tuple(OperationType)
+        kwargs["allowed_operation_types"] = tuple(
+            t for t in allowed if t is not OperationType.SUBSCRIPTION
+        )
+        return await super().execute(*args, **kwargs)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        """Only the WebSocket handler streams (MesGraphQL serves no HTTP streaming), and over
+        a WebSocket only subscriptions run: queries and mutations go over HTTP, where their
+        timeout, body limit and audit apply."""
+        kwargs["allowed_operation_types"] = (OperationType.SUBSCRIPTION,)
+        return await super().stream(*args, **kwargs)
 
 
 def validate_document(
@@ -231,6 +249,7 @@ def _build_schema(limits: Limits) -> QuietSchema:
     schema = QuietSchema(
         query=merge_types("Query", ROOTS["Query"]),
         mutation=merge_types("Mutation", ROOTS["Mutation"]),
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         # enums of the contract that no built field uses yet are served all the same
         types=[e.DispositionAction],

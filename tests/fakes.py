@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from adapters.changes import LocalFeed
+from domain.changes import Change
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
@@ -74,11 +76,16 @@ class FakeStore:
         self.counts: list[ProductionCountRecord] = []
         self.dispositions: list[Disposition] = []
         self.tokens: list[ApiToken] = []
+        #: what committed units of work announced, in order
+        self.published: list[Change] = []
+        #: this store's subscribers (the feed a server process would have)
+        self.feed = LocalFeed()
 
     def copy(self) -> FakeStore:
         other = FakeStore()
         for name, value in vars(self).items():
-            setattr(other, name, value.copy())
+            if name != "feed":
+                setattr(other, name, value.copy())
         return other
 
 
@@ -473,6 +480,7 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeStore):
         self.store = store
         self.committed = False
+        self.changes: list[Change] = []
 
     async def __aenter__(self) -> Self:
         self.state = state = self.store.copy()
@@ -504,15 +512,22 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        return None
+        self.changes.clear()
+
+    def publish(self, change: Change) -> None:
+        self.changes.append(change)
 
     async def commit(self) -> None:
         for name, value in vars(self.state).items():
-            setattr(self.store, name, value)
+            if name != "feed":
+                setattr(self.store, name, value)
+        changes, self.changes = self.changes, []
+        self.store.published.extend(changes)
+        self.store.feed.publish(changes)
         self.committed = True
 
     async def rollback(self) -> None:
-        return None
+        self.changes.clear()
 
 
 class FakeUnitOfWorkFactory:

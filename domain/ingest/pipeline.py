@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from domain.changes import IngestCommitted
 from domain.enums import (
     AuditOutcome,
     IngestEventType,
@@ -250,6 +251,7 @@ class IngestService:
             await uow.audit.add(
                 self._audit(env, actor, IngestOutcome(IngestStatus.REJECTED, error=err))
             )
+            uow.publish(IngestCommitted(IngestStatus.REJECTED, source, rejection_id=rejection.id))
             await uow.commit()
         return IngestOutcome(IngestStatus.REJECTED, error=err, rejection=rejection)
 

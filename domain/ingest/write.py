@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from domain.enums import RunStatus, TrackResult, TrackSource
+from domain.changes import IngestCommitted, UnitsChanged
+from domain.enums import IngestStatus, RunStatus, TrackResult, TrackSource
 from domain.execution import (
     CarrierLoad,
     CarrierTrack,
@@ -120,6 +121,11 @@ class Writer:
         )
         if event is None or event.id is None:
             return None
+        uow.publish(
+            IngestCommitted(
+                IngestStatus.ACCEPTED, event.source_system, event.line_code, event_id=event.id
+            )
+        )
         source = TrackSource(env.event_type.value)
         carrier_track: CarrierTrack | None = None
         if carrier_data is not None:
@@ -168,6 +174,7 @@ class Writer:
                 for v in ok
             ]
         )
+        uow.publish(UnitsChanged.of(v.unit for v in ok))
         if resolved.run.status is RunStatus.AUTHORIZED:
             # the run is held since step 3 (resolve): only another execution can have
             # started it meanwhile, so a row count of 0 means it is IN_PROGRESS already
@@ -176,7 +183,7 @@ class Writer:
             )
         await uow.rejections.resolve_key(env.source_system, env.dedupe_key, event.id)
         for v in refused:
-            await self._partial_rejection(env, input_hash, v)
+            await self._partial_rejection(env, input_hash, v, event.line_code)
         return event
 
     async def _carrier_writes(
@@ -231,14 +238,17 @@ class Writer:
             )
         )
 
-    async def _partial_rejection(self, env: IngestEnvelope, input_hash: str, v: Verdict) -> None:
-        """A unit PARTIAL refused: its own rejection, replayable under `dedupeKey#sn`."""
+    async def _partial_rejection(
+        self, env: IngestEnvelope, input_hash: str, v: Verdict, line_code: str | None
+    ) -> None:
+        """A unit PARTIAL refused: its own rejection, replayable under `dedupeKey#sn`
+        (announced as a REJECTED ingest of the event's line)."""
         assert v.error is not None
         key = DERIVED_KEY.format(key=env.dedupe_key, sn=v.unit.sn)
         existing = await self.uow.rejections.find_open(env.source_system, key, input_hash)
         if existing is not None:
             return
-        await self.uow.rejections.add(
+        rejection = await self.uow.rejections.add(
             IngestRejection(
                 source_system=env.source_system,
                 dedupe_key=key,
@@ -254,6 +264,11 @@ class Writer:
                 restrict_to_sn=v.unit.sn,
                 last_attempt_at=self.now,
                 token_name=self.token_name,
+            )
+        )
+        self.uow.publish(
+            IngestCommitted(
+                IngestStatus.REJECTED, env.source_system, line_code, rejection_id=rejection.id
             )
         )
 

@@ -108,6 +108,10 @@ class Limits:
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     #: a site's regular expression for serial numbers (a full match), checked on registration
     sn_pattern: str | None = None
+    #: changes waiting for one live subscription; past it the client is disconnected (4008)
+    subscription_queue: int = 1000
+    #: operations one WebSocket connection may run at once
+    max_subscriptions_per_connection: int = 20
 
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)

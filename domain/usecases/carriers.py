@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from domain.changes import UnitsChanged
 from domain.errors import DomainError, ErrorCode
 from domain.execution import Carrier, CarrierLoad
 from domain.ports import UnitOfWork
@@ -100,6 +101,7 @@ async def load_carrier(cmd: LoadCarrier, uow: UnitOfWork, deps: Deps) -> Carrier
             if u not in here
         ]
     )
+    uow.publish(UnitsChanged(tuple(sn for u, sn in units.items() if u not in here)))
     return carrier
 
 
@@ -137,6 +139,8 @@ async def unload_carrier(cmd: UnloadCarrier, uow: UnitOfWork, deps: Deps) -> Car
         units = await _units(uow, cmd.sns)
         loads = [ld for ld in loads if ld.unit_id in units]
     else:
-        await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
+        found = await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
+        units = {u.id or 0: u.sn for u in found}
     await uow.carriers.close_loads([ld.id or 0 for ld in loads], at)
+    uow.publish(UnitsChanged(tuple(units[ld.unit_id] for ld in loads if ld.unit_id in units)))
     return carrier

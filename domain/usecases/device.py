@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
     DeviceDataSource,
@@ -299,6 +300,8 @@ async def record_device_data(
                     for v, at in values
                 ]
             )
+            if isinstance(target, Track):
+                uow.publish(UnitsChanged((target.unit_sn,)))  # its track's data values
             if any(v.holds for v, _ in values) and isinstance(target, Track):
                 unit = await uow.units.get_by_id(target.unit_id, for_update=True)
                 if unit is not None:
@@ -336,3 +339,4 @@ async def _hold_carrier_units(uow: UnitOfWork, carrier_track_id: int) -> None:
     unit_ids = await uow.tracks.units_of_carrier_track(carrier_track_id)
     units = await uow.units.get_many_by_id(unit_ids, for_update=True)
     await uow.units.update_many([held(u) for u in units])
+    uow.publish(UnitsChanged.of(units))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
     Judge,
@@ -119,6 +120,7 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
     )
     moved = replace(unit, status=UnitStatus.IN_STATION)
     await uow.units.update_many([moved])
+    uow.publish(UnitsChanged.of([moved]))
     if run.status is RunStatus.AUTHORIZED:
         await uow.runs.set_status_if(run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
     return Executed(track, moved)
@@ -261,4 +263,5 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     )
     moved = advance(unit, result, version, step, any(v.holds for v, _ in values))
     await uow.units.update_many([moved])
+    uow.publish(UnitsChanged.of([moved]))
     return Executed(closed, moved)

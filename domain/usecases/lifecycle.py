@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from domain.changes import UnitsChanged
 from domain.enums import DispositionAction
 from domain.errors import DomainError, ErrorCode
 from domain.lifecycle import dispose
@@ -48,6 +49,7 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
     version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
     moved = dispose(unit, cmd.disposition, version, cmd.to_step_no)
     await uow.units.update_many([moved])
+    uow.publish(UnitsChanged.of([moved]))
     record = await uow.units.add_disposition(
         Disposition(
             unit_id=unit.id or 0,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
+from domain.changes import UnitsChanged
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.ports import UnitOfWork
@@ -343,4 +344,5 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
         for sn in sns
     ]
     await uow.units.add_many(units)
+    uow.publish(UnitsChanged.of(units))
     return units

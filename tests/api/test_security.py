@@ -19,9 +19,12 @@ UPSERT = 'mutation($c: String!) { upsertLine(input: {code: $c, name: "L"}) { lin
 def test_every_root_field_has_exactly_one_scope() -> None:
     graphql = build_schema()._schema
     assert graphql.query_type is not None and graphql.mutation_type is not None
-    fields = {("Query", name) for name in graphql.query_type.fields} | {
-        ("Mutation", name) for name in graphql.mutation_type.fields
-    }
+    assert graphql.subscription_type is not None
+    fields = (
+        {("Query", name) for name in graphql.query_type.fields}
+        | {("Mutation", name) for name in graphql.mutation_type.fields}
+        | {("Subscription", name) for name in graphql.subscription_type.fields}
+    )
     assert fields == set(FIELD_SCOPES)
 
 
