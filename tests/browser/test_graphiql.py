@@ -3,10 +3,11 @@ against a real `mes serve` with the demo factory loaded, every non-loopback host
 (a host resolver rule in Chromium, and a route that aborts and records any request elsewhere:
 the tests assert there was none). The page must load whole from the service, fetch the schema
 with the token from `#token=…` or its form, run the README's first query, and keep the token
-out of the browser's storage unless asked."""
+out of the browser's storage unless asked, and run a subscription over the WebSocket."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
@@ -157,6 +161,7 @@ class Offline:
     page: Page
     elsewhere: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -174,6 +179,8 @@ def offline(browser: Browser) -> Iterator[Offline]:
             route.abort("internetdisconnected")
 
     context.route("**/*", only_loopback)
+    # a route does not see WebSockets: each one the page opens is recorded here
+    page.on("websocket", lambda ws: offline.websockets.append(ws.url))
     page.on("pageerror", lambda err: offline.problems.append(f"page error: {err}"))
     page.on(
         "console",
@@ -187,7 +194,10 @@ def offline(browser: Browser) -> Iterator[Offline]:
         yield offline
     finally:
         context.close()
-    assert offline.elsewhere == [], f"the page asked for other hosts: {offline.elsewhere}"
+    elsewhere = offline.elsewhere + [
+        url for url in offline.websockets if urlsplit(url).hostname not in LOOPBACK
+    ]
+    assert elsewhere == [], f"the page asked for other hosts: {elsewhere}"
     assert offline.problems == []
 
 
@@ -197,6 +207,30 @@ def readme_query() -> str:
         if 'unit(sn: "BRD200-000001")' in block:
             return str(block)
     raise AssertionError("the README has no GraphQL example for BRD200-000001")
+
+
+def readme_ingest(dedupe_key: str) -> dict[str, object]:
+    """The README's curl example of "Sending machine events" (its `-d '…'` body), with another
+    dedupeKey."""
+    for block in re.findall(r"```bash[^\n]*\n(.*?)```", README.read_text(), re.S):
+        if "ingestEvent(input:" in block and (body := re.search(r"-d '(.*?)'", block, re.S)):
+            request = json.loads(body.group(1))
+            request["variables"]["i"]["dedupeKey"] = dedupe_key
+            return dict(request)
+    raise AssertionError("the README has no curl example of ingestEvent")
+
+
+def wait_subscriptions(base: str, count: int) -> None:
+    """Until the server holds exactly `count` live subscriptions (its /metrics): the page's
+    subscribe message gets no answer of its own until an event comes."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        found = re.search(r"^mes_subscriptions (\S+)$", text, re.M)
+        if found and float(found.group(1)) == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{base} never held {count} subscriptions")
 
 
 def schema_loaded(page: Page) -> None:
@@ -291,3 +325,33 @@ def test_a_token_revoked_while_the_page_is_open_brings_the_form_back(
     page.locator(".graphiql-execute-button").click()
     expect(page.locator("#mes-token-form")).to_be_visible()
     expect(page.locator("#mes-token-error")).to_contain_text("refused this token (HTTP 401)")
+
+
+SUBSCRIPTION = (
+    'subscription { ingestEvents(filter: {sourceSystem: "AOI-01"}) { status event { dedupeKey } } }'
+)
+
+
+def test_a_subscription_runs_over_the_websocket_and_shows_an_ingest(
+    server: Server, offline: Offline
+) -> None:
+    page = offline.page
+    page.goto(f"{server.base}/graphql?query={quote(SUBSCRIPTION)}#token={server.secret}")
+    schema_loaded(page)
+    page.locator(".graphiql-execute-button").click()
+    wait_subscriptions(server.base, 1)
+    key = f"AOI-01/browser/{uuid.uuid4().hex[:12]}"
+    answer = httpx.post(
+        f"{server.base}/graphql",
+        json=readme_ingest(key),
+        headers={"Authorization": f"Bearer {server.secret}"},
+        timeout=30,
+    )
+    assert answer.json()["data"]["ingestEvent"]["status"] == "ACCEPTED", answer.text
+    response = page.locator(".graphiql-response")
+    expect(response).to_contain_text(f'"dedupeKey": "{key}"')
+    expect(response).to_contain_text('"status": "ACCEPTED"')
+    assert '"errors"' not in response.inner_text()
+    assert offline.websockets == [f"{server.base.replace('http', 'ws', 1)}/graphql"]
+    page.locator(".graphiql-execute-button").click()  # ▶ again stops it
+    wait_subscriptions(server.base, 0)
