@@ -7,7 +7,6 @@ out of the browser's storage unless asked, and run a subscription over the WebSo
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -15,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -31,10 +29,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 
 from graphql_api.cli import main
 from tests.conftest import IN_CI
+from tests.live import wait_open_subscriptions
+from tests.readme import README, ingest_example
 
 pytestmark = pytest.mark.browser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CHROMIUM_ARGS = [
     "--headless",
@@ -120,7 +119,7 @@ def _serve(url: str, *options: str) -> Iterator[str]:
         assert process.stdout is not None
         for raw in process.stdout:
             lines.append(raw.decode(errors="replace"))
-            if "Application startup complete" in lines[-1]:
+            if "Uvicorn running on" in lines[-1]:  # listening (startup is logged before)
                 started.set()
         started.set()  # the process ended: let the test see why
 
@@ -207,30 +206,6 @@ def readme_query() -> str:
         if 'unit(sn: "BRD200-000001")' in block:
             return str(block)
     raise AssertionError("the README has no GraphQL example for BRD200-000001")
-
-
-def readme_ingest(dedupe_key: str) -> dict[str, object]:
-    """The README's curl example of "Sending machine events" (its `-d '…'` body), with another
-    dedupeKey."""
-    for block in re.findall(r"```bash[^\n]*\n(.*?)```", README.read_text(), re.S):
-        if "ingestEvent(input:" in block and (body := re.search(r"-d '(.*?)'", block, re.S)):
-            request = json.loads(body.group(1))
-            request["variables"]["i"]["dedupeKey"] = dedupe_key
-            return dict(request)
-    raise AssertionError("the README has no curl example of ingestEvent")
-
-
-def wait_subscriptions(base: str, count: int) -> None:
-    """Until the server holds exactly `count` live subscriptions (its /metrics): the page's
-    subscribe message gets no answer of its own until an event comes."""
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while time.monotonic() < deadline:
-        text = httpx.get(f"{base}/metrics", timeout=5).text
-        found = re.search(r"^mes_subscriptions (\S+)$", text, re.M)
-        if found and float(found.group(1)) == count:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{base} never held {count} subscriptions")
 
 
 def schema_loaded(page: Page) -> None:
@@ -339,11 +314,11 @@ def test_a_subscription_runs_over_the_websocket_and_shows_an_ingest(
     page.goto(f"{server.base}/graphql?query={quote(SUBSCRIPTION)}#token={server.secret}")
     schema_loaded(page)
     page.locator(".graphiql-execute-button").click()
-    wait_subscriptions(server.base, 1)
+    wait_open_subscriptions(server.base, 1)
     key = f"AOI-01/browser/{uuid.uuid4().hex[:12]}"
     answer = httpx.post(
         f"{server.base}/graphql",
-        json=readme_ingest(key),
+        json=ingest_example(key),
         headers={"Authorization": f"Bearer {server.secret}"},
         timeout=30,
     )
@@ -354,4 +329,4 @@ def test_a_subscription_runs_over_the_websocket_and_shows_an_ingest(
     assert '"errors"' not in response.inner_text()
     assert offline.websockets == [f"{server.base.replace('http', 'ws', 1)}/graphql"]
     page.locator(".graphiql-execute-button").click()  # ▶ again stops it
-    wait_subscriptions(server.base, 0)
+    wait_open_subscriptions(server.base, 0)
