@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,13 +83,18 @@ async def wait_ready(server: Server, seconds: float = 40) -> None:
     raise TimeoutError(f"mes serve did not start: {server.log.read_text()[-2000:]}")
 
 
-async def metric(server: Server, name: str) -> float:
-    async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{server.http}/metrics")).text
+def metric_in(text: str, name: str) -> float:
+    """A metric's value in a /metrics answer (0 when absent)."""
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
     return 0.0
+
+
+async def metric(server: Server, name: str) -> float:
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(f"{server.http}/metrics")).text
+    return metric_in(text, name)
 
 
 async def wait_metric(server: Server, name: str, value: float, seconds: float = 20) -> None:
@@ -104,6 +110,18 @@ async def wait_subscribers(server: Server, count: int) -> None:
     """Until the server holds `count` live subscriptions: the client's subscribe message has
     no answer of its own, so this is how a test knows the server listens."""
     await wait_metric(server, "mes_subscriptions", count)
+
+
+def wait_open_subscriptions(base: str, count: int, seconds: float = 15) -> None:
+    """For a test without an event loop (a browser's, a README block's subscription): until
+    the server at `base` (http://host:port) holds exactly `count` live subscriptions."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        if metric_in(text, "mes_subscriptions") == count:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{base} never held {count} live subscriptions in {seconds} s")
 
 
 async def post(server: Server, token: str, query: str, variables: dict[str, Any]) -> Any:

@@ -15,6 +15,10 @@ real `mes serve` subprocess on a free port.
   it prints must be free of errors: no top-level `errors`, and no mutation payload with an
   `error` (an ingest answers ACCEPTED or DUPLICATE, not a refusal).
 - A GraphQL block is POSTed to the server with the token and must come back without `errors`.
+  A `subscription` block runs over a WebSocket (`graphql-transport-ws`, the demo token in the
+  `connection_init` payload): once the server holds it, the README's `ingestEvent` example
+  (the AOI-01 event of "Sending machine events") is sent again over HTTP under a fresh
+  dedupeKey, and one `next` without `errors` must arrive within a few seconds.
 - A block that cannot run here (a long-running server, the whole suite, the 1M-unit bench, a
   `user@host` URL) is fenced ```bash no-run (or ```graphql no-run): it is shown as a skipped
   test with the reason, so `pytest -rs` lists what was not run.
@@ -31,6 +35,8 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +44,12 @@ from typing import Any
 
 import httpx
 import pytest
+from graphql import OperationDefinitionNode, OperationType, parse
+from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Subprotocol
+
+from tests.live import PROTOCOL, wait_open_subscriptions
+from tests.readme import ingest_example
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -45,6 +57,7 @@ SHELLS = ("bash", "sh", "shell")
 NO_RUN = "no-run"
 README_PORT = "127.0.0.1:8000"
 SHELL_TIMEOUT_S = 120
+SUBSCRIPTION_WAIT_S = 5  # for the one event a subscription block must deliver
 
 pytestmark = pytest.mark.readme
 
@@ -196,7 +209,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         assert server.stdout is not None
         for line in server.stdout:
             lines.append(line)
-            if "Application startup complete" in line:
+            if "Uvicorn running on" in line:  # listening (startup is logged before the bind)
                 up.set()
         up.set()  # the server ended: the wait below looks at why
 
@@ -323,9 +336,76 @@ def run_graphql(block: Block, server: DemoServer) -> None:
     assert answer.json().get("data"), said
 
 
+def is_subscription(block: Block) -> bool:
+    """A GraphQL block whose one operation is a `subscription`."""
+    operations = [
+        d for d in parse(block.text).definitions if isinstance(d, OperationDefinitionNode)
+    ]
+    kinds = {op.operation for op in operations}
+    if OperationType.SUBSCRIPTION not in kinds:
+        return False
+    assert len(operations) == 1, f"README line {block.line}: one subscription per block"
+    return True
+
+
+def test_subscription_blocks_are_told_apart() -> None:
+    def block(text: str) -> Block:
+        return Block("h", 1, "graphql", False, 1, text)
+
+    assert is_subscription(block("subscription { ingestEvents { status } }"))
+    assert not is_subscription(block('{ unit(sn: "X") { sn } }'))
+    assert any(is_subscription(b) for b in BLOCKS if b.lang == "graphql" and not b.no_run)
+
+
+def _next_message(ws: ClientConnection, op: str, seconds: float) -> dict[str, Any]:
+    """The next message of operation `op`, answering the server's pings meanwhile."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message: dict[str, Any] = json.loads(ws.recv(timeout=left))
+        except TimeoutError:
+            break
+        if message.get("type") == "ping":
+            ws.send(json.dumps({"type": "pong"}))
+        elif message.get("id") == op:
+            return message
+    raise AssertionError(f"no message for the subscription in {seconds} s")
+
+
+def run_subscription(block: Block, server: DemoServer) -> None:
+    said = f"README line {block.line}:\n{block.text}"
+    with connect(
+        f"ws://127.0.0.1:{server.port}/graphql",
+        subprotocols=[Subprotocol(PROTOCOL)],
+        open_timeout=10,
+        close_timeout=5,
+    ) as ws:
+        init = {"Authorization": f"Bearer {server.token}"}
+        ws.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(ws.recv(timeout=10)) == {"type": "connection_ack"}, said
+        ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": block.text}}))
+        wait_open_subscriptions(server.base, 1)  # the subscribe has no answer of its own
+        key = f"AOI-01/readme/{uuid.uuid4().hex[:12]}"
+        sent = httpx.post(
+            f"{server.base}/graphql",
+            json=ingest_example(key),
+            headers={"Authorization": f"Bearer {server.token}"},
+            timeout=60,
+        )
+        assert sent.status_code == 200 and not sent.json().get("errors"), sent.text
+        message = _next_message(ws, "1", SUBSCRIPTION_WAIT_S)
+        said += f"\n--- after an ingest answered {sent.text[:1000]}\n--- got {message}"
+        assert message["type"] == "next", said
+        assert not message["payload"].get("errors") and message["payload"].get("data"), said
+        ws.send(json.dumps({"id": "1", "type": "complete"}))
+    wait_open_subscriptions(server.base, 0)  # gone before the next block runs
+
+
 @pytest.mark.parametrize("block", [_param(b) for b in BLOCKS])
 def test_readme_example_runs(block: Block, demo_server: DemoServer) -> None:
-    if block.lang == "graphql":
+    if block.lang == "graphql" and is_subscription(block):
+        run_subscription(block, demo_server)
+    elif block.lang == "graphql":
         run_graphql(block, demo_server)
     else:
         run_shell(block, demo_server)

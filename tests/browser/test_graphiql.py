@@ -3,7 +3,7 @@ against a real `mes serve` with the demo factory loaded, every non-loopback host
 (a host resolver rule in Chromium, and a route that aborts and records any request elsewhere:
 the tests assert there was none). The page must load whole from the service, fetch the schema
 with the token from `#token=…` or its form, run the README's first query, and keep the token
-out of the browser's storage unless asked."""
+out of the browser's storage unless asked, and run a subscription over the WebSocket."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -21,16 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 from graphql_api.cli import main
 from tests.conftest import IN_CI
+from tests.live import wait_open_subscriptions
+from tests.readme import README, ingest_example
 
 pytestmark = pytest.mark.browser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CHROMIUM_ARGS = [
     "--headless",
@@ -116,7 +119,7 @@ def _serve(url: str, *options: str) -> Iterator[str]:
         assert process.stdout is not None
         for raw in process.stdout:
             lines.append(raw.decode(errors="replace"))
-            if "Application startup complete" in lines[-1]:
+            if "Uvicorn running on" in lines[-1]:  # listening (startup is logged before)
                 started.set()
         started.set()  # the process ended: let the test see why
 
@@ -157,6 +160,7 @@ class Offline:
     page: Page
     elsewhere: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    websockets: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -174,6 +178,8 @@ def offline(browser: Browser) -> Iterator[Offline]:
             route.abort("internetdisconnected")
 
     context.route("**/*", only_loopback)
+    # a route does not see WebSockets: each one the page opens is recorded here
+    page.on("websocket", lambda ws: offline.websockets.append(ws.url))
     page.on("pageerror", lambda err: offline.problems.append(f"page error: {err}"))
     page.on(
         "console",
@@ -187,7 +193,10 @@ def offline(browser: Browser) -> Iterator[Offline]:
         yield offline
     finally:
         context.close()
-    assert offline.elsewhere == [], f"the page asked for other hosts: {offline.elsewhere}"
+    elsewhere = offline.elsewhere + [
+        url for url in offline.websockets if urlsplit(url).hostname not in LOOPBACK
+    ]
+    assert elsewhere == [], f"the page asked for other hosts: {elsewhere}"
     assert offline.problems == []
 
 
@@ -291,3 +300,33 @@ def test_a_token_revoked_while_the_page_is_open_brings_the_form_back(
     page.locator(".graphiql-execute-button").click()
     expect(page.locator("#mes-token-form")).to_be_visible()
     expect(page.locator("#mes-token-error")).to_contain_text("refused this token (HTTP 401)")
+
+
+SUBSCRIPTION = (
+    'subscription { ingestEvents(filter: {sourceSystem: "AOI-01"}) { status event { dedupeKey } } }'
+)
+
+
+def test_a_subscription_runs_over_the_websocket_and_shows_an_ingest(
+    server: Server, offline: Offline
+) -> None:
+    page = offline.page
+    page.goto(f"{server.base}/graphql?query={quote(SUBSCRIPTION)}#token={server.secret}")
+    schema_loaded(page)
+    page.locator(".graphiql-execute-button").click()
+    wait_open_subscriptions(server.base, 1)
+    key = f"AOI-01/browser/{uuid.uuid4().hex[:12]}"
+    answer = httpx.post(
+        f"{server.base}/graphql",
+        json=ingest_example(key),
+        headers={"Authorization": f"Bearer {server.secret}"},
+        timeout=30,
+    )
+    assert answer.json()["data"]["ingestEvent"]["status"] == "ACCEPTED", answer.text
+    response = page.locator(".graphiql-response")
+    expect(response).to_contain_text(f'"dedupeKey": "{key}"')
+    expect(response).to_contain_text('"status": "ACCEPTED"')
+    assert '"errors"' not in response.inner_text()
+    assert offline.websockets == [f"{server.base.replace('http', 'ws', 1)}/graphql"]
+    page.locator(".graphiql-execute-button").click()  # ▶ again stops it
+    wait_open_subscriptions(server.base, 0)
