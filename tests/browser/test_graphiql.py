@@ -260,6 +260,17 @@ def test_without_a_fragment_the_form_asks_and_a_wrong_token_says_so(
     assert server.secret not in stored(page)
 
 
+def test_the_demo_link_pasted_into_a_tab_showing_the_form_opens_graphiql(
+    server: Server, offline: Offline
+) -> None:
+    page = offline.page
+    page.goto(f"{server.base}/graphql")
+    expect(page.locator("#mes-token-form")).to_be_visible()
+    page.goto(f"{server.base}/graphql#token={server.secret}")  # only the fragment changes
+    schema_loaded(page)
+    assert server.secret not in page.url and server.secret not in stored(page)
+
+
 def test_remember_on_this_browser_keeps_the_token_until_forget(
     server: Server, offline: Offline
 ) -> None:
