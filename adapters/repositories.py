@@ -929,6 +929,10 @@ class SqlTrackRepository(SqlRepository):
         await self.pg.defer(*pieces)
 
 
+_CLOSE_LOADS_OF_UNITS = """UPDATE carrier_load SET unloaded_at = $2
+WHERE unit_id = ANY($1::bigint[]) AND unloaded_at IS NULL"""
+
+
 class SqlCarrierRepository(SqlRepository):
     async def get(self, carrier_no: str) -> Carrier | None:
         r = await self._one(select(t.carrier).where(t.carrier.c.carrier_no == carrier_no))
@@ -984,6 +988,20 @@ class SqlCarrierRepository(SqlRepository):
             await self._exec(
                 update(t.carrier_load)
                 .where(t.carrier_load.c.id.in_(part), t.carrier_load.c.unloaded_at.is_(None))
+                .values(unloaded_at=at)
+            )
+
+    async def close_loads_of_units(self, unit_ids: Sequence[int], at: datetime) -> None:
+        if not unit_ids:
+            return
+        if self.pg is not None:
+            # deferred: sent with the event's other writes as one statement (adapters/pg.py)
+            await self.pg.defer((None, _CLOSE_LOADS_OF_UNITS, [sorted(set(unit_ids)), at]))
+            return
+        for part in chunks(sorted(set(unit_ids))):
+            await self._exec(
+                update(t.carrier_load)
+                .where(t.carrier_load.c.unit_id.in_(part), t.carrier_load.c.unloaded_at.is_(None))
                 .values(unloaded_at=at)
             )
 

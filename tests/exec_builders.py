@@ -1,5 +1,6 @@
 """A factory for manual, BATCH and device-data tests:
-PRINT (MANUAL, 10) → REFLOW (BATCH, 20) → AOI (AUTO, 30) → PACK (MANUAL, 40)."""
+PRINT (MANUAL, 10) → REFLOW (BATCH, 20) → AOI (AUTO, 30) → PACK (MANUAL, 40);
+`wash_factory` adds a carrier-only WASH (BATCH, 25)."""
 
 from __future__ import annotations
 
@@ -185,3 +186,52 @@ class ExecFactory:
             "occurredAt": AT,
             "payload": payload,
         }
+
+
+async def wash_factory(bus: MessageBus, units: int) -> ExecFactory:
+    """ExecFactory's route with a carrier-only WASH step (BATCH, 25) after REFLOW, on a new
+    run: PRINT 10 → REFLOW 20 → WASH 25 → AOI 30 → PACK 40."""
+    f = await ExecFactory(bus).build(units=1)
+    c = f.code
+    await f.do(md.UpsertStationGroup(dm.StationGroup(c("WASH-G"), "WASH-G")))
+    await f.do(
+        md.UpsertStation(dm.Station(c("WASH-1"), "WASH-1", StationType.BATCH, c("L"), c("WASH-G")))
+    )
+    await f.do(md.UpsertOperation(dm.Operation(c("WASH"), "WASH", StationType.BATCH)))
+    steps = tuple(
+        dm.RoutingStep(no, c(op))
+        for no, op in ((10, "PRINT"), (20, "REFLOW"), (25, "WASH"), (30, "AOI"), (40, "PACK"))
+    )
+    await f.do(md.UpsertRouting(dm.Routing(c("R"), "Route", steps=steps)))
+    wash_mapping = {
+        "eventType": "BATCH",
+        "stationCodePath": "payload.washer",
+        "carrierCodePath": "payload.carrier",
+        "result": {"path": "payload.status", "passValues": ["DONE"]},
+    }
+    await f.do(
+        md.SetExecutionConfig(
+            dm.ExecutionConfig(
+                c("R"), step_no=25, station_group_code=c("WASH-G"), ingest_mapping=wash_mapping
+            )
+        )
+    )
+    version = await f.do(md.CompileRouting(c("R")))
+    assert version.is_ready, version.errors
+    await f.do(prod.ReceiveWorkOrder(c("WO2"), "P", units, c("R")))
+    await f.do(prod.ReleaseWorkOrder(c("WO2")))
+    run = await f.do(prod.CreateRun(c("WO2"), c("L"), units, run_no=c("RUN2")))
+    await f.do(prod.AuthorizeRun(run.run_no))
+    registered = await f.do(prod.RegisterUnits(run.run_no, count=units, sn_prefix=c("W-")))
+    f.run_no, f.sns = run.run_no, [u.sn for u in registered]
+    return f
+
+
+def wash_input(f: ExecFactory, carrier: str) -> dict[str, Any]:
+    return {
+        "sourceSystem": f.code("WASH-1"),
+        "dedupeKey": f.code("WASH-K"),
+        "eventType": "BATCH",
+        "occurredAt": "2026-03-02T09:30:00Z",
+        "payload": {"washer": f.code("WASH-1"), "carrier": carrier, "status": "DONE"},
+    }

@@ -399,6 +399,13 @@ class FakeCarriers(_Repo):
             for ld in self.s.loads
         ]
 
+    async def close_loads_of_units(self, unit_ids: Sequence[int], at: datetime) -> None:
+        ids = set(unit_ids)
+        self.s.loads = [
+            replace(ld, unloaded_at=at) if ld.unit_id in ids and ld.unloaded_at is None else ld
+            for ld in self.s.loads
+        ]
+
     async def add_track(self, track: CarrierTrack) -> CarrierTrack:
         stored = replace(track, id=len(self.s.carrier_tracks) + 1)
         self.s.carrier_tracks.append(stored)

@@ -243,14 +243,19 @@ class IngestFactory:
 
     def envelope(self, data: dict[str, Any]) -> IngestEnvelope:
         """The same input as the use case sees it (for tests that bypass HTTP)."""
-        import json
+        return envelope(data)
 
-        return IngestEnvelope(
-            source_system=data["sourceSystem"],
-            dedupe_key=data["dedupeKey"],
-            event_type=IngestEventType(data["eventType"]),
-            occurred_at=datetime.fromisoformat(data["occurredAt"]).astimezone(UTC),
-            payload=data["payload"],
-            run_no=data.get("runNo"),
-            payload_bytes=len(json.dumps(data["payload"], default=str).encode()),
-        )
+
+def envelope(data: dict[str, Any]) -> IngestEnvelope:
+    """An ingestEvent input (GraphQL variables shape) as the use case sees it."""
+    import json
+
+    return IngestEnvelope(
+        source_system=data["sourceSystem"],
+        dedupe_key=data["dedupeKey"],
+        event_type=IngestEventType(data["eventType"]),
+        occurred_at=datetime.fromisoformat(data["occurredAt"]).astimezone(UTC),
+        payload=data["payload"],
+        run_no=data.get("runNo"),
+        payload_bytes=len(json.dumps(data["payload"], default=str).encode()),
+    )

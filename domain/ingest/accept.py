@@ -90,7 +90,7 @@ class Acceptor:
         )
         if forbidden:
             raise forbidden
-        station_error = check_station(station, normalized.station_code, step)
+        station_error = check_station(station, normalized.station_code, step, resolved.run)
         if station_error:
             raise station_error
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)

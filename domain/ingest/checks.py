@@ -79,10 +79,12 @@ def check_step(
 
 
 def check_station(
-    station: Station | None, station_code: str, step: RouteStep
+    station: Station | None, station_code: str, step: RouteStep, run: Run
 ) -> DomainError | None:
-    """Step 7: the station exists and satisfies the step (type, allowed stations, group).
-    Station membership is live master data; the frozen version only names the group."""
+    """Step 7: the station exists and satisfies the step (type, allowed stations, group) and,
+    when it belongs to a line, the run is of that line (a station without a line, a shared
+    tester, records for any run). Station membership is live master data; the frozen version
+    only names the group."""
     if station is None:
         return DomainError(
             ErrorCode.STATION_NOT_FOUND,
@@ -97,6 +99,9 @@ def check_station(
         problems.append("is not among the step's allowed stations")
     if step.station_group_code is not None and station.group_code != step.station_group_code:
         problems.append(f"is not in group {step.station_group_code}")
+    line_mismatch = station.line_code is not None and station.line_code != run.line_code
+    if line_mismatch:
+        problems.append(f"is on line {station.line_code}, run {run.run_no} on {run.line_code}")
     if not problems:
         return None
     return DomainError(
@@ -109,5 +114,10 @@ def check_station(
             "expectedStationType": step.station_type.value if step.station_type else None,
             "stationGroupCode": step.station_group_code,
             "allowedStationCodes": list(step.allowed_station_codes),
+            **(
+                {"stationLineCode": station.line_code, "runLineCode": run.line_code}
+                if line_mismatch
+                else {}
+            ),
         },
     )

@@ -138,6 +138,9 @@ class Writer:
                     for jv in carrier_values
                 ]
             )
+        else:
+            # recorded at a step that is not BATCH: the units are off their carriers
+            await uow.carriers.close_loads_of_units([v.unit.id or 0 for v in ok], occurred_at)
         await uow.tracks.add_with_values(
             [
                 (
@@ -198,15 +201,14 @@ class Writer:
     ) -> CarrierTrack:
         """The carrier (created if new), its loads, and its CarrierTrack. A unit list makes
         those units the carrier's loads (closing their other open loads); a carrier-only event
-        uses the open loads. The loads it processed close at occurredAt."""
+        uses the open loads. The loads stay open for the next BATCH step (reflow then wash):
+        they close on unloadCarrier, on a load elsewhere, or at a step that is not BATCH."""
         uow = self.uow
         assert normalized.carrier_code is not None
         carrier = await uow.carriers.get_or_create(normalized.carrier_code, self.now)
         assert carrier.id is not None
         unit_ids = [v.unit.id or 0 for v in ok]
-        if resolved.carrier is not None and not normalized.sns_given:
-            processed = [ld.id or 0 for ld in resolved.loads if ld.unit_id in set(unit_ids)]
-        else:
+        if resolved.carrier is None or normalized.sns_given:
             open_loads = await uow.carriers.open_loads_of_units(unit_ids)
             elsewhere = [ld.id or 0 for ld in open_loads if ld.carrier_id != carrier.id]
             await uow.carriers.close_loads(elsewhere, occurred_at)
@@ -218,12 +220,6 @@ class Writer:
                     if u not in here
                 ]
             )
-            processed = [
-                ld.id or 0
-                for ld in await uow.carriers.open_loads_of_units(unit_ids)
-                if ld.carrier_id == carrier.id
-            ]
-        await uow.carriers.close_loads(processed, occurred_at)
         return await uow.carriers.add_track(
             CarrierTrack(
                 carrier_id=carrier.id,

@@ -98,7 +98,7 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
         raise step_error
     assert step is not None
     station = await uow.stations.get(cmd.station_code)
-    station_error = check_station(station, cmd.station_code, step)
+    station_error = check_station(station, cmd.station_code, step, run)
     if station_error:
         raise station_error
     now = deps.clock.now()
@@ -118,6 +118,8 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
             )
         ]
     )
+    # recorded at a step that is not BATCH: the unit is off its carrier (DOMAIN.md §6)
+    await uow.carriers.close_loads_of_units([unit.id or 0], now)
     moved = replace(unit, status=UnitStatus.IN_STATION)
     await uow.units.update_many([moved])
     uow.publish(UnitsChanged.of([moved]))

@@ -99,4 +99,4 @@ def _check(
     if step_error:
         return step_error
     assert step is not None
-    return check_station(station, station_code, step)
+    return check_station(station, station_code, step, run)
