@@ -639,6 +639,26 @@ class SqlUnitRepository(SqlRepository):
         )
         return {UnitStatus(r.status): int(r.n) for r in result}
 
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.unit)
+            .where(t.unit.c.wo_no == wo_no, t.unit.c.status.in_([s.value for s in statuses]))
+        )
+        return int(result.scalar_one())
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        # one atomic upsert: the row stays locked until commit (PostgreSQL), and SQLite
+        # writers are serialized already, so two runs of one prefix never share a number
+        ins = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        take = ins(t.sn_sequence).values(prefix=prefix, last_value=count)
+        upsert = take.on_conflict_do_update(
+            index_elements=["prefix"],
+            set_={"last_value": t.sn_sequence.c.last_value + take.excluded.last_value},
+        ).returning(t.sn_sequence.c.last_value)
+        last = int((await self._exec(upsert)).scalar_one())
+        return last - count + 1
+
 
 # built once: the values go as parameters (the hot path builds no statement per event)
 _EVENT_INSERT = {

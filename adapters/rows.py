@@ -188,7 +188,6 @@ def run_to_values(run: Run) -> dict[str, Any]:
         "line_code": run.line_code,
         "shift_code": run.shift_code,
         "created_at": run.created_at,
-        "sn_seq": run.sn_seq,
     }
 
 
@@ -202,7 +201,6 @@ def run_from_row(r: Row[Any]) -> Run:
         line_code=r.line_code,
         shift_code=r.shift_code,
         created_at=r.created_at,
-        sn_seq=r.sn_seq,
     )
 
 

@@ -157,9 +157,16 @@ run = Table(
     Column("line_code", CODE, ForeignKey("line.code")),
     Column("shift_code", CODE),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("sn_seq", Integer, nullable=False, server_default="0"),
 )
 Index("ix_run_status", run.c.status)
+
+# the counter of generated serial numbers, per prefix across runs (issue 16)
+sn_sequence = Table(
+    "sn_sequence",
+    metadata,
+    Column("prefix", CODE, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
 
 unit = Table(
     "unit",

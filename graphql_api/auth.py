@@ -70,6 +70,7 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "authorizeRun",
             "revokeRunAuthorization",
             "closeRun",
+            "closeWorkOrder",
             "registerUnits",
         )
     },

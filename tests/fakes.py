@@ -64,6 +64,7 @@ class FakeStore:
         self.work_orders: dict[str, WorkOrder] = {}
         self.runs: dict[str, Run] = {}
         self.units: dict[str, Unit] = {}
+        self.sn_sequences: dict[str, int] = {}
         self.audit: list[AuditEvent] = []
         self.events: list[IngestEvent] = []
         self.rejections: list[IngestRejection] = []
@@ -270,6 +271,14 @@ class FakeUnits(_Repo):
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))
+
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        return sum(1 for u in self.s.units.values() if u.wo_no == wo_no and u.status in statuses)
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        last = self.s.sn_sequences.get(prefix, 0)
+        self.s.sn_sequences[prefix] = last + count
+        return last + 1
 
 
 class FakeIngestEvents(_Repo):

@@ -27,6 +27,7 @@ HANDLERS: dict[type[Command], Handler] = {
     prod.AuthorizeRun: prod.authorize_run,
     prod.RevokeRunAuthorization: prod.revoke_run_authorization,
     prod.CloseRun: prod.close_run,
+    prod.CloseWorkOrder: prod.close_work_order,
     prod.RegisterUnits: prod.register_units,
     ex.TrackIn: ex.track_in,
     ex.TrackOut: ex.track_out,

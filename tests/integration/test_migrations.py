@@ -84,3 +84,47 @@ async def test_downgrade_to_base_and_up_again(fresh_engine: AsyncEngine) -> None
     await upgrade(fresh_engine)
     assert await is_up_to_date(fresh_engine) is True
     assert await schema_differences(fresh_engine) == []
+
+
+async def test_0009_moves_each_runs_sn_counter_to_its_default_prefix(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """run.sn_seq (per run) becomes the counter of the run's default prefix `{runNo}-`, and
+    back (issue 16 item 10)."""
+    await upgrade(fresh_engine, "0007")
+    async with fresh_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO routing (code, name, source_system, is_active) "
+                "VALUES ('R', 'R', 'T', true)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO route_version (id, routing_code, version_no, status, compiled_at, "
+                "route, steps, errors) "
+                "VALUES (1, 'R', 1, 'READY', CURRENT_TIMESTAMP, '{}', '[]', '[]')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO work_order (wo_no, product_code, planned_qty, status) "
+                "VALUES ('WO', 'P', 5, 'IN_PROGRESS')"
+            )
+        )
+        for run_no, seq in (("RUN-A", 7), ("RUN-B", 0)):
+            await conn.execute(
+                text(
+                    "INSERT INTO run (run_no, wo_no, status, plan_qty, route_version_id, "
+                    "created_at, sn_seq) VALUES (:r, 'WO', 'PREP', 5, 1, CURRENT_TIMESTAMP, :seq)"
+                ),
+                {"r": run_no, "seq": seq},
+            )
+    await upgrade(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        counters = (await conn.execute(text("SELECT prefix, last_value FROM sn_sequence"))).all()
+    assert [tuple(c) for c in counters] == [("RUN-A-", 7)]
+    await downgrade(fresh_engine, "0007")
+    async with fresh_engine.connect() as conn:
+        seqs = (await conn.execute(text("SELECT run_no, sn_seq FROM run ORDER BY run_no"))).all()
+    assert [tuple(s) for s in seqs] == [("RUN-A", 7), ("RUN-B", 0)]
