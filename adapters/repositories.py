@@ -51,6 +51,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 
 #: Keep IN lists well under every driver's parameter limit.
 CHUNK = 1000
@@ -116,6 +117,15 @@ class SqlLineRepository(SqlRepository):
 
     async def upsert(self, line: Line) -> None:
         await self._upsert(t.line, {"code": line.code, "name": line.name}, ["code"])
+
+    async def shifts(self, code: str) -> tuple[Shift, ...]:
+        found = await self._exec(select(t.line_shift).where(t.line_shift.c.line_code == code))
+        return rows.shifts_from_rows(found)
+
+    async def replace_shifts(self, code: str, shifts: Sequence[Shift]) -> None:
+        await self._exec(delete(t.line_shift).where(t.line_shift.c.line_code == code))
+        if shifts:
+            await self._exec(insert(t.line_shift), [rows.shift_to_values(code, s) for s in shifts])
 
 
 class SqlStationGroupRepository(SqlRepository):

@@ -38,6 +38,16 @@ line = Table(
     Column("name", SafeText, nullable=False),
 )
 
+# a line's shift calendar (issue 16): local wall-clock times "HH:MM" in MES_PLANT_TZ
+line_shift = Table(
+    "line_shift",
+    metadata,
+    Column("line_code", CODE, ForeignKey("line.code"), primary_key=True),
+    Column("code", CODE, primary_key=True),
+    Column("start_time", SafeString(5), nullable=False),
+    Column("end_time", SafeString(5), nullable=False),
+)
+
 station_group = Table(
     "station_group",
     metadata,

@@ -71,6 +71,7 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "revokeRunAuthorization",
             "closeRun",
             "closeWorkOrder",
+            "setShiftCalendar",
             "registerUnits",
         )
     },

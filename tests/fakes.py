@@ -36,6 +36,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 from domain.usecases.bus import Limits, MessageBus
 from domain.usecases.handlers import HANDLERS
 
@@ -54,6 +55,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.lines: dict[str, Line] = {}
+        self.shifts: dict[str, tuple[Shift, ...]] = {}
         self.groups: dict[str, StationGroup] = {}
         self.stations: dict[str, Station] = {}
         self.operations: dict[str, Operation] = {}
@@ -101,6 +103,12 @@ class FakeLines(_Repo):
 
     async def upsert(self, line: Line) -> None:
         self.s.lines[line.code] = line
+
+    async def shifts(self, code: str) -> tuple[Shift, ...]:
+        return self.s.shifts.get(code, ())
+
+    async def replace_shifts(self, code: str, shifts: Sequence[Shift]) -> None:
+        self.s.shifts[code] = tuple(sorted(shifts, key=lambda s: s.start))
 
 
 class FakeGroups(_Repo):

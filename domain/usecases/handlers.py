@@ -9,6 +9,7 @@ from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
+from domain.usecases import shifts as sh
 from domain.usecases import tokens as tk
 from domain.usecases.bus import Command, Handler
 
@@ -35,6 +36,7 @@ HANDLERS: dict[type[Command], Handler] = {
     ca.UnloadCarrier: ca.unload_carrier,
     dv.RecordDeviceData: dv.record_device_data,
     co.RecordProductionCounts: co.record_production_counts,
+    sh.SetShiftCalendar: sh.set_shift_calendar,
     lc.DisposeUnit: lc.dispose_unit,
     tk.CreateToken: tk.create_token,
     tk.RevokeToken: tk.revoke_token,

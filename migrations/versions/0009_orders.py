@@ -1,5 +1,7 @@
-"""generated serial numbers counted per prefix across runs (issue 16 item 10): an sn_sequence
-row per prefix replaces run.sn_seq; each run's counter becomes its default prefix's counter
+"""issue 16 items 10 and 11: generated serial numbers counted per prefix across runs (an
+sn_sequence row per prefix replaces run.sn_seq; each run's counter becomes its default
+prefix's counter); lines' shift calendars (line_shift); production counts of a run without a
+product get the run's product
 
 Revision ID: 0009
 Revises: 0007
@@ -31,9 +33,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('run', schema=None) as batch_op:
         batch_op.drop_column('sn_seq')
+    op.create_table(
+        'line_shift',
+        sa.Column('line_code', sa.String(length=100), nullable=False),
+        sa.Column('code', sa.String(length=100), nullable=False),
+        sa.Column('start_time', sa.String(length=5), nullable=False),
+        sa.Column('end_time', sa.String(length=5), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['line_code'], ['line.code'], name=op.f('fk_line_shift_line_code_line')
+        ),
+        sa.PrimaryKeyConstraint('line_code', 'code', name=op.f('pk_line_shift')),
+    )
+    # the product comes from the run: a record without one no longer splits its run's rows
+    op.execute(
+        "UPDATE production_count SET product_code = (SELECT w.product_code FROM run r "
+        "JOIN work_order w ON w.wo_no = r.wo_no WHERE r.run_no = production_count.run_no) "
+        "WHERE product_code IS NULL AND run_no IS NOT NULL "
+        "AND EXISTS (SELECT 1 FROM run r WHERE r.run_no = production_count.run_no)"
+    )
 
 
 def downgrade() -> None:
+    # the filled-in products stay (they are the run's)
+    op.drop_table('line_shift')
     with op.batch_alter_table('run', schema=None) as batch_op:
         batch_op.add_column(
             sa.Column('sn_seq', sa.Integer(), server_default='0', nullable=False)
