@@ -42,6 +42,7 @@ from domain.ports import AuditFilter, EventFilter, RejectionFilter
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 
 _TOKEN_BY_LOOKUP = f"SELECT {columns(t.api_token)} FROM api_token WHERE lookup = $1"
 _TRACKS_OF_UNITS = f"""SELECT {columns(t.track, "track.")}, unit.sn FROM track
@@ -358,6 +359,13 @@ class SqlReadStore:
         if line_code is not None:
             stmt = stmt.where(pc.c.line_code == line_code)
         return [rows.count_from_row(r) for r in await self._rows(stmt.order_by(pc.c.started_at))]
+
+    async def shift_calendars(self, line_codes: Sequence[str]) -> dict[str, tuple[Shift, ...]]:
+        found = await self._in(select(t.line_shift), t.line_shift.c.line_code, line_codes)
+        by_line: dict[str, list[Any]] = defaultdict(list)
+        for r in found:
+            by_line[r.line_code].append(r)
+        return {line: rows.shifts_from_rows(rs) for line, rs in by_line.items()}
 
     async def dispositions_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Disposition]]:
         found = await self._in(

@@ -51,6 +51,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 
 #: Keep IN lists well under every driver's parameter limit.
 CHUNK = 1000
@@ -116,6 +117,15 @@ class SqlLineRepository(SqlRepository):
 
     async def upsert(self, line: Line) -> None:
         await self._upsert(t.line, {"code": line.code, "name": line.name}, ["code"])
+
+    async def shifts(self, code: str) -> tuple[Shift, ...]:
+        found = await self._exec(select(t.line_shift).where(t.line_shift.c.line_code == code))
+        return rows.shifts_from_rows(found)
+
+    async def replace_shifts(self, code: str, shifts: Sequence[Shift]) -> None:
+        await self._exec(delete(t.line_shift).where(t.line_shift.c.line_code == code))
+        if shifts:
+            await self._exec(insert(t.line_shift), [rows.shift_to_values(code, s) for s in shifts])
 
 
 class SqlStationGroupRepository(SqlRepository):
@@ -638,6 +648,26 @@ class SqlUnitRepository(SqlRepository):
             .group_by(t.unit.c.status)
         )
         return {UnitStatus(r.status): int(r.n) for r in result}
+
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.unit)
+            .where(t.unit.c.wo_no == wo_no, t.unit.c.status.in_([s.value for s in statuses]))
+        )
+        return int(result.scalar_one())
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        # one atomic upsert: the row stays locked until commit (PostgreSQL), and SQLite
+        # writers are serialized already, so two runs of one prefix never share a number
+        ins = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        take = ins(t.sn_sequence).values(prefix=prefix, last_value=count)
+        upsert = take.on_conflict_do_update(
+            index_elements=["prefix"],
+            set_={"last_value": t.sn_sequence.c.last_value + take.excluded.last_value},
+        ).returning(t.sn_sequence.c.last_value)
+        last = int((await self._exec(upsert)).scalar_one())
+        return last - count + 1
 
 
 # built once: the values go as parameters (the hot path builds no statement per event)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import time
 from typing import Any
 
 from sqlalchemy import Row
@@ -51,6 +53,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
 from domain.security import ApiToken, Scope
+from domain.shifts import Shift
 
 
 def line_from_row(r: Row[Any]) -> Line:
@@ -188,7 +191,6 @@ def run_to_values(run: Run) -> dict[str, Any]:
         "line_code": run.line_code,
         "shift_code": run.shift_code,
         "created_at": run.created_at,
-        "sn_seq": run.sn_seq,
     }
 
 
@@ -202,7 +204,6 @@ def run_from_row(r: Row[Any]) -> Run:
         line_code=r.line_code,
         shift_code=r.shift_code,
         created_at=r.created_at,
-        sn_seq=r.sn_seq,
     )
 
 
@@ -618,3 +619,20 @@ def token_from_row(r: Row[Any]) -> ApiToken:
         created_at=r.created_at,
         revoked_at=r.revoked_at,
     )
+
+
+def shift_to_values(line_code: str, s: Shift) -> dict[str, Any]:
+    return {
+        "line_code": line_code,
+        "code": s.code,
+        "start_time": s.start.strftime("%H:%M"),
+        "end_time": s.end.strftime("%H:%M"),
+    }
+
+
+def shifts_from_rows(found: Iterable[Any]) -> tuple[Shift, ...]:
+    shifts = (
+        Shift(r.code, time.fromisoformat(r.start_time), time.fromisoformat(r.end_time))
+        for r in found
+    )
+    return tuple(sorted(shifts, key=lambda s: s.start))

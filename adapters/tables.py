@@ -38,6 +38,16 @@ line = Table(
     Column("name", SafeText, nullable=False),
 )
 
+# a line's shift calendar (issue 16): local wall-clock times "HH:MM" in MES_PLANT_TZ
+line_shift = Table(
+    "line_shift",
+    metadata,
+    Column("line_code", CODE, ForeignKey("line.code"), primary_key=True),
+    Column("code", CODE, primary_key=True),
+    Column("start_time", SafeString(5), nullable=False),
+    Column("end_time", SafeString(5), nullable=False),
+)
+
 station_group = Table(
     "station_group",
     metadata,
@@ -157,9 +167,16 @@ run = Table(
     Column("line_code", CODE, ForeignKey("line.code")),
     Column("shift_code", CODE),
     Column("created_at", UtcDateTime, nullable=False),
-    Column("sn_seq", Integer, nullable=False, server_default="0"),
 )
 Index("ix_run_status", run.c.status)
+
+# the counter of generated serial numbers, per prefix across runs (issue 16)
+sn_sequence = Table(
+    "sn_sequence",
+    metadata,
+    Column("prefix", CODE, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
 
 unit = Table(
     "unit",

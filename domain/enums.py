@@ -129,3 +129,10 @@ class AuditOutcome(StrEnum):
     #: the service failed the request (an internal error, the database unavailable): the
     #: client did nothing wrong, and nothing of the mutation was written
     ERROR = "ERROR"
+
+
+class ReportGroupBy(StrEnum):
+    """How productionReport groups its rows in time (DOMAIN.md §7; issue 16)."""
+
+    DAY = "DAY"
+    SHIFT = "SHIFT"

@@ -49,6 +49,8 @@ class ErrorCode(StrEnum):
     REJECTION_NOT_FOUND = "REJECTION_NOT_FOUND"
     RUN_ALREADY_EXISTS = "RUN_ALREADY_EXISTS"
     DISPOSITION_INVALID = "DISPOSITION_INVALID"
+    #: closeWorkOrder while one of its runs is open (issue 16)
+    WORK_ORDER_RUN_OPEN = "WORK_ORDER_RUN_OPEN"
 
 
 class CompileCode(StrEnum):

@@ -37,6 +37,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 
 
 class Clock(Protocol):
@@ -48,6 +49,11 @@ class Clock(Protocol):
 class LineRepository(Protocol):
     async def get(self, code: str) -> Line | None: ...
     async def upsert(self, line: Line) -> None: ...
+    async def shifts(self, code: str) -> tuple[Shift, ...]:
+        """The line's shift calendar, by start time."""
+        ...
+
+    async def replace_shifts(self, code: str, shifts: Sequence[Shift]) -> None: ...
 
 
 class StationGroupRepository(Protocol):
@@ -145,6 +151,15 @@ class UnitRepository(Protocol):
         ...
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]: ...
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        """The work order's units (of all its runs) in one of these statuses."""
+        ...
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        """Take `count` numbers from the prefix's counter (shared by every run, starting at 1);
+        the first of them. The counter stays locked until the transaction ends."""
+        ...
+
     async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None: ...
     async def get_many_by_id(
         self, unit_ids: Sequence[int], *, for_update: bool = False
@@ -527,6 +542,10 @@ class ReadStore(Protocol):
     async def dispositions_of_units(
         self, unit_ids: Sequence[int]
     ) -> dict[int, list[Disposition]]: ...
+
+    async def shift_calendars(self, line_codes: Sequence[str]) -> dict[str, tuple[Shift, ...]]:
+        """The shift calendars of these lines (a line without one is left out)."""
+        ...
 
     async def token_by_lookup(self, lookup: str) -> ApiToken | None: ...
     async def audit_page(

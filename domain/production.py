@@ -29,8 +29,6 @@ class Run:
     line_code: str | None = None
     shift_code: str | None = None
     created_at: datetime | None = None
-    #: how many serial numbers were generated for this run (registerUnits with count)
-    sn_seq: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "authorizeRun",
             "revokeRunAuthorization",
             "closeRun",
+            "closeWorkOrder",
+            "setShiftCalendar",
             "registerUnits",
         )
     },

@@ -25,6 +25,7 @@ for _enum in (
     e.IngestStatus,
     e.DeviceDataSource,
     e.DispositionAction,
+    e.ReportGroupBy,
     ErrorCode,
 ):
     strawberry.enum(_enum)

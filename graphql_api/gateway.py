@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from domain import execution as dx
-from domain.enums import DeviceDataSource, Judge
+from domain.enums import DeviceDataSource, Judge, ReportGroupBy
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
@@ -165,6 +165,10 @@ class ProductionCountsPayload:
 @strawberry.type
 class ProductionReportRow:
     day: str
+    shift_code: str | None = strawberry.field(
+        description="groupBy SHIFT: the shift the jobs started in (day is that shift's "
+        "business day, the day it began); null when grouped by DAY or outside every shift."
+    )
     line_code: str
     product_code: str | None
     run_no: str | None
@@ -355,8 +359,9 @@ class GatewayQuery:
         )
 
     @strawberry.field(
-        description="Placement counts per day (in the plant's time zone, MES_PLANT_TZ) × line × "
-        "product × run, over records with startedAt in [from, to)."
+        description="Placement counts per day (in the plant's time zone, MES_PLANT_TZ) — or per "
+        "shift of the line's calendar and its business day — × line × product × run, over "
+        "records with startedAt in [from, to)."
     )
     async def production_report(
         self,
@@ -364,15 +369,28 @@ class GatewayQuery:
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
         line_code: str | None = None,
+        group_by: Annotated[
+            ReportGroupBy,
+            strawberry.argument(
+                description="DAY (default), or SHIFT: a job belongs to the shift, and that "
+                "shift's business day, in which it started."
+            ),
+        ] = ReportGroupBy.DAY,
     ) -> list[ProductionReportRow]:
         start = aware(from_, "from")
         end = aware(to, "to")
         assert start is not None and end is not None
         records = await info.context.store.production_counts(line_code, start, end)
-        rows = co.production_report(records, ZoneInfo(info.context.plant_tz))
+        calendars = (
+            await info.context.store.shift_calendars(sorted({r.line_code for r in records}))
+            if group_by is ReportGroupBy.SHIFT
+            else {}
+        )
+        rows = co.production_report(records, ZoneInfo(info.context.plant_tz), group_by, calendars)
         return [
             ProductionReportRow(
                 day=r.day,
+                shift_code=r.shift_code,
                 line_code=r.line_code,
                 product_code=r.product_code,
                 run_no=r.run_no,

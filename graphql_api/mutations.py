@@ -217,10 +217,29 @@ class Mutation:
             p.RunPayload,
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Complete a run whose units are all DONE or SCRAPPED, whatever its status "
+        "(else RUN_NOT_READY with the open units counted); a run with no units may be closed. "
+        "Its work order completes only when its DONE units reach the planned quantity and "
+        "none of its runs is open."
+    )
     async def close_run(self, info: Info, run_no: str) -> p.RunPayload:
         return await run_command(
             info, prod.CloseRun(run_no), lambda r: p.RunPayload(run=Run.of(r)), p.RunPayload
+        )
+
+    @strawberry.mutation(
+        description="Complete a work order whatever its quantity (RELEASED or IN_PROGRESS; "
+        "COMPLETED again is a no-op). Refused with WORK_ORDER_RUN_OPEN while one of its runs "
+        "is open. A work order also completes by itself when its DONE units reach the planned "
+        "quantity and none of its runs is open."
+    )
+    async def close_work_order(self, info: Info, wo_no: str) -> p.WorkOrderPayload:
+        return await run_command(
+            info,
+            prod.CloseWorkOrder(wo_no),
+            lambda r: p.WorkOrderPayload(work_order=WorkOrder.of(r)),
+            p.WorkOrderPayload,
         )
 
     @strawberry.mutation

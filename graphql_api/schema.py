@@ -46,6 +46,7 @@ from graphql_api.query_cache import (
 )
 from graphql_api.request_audit import MutationAudit
 from graphql_api.scalars import DateTime
+from graphql_api.shifts import ShiftMutation
 from graphql_api.subscriptions import Subscription
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -54,7 +55,7 @@ DEFAULT_LIMITS = Limits()
 
 ROOTS = {
     "Query": (Query, IngestQuery, GatewayQuery, ExecutionQuery, AuditQuery),
-    "Mutation": (Mutation, IngestMutation, ExecutionMutation, GatewayMutation),
+    "Mutation": (Mutation, IngestMutation, ExecutionMutation, GatewayMutation, ShiftMutation),
     "Subscription": (Subscription,),
 }
 for _name, _types in ROOTS.items():

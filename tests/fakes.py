@@ -36,6 +36,7 @@ from domain.master import (
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
+from domain.shifts import Shift
 from domain.usecases.bus import Limits, MessageBus
 from domain.usecases.handlers import HANDLERS
 
@@ -54,6 +55,7 @@ class FakeStore:
 
     def __init__(self) -> None:
         self.lines: dict[str, Line] = {}
+        self.shifts: dict[str, tuple[Shift, ...]] = {}
         self.groups: dict[str, StationGroup] = {}
         self.stations: dict[str, Station] = {}
         self.operations: dict[str, Operation] = {}
@@ -64,6 +66,7 @@ class FakeStore:
         self.work_orders: dict[str, WorkOrder] = {}
         self.runs: dict[str, Run] = {}
         self.units: dict[str, Unit] = {}
+        self.sn_sequences: dict[str, int] = {}
         self.audit: list[AuditEvent] = []
         self.events: list[IngestEvent] = []
         self.rejections: list[IngestRejection] = []
@@ -100,6 +103,12 @@ class FakeLines(_Repo):
 
     async def upsert(self, line: Line) -> None:
         self.s.lines[line.code] = line
+
+    async def shifts(self, code: str) -> tuple[Shift, ...]:
+        return self.s.shifts.get(code, ())
+
+    async def replace_shifts(self, code: str, shifts: Sequence[Shift]) -> None:
+        self.s.shifts[code] = tuple(sorted(shifts, key=lambda s: s.start))
 
 
 class FakeGroups(_Repo):
@@ -270,6 +279,14 @@ class FakeUnits(_Repo):
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))
+
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        return sum(1 for u in self.s.units.values() if u.wo_no == wo_no and u.status in statuses)
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        last = self.s.sn_sequences.get(prefix, 0)
+        self.s.sn_sequences[prefix] = last + count
+        return last + 1
 
 
 class FakeIngestEvents(_Repo):

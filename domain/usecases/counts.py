@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
-from domain.errors import DomainError, ErrorCode
+from domain.enums import ReportGroupBy
+from domain.errors import DomainError, ErrorCode, not_found
 from domain.execution import ModuleCount, ProductionCountRecord
 from domain.ports import UnitOfWork
+from domain.shifts import Shift, shift_of
 from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.validation import check_code, check_optional_code
 
@@ -121,6 +123,7 @@ async def record_production_counts(
                 f"line {cmd.line_code!r} not found",
                 {"key": cmd.line_code},
             )
+        product_code = await _product_of_run(cmd, uow)
         record = await uow.production_counts.add(
             ProductionCountRecord(
                 event_id=cmd.event_id,
@@ -134,7 +137,7 @@ async def record_production_counts(
                 station_code=cmd.station_code,
                 equipment_id=cmd.equipment_id,
                 run_no=cmd.run_no,
-                product_code=cmd.product_code,
+                product_code=product_code,
             )
         )
         if record is not None:
@@ -150,9 +153,32 @@ async def record_production_counts(
     return CountsResult(True, existing)
 
 
+async def _product_of_run(cmd: RecordProductionCounts, uow: UnitOfWork) -> str | None:
+    """The run must exist (RUN_NOT_FOUND); the product is the run's (its work order's): sent
+    as another one it is VALIDATION_FAILED, omitted it is filled in. No run: as sent."""
+    if cmd.run_no is None:
+        return cmd.product_code
+    run = await uow.runs.get(cmd.run_no)
+    if run is None:
+        raise not_found(ErrorCode.RUN_NOT_FOUND, "run", cmd.run_no)
+    wo = await uow.work_orders.get(run.wo_no)
+    product = wo.product_code if wo else cmd.product_code
+    if cmd.product_code is not None and cmd.product_code != product:
+        raise _fail(
+            f"run {run.run_no} makes {product}, not {cmd.product_code}",
+            field="productCode",
+            runNo=run.run_no,
+            expected=product,
+            got=cmd.product_code,
+        )
+    return product
+
+
 @dataclass(frozen=True, slots=True)
 class ReportRow:
     day: str
+    #: grouped by SHIFT: the shift the jobs started in (None: outside every shift)
+    shift_code: str | None
     line_code: str
     product_code: str | None
     run_no: str | None
@@ -172,18 +198,27 @@ class ReportRow:
 
 
 def production_report(
-    records: Iterable[ProductionCountRecord], plant_tz: tzinfo
+    records: Iterable[ProductionCountRecord],
+    plant_tz: tzinfo,
+    group_by: ReportGroupBy = ReportGroupBy.DAY,
+    calendars: Mapping[str, tuple[Shift, ...]] | None = None,
 ) -> list[ReportRow]:
-    """Group by day (of startedAt in the plant's time zone) × line × product × run."""
-    groups: dict[tuple[str, str, str | None, str | None], list[ProductionCountRecord]] = (
-        defaultdict(list)
-    )
+    """Group by day (of startedAt in the plant's time zone) — or by shift and that shift's
+    business day (the line's calendar; a job belongs to the shift it started in) — × line ×
+    product × run."""
+    groups: dict[tuple[str, str | None, str, str | None, str | None], list[ProductionCountRecord]]
+    groups = defaultdict(list)
     for r in records:
-        day = r.started_at.astimezone(plant_tz).date().isoformat()
-        groups[(day, r.line_code, r.product_code, r.run_no)].append(r)
+        if group_by is ReportGroupBy.SHIFT:
+            shifts = (calendars or {}).get(r.line_code, ())
+            shift, business_day = shift_of(r.started_at, shifts, plant_tz)
+        else:
+            shift, business_day = None, r.started_at.astimezone(plant_tz).date()
+        groups[(business_day.isoformat(), shift, r.line_code, r.product_code, r.run_no)].append(r)
     rows = [
         ReportRow(
             day=day,
+            shift_code=shift,
             line_code=line,
             product_code=product,
             run_no=run,
@@ -193,6 +228,18 @@ def production_report(
             first_started_at=min(r.started_at for r in rs),
             last_ended_at=max(r.ended_at for r in rs),
         )
-        for (day, line, product, run), rs in groups.items()
+        for (day, shift, line, product, run), rs in groups.items()
     ]
-    return sorted(rows, key=lambda r: (r.day, r.line_code, r.product_code or "", r.run_no or ""))
+    # shifts in the order of their start time (the calendar's order), jobs outside any last
+    calendars = calendars or {}
+    rank = {(line, s.code): i for line, shifts in calendars.items() for i, s in enumerate(shifts)}
+    return sorted(
+        rows,
+        key=lambda r: (
+            r.day,
+            r.line_code,
+            rank.get((r.line_code, r.shift_code or ""), len(rank)),
+            r.product_code or "",
+            r.run_no or "",
+        ),
+    )

@@ -9,6 +9,7 @@ from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
+from domain.usecases import shifts as sh
 from domain.usecases import tokens as tk
 from domain.usecases.bus import Command, Handler
 
@@ -27,6 +28,7 @@ HANDLERS: dict[type[Command], Handler] = {
     prod.AuthorizeRun: prod.authorize_run,
     prod.RevokeRunAuthorization: prod.revoke_run_authorization,
     prod.CloseRun: prod.close_run,
+    prod.CloseWorkOrder: prod.close_work_order,
     prod.RegisterUnits: prod.register_units,
     ex.TrackIn: ex.track_in,
     ex.TrackOut: ex.track_out,
@@ -34,6 +36,7 @@ HANDLERS: dict[type[Command], Handler] = {
     ca.UnloadCarrier: ca.unload_carrier,
     dv.RecordDeviceData: dv.record_device_data,
     co.RecordProductionCounts: co.record_production_counts,
+    sh.SetShiftCalendar: sh.set_shift_calendar,
     lc.DisposeUnit: lc.dispose_unit,
     tk.CreateToken: tk.create_token,
     tk.RevokeToken: tk.revoke_token,

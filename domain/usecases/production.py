@@ -242,8 +242,8 @@ FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED})
 
 
 async def close_run(cmd: CloseRun, uow: UnitOfWork, deps: Deps) -> Run:
-    """PREP/AUTHORIZED (nothing executed) or IN_PROGRESS with every unit DONE or SCRAPPED
-    → COMPLETED; the work order completes with its last open run (DOMAIN.md §6)."""
+    """→ COMPLETED when every unit is DONE or SCRAPPED, whatever the run's status (a run with
+    no units may be closed); the work order completes only by its quantity (DOMAIN.md §6)."""
     run = await _locked_run(uow, cmd.run_no)
     if run.status is RunStatus.COMPLETED:
         return run
@@ -253,28 +253,86 @@ async def close_run(cmd: CloseRun, uow: UnitOfWork, deps: Deps) -> Run:
             f"run {run.run_no!r} is {run.status.value}: it cannot be closed",
             {"runNo": run.run_no, "runStatus": run.status.value},
         )
-    if run.status is RunStatus.IN_PROGRESS:
-        counts = await uow.units.status_counts(run.run_no)
-        open_units = {
-            s.value: n for s, n in counts.items() if s not in FINISHED_UNIT_STATUSES and n
-        }
-        if open_units:
-            total = sum(open_units.values())
-            raise DomainError(
-                ErrorCode.RUN_NOT_READY,
-                f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
-                {"runNo": run.run_no, "openUnits": total, "byStatus": open_units},
-            )
+    counts = await uow.units.status_counts(run.run_no)
+    open_units = {s.value: n for s, n in counts.items() if s not in FINISHED_UNIT_STATUSES and n}
+    if open_units:
+        total = sum(open_units.values())
+        raise DomainError(
+            ErrorCode.RUN_NOT_READY,
+            f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
+            {
+                "runNo": run.run_no,
+                "runStatus": run.status.value,
+                "openUnits": total,
+                "byStatus": open_units,
+            },
+        )
     closed = replace(run, status=RunStatus.COMPLETED)
     await uow.runs.update(closed)
     # lock order work order → run is used by createRun too; here the run is already locked,
     # and createRun never locks a run, so no cycle can form.
-    wo = await uow.work_orders.get(run.wo_no, for_update=True)
-    statuses = await uow.runs.statuses_for_work_order(run.wo_no)
-    statuses[run.run_no] = RunStatus.COMPLETED
-    if wo is not None and all(s in CLOSED_RUN_STATUSES for s in statuses.values()):
-        await uow.work_orders.update(replace(wo, status=WorkOrderStatus.COMPLETED))
+    await complete_work_order_if_done(uow, run.wo_no)
     return closed
+
+
+async def work_order_done_qty(uow: UnitOfWork, wo_no: str) -> int:
+    """The units that count toward the work order's planned quantity: the one place this is
+    computed. A held unit is ON_HOLD (not DONE), so a held good board does not count."""
+    return await uow.units.count_for_work_order(wo_no, (UnitStatus.DONE,))
+
+
+async def complete_work_order_if_done(uow: UnitOfWork, wo_no: str) -> WorkOrder | None:
+    """COMPLETED when its DONE units reach the planned quantity and none of its runs is open;
+    never merely because its last open run closed (DOMAIN.md §6). The completed order, if so."""
+    wo = await uow.work_orders.get(wo_no, for_update=True)
+    if wo is None or wo.status is WorkOrderStatus.COMPLETED:
+        return None
+    statuses = await uow.runs.statuses_for_work_order(wo_no)
+    if any(s not in CLOSED_RUN_STATUSES for s in statuses.values()):
+        return None
+    if await work_order_done_qty(uow, wo_no) < wo.planned_qty:
+        return None
+    completed = replace(wo, status=WorkOrderStatus.COMPLETED)
+    await uow.work_orders.update(completed)
+    return completed
+
+
+@dataclass(frozen=True, slots=True)
+class CloseWorkOrder(Command):
+    wo_no: str
+    action: ClassVar[str] = "closeWorkOrder"
+    entity_type: ClassVar[str] = "WorkOrder"
+
+    def entity_key(self) -> str:
+        return self.wo_no
+
+
+async def close_work_order(cmd: CloseWorkOrder, uow: UnitOfWork, deps: Deps) -> WorkOrder:
+    """RELEASED or IN_PROGRESS → COMPLETED whatever its quantity, refused while a run is open
+    (WORK_ORDER_RUN_OPEN); COMPLETED again is a no-op (DOMAIN.md §2, §6)."""
+    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
+    if wo is None:
+        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
+    if wo.status is WorkOrderStatus.COMPLETED:
+        return wo
+    if wo.status is WorkOrderStatus.RECEIVED:
+        raise DomainError(
+            ErrorCode.WORK_ORDER_NOT_RELEASED,
+            f"work order {wo.wo_no!r} is RECEIVED; release it before closing it",
+            {"woNo": wo.wo_no, "status": wo.status.value},
+        )
+    statuses = await uow.runs.statuses_for_work_order(wo.wo_no)
+    open_runs = sorted(no for no, s in statuses.items() if s not in CLOSED_RUN_STATUSES)
+    if open_runs:
+        raise DomainError(
+            ErrorCode.WORK_ORDER_RUN_OPEN,
+            f"work order {wo.wo_no!r} has {len(open_runs)} open run(s): "
+            f"{', '.join(open_runs[:10])}; close them first",
+            {"woNo": wo.wo_no, "openRuns": open_runs[:100], "count": len(open_runs)},
+        )
+    completed = replace(wo, status=WorkOrderStatus.COMPLETED)
+    await uow.work_orders.update(completed)
+    return completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +349,8 @@ class RegisterUnits(Command):
 
 
 async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> list[Unit]:
-    """All or nothing: explicit SNs, or `count` generated as prefix + a 6-digit per-run sequence."""
+    """All or nothing: explicit SNs, or `count` generated as prefix + a 6-digit sequence counted
+    per prefix across runs."""
     limit = deps.limits.max_register_units
     if (cmd.sns is None) == (cmd.count is None):
         raise DomainError(ErrorCode.VALIDATION_FAILED, "send either sns or count", {"field": "sns"})
@@ -317,11 +376,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
             )
     else:
         prefix = f"{run.run_no}-" if cmd.sn_prefix is None else cmd.sn_prefix
-        sns = [
-            check_sn(f"{prefix}{run.sn_seq + i:06d}", "snPrefix", deps.limits.sn_pattern)
-            for i in range(1, size + 1)
-        ]
-        await uow.runs.update(replace(run, sn_seq=run.sn_seq + size))
+        sns = await _generate_sns(uow, deps, prefix, size)
     existing = await uow.units.existing_sns(sns)
     if existing:
         raise DomainError(
@@ -346,3 +401,21 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     await uow.units.add_many(units)
     uow.publish(UnitsChanged.of(units))
     return units
+
+
+async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> list[str]:
+    """`size` new SNs numbered by the prefix's counter (shared by every run; the counter row
+    stays locked until commit, so concurrent registrations get blocks of their own). Numbers
+    whose SN exists already (registered explicitly) are skipped, never a dead end."""
+    check_sn(f"{prefix}{1:06d}", "snPrefix", deps.limits.sn_pattern)  # before the counter
+    sns: list[str] = []
+    while len(sns) < size:
+        wanted = size - len(sns)
+        first = await uow.units.next_sn_numbers(prefix, wanted)
+        block = [
+            check_sn(f"{prefix}{n:06d}", "snPrefix", deps.limits.sn_pattern)
+            for n in range(first, first + wanted)
+        ]
+        taken = set(await uow.units.existing_sns(block))
+        sns += [sn for sn in block if sn not in taken]
+    return sns

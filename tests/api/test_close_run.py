@@ -1,5 +1,5 @@
-"""closeRun (DOMAIN.md §6). No operation of this release moves a run to IN_PROGRESS or a unit
-to DONE yet (ingest and manual execution come next), so those states are set in the tables."""
+"""closeRun and closeWorkOrder (DOMAIN.md §6). Execution is not this module's: the states it
+reaches (a run IN_PROGRESS, units DONE) are set in the tables."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
+from domain.usecases import production as prod
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import ApiClient
@@ -35,17 +36,30 @@ async def run_status(engine: AsyncEngine, run_no: str) -> str:
         )
 
 
-async def test_closing_an_authorized_run_completes_it_and_its_work_order(
+async def test_a_run_without_units_closes_and_its_work_order_stays_open(
+    api: ApiClient, services: Services
+) -> None:
+    f = Factory(services.bus)
+    run_no = await f.run(authorize=True)
+    data = await api.gql(CLOSE, {"r": run_no})
+    assert data["closeRun"]["error"] is None
+    assert data["closeRun"]["run"]["status"] == "COMPLETED"
+    assert data["closeRun"]["run"]["workOrder"]["status"] == "IN_PROGRESS"  # 0 of 5 DONE
+    again = await api.gql(CLOSE, {"r": run_no})
+    assert again["closeRun"]["run"]["status"] == "COMPLETED"  # a no-op
+
+
+async def test_an_authorized_run_with_queued_units_is_not_ready(
     api: ApiClient, services: Services
 ) -> None:
     f = Factory(services.bus)
     run_no = await f.run(authorize=True, units=2)
     data = await api.gql(CLOSE, {"r": run_no})
-    assert data["closeRun"]["error"] is None
-    assert data["closeRun"]["run"]["status"] == "COMPLETED"
-    assert data["closeRun"]["run"]["workOrder"]["status"] == "COMPLETED"
-    again = await api.gql(CLOSE, {"r": run_no})
-    assert again["closeRun"]["run"]["status"] == "COMPLETED"  # a no-op
+    error = data["closeRun"]["error"]
+    assert error["code"] == "RUN_NOT_READY"
+    assert error["details"]["runStatus"] == "AUTHORIZED"
+    assert error["details"]["byStatus"] == {"QUEUED": 2}
+    assert await run_status(services.engine, run_no) == "AUTHORIZED"
 
 
 async def test_in_progress_run_with_open_units_is_not_ready(
@@ -78,22 +92,87 @@ async def test_in_progress_run_whose_units_are_done_or_scrapped_closes(
     assert data["closeRun"]["run"]["status"] == "COMPLETED"
 
 
-async def test_work_order_stays_in_progress_while_another_run_is_open(
+CREATE_RUN = """mutation($w: String!, $l: String!) {
+  createRun(input: {woNo: $w, lineCode: $l, planQty: 5}) { run { runNo } error { code } } }"""
+
+
+async def test_work_order_completes_when_its_done_units_reach_the_quantity_and_no_run_is_open(
     api: ApiClient, services: Services
 ) -> None:
     f = Factory(services.bus)
-    run_no = await f.run()
-    second = await api.gql(
-        """mutation($w: String!, $l: String!) {
-          createRun(input: {woNo: $w, lineCode: $l, planQty: 1}) { run { runNo } error { code } }
-        }""",
-        {"w": f.code("WO"), "l": f.code("LINE")},
-    )
+    run_no = await f.run(units=3)  # the work order plans 5
+    second = await api.gql(CREATE_RUN, {"w": f.code("WO"), "l": f.code("LINE")})
     assert second["createRun"]["error"] is None
+    other = second["createRun"]["run"]["runNo"]
+    await f.do(prod.RegisterUnits(other, count=2, sn_prefix=f.code("SN-")))
+    await set_state(services.engine, run_no, "IN_PROGRESS", "DONE")
+    await set_state(services.engine, other, "IN_PROGRESS", "DONE")
+    data = await api.gql(CLOSE, {"r": run_no})
+    assert data["closeRun"]["run"]["workOrder"]["status"] == "IN_PROGRESS"  # another run open
+    data = await api.gql(CLOSE, {"r": other})
+    assert data["closeRun"]["run"]["workOrder"]["status"] == "COMPLETED"  # 5 of 5 DONE
+
+
+async def test_a_closed_run_short_of_the_quantity_leaves_the_work_order_open(
+    api: ApiClient, services: Services
+) -> None:
+    f = Factory(services.bus)
+    run_no = await f.run(units=2)
+    await set_state(services.engine, run_no, "IN_PROGRESS", "DONE")
     data = await api.gql(CLOSE, {"r": run_no})
     assert data["closeRun"]["run"]["workOrder"]["status"] == "IN_PROGRESS"
-    data = await api.gql(CLOSE, {"r": second["createRun"]["run"]["runNo"]})
-    assert data["closeRun"]["run"]["workOrder"]["status"] == "COMPLETED"
+    again = await api.gql(CREATE_RUN, {"w": f.code("WO"), "l": f.code("LINE")})
+    assert again["createRun"]["error"] is None  # no dead end
+
+
+CLOSE_WO = """mutation($w: String!) { closeWorkOrder(woNo: $w) {
+  workOrder { woNo status } error { code message details } } }"""
+
+
+async def test_close_work_order(api: ApiClient, services: Services) -> None:
+    f = Factory(services.bus)
+    run_no = await f.run(units=1)
+    refused = await api.gql(CLOSE_WO, {"w": f.code("WO")})
+    error = refused["closeWorkOrder"]["error"]
+    assert refused["closeWorkOrder"]["workOrder"] is None
+    assert error["code"] == "WORK_ORDER_RUN_OPEN"
+    assert error["details"] == {"woNo": f.code("WO"), "openRuns": [run_no], "count": 1}
+    assert await wo_status(services.engine, f.code("WO")) == "IN_PROGRESS"
+    await set_state(services.engine, run_no, "IN_PROGRESS", "SCRAPPED")
+    assert (await api.gql(CLOSE, {"r": run_no}))["closeRun"]["error"] is None
+    data = await api.gql(CLOSE_WO, {"w": f.code("WO")})
+    assert data["closeWorkOrder"] == {
+        "workOrder": {"woNo": f.code("WO"), "status": "COMPLETED"},
+        "error": None,
+    }
+    again = await api.gql(CLOSE_WO, {"w": f.code("WO")})
+    assert again["closeWorkOrder"]["workOrder"]["status"] == "COMPLETED"  # a no-op
+    late = await api.gql(CREATE_RUN, {"w": f.code("WO"), "l": f.code("LINE")})
+    assert late["createRun"]["error"]["code"] == "WORK_ORDER_NOT_RELEASED"
+    missing = await api.gql(CLOSE_WO, {"w": "NO-SUCH-WO"})
+    assert missing["closeWorkOrder"]["error"]["code"] == "WORK_ORDER_NOT_FOUND"
+    async with services.engine.connect() as conn:
+        outcomes = (
+            await conn.execute(
+                select(t.audit_event.c.outcome, t.audit_event.c.error_code)
+                .where(
+                    t.audit_event.c.action == "closeWorkOrder",
+                    t.audit_event.c.entity_key == f.code("WO"),
+                )
+                .order_by(t.audit_event.c.id)
+            )
+        ).all()
+    assert [tuple(o) for o in outcomes] == [
+        ("REFUSED", "WORK_ORDER_RUN_OPEN"),
+        ("OK", None),
+        ("OK", None),
+    ]
+
+
+async def wo_status(engine: AsyncEngine, wo_no: str) -> str:
+    async with engine.connect() as conn:
+        stmt = select(t.work_order.c.status).where(t.work_order.c.wo_no == wo_no)
+        return str((await conn.execute(stmt)).scalar_one())
 
 
 async def test_close_refusals(api: ApiClient, services: Services) -> None:

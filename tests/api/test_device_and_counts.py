@@ -204,7 +204,7 @@ def counts(
             "lineCode": f.code("L"),
             "equipmentId": "NXT-1",
             "runNo": f.run_no,
-            "productCode": "BRD-100",
+            "productCode": "P",  # the run's (issue 16: another is VALIDATION_FAILED)
             "quantity": 40,
             "startedAt": started,
             "endedAt": ended,
@@ -279,6 +279,8 @@ async def test_production_counts_and_report(api: ApiClient, f: ExecFactory) -> N
         ([], {}, "VALIDATION_FAILED"),
         ([("M1", 10, 5), ("M1", 1, 1)], {}, "VALIDATION_FAILED"),
         ([("M1", 10, 5)], {"lineCode": "NO-LINE"}, "LINE_NOT_FOUND"),
+        ([("M1", 10, 5)], {"runNo": "NO-RUN"}, "RUN_NOT_FOUND"),
+        ([("M1", 10, 5)], {"productCode": "BRD-100"}, "VALIDATION_FAILED"),  # not the run's
     ],
 )
 async def test_count_refusals(

@@ -48,7 +48,7 @@ async def written(engine: AsyncEngine, wo_no: str) -> dict[str, Any]:
         wo = (await conn.execute(select(t.work_order).where(t.work_order.c.wo_no == wo_no))).first()
         runs = (
             await conn.execute(
-                select(t.run.c.run_no, t.run.c.status, t.run.c.sn_seq, t.run.c.route_version_id)
+                select(t.run.c.run_no, t.run.c.status, t.run.c.route_version_id)
                 .where(t.run.c.wo_no == wo_no)
                 .order_by(t.run.c.run_no)
             )
@@ -179,6 +179,10 @@ async def test_release_of_a_started_work_order_is_not_received(
         await api.gql(
             "mutation($r: String!) { closeRun(runNo: $r) { error { code } } }",
             {"r": f"{f.code('WO')}-01"},
+        )
+        await api.gql(
+            "mutation($w: String!) { closeWorkOrder(woNo: $w) { error { code } } }",
+            {"w": f.code("WO")},
         )
     before = await written(services.engine, f.code("WO"))
     assert before["workOrder"][3] == status
@@ -389,15 +393,24 @@ async def test_register_units_explicit_and_generated(
     )
     assert [u["sn"] for u in prefixed["units"]] == [f.code("P-000001"), f.code("P-000002")]
     default = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 3})
-    # the sequence is counted per run, whatever the prefix
-    assert [u["sn"] for u in default["units"]] == [f"{run_no}-00000{i}" for i in (3, 4, 5)]
+    # the sequence is counted per prefix (the default one is the run's own)
+    assert [u["sn"] for u in default["units"]] == [f"{run_no}-00000{i}" for i in (1, 2, 3)]
+    # ... across runs: another run generating under P- goes on from P-000002
+    other = await a_run(api, f, runNo=f.code("RUN2"))
+    more = await payload(
+        api, REGISTER, "registerUnits", i={"runNo": other, "count": 1, "snPrefix": f.code("P-")}
+    )
+    assert more == {
+        "units": [{"sn": f.code("P-000003"), "status": "QUEUED", "currentStepNo": 10}],
+        "error": None,
+    }
     unit = await api.gql(
         """query($sn: String!) { unit(sn: $sn) { sn status currentStepNo
           workOrder { woNo status } run { runNo status } } }""",
-        {"sn": f"{run_no}-000004"},
+        {"sn": f"{run_no}-000003"},
     )
     assert unit["unit"] == {
-        "sn": f"{run_no}-000004",
+        "sn": f"{run_no}-000003",
         "status": "QUEUED",
         "currentStepNo": 10,
         "workOrder": {"woNo": f.code("WO"), "status": "IN_PROGRESS"},
@@ -405,7 +418,7 @@ async def test_register_units_explicit_and_generated(
     }
     missing = await api.gql('query { unit(sn: "NO-SUCH-SN") { sn } }')
     assert missing["unit"] is None
-    assert len((await written(services.engine, f.code("WO")))["units"]) == 7
+    assert len((await written(services.engine, f.code("WO")))["units"]) == 8
 
 
 async def test_register_units_is_all_or_nothing(
@@ -423,13 +436,13 @@ async def test_register_units_is_all_or_nothing(
     assert refused["units"] == []
     assert refused["error"]["code"] == "UNIT_ALREADY_EXISTS"
     assert refused["error"]["details"] == {"sns": [existing], "count": 1}
-    # generated SNs that collide refuse too, and the sequence does not move
-    generated = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 3})
-    assert generated["error"]["code"] == "UNIT_ALREADY_EXISTS"
-    assert generated["error"]["details"]["sns"] == [f"{run_no}-000002"]
     assert await written(services.engine, f.code("WO")) == before
     data = await api.gql("query($sn: String!) { unit(sn: $sn) { sn } }", {"sn": new})
     assert data["unit"] is None
+    # generated SNs skip a number taken by an explicit SN (never a dead end)
+    generated = await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, "count": 3})
+    assert generated["error"] is None
+    assert [u["sn"] for u in generated["units"]] == [f"{run_no}-00000{i}" for i in (1, 3, 4)]
 
 
 async def test_register_units_validation(api: ApiClient, f: Factory, services: Services) -> None:

@@ -87,9 +87,37 @@ async def test_concurrent_generated_registrations_share_one_sequence(services: S
         numbers = [int(u.sn.rsplit("-", 1)[1]) for u in batch]
         assert numbers == list(range(numbers[0], numbers[0] + 10))
     assert await count_rows(services, t.unit, t.unit.c.run_no == run_no) == 50
+    assert await prefix_counter(services, f"{run_no}-") == 50
+
+
+async def prefix_counter(services: Services, prefix: str) -> int | None:
     async with services.engine.connect() as conn:
-        seq = (await conn.execute(select(t.run.c.sn_seq).where(t.run.c.run_no == run_no))).scalar()
-    assert seq == 50
+        stmt = select(t.sn_sequence.c.last_value).where(t.sn_sequence.c.prefix == prefix)
+        value: int | None = (await conn.execute(stmt)).scalar()
+    return value
+
+
+async def test_concurrent_generated_registrations_on_two_runs_share_the_prefix_counter(
+    services: Services,
+) -> None:
+    """Numbering is per prefix across runs: two runs generating under one prefix at once get
+    blocks of their own, never the same SN (issue 16 item 10)."""
+    f = Factory(services.bus)
+    first = await f.run()
+    second = (
+        await f.do(prod.CreateRun(f.code("WO"), f.code("LINE"), 50, run_no=f.code("RUN2")))
+    ).run_no
+    prefix = f.code("B200-")
+    commands = [prod.RegisterUnits(run, count=5, sn_prefix=prefix) for run in (first, second) * 4]
+    results = await at_once(services, commands)
+    assert not unexpected(results) and all(isinstance(r, list) for r in results), results
+    sns = [u.sn for batch in results for u in batch]
+    assert sorted(sns) == [f"{prefix}{i:06d}" for i in range(1, 41)]
+    for run, batch in zip((first, second) * 4, results, strict=True):
+        assert {u.run_no for u in batch} == {run}
+        numbers = [int(u.sn.removeprefix(prefix)) for u in batch]
+        assert numbers == list(range(numbers[0], numbers[0] + 5))
+    assert await prefix_counter(services, prefix) == 40
 
 
 async def test_concurrent_registrations_of_the_same_sns_register_them_once(

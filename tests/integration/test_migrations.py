@@ -84,3 +84,65 @@ async def test_downgrade_to_base_and_up_again(fresh_engine: AsyncEngine) -> None
     await upgrade(fresh_engine)
     assert await is_up_to_date(fresh_engine) is True
     assert await schema_differences(fresh_engine) == []
+
+
+async def test_0009_moves_sn_counters_to_prefixes_and_fills_in_count_products(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """run.sn_seq (per run) becomes the counter of the run's default prefix `{runNo}-`, and
+    back (issue 16 item 10); production counts of a run get its product (item 11)."""
+    await upgrade(fresh_engine, "0007")
+    async with fresh_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO routing (code, name, source_system, is_active) "
+                "VALUES ('R', 'R', 'T', true)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO route_version (id, routing_code, version_no, status, compiled_at, "
+                "route, steps, errors) "
+                "VALUES (1, 'R', 1, 'READY', CURRENT_TIMESTAMP, '{}', '[]', '[]')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO work_order (wo_no, product_code, planned_qty, status) "
+                "VALUES ('WO', 'P', 5, 'IN_PROGRESS')"
+            )
+        )
+        for run_no, seq in (("RUN-A", 7), ("RUN-B", 0)):
+            await conn.execute(
+                text(
+                    "INSERT INTO run (run_no, wo_no, status, plan_qty, route_version_id, "
+                    "created_at, sn_seq) VALUES (:r, 'WO', 'PREP', 5, 1, CURRENT_TIMESTAMP, :seq)"
+                ),
+                {"r": run_no, "seq": seq},
+            )
+        for event, run_no, product in (("E1", "RUN-A", None), ("E2", None, None), ("E3", "X", "Q")):
+            await conn.execute(
+                text(
+                    "INSERT INTO production_count (event_id, input_hash, line_code, run_no, "
+                    "product_code, quantity, started_at, ended_at, modules, picked, placed, "
+                    "received_at) VALUES (:e, 'h', 'L', :r, :p, 1, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP, '[]', 0, 0, CURRENT_TIMESTAMP)"
+                ),
+                {"e": event, "r": run_no, "p": product},
+            )
+    await upgrade(fresh_engine)
+    async with fresh_engine.connect() as conn:
+        counters = (await conn.execute(text("SELECT prefix, last_value FROM sn_sequence"))).all()
+        products = (
+            await conn.execute(
+                text("SELECT event_id, product_code FROM production_count ORDER BY event_id")
+            )
+        ).all()
+    assert [tuple(c) for c in counters] == [("RUN-A-", 7)]
+    # a record of a run gets the run's product; one without a run, or of an unknown run, keeps
+    # what it had
+    assert [tuple(p) for p in products] == [("E1", "P"), ("E2", None), ("E3", "Q")]
+    await downgrade(fresh_engine, "0007")
+    async with fresh_engine.connect() as conn:
+        seqs = (await conn.execute(text("SELECT run_no, sn_seq FROM run ORDER BY run_no"))).all()
+    assert [tuple(s) for s in seqs] == [("RUN-A", 7), ("RUN-B", 0)]

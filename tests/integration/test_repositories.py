@@ -427,7 +427,6 @@ async def test_work_order_run_and_units_round_trip_in_utc(uow: NewUow, engine: A
         line_code=f"{tag}-L",
         shift_code="NIGHT",
         created_at=AT,
-        sn_seq=7,
     )
     units = [
         Unit(f"{tag}-SN-{i}", wo.wo_no, run.run_no, UnitStatus.QUEUED, 10, created_at=AT)
@@ -468,7 +467,7 @@ async def test_work_order_run_and_units_round_trip_in_utc(uow: NewUow, engine: A
         moved = replace(moved, held_from=UnitStatus.QUEUED)
         await u.units.update_many([moved])
         await u.work_orders.update(replace(wo, status=WorkOrderStatus.IN_PROGRESS, due_date=None))
-        await u.runs.update(replace(run, status=RunStatus.AUTHORIZED, sn_seq=9))
+        await u.runs.update(replace(run, status=RunStatus.AUTHORIZED))
         assert (
             await u.runs.set_status_if(run.run_no, RunStatus.PREP, RunStatus.IN_PROGRESS) is False
         )
@@ -480,10 +479,23 @@ async def test_work_order_run_and_units_round_trip_in_utc(uow: NewUow, engine: A
             UnitStatus.ON_HOLD: 1,
             UnitStatus.QUEUED: 2,
         }
+        assert await u.units.count_for_work_order(wo.wo_no, (UnitStatus.QUEUED,)) == 2
+        both = (UnitStatus.QUEUED, UnitStatus.ON_HOLD)
+        assert await u.units.count_for_work_order(wo.wo_no, both) == 3
+        assert await u.units.count_for_work_order(no_due.wo_no, both) == 0
+        # the serial number counter: per prefix, blocks one after the other
+        assert await u.units.next_sn_numbers(f"{tag}-P-", 3) == 1
+        assert await u.units.next_sn_numbers(f"{tag}-P-", 2) == 4
+        assert await u.units.next_sn_numbers(f"{tag}-Q-", 1) == 1
+        await u.commit()
+    async with uow() as u:  # committed; a rolled-back take is given again
+        assert await u.units.next_sn_numbers(f"{tag}-P-", 1) == 6
+    async with uow() as u:
+        assert await u.units.next_sn_numbers(f"{tag}-P-", 1) == 6
         assert await u.work_orders.get(wo.wo_no) == replace(
             wo, status=WorkOrderStatus.IN_PROGRESS, due_date=None
         )
-        assert await u.runs.get(run.run_no) == replace(run, status=RunStatus.IN_PROGRESS, sn_seq=9)
+        assert await u.runs.get(run.run_no) == replace(run, status=RunStatus.IN_PROGRESS)
     assert await count(engine, t.unit, t.unit.c.run_no == run.run_no) == 3
 
 
