@@ -120,7 +120,12 @@ async def test_0009_moves_sn_counters_to_prefixes_and_fills_in_count_products(
                 ),
                 {"r": run_no, "seq": seq},
             )
-        for event, run_no, product in (("E1", "RUN-A", None), ("E2", None, None), ("E3", "X", "Q")):
+        counts: list[tuple[str, str | None, str | None]] = [
+            ("E1", "RUN-A", None),
+            ("E2", None, None),
+            ("E3", "X", "Q"),
+        ]
+        for event, count_run, product in counts:
             await conn.execute(
                 text(
                     "INSERT INTO production_count (event_id, input_hash, line_code, run_no, "
@@ -128,7 +133,7 @@ async def test_0009_moves_sn_counters_to_prefixes_and_fills_in_count_products(
                     "received_at) VALUES (:e, 'h', 'L', :r, :p, 1, CURRENT_TIMESTAMP, "
                     "CURRENT_TIMESTAMP, '[]', 0, 0, CURRENT_TIMESTAMP)"
                 ),
-                {"e": event, "r": run_no, "p": product},
+                {"e": event, "r": count_run, "p": product},
             )
     await upgrade(fresh_engine)
     async with fresh_engine.connect() as conn:
