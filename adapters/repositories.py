@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import rows
 from adapters import tables as t
 from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
-from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -316,16 +316,7 @@ class SqlRouteVersionRepository(SqlRepository):
             rows.version_to_values(version),
         )
         new_id = result.scalar_one()
-        return RouteVersion(
-            id=new_id,
-            routing_code=version.routing_code,
-            version_no=version.version_no,
-            status=version.status,
-            compiled_at=version.compiled_at,
-            route=version.route,
-            steps=version.steps,
-            errors=version.errors,
-        )
+        return replace(version, id=new_id)
 
     async def max_version_no(self, routing_code: str) -> int:
         result = await self._exec(
@@ -630,6 +621,17 @@ class SqlUnitRepository(SqlRepository):
             )
         ).scalar_one()
         return replace(disposition, id=new_id)
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.disposition)
+            .where(
+                t.disposition.c.unit_id == unit_id,
+                t.disposition.c.action.in_([a.value for a in actions]),
+            )
+        )
+        return int(result.scalar_one())
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         result = await self._exec(

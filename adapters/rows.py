@@ -49,7 +49,13 @@ from domain.master import (
     StationGroup,
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
-from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
+from domain.routes import (
+    DEFAULT_MAX_REWORKS,
+    CompileError,
+    RouteIdentity,
+    RouteStep,
+    RouteVersion,
+)
 from domain.security import ApiToken, Scope
 
 
@@ -140,6 +146,7 @@ def version_to_values(v: RouteVersion) -> dict[str, Any]:
         "route": to_document(v.route),
         "steps": to_document(v.steps),
         "errors": to_document(v.errors),
+        "max_reworks": v.max_reworks,
     }
 
 
@@ -153,6 +160,8 @@ def version_from_row(r: Row[Any]) -> RouteVersion:
         route=from_document(RouteIdentity, r.route),
         steps=tuple(from_document(RouteStep, s) for s in r.steps),
         errors=tuple(from_document(CompileError, e) for e in r.errors),
+        # versions compiled before maxReworks existed read the default
+        max_reworks=r.max_reworks if r.max_reworks is not None else DEFAULT_MAX_REWORKS,
     )
 
 

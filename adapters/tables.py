@@ -129,6 +129,8 @@ route_version = Table(
     Column("route", Json, nullable=False),
     Column("steps", Json, nullable=False),
     Column("errors", Json, nullable=False),
+    # route-level execution semantics (NULL: compiled before the column, read as the default)
+    Column("max_reworks", Integer),
     UniqueConstraint("routing_code", "version_no"),
 )
 

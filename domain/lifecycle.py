@@ -60,10 +60,19 @@ ALLOWED = {
 }
 
 
+#: the dispositions that send a unit round again, counted against the route's maxReworks
+REWORKS = frozenset({DispositionAction.RETEST, DispositionAction.REWORK})
+
+
 def dispose(
-    unit: Unit, action: DispositionAction, version: RouteVersion, to_step_no: int | None
+    unit: Unit,
+    action: DispositionAction,
+    version: RouteVersion,
+    to_step_no: int | None,
+    reworks_done: int = 0,
 ) -> Unit:
-    """The unit after a disposition, or DISPOSITION_INVALID."""
+    """The unit after a disposition, or DISPOSITION_INVALID. `reworks_done`: the RETEST and
+    REWORK dispositions the unit had so far (at most the version's maxReworks in all)."""
     if action not in ALLOWED.get(unit.status, set()):
         allowed = sorted(a.value for a in ALLOWED.get(unit.status, set()))
         raise DomainError(
@@ -75,6 +84,19 @@ def dispose(
                 "status": unit.status.value,
                 "action": action.value,
                 "allowed": allowed,
+            },
+        )
+    if action in REWORKS and reworks_done >= version.max_reworks:
+        raise DomainError(
+            ErrorCode.DISPOSITION_INVALID,
+            f"unit {unit.sn} was reworked or retested {reworks_done} times: the route allows "
+            f"{version.max_reworks} (maxReworks)",
+            {
+                "sn": unit.sn,
+                "status": unit.status.value,
+                "action": action.value,
+                "reworks": reworks_done,
+                "maxReworks": version.max_reworks,
             },
         )
     if action is DispositionAction.RETEST:

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.changes import Change
-from domain.enums import IngestEventType, RunStatus, UnitStatus
+from domain.enums import DispositionAction, IngestEventType, RunStatus, UnitStatus
 from domain.errors import ErrorCode
 from domain.execution import (
     Carrier,
@@ -163,6 +163,9 @@ class UnitRepository(Protocol):
         ...
 
     async def add_disposition(self, disposition: Disposition) -> Disposition: ...
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        """How many dispositions with one of these actions the unit has had."""
+        ...
 
 
 class IngestEventRepository(Protocol):

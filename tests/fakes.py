@@ -11,7 +11,7 @@ from typing import Self
 
 from adapters.changes import LocalFeed
 from domain.changes import Change
-from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -267,6 +267,10 @@ class FakeUnits(_Repo):
         stored = replace(disposition, id=len(self.s.dispositions) + 1)
         self.s.dispositions.append(stored)
         return stored
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        wanted = set(actions)
+        return sum(1 for d in self.s.dispositions if d.unit_id == unit_id and d.action in wanted)
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))

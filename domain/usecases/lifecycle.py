@@ -8,7 +8,7 @@ from typing import ClassVar
 from domain.changes import UnitsChanged
 from domain.enums import DispositionAction
 from domain.errors import DomainError, ErrorCode
-from domain.lifecycle import dispose
+from domain.lifecycle import REWORKS, dispose
 from domain.ports import UnitOfWork
 from domain.production import Disposition, Unit
 from domain.usecases.bus import Command, Deps
@@ -36,8 +36,9 @@ class Disposed:
 
 
 async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Disposed:
-    """RETEST, REWORK, HOLD, SCRAP from OUT_FAILED; RELEASE, SCRAP from ON_HOLD. Audited and
-    listed on the unit's dispositions."""
+    """RETEST, REWORK, HOLD, SCRAP from OUT_FAILED (RETEST and REWORK at most the route's
+    maxReworks times per unit); RELEASE, SCRAP from ON_HOLD. Audited and listed on the unit's
+    dispositions."""
     check_code(cmd.sn, "sn")
     check_name(cmd.reason, "reason", max_length=2000)
     check_optional_code(cmd.operator_id, "operatorId")
@@ -47,7 +48,12 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
     run = await uow.runs.get(unit.run_no)
     assert run is not None
     version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
-    moved = dispose(unit, cmd.disposition, version, cmd.to_step_no)
+    reworks = (
+        await uow.units.count_dispositions(unit.id or 0, REWORKS)
+        if cmd.disposition in REWORKS
+        else 0
+    )
+    moved = dispose(unit, cmd.disposition, version, cmd.to_step_no, reworks)
     await uow.units.update_many([moved])
     uow.publish(UnitsChanged.of([moved]))
     record = await uow.units.add_disposition(
