@@ -38,6 +38,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import HeldUnit, Hold
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -627,3 +628,14 @@ def token_from_row(r: Row[Any]) -> ApiToken:
         created_at=r.created_at,
         revoked_at=r.revoked_at,
     )
+
+
+def hold_from_row(r: Row[Any]) -> Hold:
+    """A hold without its units (the caller adds those it read)."""
+    return Hold(
+        id=r.id, reason=r.reason, actor=r.actor, opened_at=r.opened_at, closed_at=r.closed_at
+    )
+
+
+def held_unit_from_row(r: Row[Any]) -> HeldUnit:
+    return HeldUnit(unit_id=r.unit_id, sn=r.sn, released_at=r.released_at)

@@ -437,6 +437,28 @@ disposition = Table(
 )
 Index("ix_disposition_unit", disposition.c.unit_id, disposition.c.id)
 
+# every hold (issue 16): a unit stays ON_HOLD while any hold_unit row of it is open
+hold = Table(
+    "hold",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("reason", SafeText, nullable=False),
+    Column("actor", SafeString(200), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+)
+Index("ix_hold_closed_at", hold.c.closed_at, hold.c.id)
+
+hold_unit = Table(
+    "hold_unit",
+    metadata,
+    Column("hold_id", BigId, ForeignKey("hold.id"), primary_key=True),
+    Column("unit_id", BigId, ForeignKey("unit.id"), primary_key=True),
+    Column("sn", CODE, nullable=False),
+    Column("released_at", UtcDateTime),
+)
+Index("ix_hold_unit_unit", hold_unit.c.unit_id, hold_unit.c.hold_id)
+
 # ---------------------------------------------------------------- security
 
 api_token = Table(

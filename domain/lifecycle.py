@@ -50,14 +50,26 @@ def held(unit: Unit) -> Unit:
 
 #: what each disposition may act on (DOMAIN.md §6); anything else is DISPOSITION_INVALID
 ALLOWED = {
+    UnitStatus.QUEUED: {DispositionAction.HOLD, DispositionAction.SCRAP},
+    UnitStatus.IN_STATION: {DispositionAction.HOLD, DispositionAction.SCRAP},
     UnitStatus.OUT_FAILED: {
         DispositionAction.RETEST,
         DispositionAction.REWORK,
         DispositionAction.HOLD,
         DispositionAction.SCRAP,
     },
+    # containment of finished goods
+    UnitStatus.DONE: {DispositionAction.HOLD},
     UnitStatus.ON_HOLD: {DispositionAction.RELEASE, DispositionAction.SCRAP},
 }
+
+
+def released(unit: Unit) -> Unit:
+    """The unit after its last open hold closed: back to the status it was held from (its step
+    never changed while held; an IN_STATION unit still has its open track)."""
+    if unit.status is not UnitStatus.ON_HOLD:
+        return unit
+    return replace(unit, status=unit.held_from or UnitStatus.QUEUED, held_from=None)
 
 
 #: the dispositions that send a unit round again, counted against the route's maxReworks
@@ -115,5 +127,5 @@ def dispose(
     if action is DispositionAction.HOLD:
         return held(unit)
     if action is DispositionAction.RELEASE:
-        return replace(unit, status=unit.held_from or UnitStatus.QUEUED, held_from=None)
+        return released(unit)
     return replace(unit, status=UnitStatus.SCRAPPED, held_from=None)
