@@ -15,14 +15,18 @@ from graphql_api.types.holds import Hold
 
 @strawberry.input(description="Which units: these SNs, the units of this run, or both.")
 class UnitFilter:
-    sns: list[str] | None = None
-    run_no: str | None = None
+    sns: list[str] | None = strawberry.field(
+        default=None, description="These units (each must exist: else UNIT_NOT_FOUND)."
+    )
+    run_no: str | None = strawberry.field(
+        default=None, description="The units of this run (with sns: those of them in it)."
+    )
 
 
 @strawberry.type
 class HoldPayload:
-    hold: Hold | None = None
-    error: MesError | None = None
+    hold: Hold | None = strawberry.field(default=None, description="The hold; null if refused.")
+    error: MesError | None = strawberry.field(default=None, description="Why it was refused.")
 
 
 @strawberry.type

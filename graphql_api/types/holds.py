@@ -12,7 +12,7 @@ from graphql_api.context import Info
 
 @strawberry.type(description="One unit of a hold.")
 class HeldUnit:
-    sn: str
+    sn: str = strawberry.field(description="The unit's serial number.")
     released_at: datetime | None = strawberry.field(
         description="When the hold let go of this unit (releaseHold, a disposeUnit RELEASE or "
         "SCRAP); null while it holds it."
@@ -28,13 +28,13 @@ class HeldUnit:
     "ALARM). A unit stays ON_HOLD while any hold on it is open."
 )
 class Hold:
-    id: strawberry.ID
-    reason: str
+    id: strawberry.ID = strawberry.field(description="releaseHold's holdId.")
+    reason: str = strawberry.field(description="Why: the reason given, or ALARM.")
     actor: str = strawberry.field(
         description="Who opened it: the token's name (the sending source system for an "
         "ingest alarm)."
     )
-    opened_at: datetime
+    opened_at: datetime = strawberry.field(description="When it was opened.")
     closed_at: datetime | None = strawberry.field(
         description="When its last unit was released; null while it is open."
     )
