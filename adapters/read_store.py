@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import HeldUnit, Hold
 from domain.master import (
     DataCollectionSpec,
     Line,
@@ -375,6 +377,39 @@ class SqlReadStore:
         for r in found:
             grouped[r.unit_id].append(rows.disposition_from_row(r))
         return grouped
+
+    async def holds_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
+        found = await self._in(
+            select(t.hold, t.hold_unit.c.unit_id, t.hold_unit.c.sn, t.hold_unit.c.released_at)
+            .join(t.hold_unit, t.hold_unit.c.hold_id == t.hold.c.id)
+            .order_by(t.hold.c.id),
+            t.hold_unit.c.unit_id,
+            unit_ids,
+        )
+        grouped: dict[int, list[Hold]] = defaultdict(list)
+        for r in found:
+            grouped[r.unit_id].append(
+                replace(rows.hold_from_row(r), units=(rows.held_unit_from_row(r),))
+            )
+        return grouped
+
+    async def held_units(self, hold_ids: Sequence[int]) -> dict[int, list[HeldUnit]]:
+        found = await self._in(
+            select(t.hold_unit).order_by(t.hold_unit.c.sn), t.hold_unit.c.hold_id, hold_ids
+        )
+        grouped: dict[int, list[HeldUnit]] = defaultdict(list)
+        for r in found:
+            grouped[r.hold_id].append(rows.held_unit_from_row(r))
+        return grouped
+
+    async def holds(self, open_: bool | None, limit: int) -> list[Hold]:
+        stmt = select(t.hold).order_by(t.hold.c.id.desc()).limit(limit)
+        if open_ is True:
+            stmt = stmt.where(t.hold.c.closed_at.is_(None))
+        elif open_ is False:
+            stmt = stmt.where(t.hold.c.closed_at.is_not(None))
+        async with self.engine.connect() as conn:
+            return [rows.hold_from_row(r) for r in await conn.execute(stmt)]
 
     async def token_by_lookup(self, lookup: str) -> ApiToken | None:
         # every request's first statement: the PostgreSQL one is written out (adapters/pg.py)

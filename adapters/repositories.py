@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Table,
     and_,
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import rows
 from adapters import tables as t
 from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
-from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -38,6 +39,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import Hold
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -326,16 +328,7 @@ class SqlRouteVersionRepository(SqlRepository):
             rows.version_to_values(version),
         )
         new_id = result.scalar_one()
-        return RouteVersion(
-            id=new_id,
-            routing_code=version.routing_code,
-            version_no=version.version_no,
-            status=version.status,
-            compiled_at=version.compiled_at,
-            route=version.route,
-            steps=version.steps,
-            errors=version.errors,
-        )
+        return replace(version, id=new_id)
 
     async def max_version_no(self, routing_code: str) -> int:
         result = await self._exec(
@@ -640,6 +633,23 @@ class SqlUnitRepository(SqlRepository):
             )
         ).scalar_one()
         return replace(disposition, id=new_id)
+
+    async def sns_of_run(self, run_no: str, limit: int) -> list[str]:
+        result = await self._exec(
+            select(t.unit.c.sn).where(t.unit.c.run_no == run_no).order_by(t.unit.c.sn).limit(limit)
+        )
+        return list(result.scalars())
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.disposition)
+            .where(
+                t.disposition.c.unit_id == unit_id,
+                t.disposition.c.action.in_([a.value for a in actions]),
+            )
+        )
+        return int(result.scalar_one())
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         result = await self._exec(
@@ -1105,6 +1115,103 @@ class SqlAuditRepository(SqlRepository):
             await self.pg.defer((None, _AUDIT.sql, _AUDIT.args([rows.audit_to_values(event)])))
             return
         await self._exec(insert(t.audit_event), rows.audit_to_values(event))
+
+    async def add_many(self, events: Sequence[AuditEvent]) -> None:
+        if not events:
+            return
+        values = [rows.audit_to_values(e) for e in events]
+        if self.pg is not None:
+            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args(values)))
+            return
+        await self._exec(insert(t.audit_event), values)
+
+
+class SqlHoldRepository(SqlRepository):
+    """Holds and the units they hold (issue 16): writes in a fixed number of statements."""
+
+    async def add(self, hold: Hold) -> Hold:
+        new_id = (
+            await self._exec(
+                insert(t.hold).returning(t.hold.c.id),
+                {
+                    "reason": hold.reason,
+                    "actor": hold.actor,
+                    "opened_at": hold.opened_at,
+                    "closed_at": hold.closed_at,
+                },
+            )
+        ).scalar_one()
+        if hold.units:
+            await self._exec(
+                insert(t.hold_unit),
+                [
+                    {"hold_id": new_id, "unit_id": u.unit_id, "sn": u.sn, "released_at": None}
+                    for u in hold.units
+                ],
+            )
+        return replace(hold, id=new_id)
+
+    async def get(self, hold_id: int, *, for_update: bool = False) -> Hold | None:
+        r = await self._one(select(t.hold).where(t.hold.c.id == hold_id), for_update=for_update)
+        if r is None:
+            return None
+        units = await self._exec(
+            select(t.hold_unit).where(t.hold_unit.c.hold_id == hold_id).order_by(t.hold_unit.c.sn)
+        )
+        return replace(
+            rows.hold_from_row(r), units=tuple(rows.held_unit_from_row(u) for u in units)
+        )
+
+    async def open_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
+        found: dict[int, list[Hold]] = {}
+        for part in chunks(sorted(set(unit_ids))):
+            stmt = (
+                select(t.hold, t.hold_unit.c.unit_id, t.hold_unit.c.sn, t.hold_unit.c.released_at)
+                .join(t.hold_unit, t.hold_unit.c.hold_id == t.hold.c.id)
+                .where(t.hold_unit.c.unit_id.in_(part), t.hold_unit.c.released_at.is_(None))
+                .order_by(t.hold.c.id)
+            )
+            for r in await self._exec(stmt):
+                hold = replace(rows.hold_from_row(r), units=(rows.held_unit_from_row(r),))
+                found.setdefault(r.unit_id, []).append(hold)
+        return found
+
+    async def release(
+        self, unit_ids: Sequence[int], at: datetime, hold_id: int | None = None
+    ) -> None:
+        hu = t.hold_unit
+        touched: set[int] = set()
+        for part in chunks(sorted(set(unit_ids))):
+            where: list[ColumnElement[bool]] = [
+                hu.c.unit_id.in_(part),
+                hu.c.released_at.is_(None),
+            ]
+            if hold_id is not None:
+                where.append(hu.c.hold_id == hold_id)
+            result = await self._exec(
+                update(hu).where(*where).values(released_at=at).returning(hu.c.hold_id)
+            )
+            touched.update(result.scalars())
+        if touched:
+            # each hold row locked (in id order) before it is judged: two releases of one
+            # hold's units at once must not both see the other's unit still open
+            await self._exec(
+                select(t.hold.c.id)
+                .where(t.hold.c.id.in_(sorted(touched)))
+                .order_by(t.hold.c.id)
+                .with_for_update()
+            )
+        still_open = (
+            select(hu.c.hold_id)
+            .where(hu.c.hold_id == t.hold.c.id, hu.c.released_at.is_(None))
+            .exists()
+        )
+        for part in chunks(sorted(touched)):
+            await self._exec(
+                update(t.hold)
+                .where(t.hold.c.id.in_(part), t.hold.c.closed_at.is_(None), ~still_open)
+                .values(closed_at=at)
+            )
 
 
 _TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS NULL FOR SHARE"

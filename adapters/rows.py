@@ -40,6 +40,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import HeldUnit, Hold
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -51,7 +52,13 @@ from domain.master import (
     StationGroup,
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
-from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion
+from domain.routes import (
+    DEFAULT_MAX_REWORKS,
+    CompileError,
+    RouteIdentity,
+    RouteStep,
+    RouteVersion,
+)
 from domain.security import ApiToken, Scope
 from domain.shifts import Shift
 
@@ -143,6 +150,7 @@ def version_to_values(v: RouteVersion) -> dict[str, Any]:
         "route": to_document(v.route),
         "steps": to_document(v.steps),
         "errors": to_document(v.errors),
+        "max_reworks": v.max_reworks,
     }
 
 
@@ -156,6 +164,8 @@ def version_from_row(r: Row[Any]) -> RouteVersion:
         route=from_document(RouteIdentity, r.route),
         steps=tuple(from_document(RouteStep, s) for s in r.steps),
         errors=tuple(from_document(CompileError, e) for e in r.errors),
+        # versions compiled before maxReworks existed read the default
+        max_reworks=r.max_reworks if r.max_reworks is not None else DEFAULT_MAX_REWORKS,
     )
 
 
@@ -636,3 +646,14 @@ def shifts_from_rows(found: Iterable[Any]) -> tuple[Shift, ...]:
         for r in found
     )
     return tuple(sorted(shifts, key=lambda s: s.start))
+
+
+def hold_from_row(r: Row[Any]) -> Hold:
+    """A hold without its units (the caller adds those it read)."""
+    return Hold(
+        id=r.id, reason=r.reason, actor=r.actor, opened_at=r.opened_at, closed_at=r.closed_at
+    )
+
+
+def held_unit_from_row(r: Row[Any]) -> HeldUnit:
+    return HeldUnit(unit_id=r.unit_id, sn=r.sn, released_at=r.released_at)

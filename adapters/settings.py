@@ -179,6 +179,7 @@ class Settings:
             "log_json": flag("MES_LOG_JSON", False),
             "limits": Limits(
                 max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),
+                max_hold_units=_int("MES_MAX_HOLD_UNITS", d.max_hold_units),
                 max_routing_steps=_int("MES_MAX_ROUTING_STEPS", d.max_routing_steps),
                 max_page_size=_int("MES_MAX_PAGE_SIZE", d.max_page_size),
                 max_payload_bytes=_int("MES_MAX_PAYLOAD_BYTES", d.max_payload_bytes),

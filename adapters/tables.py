@@ -139,6 +139,8 @@ route_version = Table(
     Column("route", Json, nullable=False),
     Column("steps", Json, nullable=False),
     Column("errors", Json, nullable=False),
+    # route-level execution semantics (NULL: compiled before the column, read as the default)
+    Column("max_reworks", Integer),
     UniqueConstraint("routing_code", "version_no"),
 )
 
@@ -451,6 +453,28 @@ disposition = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 Index("ix_disposition_unit", disposition.c.unit_id, disposition.c.id)
+
+# every hold (issue 16): a unit stays ON_HOLD while any hold_unit row of it is open
+hold = Table(
+    "hold",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("reason", SafeText, nullable=False),
+    Column("actor", SafeString(200), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+)
+Index("ix_hold_closed_at", hold.c.closed_at, hold.c.id)
+
+hold_unit = Table(
+    "hold_unit",
+    metadata,
+    Column("hold_id", BigId, ForeignKey("hold.id"), primary_key=True),
+    Column("unit_id", BigId, ForeignKey("unit.id"), primary_key=True),
+    Column("sn", CODE, nullable=False),
+    Column("released_at", UtcDateTime),
+)
+Index("ix_hold_unit_unit", hold_unit.c.unit_id, hold_unit.c.hold_id)
 
 # ---------------------------------------------------------------- security
 

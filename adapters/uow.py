@@ -57,6 +57,7 @@ class SqlUnitOfWork:
         self.device_data = r.SqlDeviceDataRepository(conn, pg)
         self.production_counts = r.SqlProductionCountRepository(conn, pg)
         self.tokens = r.SqlTokenRepository(conn, pg)
+        self.holds = r.SqlHoldRepository(conn, pg)
         return self
 
     async def __aexit__(

@@ -17,7 +17,14 @@ from domain.enums import RouteVersionStatus, StationType, TriggerType
 from domain.errors import CompileCode
 from domain.mapping.schema import mapping_problems
 from domain.master import DataCollectionSpec, ExecutionConfig, Operation, Routing
-from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion, StepDataSpec
+from domain.routes import (
+    DEFAULT_MAX_REWORKS,
+    CompileError,
+    RouteIdentity,
+    RouteStep,
+    RouteVersion,
+    StepDataSpec,
+)
 
 INGEST_STATION_TYPES = frozenset({StationType.AUTO, StationType.BATCH, StationType.TEST})
 
@@ -280,4 +287,13 @@ def compile_route(inputs: CompileInputs, version_no: int, compiled_at: datetime)
         ),
         steps=tuple(steps),
         errors=tuple(errors),
+        max_reworks=route_max_reworks(inputs.configs),
     )
+
+
+def route_max_reworks(configs: Iterable[ExecutionConfig]) -> int:
+    """maxReworks of the route-scope config (it exists at no other scope), default 3."""
+    for cfg in configs:
+        if cfg.step_no is None and cfg.operation_code is None and cfg.max_reworks is not None:
+            return cfg.max_reworks
+    return DEFAULT_MAX_REWORKS

@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
     DISPOSITION_INVALID = "DISPOSITION_INVALID"
     #: closeWorkOrder while one of its runs is open (issue 16)
     WORK_ORDER_RUN_OPEN = "WORK_ORDER_RUN_OPEN"
+    HOLD_NOT_FOUND = "HOLD_NOT_FOUND"
 
 
 class CompileCode(StrEnum):

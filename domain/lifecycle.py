@@ -50,20 +50,41 @@ def held(unit: Unit) -> Unit:
 
 #: what each disposition may act on (DOMAIN.md §6); anything else is DISPOSITION_INVALID
 ALLOWED = {
+    UnitStatus.QUEUED: {DispositionAction.HOLD, DispositionAction.SCRAP},
+    UnitStatus.IN_STATION: {DispositionAction.HOLD, DispositionAction.SCRAP},
     UnitStatus.OUT_FAILED: {
         DispositionAction.RETEST,
         DispositionAction.REWORK,
         DispositionAction.HOLD,
         DispositionAction.SCRAP,
     },
+    # containment of finished goods
+    UnitStatus.DONE: {DispositionAction.HOLD},
     UnitStatus.ON_HOLD: {DispositionAction.RELEASE, DispositionAction.SCRAP},
 }
 
 
+def released(unit: Unit) -> Unit:
+    """The unit after its last open hold closed: back to the status it was held from (its step
+    never changed while held; an IN_STATION unit still has its open track)."""
+    if unit.status is not UnitStatus.ON_HOLD:
+        return unit
+    return replace(unit, status=unit.held_from or UnitStatus.QUEUED, held_from=None)
+
+
+#: the dispositions that send a unit round again, counted against the route's maxReworks
+REWORKS = frozenset({DispositionAction.RETEST, DispositionAction.REWORK})
+
+
 def dispose(
-    unit: Unit, action: DispositionAction, version: RouteVersion, to_step_no: int | None
+    unit: Unit,
+    action: DispositionAction,
+    version: RouteVersion,
+    to_step_no: int | None,
+    reworks_done: int = 0,
 ) -> Unit:
-    """The unit after a disposition, or DISPOSITION_INVALID."""
+    """The unit after a disposition, or DISPOSITION_INVALID. `reworks_done`: the RETEST and
+    REWORK dispositions the unit had so far (at most the version's maxReworks in all)."""
     if action not in ALLOWED.get(unit.status, set()):
         allowed = sorted(a.value for a in ALLOWED.get(unit.status, set()))
         raise DomainError(
@@ -75,6 +96,19 @@ def dispose(
                 "status": unit.status.value,
                 "action": action.value,
                 "allowed": allowed,
+            },
+        )
+    if action in REWORKS and reworks_done >= version.max_reworks:
+        raise DomainError(
+            ErrorCode.DISPOSITION_INVALID,
+            f"unit {unit.sn} was reworked or retested {reworks_done} times: the route allows "
+            f"{version.max_reworks} (maxReworks)",
+            {
+                "sn": unit.sn,
+                "status": unit.status.value,
+                "action": action.value,
+                "reworks": reworks_done,
+                "maxReworks": version.max_reworks,
             },
         )
     if action is DispositionAction.RETEST:
@@ -93,5 +127,5 @@ def dispose(
     if action is DispositionAction.HOLD:
         return held(unit)
     if action is DispositionAction.RELEASE:
-        return replace(unit, status=unit.held_from or UnitStatus.QUEUED, held_from=None)
+        return released(unit)
     return replace(unit, status=UnitStatus.SCRAPPED, held_from=None)

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.changes import Change
-from domain.enums import IngestEventType, RunStatus, UnitStatus
+from domain.enums import DispositionAction, IngestEventType, RunStatus, UnitStatus
 from domain.errors import ErrorCode
 from domain.execution import (
     Carrier,
@@ -25,6 +25,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import HeldUnit, Hold
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -178,6 +179,13 @@ class UnitRepository(Protocol):
         ...
 
     async def add_disposition(self, disposition: Disposition) -> Disposition: ...
+    async def sns_of_run(self, run_no: str, limit: int) -> list[str]:
+        """At most `limit` SNs of the run's units, in SN order (not locked)."""
+        ...
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        """How many dispositions with one of these actions the unit has had."""
+        ...
 
 
 class IngestEventRepository(Protocol):
@@ -284,6 +292,31 @@ class DataValueRepository(Protocol):
 
 class AuditRepository(Protocol):
     async def add(self, event: AuditEvent) -> None: ...
+    async def add_many(self, events: Sequence[AuditEvent]) -> None:
+        """In one statement whatever the count."""
+        ...
+
+
+class HoldRepository(Protocol):
+    async def add(self, hold: Hold) -> Hold:
+        """The hold and its units (a fixed number of statements whatever the count)."""
+        ...
+
+    async def get(self, hold_id: int, *, for_update: bool = False) -> Hold | None:
+        """With all its units."""
+        ...
+
+    async def open_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
+        """Per unit, the holds open on it (each Hold's units: that unit only); units held by
+        none are left out."""
+        ...
+
+    async def release(
+        self, unit_ids: Sequence[int], at: datetime, hold_id: int | None = None
+    ) -> None:
+        """Release these units from that hold (from every open hold when hold_id is None),
+        then close each hold left with no open unit."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -348,6 +381,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def holds(self) -> HoldRepository: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -542,6 +578,15 @@ class ReadStore(Protocol):
     async def dispositions_of_units(
         self, unit_ids: Sequence[int]
     ) -> dict[int, list[Disposition]]: ...
+    async def holds_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
+        """Per unit, every hold on it, open or closed, oldest first (each Hold's units: that
+        unit only, with its own released_at)."""
+        ...
+
+    async def held_units(self, hold_ids: Sequence[int]) -> dict[int, list[HeldUnit]]: ...
+    async def holds(self, open_: bool | None, limit: int) -> list[Hold]:
+        """Newest first (units not loaded: held_units)."""
+        ...
 
     async def shift_calendars(self, line_codes: Sequence[str]) -> dict[str, tuple[Shift, ...]]:
         """The shift calendars of these lines (a line without one is left out)."""

@@ -16,6 +16,8 @@ from domain.enums import (
 )
 from domain.master import SpecAlarm, SpecLimits
 
+DEFAULT_MAX_REWORKS = 3
+
 
 @dataclass(frozen=True, slots=True)
 class RouteIdentity:
@@ -72,6 +74,9 @@ class RouteVersion:
     steps: tuple[RouteStep, ...]
     errors: tuple[CompileError, ...] = ()
     id: int | None = None
+    #: RETEST and REWORK dispositions together allowed per unit (route execution config;
+    #: versions compiled before it existed read 3)
+    max_reworks: int = DEFAULT_MAX_REWORKS
 
     @property
     def is_ready(self) -> bool:

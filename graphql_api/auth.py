@@ -49,6 +49,7 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "ingestRejections",
             "productionReport",
             "deviceDataRecords",
+            "holds",
         )
     },
     ("Query", "auditEvents"): ADMIN,
@@ -88,7 +89,10 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
         )
     },
     # operators and quality
-    **{("Mutation", name): EXECUTE for name in ("trackIn", "trackOut", "disposeUnit")},
+    **{
+        ("Mutation", name): EXECUTE
+        for name in ("trackIn", "trackOut", "disposeUnit", "holdUnits", "releaseHold")
+    },
     ("Mutation", "replayRejection"): ADMIN,
     # live events (over WebSocket; the token comes in connection_init)
     ("Subscription", "ingestEvents"): READ,

@@ -106,6 +106,11 @@ class ExecutionConfigInput:
     data_spec_names: list[str] | None = None
     ingest_mapping: JSON | None = None
     max_attempts: int | None = None
+    max_reworks: int | None = strawberry.field(
+        default=None,
+        description="Route scope only (no stepNo, no operationCode): RETEST and REWORK "
+        "dispositions together allowed per unit, 0..100; default 3.",
+    )
 
 
 @strawberry.input

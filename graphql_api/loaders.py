@@ -87,3 +87,5 @@ class Loaders:
     values_of_device_record = _Lazy("values_of_device_records", list)
     track = _Lazy("tracks_by_id")
     dispositions_of_unit = _Lazy("dispositions_of_units", list)
+    holds_of_unit = _Lazy("holds_of_units", list)
+    held_units_of_hold = _Lazy("held_units", list)

@@ -151,6 +151,7 @@ class Mutation:
                 data_spec_names=_tuple(input.data_spec_names),
                 ingest_mapping=cast(dict[str, Any] | None, input.ingest_mapping),
                 max_attempts=input.max_attempts,
+                max_reworks=input.max_reworks,
             )
         )
         return await run_command(

@@ -33,6 +33,7 @@ from graphql_api.cost import query_cost
 from graphql_api.errors import ErrorMasking
 from graphql_api.execution import ExecutionMutation, ExecutionQuery
 from graphql_api.gateway import GatewayMutation, GatewayQuery
+from graphql_api.holds import HoldsMutation, HoldsQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
 from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
@@ -54,8 +55,15 @@ DEFAULT_LIMITS = Limits()
 
 
 ROOTS = {
-    "Query": (Query, IngestQuery, GatewayQuery, ExecutionQuery, AuditQuery),
-    "Mutation": (Mutation, IngestMutation, ExecutionMutation, GatewayMutation, ShiftMutation),
+    "Query": (Query, IngestQuery, GatewayQuery, ExecutionQuery, AuditQuery, HoldsQuery),
+    "Mutation": (
+        Mutation,
+        IngestMutation,
+        ExecutionMutation,
+        GatewayMutation,
+        ShiftMutation,
+        HoldsMutation,
+    ),
     "Subscription": (Subscription,),
 }
 for _name, _types in ROOTS.items():

@@ -11,7 +11,7 @@ from typing import Self
 
 from adapters.changes import LocalFeed
 from domain.changes import Change
-from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus, UnitStatus
+from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -24,6 +24,7 @@ from domain.execution import (
     ProductionCountRecord,
     Track,
 )
+from domain.holds import Hold
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -79,6 +80,7 @@ class FakeStore:
         self.counts: list[ProductionCountRecord] = []
         self.dispositions: list[Disposition] = []
         self.tokens: list[ApiToken] = []
+        self.holds: dict[int, Hold] = {}
         #: what committed units of work announced, in order
         self.published: list[Change] = []
         #: this store's subscribers (the feed a server process would have)
@@ -276,6 +278,13 @@ class FakeUnits(_Repo):
         stored = replace(disposition, id=len(self.s.dispositions) + 1)
         self.s.dispositions.append(stored)
         return stored
+
+    async def sns_of_run(self, run_no: str, limit: int) -> list[str]:
+        return sorted(u.sn for u in self.s.units.values() if u.run_no == run_no)[:limit]
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        wanted = set(actions)
+        return sum(1 for d in self.s.dispositions if d.unit_id == unit_id and d.action in wanted)
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
         return dict(Counter(u.status for u in self.s.units.values() if u.run_no == run_no))
@@ -499,6 +508,41 @@ class FakeAudit(_Repo):
     async def add(self, event: AuditEvent) -> None:
         self.s.audit.append(event)
 
+    async def add_many(self, events: Sequence[AuditEvent]) -> None:
+        self.s.audit.extend(events)
+
+
+class FakeHolds(_Repo):
+    async def add(self, hold: Hold) -> Hold:
+        stored = replace(hold, id=len(self.s.holds) + 1)
+        self.s.holds[stored.id or 0] = stored
+        return stored
+
+    async def get(self, hold_id: int, *, for_update: bool = False) -> Hold | None:
+        return self.s.holds.get(hold_id)
+
+    async def open_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
+        found: dict[int, list[Hold]] = {}
+        for hold in self.s.holds.values():
+            for u in hold.units:
+                if u.unit_id in unit_ids and u.is_open:
+                    found.setdefault(u.unit_id, []).append(replace(hold, units=(u,)))
+        return found
+
+    async def release(
+        self, unit_ids: Sequence[int], at: datetime, hold_id: int | None = None
+    ) -> None:
+        for hid, hold in list(self.s.holds.items()):
+            if hold_id is not None and hid != hold_id:
+                continue
+            units = tuple(
+                replace(u, released_at=at) if u.unit_id in unit_ids and u.is_open else u
+                for u in hold.units
+            )
+            if units != hold.units:
+                done = hold.closed_at or (at if not any(u.is_open for u in units) else None)
+                self.s.holds[hid] = replace(hold, units=units, closed_at=done)
+
 
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore):
@@ -528,6 +572,7 @@ class FakeUnitOfWork:
         self.device_data = FakeDeviceData(state)
         self.production_counts = FakeProductionCounts(state)
         self.tokens = FakeTokens(state)
+        self.holds = FakeHolds(state)
         return self
 
     async def __aexit__(

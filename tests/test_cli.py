@@ -50,6 +50,8 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
         "BRD200-000006 QUEUED at 20" in first.output
     )
     assert "BRD200-000006: RELEASE" in first.output
+    # a held good board released (issue 16)
+    assert "BRD200-000001 ON_HOLD, BRD200-000002 ON_HOLD; released:" in first.output
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output

@@ -29,6 +29,7 @@ from domain.mapping.normalize import IngestMapping, NormalizedPayload, UnitReadi
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
 from domain.usecases.bus import Actor
+from domain.usecases.holds import open_holds_of
 
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 DERIVED_KEY = "{key}#{sn}"
@@ -68,7 +69,8 @@ class Acceptor:
     ) -> tuple[list[Verdict], RouteStep, IngestMapping, NormalizedPayload, StepData | None]:
         """Steps 4–8. ALL_OR_NOTHING raises the first refusal; PARTIAL keeps refusals per unit
         and raises only when every unit is refused (or the event as a whole is)."""
-        verdicts = [Verdict(unit=u, error=check_unit_state(u)) for u in resolved.units]
+        holds = await open_holds_of(self.uow, resolved.units)
+        verdicts = [Verdict(unit=u, error=check_unit_state(u, holds)) for u in resolved.units]
         step, mapping = self._event_step(verdicts, resolved, station_type)
         partial = mapping is not None and mapping.partial
         _settle(verdicts, partial)

@@ -3,8 +3,12 @@ validateUnits give the same answer (none of them writes anything)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from domain.enums import RunStatus, StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
+from domain.holds import Hold
 from domain.master import Station
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
@@ -23,17 +27,24 @@ _STATE_REFUSALS = {
 EXECUTABLE_RUN_STATUSES = frozenset({RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS})
 
 
-def check_unit_state(unit: Unit) -> DomainError | None:
-    """Step 4, before the step so the cause is named."""
+def check_unit_state(
+    unit: Unit, holds: Mapping[int, Sequence[Hold]] | None = None
+) -> DomainError | None:
+    """Step 4, before the step so the cause is named. `holds`: the open holds by unit id
+    (`open_holds_of`), named in a UNIT_ON_HOLD refusal."""
     refusal = _STATE_REFUSALS.get(unit.status)
     if refusal is None:
         return None
     code, why = refusal
-    return DomainError(
-        code,
-        f"unit {unit.sn} {why}",
-        {"sn": unit.sn, "status": unit.status.value, "currentStepNo": unit.current_step_no},
-    )
+    details: dict[str, Any] = {
+        "sn": unit.sn,
+        "status": unit.status.value,
+        "currentStepNo": unit.current_step_no,
+    }
+    if unit.status is UnitStatus.ON_HOLD:
+        open_holds = (holds or {}).get(unit.id or 0, ())
+        details["holds"] = [h.summary() for h in open_holds]
+    return DomainError(code, f"unit {unit.sn} {why}", details)
 
 
 def check_run_state(run: Run) -> DomainError | None:

@@ -16,6 +16,7 @@ from domain.execution import (
     IngestRejection,
     Track,
 )
+from domain.holds import ALARM_REASON
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
 from domain.ingest.resolve import Resolved, Verdict
@@ -23,6 +24,7 @@ from domain.lifecycle import advance, attempt_of
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
+from domain.usecases.holds import open_hold
 
 DERIVED_KEY = "{key}#{sn}"
 
@@ -165,19 +167,14 @@ class Writer:
             ]
         )
         carrier_holds = any(jv.holds for jv in carrier_values)
-        await uow.units.update_many(
-            [
-                advance(
-                    v.unit,
-                    v.result,
-                    resolved.version,
-                    step,
-                    carrier_holds or any(jv.holds for jv in v.values),
-                )
-                for v in ok
-            ]
-        )
+        alarmed = [carrier_holds or any(jv.holds for jv in v.values) for v in ok]
+        moved = [advance(v.unit, v.result, resolved.version, step) for v in ok]
+        await uow.units.update_many([m for m, hold in zip(moved, alarmed, strict=True) if not hold])
         uow.publish(UnitsChanged.of(v.unit for v in ok))
+        to_hold = [m for m, hold in zip(moved, alarmed, strict=True) if hold]
+        if to_hold:
+            # an alarm with action HOLD holds the unit after the advance, in a Hold of its own
+            await open_hold(uow, to_hold, ALARM_REASON, env.source_system, self.now)
         if resolved.run.status is RunStatus.AUTHORIZED:
             # the run is held since step 3 (resolve): only another execution can have
             # started it meanwhile, so a row count of 0 means it is IN_PROGRESS already

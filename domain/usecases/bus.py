@@ -112,6 +112,8 @@ class Limits:
     subscription_queue: int = 1000
     #: operations one WebSocket connection may run at once
     max_subscriptions_per_connection: int = 20
+    #: units one holdUnits may hold (one transaction; past it: VALIDATION_FAILED)
+    max_hold_units: int = 10_000
 
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)

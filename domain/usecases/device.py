@@ -15,14 +15,16 @@ from domain.enums import (
     Judge,
     TrackSource,
     TriggerType,
+    UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
+from domain.holds import ALARM_REASON
 from domain.ingest.data import JudgedValue, judged
-from domain.lifecycle import held
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
 from domain.usecases.bus import Command, Deps, check_station_binding
+from domain.usecases.holds import SYSTEM_ACTOR, open_hold
 from domain.validation import check_code, check_json_input, check_optional_code, check_values
 
 MAX_ITEMS = 1000
@@ -304,14 +306,14 @@ async def record_device_data(
                 uow.publish(UnitsChanged((target.unit_sn,)))  # its track's data values
             if any(v.holds for v, _ in values) and isinstance(target, Track):
                 unit = await uow.units.get_by_id(target.unit_id, for_update=True)
-                if unit is not None:
-                    await uow.units.update_many([held(unit)])
+                if unit is not None and unit.status is not UnitStatus.SCRAPPED:
+                    await open_hold(uow, [unit], ALARM_REASON, _actor(deps), deps.clock.now())
             if (
                 any(v.holds for v, _ in values)
                 and isinstance(target, CarrierTrack)
                 and target.id is not None
             ):
-                await _hold_carrier_units(uow, target.id)
+                await _hold_carrier_units(uow, target.id, _actor(deps), deps.clock.now())
             if isinstance(target, Track):
                 return DeviceDataResult(False, len(values), track=target)
             return DeviceDataResult(False, len(values), carrier_track=target)
@@ -334,9 +336,16 @@ async def record_device_data(
     return DeviceDataResult(True, 0, track=track, carrier_track=ct)
 
 
-async def _hold_carrier_units(uow: UnitOfWork, carrier_track_id: int) -> None:
+async def _hold_carrier_units(
+    uow: UnitOfWork, carrier_track_id: int, actor: str, at: datetime
+) -> None:
     """A carrier's alarm with action HOLD holds the boards that rode through that step."""
     unit_ids = await uow.tracks.units_of_carrier_track(carrier_track_id)
     units = await uow.units.get_many_by_id(unit_ids, for_update=True)
-    await uow.units.update_many([held(u) for u in units])
-    uow.publish(UnitsChanged.of(units))
+    units = [u for u in units if u.status is not UnitStatus.SCRAPPED]
+    if units:
+        await open_hold(uow, units, ALARM_REASON, actor, at)
+
+
+def _actor(deps: Deps) -> str:
+    return deps.actor.name if deps.actor else SYSTEM_ACTOR

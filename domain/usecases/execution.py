@@ -19,6 +19,7 @@ from domain.enums import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import DataValue, Track
+from domain.holds import ALARM_REASON
 from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
 from domain.ingest.data import JudgedValue, judged, missing_required
 from domain.lifecycle import advance, attempt_of
@@ -26,6 +27,7 @@ from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
 from domain.usecases.bus import Command, Deps, check_station_binding
+from domain.usecases.holds import SYSTEM_ACTOR, open_hold, open_holds_of
 from domain.validation import check_code, check_optional_code, check_values
 
 VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
@@ -90,7 +92,7 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
     check_optional_code(cmd.operator_id, "operatorId")
     await check_station_binding(deps.actor, uow, cmd.station_code)
     unit, run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
-    for error in (check_unit_state(unit), check_run_state(run)):
+    for error in (check_unit_state(unit, await open_holds_of(uow, [unit])), check_run_state(run)):
         if error:
             raise error
     step, step_error = check_step(unit, version, StationType.MANUAL)
@@ -203,6 +205,11 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     await check_station_binding(deps.actor, uow, cmd.station_code)
     check_values([v.values for v in cmd.data], "data", deps.limits.max_json_depth)
     unit, _run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
+    if unit.status is UnitStatus.ON_HOLD:
+        # held in station: the open track waits for the release
+        refusal = check_unit_state(unit, await open_holds_of(uow, [unit]))
+        assert refusal is not None
+        raise refusal
     open_track = await uow.tracks.open_of_unit(unit.id or 0)
     if (
         unit.status is not UnitStatus.IN_STATION
@@ -263,7 +270,11 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
             for v, at in values
         ]
     )
-    moved = advance(unit, result, version, step, any(v.holds for v, _ in values))
-    await uow.units.update_many([moved])
-    uow.publish(UnitsChanged.of([moved]))
+    moved = advance(unit, result, version, step)
+    if any(v.holds for v, _ in values):
+        actor = deps.actor.name if deps.actor else SYSTEM_ACTOR
+        _, [moved] = await open_hold(uow, [moved], ALARM_REASON, actor, now)
+    else:
+        await uow.units.update_many([moved])
+        uow.publish(UnitsChanged.of([moved]))
     return Executed(closed, moved)

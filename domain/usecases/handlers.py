@@ -6,6 +6,7 @@ from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
 from domain.usecases import execution as ex
+from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
@@ -38,6 +39,8 @@ HANDLERS: dict[type[Command], Handler] = {
     co.RecordProductionCounts: co.record_production_counts,
     sh.SetShiftCalendar: sh.set_shift_calendar,
     lc.DisposeUnit: lc.dispose_unit,
+    ho.HoldUnits: ho.hold_units,
+    ho.ReleaseHold: ho.release_hold,
     tk.CreateToken: tk.create_token,
     tk.RevokeToken: tk.revoke_token,
     tk.RotateToken: tk.rotate_token,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import ClassVar
 
 from domain.changes import UnitsChanged
-from domain.enums import DispositionAction
+from domain.enums import DispositionAction, UnitStatus
 from domain.errors import DomainError, ErrorCode
-from domain.lifecycle import dispose
+from domain.lifecycle import REWORKS, dispose
 from domain.ports import UnitOfWork
 from domain.production import Disposition, Unit
 from domain.usecases.bus import Command, Deps
+from domain.usecases.holds import SYSTEM_ACTOR, open_hold
 from domain.validation import check_code, check_name, check_optional_code
 
 
@@ -36,8 +38,10 @@ class Disposed:
 
 
 async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Disposed:
-    """RETEST, REWORK, HOLD, SCRAP from OUT_FAILED; RELEASE, SCRAP from ON_HOLD. Audited and
-    listed on the unit's dispositions."""
+    """The transitions of domain/lifecycle.py (RETEST and REWORK at most the route's
+    maxReworks times per unit). HOLD opens a Hold; RELEASE releases every open hold on the
+    unit; SCRAP of a unit in station closes its open track. Audited and listed on the unit's
+    dispositions."""
     check_code(cmd.sn, "sn")
     check_name(cmd.reason, "reason", max_length=2000)
     check_optional_code(cmd.operator_id, "operatorId")
@@ -47,15 +51,33 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
     run = await uow.runs.get(unit.run_no)
     assert run is not None
     version = (await uow.route_versions.get_many([run.route_version_id]))[run.route_version_id]
-    moved = dispose(unit, cmd.disposition, version, cmd.to_step_no)
-    await uow.units.update_many([moved])
-    uow.publish(UnitsChanged.of([moved]))
+    reworks = (
+        await uow.units.count_dispositions(unit.id or 0, REWORKS)
+        if cmd.disposition in REWORKS
+        else 0
+    )
+    moved = dispose(unit, cmd.disposition, version, cmd.to_step_no, reworks)
+    now = deps.clock.now()
+    if cmd.disposition is DispositionAction.HOLD:
+        actor = deps.actor.name if deps.actor else SYSTEM_ACTOR
+        await open_hold(uow, [unit], cmd.reason, actor, now)
+    elif cmd.disposition in (DispositionAction.RELEASE, DispositionAction.SCRAP):
+        # RELEASE lets go of every open hold on the unit; a scrapped unit is held by none
+        await uow.holds.release([unit.id or 0], now)
+    if moved.status is UnitStatus.SCRAPPED and UnitStatus.IN_STATION in (
+        unit.status,
+        unit.held_from,
+    ):
+        await _close_open_track(uow, unit, now)
+    if cmd.disposition is not DispositionAction.HOLD:
+        await uow.units.update_many([moved])
+        uow.publish(UnitsChanged.of([moved]))
     record = await uow.units.add_disposition(
         Disposition(
             unit_id=unit.id or 0,
             action=cmd.disposition,
             reason=cmd.reason,
-            at=deps.clock.now(),
+            at=now,
             from_status=unit.status,
             to_status=moved.status,
             from_step_no=unit.current_step_no,
@@ -64,3 +86,11 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
         )
     )
     return Disposed(moved, record)
+
+
+async def _close_open_track(uow: UnitOfWork, unit: Unit, at: datetime) -> None:
+    """A unit scrapped in station leaves no track open. Its result stays empty until the track
+    result ERROR exists (issue 16 item 4: result ERROR goes here)."""
+    track = await uow.tracks.open_of_unit(unit.id or 0)
+    if track is not None:
+        await uow.tracks.close(replace(track, out_at=at))

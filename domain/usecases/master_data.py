@@ -214,6 +214,26 @@ class SetExecutionConfig(Command):
         return self.config.routing_code
 
 
+MAX_REWORKS_LIMIT = 100
+
+
+def check_max_reworks(cfg: ExecutionConfig) -> None:
+    """maxReworks counts per unit over the whole route: the route scope only, 0..100."""
+    if cfg.step_no is not None or cfg.operation_code is not None:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            "maxReworks is set at the route scope only (no stepNo, no operationCode)",
+            {"field": "maxReworks"},
+        )
+    assert cfg.max_reworks is not None
+    if not 0 <= cfg.max_reworks <= MAX_REWORKS_LIMIT:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"maxReworks must be between 0 and {MAX_REWORKS_LIMIT}",
+            {"field": "maxReworks", "min": 0, "max": MAX_REWORKS_LIMIT},
+        )
+
+
 async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: Deps) -> Routing:
     cfg = cmd.config
     check_code(cfg.routing_code, "routingCode")
@@ -243,6 +263,8 @@ async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: D
         check_code(name, "dataSpecNames")
     if cfg.max_attempts is not None:
         check_positive(cfg.max_attempts, "maxAttempts", maximum=100)
+    if cfg.max_reworks is not None:
+        check_max_reworks(cfg)
     check_json_input(cfg.ingest_mapping, "ingestMapping", deps.limits.max_json_depth)
     await uow.execution_configs.put(cfg)
     return routing

@@ -4,11 +4,13 @@ station), one answer per unit, writing nothing, in a fixed number of reads."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.enums import StationType
+from domain.enums import StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
+from domain.holds import Hold
 from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
 from domain.master import Station
 from domain.ports import ReadStore
@@ -45,13 +47,22 @@ async def validate_units(
     units = await store.units(sns)
     runs = await store.runs(sorted({u.run_no for u in units.values()}))
     versions = await store.route_versions(sorted({r.route_version_id for r in runs.values()}))
+    held = [u.id for u in units.values() if u.status is UnitStatus.ON_HOLD and u.id is not None]
+    holds = (
+        {
+            unit_id: [h for h in found if h.units and h.units[0].is_open]
+            for unit_id, found in (await store.holds_of_units(held)).items()
+        }
+        if held
+        else {}
+    )
     answers: list[UnitValidation] = []
     for sn in sns:
         unit = units.get(sn)
         if unit is None:
             answers.append(UnitValidation(sn, False, ErrorCode.UNIT_NOT_FOUND, {"sns": [sn]}, None))
             continue
-        error = _check(unit, runs, versions, station, station_code)
+        error = _check(unit, runs, versions, station, station_code, holds)
         answers.append(
             UnitValidation(
                 sn,
@@ -70,13 +81,14 @@ def _check(
     versions: dict[int, RouteVersion],
     station: Station | None,
     station_code: str,
+    holds: Mapping[int, Sequence[Hold]],
 ) -> DomainError | None:
     run = runs[unit.run_no]
     version = versions[run.route_version_id]
     if station is None:
         # without a station there is no type to check against: the pipeline's step 7 answer
         return (
-            check_unit_state(unit)
+            check_unit_state(unit, holds)
             or check_run_state(run)
             or DomainError(
                 ErrorCode.STATION_NOT_FOUND,
@@ -92,7 +104,7 @@ def _check(
             f"run {run.run_no}'s route has no {stype.value} step",
             {"runNo": run.run_no, "eventType": stype.value},
         )
-    state = check_unit_state(unit) or check_run_state(run)
+    state = check_unit_state(unit, holds) or check_run_state(run)
     if state:
         return state
     step, step_error = check_step(unit, version, stype)

@@ -6,6 +6,8 @@
   passes.
 - BRD200-000006 fails AOI (NG): HOLD for failure analysis, RELEASE (a false call), RETEST,
   inspected again, passes.
+- BRD200-000001 and -000002 passed AOI and ICT, but their paste lot is suspect: holdUnits
+  contains the good boards, the lab clears the lot, releaseHold returns them where they were.
 Idempotent: dispositions are given only to units in the state they answer; events repeat
 under their own keys.
 """
@@ -16,6 +18,7 @@ from domain.enums import DispositionAction, UnitStatus
 from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
+from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
 from domain.usecases.bus import Actor, MessageBus
 from graphql_api.demo.events import aoi_event, ict_event
@@ -60,6 +63,7 @@ async def quality_story(
     if await status("BRD200-000006") is UnitStatus.OUT_FAILED:
         await dispose("BRD200-000006", DispositionAction.RETEST, "inspect again")
     await ingest.ingest(_again(aoi_event(6, "OK", 14.0), "retest"), actor)
+    done += await _contain_good_boards(bus, store, actor)
     units = await store.units([f"BRD200-{n:06d}" for n in (3, 4, 6)])
     done.append(
         "quality: "
@@ -68,3 +72,23 @@ async def quality_story(
         )
     )
     return done
+
+
+PASTE_LOT = "suspect solder paste lot SP-0815"
+
+
+async def _contain_good_boards(bus: MessageBus, store: ReadStore, actor: Actor) -> list[str]:
+    """A held good board released (once: a later demo finds the hold and skips it)."""
+    sns = ("BRD200-000001", "BRD200-000002")
+    units = await store.units(list(sns))
+    ids = [u.id for u in units.values() if u.id is not None]
+    held_before = await store.holds_of_units(ids)
+    if any(h.reason == PASTE_LOT for found in held_before.values() for h in found):
+        return []
+    hold = await bus.handle(ho.HoldUnits(ho.UnitFilter(sns=sns), PASTE_LOT), actor)
+    after = await store.units(list(sns))
+    held = ", ".join(f"{sn} {u.status.value}" for sn, u in sorted(after.items()))
+    await bus.handle(ho.ReleaseHold(hold.id or 0), actor)
+    back = await store.units(list(sns))
+    released = ", ".join(f"{sn} {u.status.value}" for sn, u in sorted(back.items()))
+    return [f"hold {hold.id} ({PASTE_LOT}): {held}; released: {released}"]

@@ -288,6 +288,10 @@ class RouteVersion:
     route: RouteIdentity
     steps: list[RouteStep]
     errors: list[CompileError]
+    max_reworks: int = strawberry.field(
+        description="RETEST and REWORK dispositions together allowed per unit (the route's "
+        "execution config, default 3); one more is DISPOSITION_INVALID."
+    )
 
     @classmethod
     def of(cls, v: dr.RouteVersion) -> RouteVersion:
@@ -322,4 +326,5 @@ class RouteVersion:
             errors=[
                 CompileError(step_no=e.step_no, code=e.code, message=e.message) for e in v.errors
             ],
+            max_reworks=v.max_reworks,
         )

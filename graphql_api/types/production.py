@@ -13,6 +13,7 @@ from graphql_api.errors import BadInput
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
 from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
 from graphql_api.types.execution import IngestEvent, Track
+from graphql_api.types.holds import Hold
 from graphql_api.types.master import Line, RouteVersion
 
 
@@ -127,6 +128,14 @@ class Unit:
     async def dispositions(self, info: Info) -> list[Disposition]:
         found = await info.context.loaders.dispositions_of_unit.load(self.unit_id)
         return [Disposition.of(d) for d in found]
+
+    @strawberry.field(
+        description="Every hold on this unit, oldest first, open or closed (see each hold's "
+        "units for when it let go of this one)."
+    )
+    async def holds(self, info: Info) -> list[Hold]:
+        found = await info.context.loaders.holds_of_unit.load(self.unit_id)
+        return [Hold.of(h) for h in found]
 
     @strawberry.field
     async def carrier_loads(self, info: Info) -> list[CarrierLoad]:

@@ -190,7 +190,7 @@ async def test_alarm_hold_then_release_returns_to_the_next_step(
     ("setup", "action", "to_step"),
     [
         ({}, "RETEST", None),  # a QUEUED unit needs no disposition
-        ({}, "HOLD", None),
+        ({"status": "DONE"}, "RELEASE", None),  # HOLD from QUEUED is containment now
         ({"status": "OUT_FAILED"}, "RELEASE", None),
         ({"status": "OUT_FAILED", "current_step_no": 20}, "REWORK", None),  # no toStepNo
         ({"status": "OUT_FAILED", "current_step_no": 20}, "REWORK", 30),  # after the current step

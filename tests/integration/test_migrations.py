@@ -120,6 +120,14 @@ async def test_0009_moves_sn_counters_to_prefixes_and_fills_in_count_products(
                 ),
                 {"r": run_no, "seq": seq},
             )
+        # a unit on RUN-A: on SQLite, 0009 rebuilds `run` (and 0008's downgrade
+        # `route_version`), which rows point at
+        await conn.execute(
+            text(
+                "INSERT INTO unit (sn, wo_no, run_no, status, created_at) "
+                "VALUES ('RUN-A-0001', 'WO', 'RUN-A', 'QUEUED', CURRENT_TIMESTAMP)"
+            )
+        )
         counts: list[tuple[str, str | None, str | None]] = [
             ("E1", "RUN-A", None),
             ("E2", None, None),

@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     "max_attempts": 1,
 }
 FIELDS = list(DEFAULTS)
+#: fields of the route scope only, frozen on the version rather than merged per step
+#: (their own tests: tests/unit/test_max_reworks.py)
+ROUTE_FIELDS = ["max_reworks"]
 
 
 def test_the_merged_fields_are_the_config_fields() -> None:
@@ -38,7 +41,7 @@ def test_the_merged_fields_are_the_config_fields() -> None:
     merged = [f.name for f in fields(MergedConfig)]
     scoped = [f.name for f in fields(ExecutionConfig)]
     assert merged == FIELDS
-    assert scoped == ["routing_code", "step_no", "operation_code", *FIELDS]
+    assert scoped == ["routing_code", "step_no", "operation_code", *FIELDS, *ROUTE_FIELDS]
 
 
 def merge(*configs: ExecutionConfig, operation: Operation | None = AOI) -> MergedConfig:
