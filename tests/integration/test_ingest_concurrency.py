@@ -104,7 +104,9 @@ async def test_senders_of_one_test_result_under_different_keys_give_one_accepted
     f = await IngestFactory(services.bus).build(units=2)
     for sn in f.sns:
         assert (await services.ingest.ingest(f.envelope(f.aoi_input(sn)), ACTOR)).error is None
-    boards = [(sn, "Failed", 1000.0, 3.3) for sn in f.sns]
+    boards: list[tuple[str, str, float, float | None]] = [
+        (sn, "Failed", 1000.0, 3.3) for sn in f.sns
+    ]
     tx = unique("TX")
     envs = [
         f.envelope({**f.ict_input(boards), "payload": f.ict_payload(boards, tx=tx)})
