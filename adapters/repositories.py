@@ -37,6 +37,7 @@ from domain.execution import (
     IngestEvent,
     IngestRejection,
     ProductionCountRecord,
+    TesterResultKey,
     Track,
 )
 from domain.holds import Hold
@@ -706,6 +707,11 @@ _EVENT_AND_UNITS = (
 )
 
 
+_TEST_RESULTS = f"""SELECT {columns(t.test_result_key)} FROM test_result_key
+WHERE source_system = $1 AND test_result_id = ANY($2::varchar[]) AND unit_id = ANY($3::bigint[])"""
+_TEST_RESULT_ROWS = RowsInsert(t.test_result_key)
+
+
 @dataclass
 class KeyKnowledge:
     """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
@@ -778,6 +784,35 @@ class SqlIngestEventRepository(SqlRepository):
                 [{"event_id": new_id, "unit_id": u} for u in dict.fromkeys(unit_ids)],
             )
         return replace(event, id=new_id)
+
+    async def tester_results(
+        self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
+    ) -> list[TesterResultKey]:
+        if self.pg is not None:
+            found = await self.pg.fetch(
+                _TEST_RESULTS, source_system, list(test_result_ids), list(unit_ids)
+            )
+            return [rows.tester_key_from_row(r) for r in found]
+        k = t.test_result_key
+        result: list[TesterResultKey] = []
+        for part in chunks(unit_ids):
+            stmt = select(k).where(
+                k.c.source_system == source_system,
+                k.c.test_result_id.in_(list(test_result_ids)),
+                k.c.unit_id.in_(part),
+            )
+            result += [rows.tester_key_from_row(r) for r in await self._exec(stmt)]
+        return result
+
+    async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None:
+        if not keys:
+            return
+        values = [rows.tester_key_to_values(k) for k in keys]
+        if self.pg is not None:
+            # with the event's other deferred writes: no statement of its own
+            await self.pg.defer((None, _TEST_RESULT_ROWS.sql, _TEST_RESULT_ROWS.args(values)))
+            return
+        await self._exec(insert(t.test_result_key), values)
 
 
 class SqlRejectionRepository(SqlRepository):

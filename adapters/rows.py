@@ -38,6 +38,7 @@ from domain.execution import (
     IngestRejection,
     ModuleCount,
     ProductionCountRecord,
+    TesterResultKey,
     Track,
 )
 from domain.holds import HeldUnit, Hold
@@ -323,6 +324,20 @@ def event_from_row(r: Row[Any]) -> IngestEvent:
         normalized=r.normalized,
         meta=r.meta,
     )
+
+
+def tester_key_to_values(k: TesterResultKey) -> dict[str, Any]:
+    return {
+        "source_system": k.source_system,
+        "test_result_id": k.test_result_id,
+        "unit_id": k.unit_id,
+        "event_id": k.event_id,
+        "digest": k.digest,
+    }
+
+
+def tester_key_from_row(r: Row[Any]) -> TesterResultKey:
+    return TesterResultKey(r.source_system, r.test_result_id, r.unit_id, r.event_id, r.digest)
 
 
 def track_to_values(tr: Track) -> dict[str, Any]:

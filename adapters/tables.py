@@ -259,6 +259,18 @@ ingest_event_unit = Table(
 )
 Index("ix_ingest_event_unit_unit", ingest_event_unit.c.unit_id, ingest_event_unit.c.event_id)
 
+# TEST events: (sourceSystem, testResultId, unit) is an idempotency key too (issue 16 item 3);
+# `digest` is the unit's normalized reading (result and measurements) the first event recorded
+test_result_key = Table(
+    "test_result_key",
+    metadata,
+    Column("source_system", SafeString(200), primary_key=True),
+    Column("test_result_id", CODE, primary_key=True),
+    Column("unit_id", BigId, ForeignKey("unit.id"), primary_key=True),
+    Column("event_id", BigId, ForeignKey("ingest_event.id"), nullable=False, index=True),
+    Column("digest", SafeString(64), nullable=False),
+)
+
 track = Table(
     "track",
     metadata,

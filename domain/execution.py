@@ -109,6 +109,18 @@ class IngestEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class TesterResultKey:
+    """For TEST events, (sourceSystem, testResultId, unit) is an idempotency key too: the event
+    that first recorded that unit's result, and the digest of its normalized reading."""
+
+    source_system: str
+    test_result_id: str
+    unit_id: int
+    event_id: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
 class IngestRejection:
     """A refused event: the full input (truncated when too large), the error, the attempts."""
 

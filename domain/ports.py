@@ -23,6 +23,7 @@ from domain.execution import (
     IngestEvent,
     IngestRejection,
     ProductionCountRecord,
+    TesterResultKey,
     Track,
 )
 from domain.holds import HeldUnit, Hold
@@ -200,6 +201,15 @@ class IngestEventRepository(Protocol):
     async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
         """Store the event and the units it touched; None when the key was taken meanwhile."""
         ...
+
+    async def tester_results(
+        self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
+    ) -> list[TesterResultKey]:
+        """The recorded TEST results of these units under these tester ids (the caller holds
+        the units' locks, so a concurrent sender's commit is seen)."""
+        ...
+
+    async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None: ...
 
 
 class RejectionRepository(Protocol):

@@ -22,6 +22,7 @@ from domain.execution import (
     IngestEvent,
     IngestRejection,
     ProductionCountRecord,
+    TesterResultKey,
     Track,
 )
 from domain.holds import Hold
@@ -70,6 +71,7 @@ class FakeStore:
         self.sn_sequences: dict[str, int] = {}
         self.audit: list[AuditEvent] = []
         self.events: list[IngestEvent] = []
+        self.test_results: list[TesterResultKey] = []
         self.rejections: list[IngestRejection] = []
         self.tracks: list[Track] = []
         self.values: list[DataValue] = []
@@ -321,6 +323,23 @@ class FakeIngestEvents(_Repo):
         stored = replace(event, id=len(self.s.events) + 1)
         self.s.events.append(stored)
         return stored
+
+    async def tester_results(
+        self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
+    ) -> list[TesterResultKey]:
+        return [
+            k
+            for k in self.s.test_results
+            if k.source_system == source_system
+            and k.test_result_id in test_result_ids
+            and k.unit_id in unit_ids
+        ]
+
+    async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None:
+        taken = {(k.source_system, k.test_result_id, k.unit_id) for k in self.s.test_results}
+        for k in keys:
+            assert (k.source_system, k.test_result_id, k.unit_id) not in taken  # the unique key
+        self.s.test_results.extend(keys)
 
 
 class FakeRejections(_Repo):

@@ -76,7 +76,11 @@ class IngestFactory:
         return await self.bus.handle(cmd, ACTOR)
 
     async def build(
-        self, units: int = 3, authorize: bool = True, aoi_hold: bool = False
+        self,
+        units: int = 3,
+        authorize: bool = True,
+        aoi_hold: bool = False,
+        ict_partial: bool = False,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -145,7 +149,10 @@ class IngestFactory:
                 c("R"), step_no=10, station_group_code=c("AOI-G"), ingest_mapping=AOI_MAPPING
             ),
             dm.ExecutionConfig(
-                c("R"), step_no=20, station_group_code=c("ICT-G"), ingest_mapping=ICT_MAPPING
+                c("R"),
+                step_no=20,
+                station_group_code=c("ICT-G"),
+                ingest_mapping=ICT_MAPPING | ({"batchPolicy": "PARTIAL"} if ict_partial else {}),
             ),
             dm.ExecutionConfig(c("R"), step_no=30, station_group_code=c("PACK-G")),
         ]

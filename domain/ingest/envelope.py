@@ -92,6 +92,11 @@ def canonical_hash(env: IngestEnvelope) -> str:
         "runNo": env.run_no,
         "payload": env.payload,
     }
+    return document_hash(doc)
+
+
+def document_hash(doc: Any) -> str:
+    """sha-256 of a JSON document's RFC 8785 form (a sorted JSON form when it has none)."""
     try:
         canonical = rfc8785.dumps(doc)
     except (ValueError, TypeError, RecursionError):

@@ -29,6 +29,7 @@ from domain.ingest.envelope import (
     too_deep_to_keep,
 )
 from domain.ingest.resolve import MappingCache, Progress
+from domain.ingest.retests import recognise_retest
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding
@@ -169,6 +170,10 @@ class IngestService:
         station_type = StationType(env.event_type.value)
         acceptor = Acceptor(uow, self.mappings, self.clock.now(), actor)
         resolved = await acceptor.resolve(env, root, station_type, progress)
+        # TEST: the tester's own result id is an idempotency key too (right after step 3)
+        first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
+        if first is not None:
+            return IngestOutcome(IngestStatus.DUPLICATE, event=first)
         verdicts, step, _, normalized, carrier_data = await acceptor.judge(
             env, root, station_type, resolved
         )

@@ -20,6 +20,7 @@ from domain.holds import ALARM_REASON
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
 from domain.ingest.resolve import Resolved, Verdict
+from domain.ingest.retests import keys_of
 from domain.lifecycle import advance, attempt_of
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
@@ -127,6 +128,9 @@ class Writer:
             IngestCommitted(
                 IngestStatus.ACCEPTED, event.source_system, event.line_code, event_id=event.id
             )
+        )
+        await uow.ingest_events.add_tester_results(
+            keys_of(env, normalized.test_result_id, event.id, ok)
         )
         source = TrackSource(env.event_type.value)
         carrier_track: CarrierTrack | None = None

@@ -240,6 +240,18 @@ class IngestMapping:
         except DomainError:
             return None
 
+    def test_result_id_of(self, root: Any) -> str | None:
+        """The tester's own result id, leniently (nothing when the path yields no code)."""
+        if self.test_result_id is None:
+            return None
+        found = self.test_result_id.values(root)
+        if len(found) != 1:
+            return None
+        try:
+            return as_code(found[0], "testResultId", self.test_result_id.text)
+        except DomainError:
+            return None
+
     # ------------------------------------------------------------ step 6: the reading
 
     def _result(self, path: Path | None, root: Any, what: str) -> TrackResult:

@@ -94,3 +94,35 @@ async def test_one_refused_input_sent_at_once_leaves_one_rejection(services: Ser
         )
         == 1
     )
+
+
+async def test_senders_of_one_test_result_under_different_keys_give_one_accepted(
+    services: Services,
+) -> None:
+    """A tester resending one result (its own testResultId) under new dedupeKeys, all at once:
+    one ACCEPTED, every other a DUPLICATE of it (the units' locks queue them; issue 10)."""
+    f = await IngestFactory(services.bus).build(units=2)
+    for sn in f.sns:
+        assert (await services.ingest.ingest(f.envelope(f.aoi_input(sn)), ACTOR)).error is None
+    boards: list[tuple[str, str, float, float | None]] = [
+        (sn, "Failed", 1000.0, 3.3) for sn in f.sns
+    ]
+    tx = unique("TX")
+    envs = [
+        f.envelope({**f.ict_input(boards), "payload": f.ict_payload(boards, tx=tx)})
+        for _ in range(SENDERS)
+    ]
+    outcomes = await asyncio.gather(*(services.ingest.ingest(e, ACTOR) for e in envs))
+    statuses = Counter(o.status for o in outcomes)
+    assert statuses == {IngestStatus.ACCEPTED: 1, IngestStatus.DUPLICATE: SENDERS - 1}, [
+        (o.status, o.error) for o in outcomes
+    ]
+    assert len({o.event.id for o in outcomes if o.event}) == 1
+    units = await services.store.units(f.sns)
+    assert (
+        await count_rows(services, t.track, t.track.c.unit_id.in_([u.id for u in units.values()]))
+        == 4
+    )
+    assert (
+        await count_rows(services, t.test_result_key, t.test_result_key.c.test_result_id == tx) == 2
+    )
