@@ -14,6 +14,7 @@ from domain.usecases import lifecycle as lc
 from domain.usecases.validate import validate_units
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
+from graphql_api.metrics import record_track_errors
 from graphql_api.mutations import run_command
 from graphql_api.scalars import JSON, aware
 from graphql_api.types.common import MesError
@@ -160,4 +161,7 @@ class ExecutionMutation:
             operator_id=input.operator_id,
             data=tuple(manual_value(v) for v in input.data or ()),
         )
-        return await run_command(info, cmd, _executed, TrackPayload)
+        payload = await run_command(info, cmd, _executed, TrackPayload)
+        if payload.track is not None and payload.track.result is TrackResult.ERROR:
+            record_track_errors(input.station_code)
+        return payload

@@ -204,7 +204,9 @@ class Acceptor:
             return
         v.values = data.values
         v.result = reading.result
-        if data.key_failures or (carrier_data is not None and carrier_data.key_failures):
+        key_failed = data.key_failures or (carrier_data is not None and carrier_data.key_failures)
+        if key_failed and v.result is TrackResult.PASS:
+            # a KEY failure turns a PASS into FAIL; an ERROR stays one (no verdict on the board)
             v.result = TrackResult.FAIL
         if v.result is TrackResult.PASS:
             missing = missing_required(

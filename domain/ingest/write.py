@@ -19,7 +19,7 @@ from domain.execution import (
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
 from domain.ingest.resolve import Resolved, Verdict
-from domain.lifecycle import advance, attempt_of
+from domain.lifecycle import advance, attempt_of, event_result
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
@@ -59,11 +59,9 @@ class Writer:
         ok = [v for v in verdicts if v.error is None]
         refused = [v for v in verdicts if v.error is not None]
         carrier_values = carrier_data.values if carrier_data else ()
-        overall = (
-            TrackResult.FAIL if any(v.result is TrackResult.FAIL for v in ok) else TrackResult.PASS
-        )
-        if carrier_data is not None and normalized.event_result is TrackResult.FAIL:
-            overall = TrackResult.FAIL
+        overall = event_result(v.result for v in ok)
+        if carrier_data is not None and normalized.event_result is not None:
+            overall = event_result((overall, normalized.event_result))
         sns = [v.unit.sn for v in ok]
         key_failures: list[dict[str, Any]] = [
             {"sn": v.unit.sn, "specs": [jv.spec.name for jv in v.values if jv.key_failure]}

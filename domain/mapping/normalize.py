@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
+from domain.lifecycle import event_result
 from domain.mapping.paths import Path, parse_path
 from domain.mapping.vocabulary import to_result
 from domain.validation import MAX_CODE_LENGTH
@@ -53,8 +54,7 @@ class NormalizedPayload:
 
     @property
     def result(self) -> TrackResult:
-        failed = any(u.result is TrackResult.FAIL for u in self.units)
-        return TrackResult.FAIL if failed else TrackResult.PASS
+        return event_result(u.result for u in self.units)
 
 
 def invalid(message: str, **details: Any) -> DomainError:
@@ -179,6 +179,8 @@ class IngestMapping:
     result: Path | None
     pass_values: tuple[str, ...]
     fail_values: tuple[str, ...]
+    #: words meaning the tester failed (result ERROR), besides ERROR/ERRORED/ABORTED
+    error_values: tuple[str, ...]
     measurements: MeasurementsSpec | None
     data_spec_map: dict[str, str]
     partial: bool
@@ -204,6 +206,7 @@ class IngestMapping:
             result=_p(result.get("path")),
             pass_values=tuple(result.get("passValues") or ()),
             fail_values=tuple(result.get("failValues") or ()),
+            error_values=tuple(result.get("errorValues") or ()),
             measurements=MeasurementsSpec.parse(raw.get("measurements")),
             data_spec_map=dict(raw.get("dataSpecMap") or {}),
             partial=raw.get("batchPolicy") == "PARTIAL",
@@ -246,15 +249,16 @@ class IngestMapping:
         if path is None:
             raise invalid(f"{what}: the mapping has no result path")
         value = _one(path, root, f"{what} result")
-        result = to_result(value, self.pass_values, self.fail_values)
+        result = to_result(value, self.pass_values, self.fail_values, self.error_values)
         if result is None:
             raise invalid(
                 f"{what}: result {_short(value)!r} at {path.text} is neither a pass nor a fail "
-                "value",
+                "value (nor an error value)",
                 path=path.text,
                 value=_short(value),
                 passValues=list(self.pass_values),
                 failValues=list(self.fail_values),
+                errorValues=list(self.error_values),
             )
         return result
 
