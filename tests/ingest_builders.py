@@ -76,7 +76,11 @@ class IngestFactory:
         return await self.bus.handle(cmd, ACTOR)
 
     async def build(
-        self, units: int = 3, authorize: bool = True, aoi_hold: bool = False
+        self,
+        units: int = 3,
+        authorize: bool = True,
+        aoi_hold: bool = False,
+        aoi_mapping: dict[str, Any] | None = None,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -142,7 +146,10 @@ class IngestFactory:
         await self.do(md.UpsertRouting(dm.Routing(c("R"), "Route", steps=steps)))
         configs = [
             dm.ExecutionConfig(
-                c("R"), step_no=10, station_group_code=c("AOI-G"), ingest_mapping=AOI_MAPPING
+                c("R"),
+                step_no=10,
+                station_group_code=c("AOI-G"),
+                ingest_mapping=aoi_mapping or AOI_MAPPING,
             ),
             dm.ExecutionConfig(
                 c("R"), step_no=20, station_group_code=c("ICT-G"), ingest_mapping=ICT_MAPPING

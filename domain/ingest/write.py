@@ -56,6 +56,8 @@ class Writer:
         uow = self.uow
         occurred_at = normalized.occurred_at or env.occurred_at
         assert occurred_at is not None
+        # the machine's start time (`startedAtPath`) when it sends one, else no duration
+        started_at = normalized.started_at or occurred_at
         ok = [v for v in verdicts if v.error is None]
         refused = [v for v in verdicts if v.error is not None]
         carrier_values = carrier_data.values if carrier_data else ()
@@ -97,6 +99,7 @@ class Writer:
                     "stationCode": normalized.station_code,
                     "lineCode": normalized.line_code,
                     "occurredAt": occurred_at.isoformat(),
+                    "startedAt": started_at.isoformat(),
                     "testResultId": normalized.test_result_id,
                     "carrierCode": normalized.carrier_code,
                     "stepNo": step.step_no,
@@ -128,7 +131,7 @@ class Writer:
         carrier_track: CarrierTrack | None = None
         if carrier_data is not None:
             carrier_track = await self._carrier_writes(
-                resolved, ok, step, normalized, occurred_at, overall, event.id
+                resolved, ok, step, normalized, (started_at, occurred_at), overall, event.id
             )
             await uow.data_values.add_many(
                 [
@@ -148,7 +151,7 @@ class Writer:
                         operation_code=step.operation_code,
                         source=source,
                         station_code=normalized.station_code,
-                        in_at=occurred_at,
+                        in_at=started_at,
                         out_at=occurred_at,
                         result=v.result,
                         ingest_event_id=event.id,
@@ -190,7 +193,7 @@ class Writer:
         ok: list[Verdict],
         step: RouteStep,
         normalized: NormalizedPayload,
-        occurred_at: datetime,
+        span: tuple[datetime, datetime],
         overall: TrackResult,
         event_id: int,
     ) -> CarrierTrack:
@@ -198,6 +201,7 @@ class Writer:
         those units the carrier's loads (closing their other open loads); a carrier-only event
         uses the open loads. The loads it processed close at occurredAt."""
         uow = self.uow
+        started_at, occurred_at = span
         assert normalized.carrier_code is not None
         carrier = await uow.carriers.get_or_create(normalized.carrier_code, self.now)
         assert carrier.id is not None
@@ -229,7 +233,7 @@ class Writer:
                 step_no=step.step_no,
                 source=TrackSource.BATCH,
                 station_code=normalized.station_code,
-                in_at=occurred_at,
+                in_at=started_at,
                 out_at=occurred_at,
                 result=overall,
                 ingest_event_id=event_id,

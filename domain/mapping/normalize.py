@@ -40,6 +40,8 @@ class NormalizedPayload:
     units: tuple[UnitReading, ...]
     line_code: str | None = None
     occurred_at: datetime | None = None
+    #: when the machine started the work (`startedAtPath`): the tracks' inAt
+    started_at: datetime | None = None
     test_result_id: str | None = None
     carrier_code: str | None = None
     #: BATCH without `units`: the event's measurements, for EACH_CARRIER specs
@@ -172,6 +174,7 @@ class IngestMapping:
     station: Path
     line: Path | None
     occurred_at: Path | None
+    started_at: Path | None
     sn: Path | None
     sn_list: Path | None
     carrier: Path | None
@@ -199,6 +202,7 @@ class IngestMapping:
             station=parse_path(raw["stationCodePath"]),
             line=_p(raw.get("lineCodePath")),
             occurred_at=_p(raw.get("occurredAtPath")),
+            started_at=_p(raw.get("startedAtPath")),
             sn=_p(raw.get("snPath")),
             sn_list=_p(raw.get("snListPath")),
             carrier=_p(raw.get("carrierCodePath")),
@@ -275,6 +279,20 @@ class IngestMapping:
         occurred_at = None
         if occurred_raw is not None and self.occurred_at is not None:
             occurred_at = _parse_time(occurred_raw, self.occurred_at.text)
+        # when the work started (the tracks' inAt); nothing found: the track has no duration
+        started_raw = _optional_one(self.started_at, root, "startedAt")
+        started_at = None
+        if started_raw is not None and self.started_at is not None:
+            started_at = _parse_time(started_raw, self.started_at.text, "startedAt")
+            ended_at = occurred_at or _envelope_time(root)
+            if ended_at is not None and started_at > ended_at:
+                raise invalid(
+                    f"startedAt {started_raw!r} at {self.started_at.text} is after the event's "
+                    f"occurredAt {ended_at.isoformat()}",
+                    path=self.started_at.text,
+                    startedAt=started_at.isoformat(),
+                    occurredAt=ended_at.isoformat(),
+                )
         test_result_id = None
         if self.test_result_id is not None:
             raw_id = _one(self.test_result_id, root, "testResultId")
@@ -291,6 +309,7 @@ class IngestMapping:
             units=units,
             line_code=line,
             occurred_at=occurred_at,
+            started_at=started_at,
             test_result_id=test_result_id,
             carrier_code=carrier,
             carrier_measurements=carrier_measurements,
@@ -367,15 +386,22 @@ def _dedupe_sns(values: list[Any]) -> list[str]:
     return list(out)
 
 
-def _parse_time(value: Any, path: str) -> datetime:
+def _envelope_time(root: Any) -> datetime | None:
+    """The envelope's occurredAt (checked in §4 step 1), as the event root carries it."""
+    value = root.get("occurredAt") if isinstance(root, dict) else None
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _parse_time(value: Any, path: str, what: str = "occurredAt") -> datetime:
     if not isinstance(value, str):
-        raise invalid(
-            f"occurredAt at {path} is not an ISO-8601 string", path=path, value=_short(value)
-        )
+        raise invalid(f"{what} at {path} is not an ISO-8601 string", path=path, value=_short(value))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise invalid(f"occurredAt {value!r} at {path} is not ISO-8601", path=path) from None
+        raise invalid(f"{what} {value!r} at {path} is not ISO-8601", path=path) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise invalid(f"occurredAt {value!r} at {path} has no UTC offset", path=path)
+        raise invalid(f"{what} {value!r} at {path} has no UTC offset", path=path)
     return parsed
