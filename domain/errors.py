@@ -49,6 +49,8 @@ class ErrorCode(StrEnum):
     REJECTION_NOT_FOUND = "REJECTION_NOT_FOUND"
     RUN_ALREADY_EXISTS = "RUN_ALREADY_EXISTS"
     DISPOSITION_INVALID = "DISPOSITION_INVALID"
+    #: the machine's program is not the step's recipe (issue 16)
+    RECIPE_MISMATCH = "RECIPE_MISMATCH"
 
 
 class CompileCode(StrEnum):

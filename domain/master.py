@@ -107,6 +107,8 @@ class ExecutionConfig:
     data_spec_names: tuple[str, ...] | None = None
     ingest_mapping: dict[str, Any] | None = field(default=None, hash=False)
     max_attempts: int | None = None
+    #: the program (recipe) a machine must run at the step (issue 16); None: any
+    recipe: str | None = None
 
     @property
     def scope(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -113,10 +113,20 @@ class ExecutionQuery:
         "station type)? Writes nothing."
     )
     async def validate_units(
-        self, info: Info, station_code: str, sns: list[str]
+        self,
+        info: Info,
+        station_code: str,
+        sns: list[str],
+        recipe: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The program the machine is about to run: a unit whose current "
+                "step names another recipe answers RECIPE_MISMATCH (expected and got)."
+            ),
+        ] = None,
     ) -> list[UnitValidation]:
         try:
-            answers = await validate_units(info.context.store, station_code, sns)
+            answers = await validate_units(info.context.store, station_code, sns, recipe)
         except DomainError as err:
             raise BadInput(err.message, err.code.value) from err
         return [

@@ -106,6 +106,12 @@ class ExecutionConfigInput:
     data_spec_names: list[str] | None = None
     ingest_mapping: JSON | None = None
     max_attempts: int | None = None
+    recipe: str | None = strawberry.field(
+        default=None,
+        description="The program (recipe) the step's machine must run, frozen at compile. An "
+        "ingest event whose mapping reads another one (recipePath) is RECIPE_MISMATCH; null: "
+        "inherit (none at any scope: any program).",
+    )
 
 
 @strawberry.input

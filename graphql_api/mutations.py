@@ -151,6 +151,7 @@ class Mutation:
                 data_spec_names=_tuple(input.data_spec_names),
                 ingest_mapping=cast(dict[str, Any] | None, input.ingest_mapping),
                 max_attempts=input.max_attempts,
+                recipe=input.recipe,
             )
         )
         return await run_command(

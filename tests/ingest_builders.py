@@ -81,6 +81,7 @@ class IngestFactory:
         authorize: bool = True,
         aoi_hold: bool = False,
         aoi_mapping: dict[str, Any] | None = None,
+        aoi_recipe: str | None = None,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -150,6 +151,7 @@ class IngestFactory:
                 step_no=10,
                 station_group_code=c("AOI-G"),
                 ingest_mapping=aoi_mapping or AOI_MAPPING,
+                recipe=aoi_recipe,
             ),
             dm.ExecutionConfig(
                 c("R"), step_no=20, station_group_code=c("ICT-G"), ingest_mapping=ICT_MAPPING

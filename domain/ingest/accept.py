@@ -21,7 +21,13 @@ from domain.execution import (
     IngestEnvelope,
     IngestEvent,
 )
-from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.checks import (
+    check_recipe,
+    check_run_state,
+    check_station,
+    check_step,
+    check_unit_state,
+)
 from domain.ingest.data import StepData, missing_required, read_measurements
 from domain.ingest.resolve import MappingCache, Progress, Resolved, Verdict, resolve_units
 from domain.ingest.write import Writer
@@ -90,7 +96,9 @@ class Acceptor:
         )
         if forbidden:
             raise forbidden
-        station_error = check_station(station, normalized.station_code, step)
+        station_error = check_station(station, normalized.station_code, step) or check_recipe(
+            step, normalized.recipe
+        )
         if station_error:
             raise station_error
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)

@@ -100,6 +100,7 @@ class Writer:
                     "lineCode": normalized.line_code,
                     "occurredAt": occurred_at.isoformat(),
                     "startedAt": started_at.isoformat(),
+                    "recipe": normalized.recipe,
                     "testResultId": normalized.test_result_id,
                     "carrierCode": normalized.carrier_code,
                     "stepNo": step.step_no,

@@ -42,6 +42,8 @@ class NormalizedPayload:
     occurred_at: datetime | None = None
     #: when the machine started the work (`startedAtPath`): the tracks' inAt
     started_at: datetime | None = None
+    #: the program the machine ran (`recipePath`), for the step's recipe interlock
+    recipe: str | None = None
     test_result_id: str | None = None
     carrier_code: str | None = None
     #: BATCH without `units`: the event's measurements, for EACH_CARRIER specs
@@ -175,6 +177,7 @@ class IngestMapping:
     line: Path | None
     occurred_at: Path | None
     started_at: Path | None
+    recipe: Path | None
     sn: Path | None
     sn_list: Path | None
     carrier: Path | None
@@ -203,6 +206,7 @@ class IngestMapping:
             line=_p(raw.get("lineCodePath")),
             occurred_at=_p(raw.get("occurredAtPath")),
             started_at=_p(raw.get("startedAtPath")),
+            recipe=_p(raw.get("recipePath")),
             sn=_p(raw.get("snPath")),
             sn_list=_p(raw.get("snListPath")),
             carrier=_p(raw.get("carrierCodePath")),
@@ -293,6 +297,12 @@ class IngestMapping:
                     startedAt=started_at.isoformat(),
                     occurredAt=ended_at.isoformat(),
                 )
+        recipe_raw = _optional_one(self.recipe, root, "recipe")
+        recipe = (
+            None
+            if recipe_raw is None or self.recipe is None
+            else as_code(recipe_raw, "recipe", self.recipe.text)
+        )
         test_result_id = None
         if self.test_result_id is not None:
             raw_id = _one(self.test_result_id, root, "testResultId")
@@ -310,6 +320,7 @@ class IngestMapping:
             line_code=line,
             occurred_at=occurred_at,
             started_at=started_at,
+            recipe=recipe,
             test_result_id=test_result_id,
             carrier_code=carrier,
             carrier_measurements=carrier_measurements,

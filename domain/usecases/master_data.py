@@ -243,6 +243,8 @@ async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: D
         check_code(name, "dataSpecNames")
     if cfg.max_attempts is not None:
         check_positive(cfg.max_attempts, "maxAttempts", maximum=100)
+    if cfg.recipe is not None:
+        check_code(cfg.recipe, "recipe")
     check_json_input(cfg.ingest_mapping, "ingestMapping", deps.limits.max_json_depth)
     await uow.execution_configs.put(cfg)
     return routing

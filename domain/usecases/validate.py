@@ -9,7 +9,13 @@ from typing import Any
 
 from domain.enums import StationType
 from domain.errors import DomainError, ErrorCode
-from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.checks import (
+    check_recipe,
+    check_run_state,
+    check_station,
+    check_step,
+    check_unit_state,
+)
 from domain.master import Station
 from domain.ports import ReadStore
 from domain.production import Run, Unit
@@ -29,12 +35,15 @@ class UnitValidation:
 
 
 async def validate_units(
-    store: ReadStore, station_code: str, sns: list[str]
+    store: ReadStore, station_code: str, sns: list[str], recipe: str | None = None
 ) -> list[UnitValidation]:
     """Per unit, in the pipeline's order: registered (UNIT_NOT_FOUND), the run has a step of
     the station's type (INGEST_MAPPING_MISSING), unit state, run state, current step
-    (STEP_MISMATCH), station (STATION_NOT_FOUND / STATION_MISMATCH)."""
+    (STEP_MISMATCH), station (STATION_NOT_FOUND / STATION_MISMATCH), and, when the machine
+    names the program it is about to run, the step's recipe (RECIPE_MISMATCH)."""
     check_code(station_code, "stationCode")
+    if recipe is not None:
+        check_code(recipe, "recipe")
     if len(sns) > MAX_UNITS:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,
@@ -51,7 +60,7 @@ async def validate_units(
         if unit is None:
             answers.append(UnitValidation(sn, False, ErrorCode.UNIT_NOT_FOUND, {"sns": [sn]}, None))
             continue
-        error = _check(unit, runs, versions, station, station_code)
+        error = _check(unit, runs, versions, station, station_code, recipe)
         answers.append(
             UnitValidation(
                 sn,
@@ -70,6 +79,7 @@ def _check(
     versions: dict[int, RouteVersion],
     station: Station | None,
     station_code: str,
+    recipe: str | None,
 ) -> DomainError | None:
     run = runs[unit.run_no]
     version = versions[run.route_version_id]
@@ -99,4 +109,4 @@ def _check(
     if step_error:
         return step_error
     assert step is not None
-    return check_station(station, station_code, step)
+    return check_station(station, station_code, step) or check_recipe(step, recipe, unit.sn)
