@@ -71,3 +71,21 @@ async def test_a_manual_track_out_records_error(api: ApiClient, f: IngestFactory
     assert await errors_at(api, pack) == before + 1
     again = (await api.gql(TRACK_IN, {"i": args}))["trackIn"]
     assert again["error"] is None and again["track"]["attempt"] == 1
+
+
+async def test_a_batch_error_leaves_the_boards_at_the_step(
+    api: ApiClient, services: Services
+) -> None:
+    from tests.api.test_batch import INGEST as BATCH_INGEST
+    from tests.api.test_batch import at_reflow
+    from tests.exec_builders import ExecFactory
+
+    x = await ExecFactory(services.bus).build(units=2)
+    await at_reflow(services, x.sns)
+    r = (await api.gql(BATCH_INGEST, {"i": x.reflow_input(x.sns, status="Errored")}))["ingestEvent"]
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert (r["event"]["result"], r["event"]["carrierTrack"]["result"]) == ("ERROR", "ERROR")
+    assert {t["result"] for t in r["event"]["tracks"]} == {"ERROR"}
+    for sn in x.sns:
+        unit = (await api.gql(TRACE, {"sn": sn}))["unit"]
+        assert (unit["status"], unit["currentStepNo"]) == ("QUEUED", 20)
