@@ -41,6 +41,7 @@ class MergedConfig:
     data_spec_names: tuple[str, ...] | None
     ingest_mapping: dict[str, Any] | None
     max_attempts: int
+    recipe: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ def merge_config(
         data_spec_names=pick("data_spec_names"),
         ingest_mapping=pick("ingest_mapping"),
         max_attempts=pick("max_attempts") or 1,
+        recipe=pick("recipe"),
     )
 
 
@@ -150,6 +152,7 @@ class _StepCompiler:
             # a copy: the version must not share a dict that its config still holds
             ingest_mapping=copy.deepcopy(merged.ingest_mapping),
             max_attempts=merged.max_attempts,
+            recipe=merged.recipe,
         )
 
     def _check_stations(self, stype: StationType, merged: MergedConfig) -> None:

@@ -28,6 +28,8 @@ class TrackSource(StrEnum):
 class TrackResult(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
+    #: the tester or fixture failed, or the operator aborted: no verdict on the board (issue 16)
+    ERROR = "ERROR"
 
 
 class Judge(StrEnum):

@@ -52,6 +52,8 @@ class ErrorCode(StrEnum):
     #: closeWorkOrder while one of its runs is open (issue 16)
     WORK_ORDER_RUN_OPEN = "WORK_ORDER_RUN_OPEN"
     HOLD_NOT_FOUND = "HOLD_NOT_FOUND"
+    #: the machine's program is not the step's recipe (issue 16)
+    RECIPE_MISMATCH = "RECIPE_MISMATCH"
 
 
 class CompileCode(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from domain.enums import DispositionAction, TrackResult, UnitStatus
@@ -16,13 +17,26 @@ def attempt_of(unit: Unit) -> int:
     return unit.step_fails + 1
 
 
+def event_result(results: Iterable[TrackResult]) -> TrackResult:
+    """An event's result (DOMAIN.md §6): FAIL if any unit failed, else ERROR if any errored,
+    else PASS."""
+    seen = set(results)
+    if TrackResult.FAIL in seen:
+        return TrackResult.FAIL
+    return TrackResult.ERROR if TrackResult.ERROR in seen else TrackResult.PASS
+
+
 def advance(
     unit: Unit, result: TrackResult, version: RouteVersion, step: RouteStep, hold: bool = False
 ) -> Unit:
     """PASS → QUEUED at the next step (DONE after the last). FAIL → QUEUED at the same step
     while the FAILs here stay below maxAttempts (retest); the FAIL that reaches it makes the
-    unit OUT_FAILED. An alarm with action HOLD then holds the unit (after the advance)."""
-    if result is TrackResult.PASS:
+    unit OUT_FAILED. ERROR (the tester failed, not the board) → QUEUED at the same step, the
+    FAIL count untouched: the next track repeats the attempt it interrupted. An alarm with
+    action HOLD then holds the unit (after the advance)."""
+    if result is TrackResult.ERROR:
+        moved = replace(unit, status=UnitStatus.QUEUED, current_step_no=step.step_no)
+    elif result is TrackResult.PASS:
         next_step = version.next_step_no(step.step_no)
         moved = replace(
             unit,

@@ -109,6 +109,8 @@ class ExecutionConfig:
     max_attempts: int | None = None
     #: route scope only: RETEST and REWORK dispositions allowed per unit (default 3)
     max_reworks: int | None = None
+    #: the program (recipe) a machine must run at the step (issue 16); None: any
+    recipe: str | None = None
 
     @property
     def scope(self) -> str:

@@ -55,6 +55,8 @@ class RouteStep:
     data_specs: tuple[StepDataSpec, ...] = ()
     ingest_mapping: dict[str, Any] | None = field(default=None, hash=False)
     max_attempts: int = 1
+    #: the program (recipe) the step's machine must run, frozen at compile (issue 16)
+    recipe: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -14,6 +14,7 @@ from domain.usecases import lifecycle as lc
 from domain.usecases.validate import validate_units
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
+from graphql_api.metrics import record_track_errors
 from graphql_api.mutations import run_command
 from graphql_api.scalars import JSON, aware
 from graphql_api.types.common import MesError
@@ -112,10 +113,20 @@ class ExecutionQuery:
         "station type)? Writes nothing."
     )
     async def validate_units(
-        self, info: Info, station_code: str, sns: list[str]
+        self,
+        info: Info,
+        station_code: str,
+        sns: list[str],
+        recipe: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The program the machine is about to run: a unit whose current "
+                "step names another recipe answers RECIPE_MISMATCH (expected and got)."
+            ),
+        ] = None,
     ) -> list[UnitValidation]:
         try:
-            answers = await validate_units(info.context.store, station_code, sns)
+            answers = await validate_units(info.context.store, station_code, sns, recipe)
         except DomainError as err:
             raise BadInput(err.message, err.code.value) from err
         return [
@@ -160,4 +171,7 @@ class ExecutionMutation:
             operator_id=input.operator_id,
             data=tuple(manual_value(v) for v in input.data or ()),
         )
-        return await run_command(info, cmd, _executed, TrackPayload)
+        payload = await run_command(info, cmd, _executed, TrackPayload)
+        if payload.track is not None and payload.track.result is TrackResult.ERROR:
+            record_track_errors(input.station_code)
+        return payload

@@ -111,6 +111,12 @@ class ExecutionConfigInput:
         description="Route scope only (no stepNo, no operationCode): RETEST and REWORK "
         "dispositions together allowed per unit, 0..100; default 3.",
     )
+    recipe: str | None = strawberry.field(
+        default=None,
+        description="The program (recipe) the step's machine must run, frozen at compile. An "
+        "ingest event whose mapping reads another one (recipePath) is RECIPE_MISMATCH; null: "
+        "inherit (none at any scope: any program).",
+    )
 
 
 @strawberry.input

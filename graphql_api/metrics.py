@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
 
+from domain.enums import IngestStatus, TrackResult
 from domain.errors import ErrorCode
 from domain.ingest.pipeline import IngestOutcome
 from domain.validation import storable
@@ -44,6 +45,13 @@ GRAPHQL_SECONDS = Histogram(
     "GraphQL request latency by operation.",
     ["operation", "type"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+
+TRACK_ERRORS = Counter(
+    "mes_track_errors",
+    "Tracks recorded with result ERROR (tester or fixture fault, operator abort) by station.",
+    ["station"],
     registry=REGISTRY,
 )
 
@@ -80,6 +88,7 @@ class LabelCap:
 
 source_label = LabelCap()
 operation_label = LabelCap()
+station_label = LabelCap()
 
 
 def record_ingest(source_system: str, outcome: IngestOutcome, seconds: float) -> None:
@@ -91,6 +100,17 @@ def record_ingest(source_system: str, outcome: IngestOutcome, seconds: float) ->
     source = OTHER if forbidden else source_label(source_system)
     INGEST_EVENTS.labels(status, code, source).inc()
     INGEST_SECONDS.labels(status).observe(seconds)
+    event = outcome.event
+    if outcome.status is IngestStatus.ACCEPTED and event is not None and event.normalized:
+        units = event.normalized.get("units") or ()
+        errors = sum(1 for u in units if u.get("result") == TrackResult.ERROR.value)
+        if errors:
+            record_track_errors(event.station_code, errors)
+
+
+def record_track_errors(station_code: str | None, count: int = 1) -> None:
+    """ERROR tracks are not capped by maxAttempts: they are counted here, per station."""
+    TRACK_ERRORS.labels(station_label(station_code)).inc(count)
 
 
 class GraphQLMetrics(SchemaExtension):

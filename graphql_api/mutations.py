@@ -152,6 +152,7 @@ class Mutation:
                 ingest_mapping=cast(dict[str, Any] | None, input.ingest_mapping),
                 max_attempts=input.max_attempts,
                 max_reworks=input.max_reworks,
+                recipe=input.recipe,
             )
         )
         return await run_command(

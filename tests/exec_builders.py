@@ -30,6 +30,8 @@ def reflow_mapping(partial: bool) -> dict[str, Any]:
         "eventType": "BATCH",
         "stationCodePath": "payload.oven",
         "carrierCodePath": "payload.carrier",
+        # the oven's own start time, when it sends one (issue 16): the tracks' inAt
+        "startedAtPath": "payload.startedAt",
         "result": {"path": "payload.status", "passValues": ["COMPLETE"], "failValues": ["ABORTED"]},
         "measurements": {
             "itemsPath": "payload.profile[*]",

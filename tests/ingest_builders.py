@@ -81,6 +81,8 @@ class IngestFactory:
         authorize: bool = True,
         aoi_hold: bool = False,
         ict_partial: bool = False,
+        aoi_mapping: dict[str, Any] | None = None,
+        aoi_recipe: str | None = None,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -146,7 +148,11 @@ class IngestFactory:
         await self.do(md.UpsertRouting(dm.Routing(c("R"), "Route", steps=steps)))
         configs = [
             dm.ExecutionConfig(
-                c("R"), step_no=10, station_group_code=c("AOI-G"), ingest_mapping=AOI_MAPPING
+                c("R"),
+                step_no=10,
+                station_group_code=c("AOI-G"),
+                ingest_mapping=aoi_mapping or AOI_MAPPING,
+                recipe=aoi_recipe,
             ),
             dm.ExecutionConfig(
                 c("R"),

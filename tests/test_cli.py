@@ -52,6 +52,9 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     assert "BRD200-000006: RELEASE" in first.output
     # a held good board released (issue 16)
     assert "BRD200-000001 ON_HOLD, BRD200-000002 ON_HOLD; released:" in first.output
+    # the interlocks (issue 16): a tester ERROR then a PASS, a wrong AOI program refused
+    assert "BRD200-000003 at ICT: ERROR then PASS (a tester error, then a pass)" in first.output
+    assert "BRD200-000005 at AOI with program BRD200-BOT: RECIPE_MISMATCH" in first.output
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
@@ -81,11 +84,12 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
     first = invoke("demo", "--database-url", url)
     assert "events: 6 ACCEPTED, 1 REJECTED UNIT_NOT_FOUND" in first.output, first.output
-    assert count(url, t.ingest_event) == 13  # with the floor's and the quality story's events
-    assert count(url, t.ingest_rejection) == 1
+    # with the floor's, the quality story's and the interlock story's events
+    assert count(url, t.ingest_event) == 15
+    assert count(url, t.ingest_rejection) == 2  # UNIT_NOT_FOUND and RECIPE_MISMATCH
     again = invoke("demo", "--database-url", url)
     assert "events: 6 DUPLICATE, 1 REJECTED UNIT_NOT_FOUND" in again.output
-    assert count(url, t.ingest_event) == 13  # with the floor's and the quality story's events
+    assert count(url, t.ingest_event) == 15
     replay = invoke("rejections", "replay", "--code", "UNIT_NOT_FOUND", "--database-url", url)
     assert replay.exit_code == 0, replay.output
     assert "still refused: UNIT_NOT_FOUND: 1" in replay.output

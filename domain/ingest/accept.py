@@ -21,7 +21,13 @@ from domain.execution import (
     IngestEnvelope,
     IngestEvent,
 )
-from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.checks import (
+    check_recipe,
+    check_run_state,
+    check_station,
+    check_step,
+    check_unit_state,
+)
 from domain.ingest.data import StepData, missing_required, read_measurements
 from domain.ingest.resolve import MappingCache, Progress, Resolved, Verdict, resolve_units
 from domain.ingest.write import Writer
@@ -92,7 +98,9 @@ class Acceptor:
         )
         if forbidden:
             raise forbidden
-        station_error = check_station(station, normalized.station_code, step, resolved.run)
+        station_error = check_station(
+            station, normalized.station_code, step, resolved.run
+        ) or check_recipe(step, normalized.recipe)
         if station_error:
             raise station_error
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)
@@ -206,7 +214,9 @@ class Acceptor:
             return
         v.values = data.values
         v.result = reading.result
-        if data.key_failures or (carrier_data is not None and carrier_data.key_failures):
+        key_failed = data.key_failures or (carrier_data is not None and carrier_data.key_failures)
+        if key_failed and v.result is TrackResult.PASS:
+            # a KEY failure turns a PASS into FAIL; an ERROR stays one (no verdict on the board)
             v.result = TrackResult.FAIL
         if v.result is TrackResult.PASS:
             missing = missing_required(

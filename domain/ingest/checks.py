@@ -132,3 +132,18 @@ def check_station(
             ),
         },
     )
+
+
+def check_recipe(step: RouteStep, got: str | None, sn: str | None = None) -> DomainError | None:
+    """Step 7's program interlock (issue 16): when the step names a recipe and the machine
+    says which one it runs, they are equal (RECIPE_MISMATCH with expected and got)."""
+    if step.recipe is None or got is None or got == step.recipe:
+        return None
+    details: dict[str, object] = {"stepNo": step.step_no, "expected": step.recipe, "got": got}
+    if sn is not None:
+        details["sn"] = sn
+    return DomainError(
+        ErrorCode.RECIPE_MISMATCH,
+        f"recipe {got!r} is not step {step.step_no}'s recipe {step.recipe!r}",
+        details,
+    )

@@ -21,7 +21,7 @@ from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
 from domain.ingest.resolve import Resolved, Verdict
 from domain.ingest.retests import keys_of
-from domain.lifecycle import advance, attempt_of
+from domain.lifecycle import advance, attempt_of, event_result
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
@@ -59,14 +59,14 @@ class Writer:
         uow = self.uow
         occurred_at = normalized.occurred_at or env.occurred_at
         assert occurred_at is not None
+        # the machine's start time (`startedAtPath`) when it sends one, else no duration
+        started_at = normalized.started_at or occurred_at
         ok = [v for v in verdicts if v.error is None]
         refused = [v for v in verdicts if v.error is not None]
         carrier_values = carrier_data.values if carrier_data else ()
-        overall = (
-            TrackResult.FAIL if any(v.result is TrackResult.FAIL for v in ok) else TrackResult.PASS
-        )
-        if carrier_data is not None and normalized.event_result is TrackResult.FAIL:
-            overall = TrackResult.FAIL
+        overall = event_result(v.result for v in ok)
+        if carrier_data is not None and normalized.event_result is not None:
+            overall = event_result((overall, normalized.event_result))
         sns = [v.unit.sn for v in ok]
         key_failures: list[dict[str, Any]] = [
             {"sn": v.unit.sn, "specs": [jv.spec.name for jv in v.values if jv.key_failure]}
@@ -102,6 +102,8 @@ class Writer:
                     "stationCode": normalized.station_code,
                     "lineCode": normalized.line_code,
                     "occurredAt": occurred_at.isoformat(),
+                    "startedAt": started_at.isoformat(),
+                    "recipe": normalized.recipe,
                     "testResultId": normalized.test_result_id,
                     "carrierCode": normalized.carrier_code,
                     "stepNo": step.step_no,
@@ -136,7 +138,7 @@ class Writer:
         carrier_track: CarrierTrack | None = None
         if carrier_data is not None:
             carrier_track = await self._carrier_writes(
-                resolved, ok, step, normalized, occurred_at, overall, event.id
+                resolved, ok, step, normalized, (started_at, occurred_at), overall, event.id
             )
             await uow.data_values.add_many(
                 [
@@ -159,7 +161,7 @@ class Writer:
                         operation_code=step.operation_code,
                         source=source,
                         station_code=normalized.station_code,
-                        in_at=occurred_at,
+                        in_at=started_at,
                         out_at=occurred_at,
                         result=v.result,
                         ingest_event_id=event.id,
@@ -196,7 +198,7 @@ class Writer:
         ok: list[Verdict],
         step: RouteStep,
         normalized: NormalizedPayload,
-        occurred_at: datetime,
+        span: tuple[datetime, datetime],
         overall: TrackResult,
         event_id: int,
     ) -> CarrierTrack:
@@ -205,6 +207,7 @@ class Writer:
         uses the open loads. The loads stay open for the next BATCH step (reflow then wash):
         they close on unloadCarrier, on a load elsewhere, or at a step that is not BATCH."""
         uow = self.uow
+        started_at, occurred_at = span
         assert normalized.carrier_code is not None
         carrier = await uow.carriers.get_or_create(normalized.carrier_code, self.now)
         assert carrier.id is not None
@@ -228,7 +231,7 @@ class Writer:
                 step_no=step.step_no,
                 source=TrackSource.BATCH,
                 station_code=normalized.station_code,
-                in_at=occurred_at,
+                in_at=started_at,
                 out_at=occurred_at,
                 result=overall,
                 ingest_event_id=event_id,

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
+from domain.lifecycle import event_result
 from domain.mapping.paths import Path, parse_path
 from domain.mapping.vocabulary import to_result
 from domain.validation import MAX_CODE_LENGTH
@@ -39,6 +40,10 @@ class NormalizedPayload:
     units: tuple[UnitReading, ...]
     line_code: str | None = None
     occurred_at: datetime | None = None
+    #: when the machine started the work (`startedAtPath`): the tracks' inAt
+    started_at: datetime | None = None
+    #: the program the machine ran (`recipePath`), for the step's recipe interlock
+    recipe: str | None = None
     test_result_id: str | None = None
     carrier_code: str | None = None
     #: BATCH without `units`: the event's measurements, for EACH_CARRIER specs
@@ -53,8 +58,7 @@ class NormalizedPayload:
 
     @property
     def result(self) -> TrackResult:
-        failed = any(u.result is TrackResult.FAIL for u in self.units)
-        return TrackResult.FAIL if failed else TrackResult.PASS
+        return event_result(u.result for u in self.units)
 
 
 def invalid(message: str, **details: Any) -> DomainError:
@@ -172,6 +176,8 @@ class IngestMapping:
     station: Path
     line: Path | None
     occurred_at: Path | None
+    started_at: Path | None
+    recipe: Path | None
     sn: Path | None
     sn_list: Path | None
     carrier: Path | None
@@ -179,6 +185,8 @@ class IngestMapping:
     result: Path | None
     pass_values: tuple[str, ...]
     fail_values: tuple[str, ...]
+    #: words meaning the tester failed (result ERROR), besides ERROR/ERRORED/ABORTED
+    error_values: tuple[str, ...]
     measurements: MeasurementsSpec | None
     data_spec_map: dict[str, str]
     partial: bool
@@ -197,6 +205,8 @@ class IngestMapping:
             station=parse_path(raw["stationCodePath"]),
             line=_p(raw.get("lineCodePath")),
             occurred_at=_p(raw.get("occurredAtPath")),
+            started_at=_p(raw.get("startedAtPath")),
+            recipe=_p(raw.get("recipePath")),
             sn=_p(raw.get("snPath")),
             sn_list=_p(raw.get("snListPath")),
             carrier=_p(raw.get("carrierCodePath")),
@@ -204,6 +214,7 @@ class IngestMapping:
             result=_p(result.get("path")),
             pass_values=tuple(result.get("passValues") or ()),
             fail_values=tuple(result.get("failValues") or ()),
+            error_values=tuple(result.get("errorValues") or ()),
             measurements=MeasurementsSpec.parse(raw.get("measurements")),
             data_spec_map=dict(raw.get("dataSpecMap") or {}),
             partial=raw.get("batchPolicy") == "PARTIAL",
@@ -258,15 +269,16 @@ class IngestMapping:
         if path is None:
             raise invalid(f"{what}: the mapping has no result path")
         value = _one(path, root, f"{what} result")
-        result = to_result(value, self.pass_values, self.fail_values)
+        result = to_result(value, self.pass_values, self.fail_values, self.error_values)
         if result is None:
             raise invalid(
                 f"{what}: result {_short(value)!r} at {path.text} is neither a pass nor a fail "
-                "value",
+                "value (nor an error value)",
                 path=path.text,
                 value=_short(value),
                 passValues=list(self.pass_values),
                 failValues=list(self.fail_values),
+                errorValues=list(self.error_values),
             )
         return result
 
@@ -283,6 +295,26 @@ class IngestMapping:
         occurred_at = None
         if occurred_raw is not None and self.occurred_at is not None:
             occurred_at = _parse_time(occurred_raw, self.occurred_at.text)
+        # when the work started (the tracks' inAt); nothing found: the track has no duration
+        started_raw = _optional_one(self.started_at, root, "startedAt")
+        started_at = None
+        if started_raw is not None and self.started_at is not None:
+            started_at = _parse_time(started_raw, self.started_at.text, "startedAt")
+            ended_at = occurred_at or _envelope_time(root)
+            if ended_at is not None and started_at > ended_at:
+                raise invalid(
+                    f"startedAt {started_raw!r} at {self.started_at.text} is after the event's "
+                    f"occurredAt {ended_at.isoformat()}",
+                    path=self.started_at.text,
+                    startedAt=started_at.isoformat(),
+                    occurredAt=ended_at.isoformat(),
+                )
+        recipe_raw = _optional_one(self.recipe, root, "recipe")
+        recipe = (
+            None
+            if recipe_raw is None or self.recipe is None
+            else as_code(recipe_raw, "recipe", self.recipe.text)
+        )
         test_result_id = None
         if self.test_result_id is not None:
             raw_id = _one(self.test_result_id, root, "testResultId")
@@ -299,6 +331,8 @@ class IngestMapping:
             units=units,
             line_code=line,
             occurred_at=occurred_at,
+            started_at=started_at,
+            recipe=recipe,
             test_result_id=test_result_id,
             carrier_code=carrier,
             carrier_measurements=carrier_measurements,
@@ -375,15 +409,22 @@ def _dedupe_sns(values: list[Any]) -> list[str]:
     return list(out)
 
 
-def _parse_time(value: Any, path: str) -> datetime:
+def _envelope_time(root: Any) -> datetime | None:
+    """The envelope's occurredAt (checked in §4 step 1), as the event root carries it."""
+    value = root.get("occurredAt") if isinstance(root, dict) else None
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _parse_time(value: Any, path: str, what: str = "occurredAt") -> datetime:
     if not isinstance(value, str):
-        raise invalid(
-            f"occurredAt at {path} is not an ISO-8601 string", path=path, value=_short(value)
-        )
+        raise invalid(f"{what} at {path} is not an ISO-8601 string", path=path, value=_short(value))
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise invalid(f"occurredAt {value!r} at {path} is not ISO-8601", path=path) from None
+        raise invalid(f"{what} {value!r} at {path} is not ISO-8601", path=path) from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise invalid(f"occurredAt {value!r} at {path} has no UTC offset", path=path)
+        raise invalid(f"{what} {value!r} at {path} has no UTC offset", path=path)
     return parsed

@@ -9,6 +9,8 @@ from domain.enums import Judge, TrackResult
 
 PASS_WORDS = frozenset({"PASS", "PASSED", "OK", "GOOD", "TRUE"})
 FAIL_WORDS = frozenset({"FAIL", "FAILED", "NG", "BAD", "FALSE"})
+#: the tester's own failure (fixture fault, operator abort): result ERROR (DOMAIN.md §6)
+ERROR_WORDS = frozenset({"ERROR", "ERRORED", "ABORTED"})
 
 
 def word(value: Any) -> str | None:
@@ -21,9 +23,12 @@ def word(value: Any) -> str | None:
 
 
 def to_result(
-    value: Any, pass_values: Iterable[str] = (), fail_values: Iterable[str] = ()
+    value: Any,
+    pass_values: Iterable[str] = (),
+    fail_values: Iterable[str] = (),
+    error_values: Iterable[str] = (),
 ) -> TrackResult | None:
-    """PASS/FAIL by the mapping's own lists first, then the usual words; None if neither."""
+    """PASS/FAIL/ERROR by the mapping's own lists first, then the usual words; None if none."""
     w = word(value)
     if w is None:
         return None
@@ -31,17 +36,21 @@ def to_result(
         return TrackResult.PASS
     if w in {f.strip().upper() for f in fail_values}:
         return TrackResult.FAIL
+    if w in {e.strip().upper() for e in error_values}:
+        return TrackResult.ERROR
     if w in PASS_WORDS:
         return TrackResult.PASS
     if w in FAIL_WORDS:
         return TrackResult.FAIL
+    if w in ERROR_WORDS:
+        return TrackResult.ERROR
     return None
 
 
 def to_judge(value: Any, pass_values: Iterable[str] = (), fail_values: Iterable[str] = ()) -> Judge:
     """A source's judge word by the result vocabulary: PASS, FAIL, or NA for anything else
-    (an unknown judge word is NA, never a refusal)."""
+    (an unknown judge word is NA, never a refusal; so is an error word: no verdict)."""
     result = to_result(value, pass_values, fail_values)
-    if result is None:
-        return Judge.NA
-    return Judge.PASS if result is TrackResult.PASS else Judge.FAIL
+    if result is TrackResult.PASS:
+        return Judge.PASS
+    return Judge.FAIL if result is TrackResult.FAIL else Judge.NA

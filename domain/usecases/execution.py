@@ -199,7 +199,8 @@ def read_manual_values(
 
 async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     """Close the open track at that station with result and data; the unit moves as after an
-    ingest event (PASS → next step, FAIL → OUT_FAILED; a KEY failure makes a PASS a FAIL)."""
+    ingest event (PASS → next step, FAIL → OUT_FAILED, ERROR → QUEUED at the same step; a
+    KEY failure makes a PASS a FAIL)."""
     check_code(cmd.station_code, "stationCode")
     check_optional_code(cmd.operator_id, "operatorId")
     await check_station_binding(deps.actor, uow, cmd.station_code)
@@ -232,8 +233,8 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     values = read_manual_values(step, cmd.data, now)
     result = cmd.result
     key_failures = [v.spec.name for v, _ in values if v.key_failure]
-    if key_failures:
-        result = TrackResult.FAIL
+    if key_failures and result is TrackResult.PASS:
+        result = TrackResult.FAIL  # an ERROR stays one: no verdict on the board
     if result is TrackResult.PASS:
         missing = missing_required(
             step,

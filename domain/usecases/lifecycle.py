@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from domain.changes import UnitsChanged
-from domain.enums import DispositionAction, UnitStatus
+from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.lifecycle import REWORKS, dispose
 from domain.ports import UnitOfWork
@@ -89,8 +89,8 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
 
 
 async def _close_open_track(uow: UnitOfWork, unit: Unit, at: datetime) -> None:
-    """A unit scrapped in station leaves no track open. Its result stays empty until the track
-    result ERROR exists (issue 16 item 4: result ERROR goes here)."""
+    """A unit scrapped in station leaves no track open: it is closed with result ERROR (the
+    work was interrupted, not judged; DOMAIN §6)."""
     track = await uow.tracks.open_of_unit(unit.id or 0)
     if track is not None:
-        await uow.tracks.close(replace(track, out_at=at))
+        await uow.tracks.close(replace(track, out_at=at, result=TrackResult.ERROR))

@@ -265,6 +265,8 @@ async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: D
         check_positive(cfg.max_attempts, "maxAttempts", maximum=100)
     if cfg.max_reworks is not None:
         check_max_reworks(cfg)
+    if cfg.recipe is not None:
+        check_code(cfg.recipe, "recipe")
     check_json_input(cfg.ingest_mapping, "ingestMapping", deps.limits.max_json_depth)
     await uow.execution_configs.put(cfg)
     return routing

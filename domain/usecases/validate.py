@@ -11,7 +11,13 @@ from typing import Any
 from domain.enums import StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.holds import Hold
-from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.checks import (
+    check_recipe,
+    check_run_state,
+    check_station,
+    check_step,
+    check_unit_state,
+)
 from domain.master import Station
 from domain.ports import ReadStore
 from domain.production import Run, Unit
@@ -31,12 +37,15 @@ class UnitValidation:
 
 
 async def validate_units(
-    store: ReadStore, station_code: str, sns: list[str]
+    store: ReadStore, station_code: str, sns: list[str], recipe: str | None = None
 ) -> list[UnitValidation]:
     """Per unit, in the pipeline's order: registered (UNIT_NOT_FOUND), the run has a step of
     the station's type (INGEST_MAPPING_MISSING), unit state, run state, current step
-    (STEP_MISMATCH), station (STATION_NOT_FOUND / STATION_MISMATCH)."""
+    (STEP_MISMATCH), station (STATION_NOT_FOUND / STATION_MISMATCH), and, when the machine
+    names the program it is about to run, the step's recipe (RECIPE_MISMATCH)."""
     check_code(station_code, "stationCode")
+    if recipe is not None:
+        check_code(recipe, "recipe")
     if len(sns) > MAX_UNITS:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,
@@ -62,7 +71,7 @@ async def validate_units(
         if unit is None:
             answers.append(UnitValidation(sn, False, ErrorCode.UNIT_NOT_FOUND, {"sns": [sn]}, None))
             continue
-        error = _check(unit, runs, versions, station, station_code, holds)
+        error = _check(unit, runs, versions, station, station_code, holds, recipe)
         answers.append(
             UnitValidation(
                 sn,
@@ -82,6 +91,7 @@ def _check(
     station: Station | None,
     station_code: str,
     holds: Mapping[int, Sequence[Hold]],
+    recipe: str | None,
 ) -> DomainError | None:
     run = runs[unit.run_no]
     version = versions[run.route_version_id]
@@ -111,4 +121,4 @@ def _check(
     if step_error:
         return step_error
     assert step is not None
-    return check_station(station, station_code, step, run)
+    return check_station(station, station_code, step, run) or check_recipe(step, recipe, unit.sn)

@@ -147,6 +147,8 @@ AOI_MAPPING: dict[str, Any] = {
     "snPath": "payload.pcb.id",
     "stationCodePath": "payload.station",
     "occurredAtPath": "payload.finishedAt",
+    # the inspection program, when the machine names it (the step's recipe interlock)
+    "recipePath": "payload.program",
     "result": {"path": "payload.judgement", "passValues": ["OK"], "failValues": ["NG"]},
     "measurements": {
         "itemsPath": "payload.features[*]",
@@ -162,7 +164,12 @@ ICT_MAPPING: dict[str, Any] = {
     "stationCodePath": "payload.Source",
     "occurredAtPath": "payload.TimeStamp",
     "testResultIdPath": "payload.MessageBody.TransactionId",
-    "result": {"passValues": ["Passed"], "failValues": ["Failed", "Error", "Aborted"]},
+    # IPC-CFX TestResult: Error and Aborted are the tester's own faults, not the board's (ERROR)
+    "result": {
+        "passValues": ["Passed"],
+        "failValues": ["Failed"],
+        "errorValues": ["Error", "Aborted"],
+    },
     "units": {
         "itemsPath": "payload.MessageBody.TestedUnits[*]",
         "snPath": "UnitIdentifier",

@@ -40,6 +40,7 @@ from graphql_api.demo.factory import (
     WO,
 )
 from graphql_api.demo.floor import run_the_floor
+from graphql_api.demo.interlocks import TEST_AOI_RECIPE, interlock_story
 from graphql_api.demo.quality import quality_story
 
 
@@ -132,6 +133,7 @@ async def load_demo(
         done += await _send_events(ingest, actor)
         done += await run_the_floor(bus, store, ingest, actor)
         done += await quality_story(bus, store, ingest, actor)
+        done += await interlock_story(ingest, actor)
     return done
 
 
@@ -166,6 +168,8 @@ async def _test_line(do: Any, store: ReadStore) -> list[str]:
                     ingest_mapping=mapping,
                     # the tester may retest a board once before it is OUT_FAILED
                     max_attempts=2 if step_no == 20 else None,
+                    # the AOI must run the top-side program (issue 16's recipe interlock)
+                    recipe=TEST_AOI_RECIPE if step_no == 10 else None,
                 )
             )
         )

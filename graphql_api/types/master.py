@@ -241,6 +241,11 @@ class RouteStep:
     max_attempts: int = strawberry.field(
         description="FAILs allowed at this step before the unit is OUT_FAILED (retest)."
     )
+    recipe: str | None = strawberry.field(
+        default=None,
+        description="The program (recipe) the step's machine must run, as compiled; null: any. "
+        "An event whose mapping reads another one (recipePath) is RECIPE_MISMATCH.",
+    )
 
     @classmethod
     def of(cls, s: dr.RouteStep) -> RouteStep:
@@ -269,6 +274,7 @@ class RouteStep:
             ],
             ingest_mapping=cast(JSON, s.ingest_mapping),
             max_attempts=s.max_attempts,
+            recipe=s.recipe,
         )
 
 

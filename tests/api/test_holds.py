@@ -152,4 +152,4 @@ async def test_held_in_station_and_scrapped_in_station(api: ApiClient, services:
     )["disposeUnit"]
     assert scrapped["unit"]["status"] == "SCRAPPED"
     [track] = (await api.gql(TRACKS, {"sn": other}))["unit"]["tracks"]
-    assert track["outAt"] is not None  # closed (its result: ERROR, once that result exists)
+    assert track["outAt"] is not None and track["result"] == "ERROR"  # closed, interrupted

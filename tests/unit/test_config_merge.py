@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "data_spec_names": None,
     "ingest_mapping": None,
     "max_attempts": 1,
+    "recipe": None,
 }
 FIELDS = list(DEFAULTS)
 #: fields of the route scope only, frozen on the version rather than merged per step
@@ -135,6 +136,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "data_spec_names": st.lists(CODES, max_size=3).map(tuple),
     "ingest_mapping": st.dictionaries(CODES, CODES, max_size=2),
     "max_attempts": st.integers(1, 100),
+    "recipe": CODES,
 }
 LEVELS = ("step", "operation", "route")
 SCOPES: dict[str, dict[str, Any]] = {

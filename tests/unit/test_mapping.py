@@ -63,7 +63,8 @@ def test_result_vocabulary() -> None:
     assert to_result("Passed") is TrackResult.PASS
     assert to_result(True) is TrackResult.PASS
     assert to_result("ng") is TrackResult.FAIL
-    assert to_result("Aborted") is None
+    assert to_result("Maybe") is None
+    assert to_result("Aborted") is TrackResult.ERROR  # a built-in error word (issue 16)
     assert to_result("Aborted", fail_values=["ABORTED"]) is TrackResult.FAIL
     assert to_result("GUT", pass_values=["gut"]) is TrackResult.PASS
     assert to_result({"x": 1}) is None
