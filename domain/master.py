@@ -107,10 +107,10 @@ class ExecutionConfig:
     data_spec_names: tuple[str, ...] | None = None
     ingest_mapping: dict[str, Any] | None = field(default=None, hash=False)
     max_attempts: int | None = None
-    #: route scope only: RETEST and REWORK dispositions allowed per unit (default 3)
-    max_reworks: int | None = None
     #: the program (recipe) a machine must run at the step (issue 16); None: any
     recipe: str | None = None
+    #: route scope only: RETEST and REWORK dispositions allowed per unit (default 3)
+    max_reworks: int | None = None
 
     @property
     def scope(self) -> str:
