@@ -303,17 +303,14 @@ class IngestService:
             IngestStatus.REJECTED: AuditOutcome.REFUSED,
         }[outcome.status]
         err = outcome.error
-        return AuditEvent(
-            at=self.clock.now(),
-            actor=actor.name,
-            request_id=actor.request_id,
-            client_request_id=actor.client_request_id,
-            action=action,
-            entity_type=entity_type,
-            entity_key=key,
-            outcome=status,
-            error_code=err.code.value if err else None,
-            details={"eventId": outcome.event.id}
+        return actor.audit(
+            self.clock.now(),
+            action,
+            entity_type,
+            key,
+            status,
+            err.code.value if err else None,
+            {"eventId": outcome.event.id}
             if outcome.event
             else ({"message": err.message} if err else None),
         )

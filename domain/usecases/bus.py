@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from domain.enums import AuditOutcome
@@ -37,6 +38,30 @@ class Actor:
     token_id: int | None = None
     #: the X-Request-ID the client sent, kept beside (never instead of) the server's own
     client_request_id: str | None = None
+
+    def audit(
+        self,
+        at: datetime,
+        action: str,
+        entity_type: str,
+        entity_key: str | None,
+        outcome: AuditOutcome,
+        error_code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """An audit row of this actor's (its name and both request ids)."""
+        return AuditEvent(
+            at=at,
+            actor=self.name,
+            request_id=self.request_id,
+            client_request_id=self.client_request_id,
+            action=action,
+            entity_type=entity_type,
+            entity_key=entity_key,
+            outcome=outcome,
+            error_code=error_code,
+            details=details,
+        )
 
     def may_write_for(self, source: str | None) -> bool:
         return self.sources is None or (source is not None and source in self.sources)
@@ -169,19 +194,14 @@ class MessageBus:
     def _audit(
         self, cmd: Command, actor: Actor, outcome: AuditOutcome, error: DomainError | None
     ) -> AuditEvent:
-        return AuditEvent(
-            at=self.deps.clock.now(),
-            actor=actor.name,
-            request_id=actor.request_id,
-            client_request_id=actor.client_request_id,
-            action=cmd.action,
-            entity_type=cmd.entity_type,
-            entity_key=_key(cmd.entity_key()),
-            outcome=outcome,
-            error_code=error.code.value if error else None,
-            details=scrubbed({"message": error.message, "details": error.details})
-            if error
-            else None,
+        return actor.audit(
+            self.deps.clock.now(),
+            cmd.action,
+            cmd.entity_type,
+            _key(cmd.entity_key()),
+            outcome,
+            error.code.value if error else None,
+            scrubbed({"message": error.message, "details": error.details}) if error else None,
         )
 
     async def handle(self, cmd: Command, actor: Actor) -> Any:

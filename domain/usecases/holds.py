@@ -16,7 +16,7 @@ from domain.holds import HeldUnit, Hold
 from domain.lifecycle import held, released
 from domain.ports import UnitOfWork
 from domain.production import AuditEvent, Unit
-from domain.usecases.bus import Command, Deps
+from domain.usecases.bus import Actor, Command, Deps
 from domain.validation import check_code, check_name
 
 #: who holds when no actor is known (a CLI command)
@@ -66,21 +66,9 @@ async def open_holds_of(uow: UnitOfWork, units: Sequence[Unit]) -> dict[int, lis
 def _unit_audits(
     deps: Deps, action: str, units: Sequence[Unit], details: dict[str, Any]
 ) -> list[AuditEvent]:
-    actor = deps.actor
-    return [
-        AuditEvent(
-            at=deps.clock.now(),
-            actor=actor.name if actor else SYSTEM_ACTOR,
-            request_id=actor.request_id if actor else "",
-            client_request_id=actor.client_request_id if actor else None,
-            action=action,
-            entity_type="Unit",
-            entity_key=u.sn,
-            outcome=AuditOutcome.OK,
-            details=details,
-        )
-        for u in units
-    ]
+    actor = deps.actor or Actor(SYSTEM_ACTOR, "")
+    now = deps.clock.now()
+    return [actor.audit(now, action, "Unit", u.sn, AuditOutcome.OK, None, details) for u in units]
 
 
 @dataclass(frozen=True, slots=True)

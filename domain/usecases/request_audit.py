@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from domain.enums import AuditOutcome
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.production import AuditEvent
 from domain.usecases.bus import Actor
 from domain.validation import scrubbed
 
@@ -46,19 +45,16 @@ async def audit_failed_mutations(
     async with uow_factory() as uow:
         for failure in failures:
             await uow.audit.add(
-                AuditEvent(
-                    at=now,
-                    actor=actor.name,
-                    request_id=actor.request_id,
-                    client_request_id=actor.client_request_id,
-                    action=failure.action[:100],
-                    entity_type=failure.entity_type[:100],
-                    entity_key=None,
-                    outcome=AuditOutcome.ERROR
+                actor.audit(
+                    now,
+                    failure.action[:100],
+                    failure.entity_type[:100],
+                    None,
+                    AuditOutcome.ERROR
                     if failure.error_code in SERVICE_FAILURES
                     else AuditOutcome.REFUSED,
-                    error_code=failure.error_code[:50],
-                    details={"message": scrubbed(failure.message[:MAX_MESSAGE])},
+                    failure.error_code[:50],
+                    {"message": scrubbed(failure.message[:MAX_MESSAGE])},
                 )
             )
         await uow.commit()
