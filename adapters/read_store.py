@@ -7,10 +7,10 @@ batches (STYLE.md). Each method issues a bounded number of statements whatever t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -59,6 +59,8 @@ _VALUES_OF_EVENTS = (
 _EVENTS_OF_UNITS = f"""SELECT {columns(t.ingest_event, "e.")}, link.unit_id FROM ingest_event e
 JOIN ingest_event_unit link ON link.event_id = e.id WHERE link.unit_id = ANY($1::bigint[])
 ORDER BY e.id"""
+
+V = TypeVar("V")
 
 
 class SqlReadStore:
@@ -110,10 +112,7 @@ class SqlReadStore:
             unit_ids,
             _TRACKS_OF_UNITS,
         )
-        grouped: dict[int, list[Track]] = defaultdict(list)
-        for r in found:
-            grouped[r.unit_id].append(rows.track_from_row(r))
-        return grouped
+        return _grouped(found, "unit_id", rows.track_from_row)
 
     async def tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, list[Track]]:
         found = await self._in(
@@ -123,10 +122,7 @@ class SqlReadStore:
             t.track.c.ingest_event_id,
             event_ids,
         )
-        grouped: dict[int, list[Track]] = defaultdict(list)
-        for r in found:
-            grouped[r.ingest_event_id].append(rows.track_from_row(r))
-        return grouped
+        return _grouped(found, "ingest_event_id", rows.track_from_row)
 
     async def values_of_tracks(self, track_ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
@@ -135,10 +131,7 @@ class SqlReadStore:
             track_ids,
             _VALUES_OF_TRACKS,
         )
-        grouped: dict[int, list[DataValue]] = defaultdict(list)
-        for r in found:
-            grouped[r.track_id].append(rows.value_from_row(r))
-        return grouped
+        return _grouped(found, "track_id", rows.value_from_row)
 
     async def values_of_events(self, event_ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
@@ -147,10 +140,7 @@ class SqlReadStore:
             event_ids,
             _VALUES_OF_EVENTS,
         )
-        grouped: dict[int, list[DataValue]] = defaultdict(list)
-        for r in found:
-            grouped[r.ingest_event_id].append(rows.value_from_row(r))
-        return grouped
+        return _grouped(found, "ingest_event_id", rows.value_from_row)
 
     async def value_counts_of_events(self, event_ids: Sequence[int]) -> dict[int, int]:
         dv = t.data_value
@@ -175,10 +165,7 @@ class SqlReadStore:
             unit_ids,
             _EVENTS_OF_UNITS,
         )
-        grouped: dict[int, list[IngestEvent]] = defaultdict(list)
-        for r in found:
-            grouped[r.unit_id].append(rows.event_from_row(r))
-        return grouped
+        return _grouped(found, "unit_id", rows.event_from_row)
 
     async def event_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         found = await self._rows(
@@ -281,10 +268,7 @@ class SqlReadStore:
             t.carrier_track.c.carrier_id,
             carrier_ids,
         )
-        grouped: dict[int, list[CarrierTrack]] = defaultdict(list)
-        for r in found:
-            grouped[r.carrier_id].append(rows.carrier_track_from_row(r))
-        return grouped
+        return _grouped(found, "carrier_id", rows.carrier_track_from_row)
 
     async def carrier_tracks_of_units(
         self, unit_ids: Sequence[int]
@@ -296,10 +280,7 @@ class SqlReadStore:
             t.track.c.unit_id,
             unit_ids,
         )
-        grouped: dict[int, list[CarrierTrack]] = defaultdict(list)
-        for r in found:
-            grouped[r.of_unit].append(rows.carrier_track_from_row(r))
-        return grouped
+        return _grouped(found, "of_unit", rows.carrier_track_from_row)
 
     async def carrier_tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, CarrierTrack]:
         found = await self._in(
@@ -315,28 +296,19 @@ class SqlReadStore:
             t.track.c.carrier_track_id,
             ids,
         )
-        grouped: dict[int, list[Track]] = defaultdict(list)
-        for r in found:
-            grouped[r.carrier_track_id].append(rows.track_from_row(r))
-        return grouped
+        return _grouped(found, "carrier_track_id", rows.track_from_row)
 
     async def values_of_carrier_tracks(self, ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
             select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.carrier_track_id, ids
         )
-        grouped: dict[int, list[DataValue]] = defaultdict(list)
-        for r in found:
-            grouped[r.carrier_track_id].append(rows.value_from_row(r))
-        return grouped
+        return _grouped(found, "carrier_track_id", rows.value_from_row)
 
     async def values_of_device_records(self, ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
             select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.device_record_id, ids
         )
-        grouped: dict[int, list[DataValue]] = defaultdict(list)
-        for r in found:
-            grouped[r.device_record_id].append(rows.value_from_row(r))
-        return grouped
+        return _grouped(found, "device_record_id", rows.value_from_row)
 
     async def tracks_by_id(self, ids: Sequence[int]) -> dict[int, Track]:
         found = await self._in(
@@ -373,10 +345,7 @@ class SqlReadStore:
         found = await self._in(
             select(t.disposition).order_by(t.disposition.c.id), t.disposition.c.unit_id, unit_ids
         )
-        grouped: dict[int, list[Disposition]] = defaultdict(list)
-        for r in found:
-            grouped[r.unit_id].append(rows.disposition_from_row(r))
-        return grouped
+        return _grouped(found, "unit_id", rows.disposition_from_row)
 
     async def holds_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Hold]]:
         found = await self._in(
@@ -397,10 +366,7 @@ class SqlReadStore:
         found = await self._in(
             select(t.hold_unit).order_by(t.hold_unit.c.sn), t.hold_unit.c.hold_id, hold_ids
         )
-        grouped: dict[int, list[HeldUnit]] = defaultdict(list)
-        for r in found:
-            grouped[r.hold_id].append(rows.held_unit_from_row(r))
-        return grouped
+        return _grouped(found, "hold_id", rows.held_unit_from_row)
 
     async def holds(self, open_: bool | None, limit: int) -> list[Hold]:
         stmt = select(t.hold).order_by(t.hold.c.id.desc()).limit(limit)
@@ -484,10 +450,7 @@ class SqlReadStore:
         found = await self._in(
             select(t.data_spec).order_by(t.data_spec.c.id), t.data_spec.c.operation_code, codes
         )
-        grouped: dict[str, list[DataCollectionSpec]] = defaultdict(list)
-        for r in found:
-            grouped[r.operation_code].append(rows.spec_from_row(r))
-        return grouped
+        return _grouped(found, "operation_code", rows.spec_from_row)
 
     async def routings(self, codes: Sequence[str]) -> dict[str, Routing]:
         heads = await self._in(select(t.routing), t.routing.c.code, codes)
@@ -518,10 +481,7 @@ class SqlReadStore:
             t.route_version.c.routing_code,
             codes,
         )
-        grouped: dict[str, list[RouteVersion]] = defaultdict(list)
-        for r in found:
-            grouped[r.routing_code].append(self._version(r))
-        return grouped
+        return _grouped(found, "routing_code", self._version)
 
     async def route_versions(self, ids: Sequence[int]) -> dict[int, RouteVersion]:
         out = {i: self.versions[i] for i in ids if i in self.versions}
@@ -561,10 +521,7 @@ class SqlReadStore:
         found = await self._in(
             select(t.run).order_by(t.run.c.created_at, t.run.c.run_no), t.run.c.wo_no, wo_nos
         )
-        grouped: dict[str, list[Run]] = defaultdict(list)
-        for r in found:
-            grouped[r.wo_no].append(rows.run_from_row(r))
-        return grouped
+        return _grouped(found, "wo_no", rows.run_from_row)
 
     async def runs(self, run_nos: Sequence[str]) -> dict[str, Run]:
         found = await self._in(select(t.run), t.run.c.run_no, run_nos)
@@ -600,3 +557,12 @@ def _newest_first(
         after_at, after_id = after
         stmt = stmt.where(or_(at < after_at, and_(at == after_at, id_ < after_id)))
     return stmt.order_by(at.desc(), id_.desc()).limit(first + 1)
+
+
+def _grouped(found: Iterable[Any], key: str, convert: Callable[[Any], V]) -> dict[Any, list[V]]:
+    """Rows converted and grouped by one of their columns, in the rows' order (a loader's
+    batch answer)."""
+    grouped: dict[Any, list[V]] = defaultdict(list)
+    for r in found:
+        grouped[getattr(r, key)].append(convert(r))
+    return grouped
