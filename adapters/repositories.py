@@ -26,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters import rows
 from adapters import tables as t
 from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
-from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
+from domain.enums import (
+    UNFINISHED_RUN_STATUSES,
+    DispositionAction,
+    Judge,
+    RunStatus,
+    TrackFlag,
+    UnitStatus,
+)
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -935,6 +942,9 @@ class SqlTrackRepository(SqlRepository):
             )
         )
 
+    async def set_flag(self, track_id: int, flag: TrackFlag) -> None:
+        await self._exec(update(t.track).where(t.track.c.id == track_id).values(flag=flag.value))
+
     async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
         result = await self._exec(
             select(t.track.c.unit_id).where(t.track.c.carrier_track_id == carrier_track_id)
@@ -1093,6 +1103,13 @@ class SqlCarrierRepository(SqlRepository):
         r = await self._one(select(t.carrier_track).where(t.carrier_track.c.id == carrier_track_id))
         return rows.carrier_track_from_row(r) if r else None
 
+    async def set_track_flag(self, carrier_track_id: int, flag: TrackFlag) -> None:
+        await self._exec(
+            update(t.carrier_track)
+            .where(t.carrier_track.c.id == carrier_track_id)
+            .values(flag=flag.value)
+        )
+
 
 class SqlDeviceDataRepository(SqlRepository):
     async def get_by_event_id(self, event_id: str) -> DeviceDataRecord | None:
@@ -1142,6 +1159,14 @@ class SqlDataValueRepository(SqlRepository):
             return
         for part in chunks(list(values)):
             await self._exec(insert(t.data_value), [rows.value_to_values(v) for v in part])
+
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        found = await self._exec(
+            select(t.data_value.c.spec_name)
+            .where(t.data_value.c.track_id == track_id, t.data_value.c.judge == Judge.FAIL.value)
+            .distinct()
+        )
+        return set(found.scalars())
 
 
 class SqlAuditRepository(SqlRepository):

@@ -21,6 +21,7 @@ from domain.enums import (
     RunStatus,
     SpecItemType,
     StationType,
+    TrackFlag,
     TrackResult,
     TrackSource,
     TriggerType,
@@ -355,6 +356,7 @@ def track_to_values(tr: Track) -> dict[str, Any]:
         "operator_id": tr.operator_id,
         "ingest_event_id": tr.ingest_event_id,
         "carrier_track_id": tr.carrier_track_id,
+        "flag": tr.flag.value if tr.flag else None,
     }
 
 
@@ -375,6 +377,7 @@ def track_from_row(r: Row[Any], unit_sn: str = "") -> Track:
         operator_id=r.operator_id,
         ingest_event_id=r.ingest_event_id,
         carrier_track_id=r.carrier_track_id,
+        flag=TrackFlag(r.flag) if r.flag else None,
     )
 
 
@@ -500,6 +503,7 @@ def carrier_track_to_values(ct: CarrierTrack) -> dict[str, Any]:
         "out_at": ct.out_at,
         "result": ct.result.value if ct.result else None,
         "ingest_event_id": ct.ingest_event_id,
+        "flag": ct.flag.value if ct.flag else None,
     }
 
 
@@ -515,6 +519,7 @@ def carrier_track_from_row(r: Row[Any]) -> CarrierTrack:
         out_at=r.out_at,
         result=TrackResult(r.result) if r.result else None,
         ingest_event_id=r.ingest_event_id,
+        flag=TrackFlag(r.flag) if r.flag else None,
     )
 
 

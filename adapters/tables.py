@@ -288,6 +288,8 @@ track = Table(
     Column("operator_id", CODE),
     Column("ingest_event_id", BigId, ForeignKey("ingest_event.id")),
     Column("carrier_track_id", BigId),
+    # LATE_KEY_FAIL: a KEY spec failed after the track passed (issue 16)
+    Column("flag", ENUM),
 )
 Index("ix_track_unit", track.c.unit_id, track.c.id)
 Index("ix_track_event", track.c.ingest_event_id)
@@ -400,6 +402,7 @@ carrier_track = Table(
     Column("out_at", UtcDateTime),
     Column("result", ENUM),
     Column("ingest_event_id", BigId, ForeignKey("ingest_event.id")),
+    Column("flag", ENUM),
 )
 Index("ix_carrier_track_carrier", carrier_track.c.carrier_id, carrier_track.c.id)
 Index("ix_carrier_track_event", carrier_track.c.ingest_event_id)

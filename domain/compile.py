@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.enums import RouteVersionStatus, StationType, TriggerType
+from domain.enums import LateKeyFailAction, RouteVersionStatus, StationType, TriggerType
 from domain.errors import CompileCode
 from domain.mapping.schema import mapping_problems
 from domain.master import DataCollectionSpec, ExecutionConfig, Operation, Routing
@@ -42,6 +42,7 @@ class MergedConfig:
     ingest_mapping: dict[str, Any] | None
     max_attempts: int
     recipe: str | None = None
+    on_late_key_fail: LateKeyFailAction = LateKeyFailAction.HOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def merge_config(
         ingest_mapping=pick("ingest_mapping"),
         max_attempts=pick("max_attempts") or 1,
         recipe=pick("recipe"),
+        on_late_key_fail=pick("on_late_key_fail") or LateKeyFailAction.HOLD,
     )
 
 
@@ -153,6 +155,7 @@ class _StepCompiler:
             ingest_mapping=copy.deepcopy(merged.ingest_mapping),
             max_attempts=merged.max_attempts,
             recipe=merged.recipe,
+            on_late_key_fail=merged.on_late_key_fail,
         )
 
     def _check_stations(self, stype: StationType, merged: MergedConfig) -> None:

@@ -32,6 +32,21 @@ class TrackResult(StrEnum):
     ERROR = "ERROR"
 
 
+class LateKeyFailAction(StrEnum):
+    """What a KEY spec judged FAIL after its track passed does (execution config
+    onLateKeyFail; DOMAIN.md §7, issue 16): hold the unit, or only flag the track."""
+
+    HOLD = "HOLD"
+    FLAG = "FLAG"
+
+
+class TrackFlag(StrEnum):
+    """A mark on a track (or carrier track) whose result stands but should be looked at."""
+
+    #: a KEY spec was judged FAIL by device data after the track passed
+    LATE_KEY_FAIL = "LATE_KEY_FAIL"
+
+
 class Judge(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"

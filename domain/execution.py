@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.enums import DataType, IngestEventType, Judge, TrackResult, TrackSource
+from domain.enums import DataType, IngestEventType, Judge, TrackFlag, TrackResult, TrackSource
 from domain.errors import ErrorCode
 
 
@@ -29,6 +29,8 @@ class Track:
     ingest_event_id: int | None = None
     carrier_track_id: int | None = None
     id: int | None = None
+    #: set when a KEY spec failed after the track passed (its result stands)
+    flag: TrackFlag | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,8 @@ class CarrierTrack:
     result: TrackResult | None = None
     ingest_event_id: int | None = None
     id: int | None = None
+    #: set when a KEY spec failed after the carrier track passed (its result stands)
+    flag: TrackFlag | None = None
 
 
 @dataclass(frozen=True, slots=True)

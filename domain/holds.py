@@ -9,6 +9,8 @@ from datetime import datetime
 
 #: the reason of a hold opened by an alarm with action HOLD
 ALARM_REASON = "ALARM"
+#: the reason of a hold opened by a KEY spec judged FAIL after its track passed
+LATE_KEY_FAIL_REASON = "LATE_KEY_FAIL"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
+    LateKeyFailAction,
     SpecItemType,
     StationType,
     TriggerType,
@@ -109,6 +110,8 @@ class ExecutionConfig:
     max_attempts: int | None = None
     #: the program (recipe) a machine must run at the step (issue 16); None: any
     recipe: str | None = None
+    #: a KEY spec judged FAIL after the track passed: hold the unit (default) or flag the track
+    on_late_key_fail: LateKeyFailAction | None = None
     #: route scope only: RETEST and REWORK dispositions allowed per unit (default 3)
     max_reworks: int | None = None
 

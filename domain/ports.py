@@ -12,7 +12,13 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.changes import Change
-from domain.enums import DispositionAction, IngestEventType, RunStatus, UnitStatus
+from domain.enums import (
+    DispositionAction,
+    IngestEventType,
+    RunStatus,
+    TrackFlag,
+    UnitStatus,
+)
 from domain.errors import ErrorCode
 from domain.execution import (
     Carrier,
@@ -248,6 +254,8 @@ class TrackRepository(Protocol):
         """Write out_at, result and operator of a track closed by trackOut."""
         ...
 
+    async def set_flag(self, track_id: int, flag: TrackFlag) -> None: ...
+
     async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
         """The units whose tracks belong to that carrier track."""
         ...
@@ -278,6 +286,7 @@ class CarrierRepository(Protocol):
 
     async def add_track(self, track: CarrierTrack) -> CarrierTrack: ...
     async def get_track(self, carrier_track_id: int) -> CarrierTrack | None: ...
+    async def set_track_flag(self, carrier_track_id: int, flag: TrackFlag) -> None: ...
 
 
 class DeviceDataRepository(Protocol):
@@ -298,6 +307,9 @@ class ProductionCountRepository(Protocol):
 
 class DataValueRepository(Protocol):
     async def add_many(self, values: Sequence[DataValue]) -> None: ...
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        """The specs with a value judged FAIL on that track (each once)."""
+        ...
 
 
 class AuditRepository(Protocol):

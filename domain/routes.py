@@ -9,6 +9,7 @@ from typing import Any
 from domain.enums import (
     CollectionMethod,
     DataType,
+    LateKeyFailAction,
     RouteVersionStatus,
     SpecItemType,
     StationType,
@@ -57,6 +58,9 @@ class RouteStep:
     max_attempts: int = 1
     #: the program (recipe) the step's machine must run, frozen at compile (issue 16)
     recipe: str | None = None
+    #: a KEY spec judged FAIL by device data after the track passed: hold the unit or only
+    #: flag the track (versions compiled before issue 16 read HOLD)
+    on_late_key_fail: LateKeyFailAction = LateKeyFailAction.HOLD
 
 
 @dataclass(frozen=True, slots=True)

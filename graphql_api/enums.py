@@ -28,6 +28,8 @@ for _enum in (
     e.DeviceDataSource,
     e.DispositionAction,
     e.ReportGroupBy,
+    e.LateKeyFailAction,
+    e.TrackFlag,
     ErrorCode,
 ):
     strawberry.enum(_enum)

@@ -10,6 +10,7 @@ from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
+    LateKeyFailAction,
     SpecItemType,
     StationType,
     TriggerType,
@@ -116,6 +117,12 @@ class ExecutionConfigInput:
         description="The program (recipe) the step's machine must run, frozen at compile. An "
         "ingest event whose mapping reads another one (recipePath) is RECIPE_MISMATCH; null: "
         "inherit (none at any scope: any program).",
+    )
+    on_late_key_fail: LateKeyFailAction | None = strawberry.field(
+        default=None,
+        description="What a KEY spec judged FAIL by device data after the track passed does: "
+        "HOLD the unit (reason LATE_KEY_FAIL; the default) or only FLAG the track. Null: "
+        "inherit.",
     )
 
 

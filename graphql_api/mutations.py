@@ -153,6 +153,7 @@ class Mutation:
                 max_attempts=input.max_attempts,
                 max_reworks=input.max_reworks,
                 recipe=input.recipe,
+                on_late_key_fail=input.on_late_key_fail,
             )
         )
         return await run_command(

@@ -12,6 +12,7 @@ from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
+    LateKeyFailAction,
     SpecItemType,
     StationType,
     TriggerType,
@@ -73,7 +74,12 @@ class ExecFactory:
     async def do(self, cmd: Command) -> Any:
         return await self.bus.handle(cmd, ACTOR)
 
-    async def build(self, units: int = 3, partial: bool = False) -> ExecFactory:
+    async def build(
+        self,
+        units: int = 3,
+        partial: bool = False,
+        on_late_key_fail: LateKeyFailAction | None = None,
+    ) -> ExecFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
         for group in ("PRN-G", "OVEN-G", "AOI-G", "PACK-G"):
@@ -137,6 +143,10 @@ class ExecFactory:
             for no, op in ((10, "PRINT"), (20, "REFLOW"), (30, "AOI"), (40, "PACK"))
         )
         await self.do(md.UpsertRouting(dm.Routing(c("R"), "Route", steps=steps)))
+        if on_late_key_fail is not None:
+            await self.do(
+                md.SetExecutionConfig(dm.ExecutionConfig(c("R"), on_late_key_fail=on_late_key_fail))
+            )
         for cfg in (
             dm.ExecutionConfig(c("R"), step_no=10, station_group_code=c("PRN-G")),
             dm.ExecutionConfig(

@@ -11,7 +11,14 @@ from typing import Self
 
 from adapters.changes import LocalFeed
 from domain.changes import Change
-from domain.enums import UNFINISHED_RUN_STATUSES, DispositionAction, RunStatus, UnitStatus
+from domain.enums import (
+    UNFINISHED_RUN_STATUSES,
+    DispositionAction,
+    Judge,
+    RunStatus,
+    TrackFlag,
+    UnitStatus,
+)
 from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
@@ -393,6 +400,11 @@ class FakeTracks(_Repo):
     async def close(self, track: Track) -> None:
         self.s.tracks = [track if tr.id == track.id else tr for tr in self.s.tracks]
 
+    async def set_flag(self, track_id: int, flag: TrackFlag) -> None:
+        self.s.tracks = [
+            replace(tr, flag=flag) if tr.id == track_id else tr for tr in self.s.tracks
+        ]
+
     async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
         return [tr.unit_id for tr in self.s.tracks if tr.carrier_track_id == carrier_track_id]
 
@@ -459,6 +471,12 @@ class FakeCarriers(_Repo):
     async def get_track(self, carrier_track_id: int) -> CarrierTrack | None:
         return next((ct for ct in self.s.carrier_tracks if ct.id == carrier_track_id), None)
 
+    async def set_track_flag(self, carrier_track_id: int, flag: TrackFlag) -> None:
+        self.s.carrier_tracks = [
+            replace(ct, flag=flag) if ct.id == carrier_track_id else ct
+            for ct in self.s.carrier_tracks
+        ]
+
 
 class FakeDeviceData(_Repo):
     async def get_by_event_id(self, event_id: str) -> DeviceDataRecord | None:
@@ -521,6 +539,11 @@ class FakeTokens(_Repo):
 class FakeDataValues(_Repo):
     async def add_many(self, values: Sequence[DataValue]) -> None:
         self.s.values.extend(values)
+
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        return {
+            v.spec_name for v in self.s.values if v.track_id == track_id and v.judge is Judge.FAIL
+        }
 
 
 class FakeAudit(_Repo):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -13,15 +13,19 @@ from domain.enums import (
     CollectionMethod,
     DeviceDataSource,
     Judge,
+    LateKeyFailAction,
+    TrackFlag,
+    TrackResult,
     TrackSource,
     TriggerType,
     UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
-from domain.holds import ALARM_REASON
+from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
 from domain.ingest.data import JudgedValue, judged
 from domain.ports import UnitOfWork
+from domain.production import Unit
 from domain.routes import RouteStep
 from domain.usecases.bus import Command, Deps, check_station_binding
 from domain.usecases.holds import SYSTEM_ACTOR, open_hold
@@ -248,7 +252,8 @@ async def record_device_data(
     cmd: RecordDeviceData, uow: UnitOfWork, deps: Deps
 ) -> DeviceDataResult:
     """Attach values to a track; the track's result and the unit's position never change,
-    but an alarm with action HOLD holds the unit as it is now. Idempotent by eventId."""
+    but an alarm or a late KEY failure may contain the unit (_contain). Idempotent by
+    eventId."""
     _check(cmd, deps.limits.max_json_depth)
     # a bound token writes only to tracks of its stations: the one it names, the one it hits
     if cmd.station_code is not None:
@@ -304,16 +309,7 @@ async def record_device_data(
             )
             if isinstance(target, Track):
                 uow.publish(UnitsChanged((target.unit_sn,)))  # its track's data values
-            if any(v.holds for v, _ in values) and isinstance(target, Track):
-                unit = await uow.units.get_by_id(target.unit_id, for_update=True)
-                if unit is not None and unit.status is not UnitStatus.SCRAPPED:
-                    await open_hold(uow, [unit], ALARM_REASON, _actor(deps), deps.clock.now())
-            if (
-                any(v.holds for v, _ in values)
-                and isinstance(target, CarrierTrack)
-                and target.id is not None
-            ):
-                await _hold_carrier_units(uow, target.id, _actor(deps), deps.clock.now())
+            target = await _contain(uow, deps, target, step, [v for v, _ in values])
             if isinstance(target, Track):
                 return DeviceDataResult(False, len(values), track=target)
             return DeviceDataResult(False, len(values), carrier_track=target)
@@ -336,15 +332,48 @@ async def record_device_data(
     return DeviceDataResult(True, 0, track=track, carrier_track=ct)
 
 
-async def _hold_carrier_units(
-    uow: UnitOfWork, carrier_track_id: int, actor: str, at: datetime
-) -> None:
-    """A carrier's alarm with action HOLD holds the boards that rode through that step."""
-    unit_ids = await uow.tracks.units_of_carrier_track(carrier_track_id)
-    units = await uow.units.get_many_by_id(unit_ids, for_update=True)
-    units = [u for u in units if u.status is not UnitStatus.SCRAPPED]
-    if units:
-        await open_hold(uow, units, ALARM_REASON, actor, at)
+async def _contain(
+    uow: UnitOfWork,
+    deps: Deps,
+    target: Track | CarrierTrack,
+    step: RouteStep,
+    values: list[JudgedValue],
+) -> Track | CarrierTrack:
+    """What new values do beyond themselves (DOMAIN.md §7): an alarm with action HOLD holds
+    the unit as it is now (a carrier's: the boards that rode through the step); a KEY spec
+    judged FAIL after the track passed flags the track and, unless the step's onLateKeyFail
+    is FLAG, holds the same units (reason LATE_KEY_FAIL). The track's result never changes.
+    Returns the target as it now is."""
+    alarm = any(v.holds for v in values)
+    key_failed = any(v.key_failure for v in values)
+    if not (alarm or key_failed) or target.id is None:
+        return target
+    units = await _locked_units(uow, target)
+    if key_failed and isinstance(target, Track):
+        # read again under the unit's lock: a trackOut that closed it meanwhile is seen
+        target = await uow.tracks.get(target.id) or target
+    reasons = [ALARM_REASON] if alarm else []
+    if key_failed and target.result is TrackResult.PASS:
+        target = replace(target, flag=TrackFlag.LATE_KEY_FAIL)
+        if isinstance(target, Track):
+            await uow.tracks.set_flag(target.id or 0, TrackFlag.LATE_KEY_FAIL)
+        else:
+            await uow.carriers.set_track_flag(target.id or 0, TrackFlag.LATE_KEY_FAIL)
+        if step.on_late_key_fail is LateKeyFailAction.HOLD:
+            reasons.append(LATE_KEY_FAIL_REASON)
+    held = [u for u in units if u.status is not UnitStatus.SCRAPPED]
+    for reason in reasons if held else []:
+        _, held = await open_hold(uow, held, reason, _actor(deps), deps.clock.now())
+    return target
+
+
+async def _locked_units(uow: UnitOfWork, target: Track | CarrierTrack) -> list[Unit]:
+    """The track's unit, or the boards that rode through with the carrier, locked."""
+    if isinstance(target, Track):
+        unit = await uow.units.get_by_id(target.unit_id, for_update=True)
+        return [unit] if unit is not None else []
+    unit_ids = await uow.tracks.units_of_carrier_track(target.id or 0)
+    return await uow.units.get_many_by_id(unit_ids, for_update=True)
 
 
 def _actor(deps: Deps) -> str:

@@ -11,6 +11,7 @@ from domain.enums import (
     CollectionMethod,
     Judge,
     RunStatus,
+    SpecItemType,
     StationType,
     TrackResult,
     TrackSource,
@@ -197,6 +198,15 @@ def read_manual_values(
     return out
 
 
+async def _device_key_failures(uow: UnitOfWork, step: RouteStep, track: Track) -> list[str]:
+    """KEY specs a device judged FAIL on the track while it was open: they fail its PASS too
+    (one statement, only at a step with KEY specs)."""
+    keys = {s.name for s in step.data_specs if s.item_type is SpecItemType.KEY}
+    if not keys:
+        return []
+    return sorted(keys & await uow.data_values.failed_spec_names(track.id or 0))
+
+
 async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     """Close the open track at that station with result and data; the unit moves as after an
     ingest event (PASS → next step, FAIL → OUT_FAILED, ERROR → QUEUED at the same step; a
@@ -233,6 +243,8 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     values = read_manual_values(step, cmd.data, now)
     result = cmd.result
     key_failures = [v.spec.name for v, _ in values if v.key_failure]
+    if result is TrackResult.PASS and not key_failures:
+        key_failures = await _device_key_failures(uow, step, open_track)
     if key_failures and result is TrackResult.PASS:
         result = TrackResult.FAIL  # an ERROR stays one: no verdict on the board
     if result is TrackResult.PASS:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from domain import execution as dx
-from domain.enums import TrackResult, TrackSource
+from domain.enums import TrackFlag, TrackResult, TrackSource
 from graphql_api.context import Info
 from graphql_api.types.master import Station
 
@@ -83,6 +83,11 @@ class CarrierTrack:
     in_at: datetime | None
     out_at: datetime | None
     result: TrackResult | None
+    flag: TrackFlag | None = strawberry.field(
+        description="LATE_KEY_FAIL when device data judged a KEY spec FAIL after the carrier "
+        "track passed (the step's onLateKeyFail: HOLD also held its boards, FLAG only marks "
+        "the carrier track); the result stands. Null: no flag."
+    )
     carrier_track_id: strawberry.Private[int]
     carrier_id: strawberry.Private[int]
     station_code: strawberry.Private[str | None]
@@ -135,6 +140,7 @@ class CarrierTrack:
             in_at=ct.in_at,
             out_at=ct.out_at,
             result=ct.result,
+            flag=ct.flag,
             carrier_track_id=ct.id or 0,
             carrier_id=ct.carrier_id,
             station_code=ct.station_code,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 import strawberry
 
 from domain import execution as dx
-from domain.enums import DataType, IngestEventType, Judge, TrackResult, TrackSource
+from domain.enums import DataType, IngestEventType, Judge, TrackFlag, TrackResult, TrackSource
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
@@ -66,6 +66,11 @@ class Track:
     in_at: datetime | None
     out_at: datetime | None
     result: TrackResult | None
+    flag: TrackFlag | None = strawberry.field(
+        description="LATE_KEY_FAIL when device data judged a KEY spec FAIL after the track "
+        "passed (the step's onLateKeyFail: HOLD also held the unit, FLAG only marks the track); "
+        "the result stands. Null: no flag."
+    )
     operator_id: str | None
     track_id: strawberry.Private[int]
     unit_id: strawberry.Private[int]
@@ -123,6 +128,7 @@ class Track:
             in_at=tr.in_at,
             out_at=tr.out_at,
             result=tr.result,
+            flag=tr.flag,
             operator_id=tr.operator_id,
             track_id=tr.id or 0,
             unit_id=tr.unit_id,

@@ -24,12 +24,16 @@ class HeldUnit:
 
 
 @strawberry.type(
-    description="A hold: holdUnits, a disposeUnit HOLD, or an alarm with action HOLD (reason "
-    "ALARM). A unit stays ON_HOLD while any hold on it is open."
+    description="A hold: holdUnits, a disposeUnit HOLD, an alarm with action HOLD (reason "
+    "ALARM), or a KEY spec judged FAIL after its track passed (reason LATE_KEY_FAIL). A unit "
+    "stays ON_HOLD while any hold on it is open."
 )
 class Hold:
     id: strawberry.ID = strawberry.field(description="releaseHold's holdId.")
-    reason: str = strawberry.field(description="Why: the reason given, or ALARM.")
+    reason: str = strawberry.field(
+        description="Why: the reason given, ALARM (an alarm with action HOLD) or LATE_KEY_FAIL "
+        "(a KEY spec judged FAIL after its track passed)."
+    )
     actor: str = strawberry.field(
         description="Who opened it: the token's name (the sending source system for an "
         "ingest alarm)."

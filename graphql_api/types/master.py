@@ -13,6 +13,7 @@ from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
+    LateKeyFailAction,
     RouteVersionStatus,
     SpecItemType,
     StationType,
@@ -246,6 +247,11 @@ class RouteStep:
         description="The program (recipe) the step's machine must run, as compiled; null: any. "
         "An event whose mapping reads another one (recipePath) is RECIPE_MISMATCH.",
     )
+    on_late_key_fail: LateKeyFailAction = strawberry.field(
+        default=LateKeyFailAction.HOLD,
+        description="A KEY spec judged FAIL by device data after the track passed: HOLD the "
+        "unit (reason LATE_KEY_FAIL) or only FLAG the track, as compiled.",
+    )
 
     @classmethod
     def of(cls, s: dr.RouteStep) -> RouteStep:
@@ -275,6 +281,7 @@ class RouteStep:
             ingest_mapping=cast(JSON, s.ingest_mapping),
             max_attempts=s.max_attempts,
             recipe=s.recipe,
+            on_late_key_fail=s.on_late_key_fail,
         )
 
 

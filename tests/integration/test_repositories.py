@@ -28,6 +28,7 @@ from domain.enums import (
     RunStatus,
     SpecItemType,
     StationType,
+    TrackFlag,
     TrackResult,
     TrackSource,
     TriggerType,
@@ -720,11 +721,31 @@ async def test_execution_records_round_trip(uow: NewUow, engine: AsyncEngine) ->
         assert await u.carriers.open_loads_of_units([u2.id]) == [loads[1]]
         await u.carriers.close_loads([loads[0].id or 0], LATER)
         await u.tracks.close(replace(tracks[2], out_at=LATER, result=TrackResult.PASS))
+        assert await u.data_values.failed_spec_names(tracks[2].id or 0) == set()
+        await u.data_values.add_many(
+            [
+                DataValue(s, DataType.NUMBER, TrackSource.MANUAL, AT, 1.0, judge=j, track_id=i)
+                for s, j, i in (
+                    ("P", Judge.FAIL, tracks[2].id),
+                    ("P", Judge.FAIL, tracks[2].id),
+                    ("Q", Judge.PASS, tracks[2].id),
+                    ("R", Judge.FAIL, tracks[0].id),
+                )
+            ]
+        )
+        await u.tracks.set_flag(tracks[2].id or 0, TrackFlag.LATE_KEY_FAIL)
+        await u.carriers.set_track_flag(ctrack.id or 0, TrackFlag.LATE_KEY_FAIL)
         await u.commit()
     async with uow() as u:
         assert await u.tracks.open_of_unit(u1.id) is None
         closed = await u.tracks.get(tracks[2].id or 0)
-        assert closed == replace(tracks[2], out_at=LATER, result=TrackResult.PASS)
+        assert closed == replace(
+            tracks[2], out_at=LATER, result=TrackResult.PASS, flag=TrackFlag.LATE_KEY_FAIL
+        )
+        assert await u.data_values.failed_spec_names(tracks[2].id or 0) == {"P"}
+        assert await u.carriers.get_track(ctrack.id or 0) == replace(
+            ctrack, flag=TrackFlag.LATE_KEY_FAIL
+        )
         assert [ld.unit_id for ld in await u.carriers.open_loads(carrier.id)] == [u2.id]
     assert read_back is not None and read_back.sn_list == (u1.sn, u2.sn)
     assert_utc(read_back.occurred_at, AT)

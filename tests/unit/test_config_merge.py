@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.compile import CompileInputs, MergedConfig, compile_route, merge_config
-from domain.enums import StationType
+from domain.enums import LateKeyFailAction, StationType
 from domain.master import ExecutionConfig, Operation, Routing, RoutingStep
 
 R = "R"
@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "ingest_mapping": None,
     "max_attempts": 1,
     "recipe": None,
+    "on_late_key_fail": LateKeyFailAction.HOLD,
 }
 FIELDS = list(DEFAULTS)
 #: fields of the route scope only, frozen on the version rather than merged per step
@@ -137,6 +138,7 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     "ingest_mapping": st.dictionaries(CODES, CODES, max_size=2),
     "max_attempts": st.integers(1, 100),
     "recipe": CODES,
+    "on_late_key_fail": st.sampled_from(LateKeyFailAction),
 }
 LEVELS = ("step", "operation", "route")
 SCOPES: dict[str, dict[str, Any]] = {
