@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from domain.actors import Actor
 from domain.enums import (
     CollectionMethod,
     StationType,
@@ -21,6 +22,7 @@ from domain.execution import (
     IngestEnvelope,
     IngestEvent,
 )
+from domain.holding import open_holds_of
 from domain.ingest.checks import (
     check_recipe,
     check_run_state,
@@ -34,8 +36,6 @@ from domain.ingest.write import Writer
 from domain.mapping.normalize import IngestMapping, NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
-from domain.usecases.bus import Actor
-from domain.usecases.holds import open_holds_of
 
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 DERIVED_KEY = "{key}#{sn}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from domain.actors import Actor, TokenRevoked, hold_token
 from domain.changes import IngestCommitted
 from domain.enums import (
     AuditOutcome,
@@ -30,10 +31,10 @@ from domain.ingest.envelope import (
 )
 from domain.ingest.resolve import MappingCache, Progress
 from domain.ingest.retests import recognise_retest
+from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding
-from domain.usecases.bus import Actor, Limits, TokenRevoked, hold_token
 from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)

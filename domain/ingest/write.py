@@ -16,6 +16,7 @@ from domain.execution import (
     IngestRejection,
     Track,
 )
+from domain.holding import open_hold
 from domain.holds import ALARM_REASON
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import stored_input
@@ -25,7 +26,6 @@ from domain.lifecycle import advance, attempt_of, event_result
 from domain.mapping.normalize import NormalizedPayload
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
-from domain.usecases.holds import open_hold
 
 DERIVED_KEY = "{key}#{sn}"
 
