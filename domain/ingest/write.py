@@ -23,7 +23,7 @@ from domain.execution import (
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON
 from domain.ingest.accept import Judgement
-from domain.ingest.data import JudgedValue
+from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import DERIVED_KEY_SEPARATOR, stored_input
 from domain.ingest.resolve import Verdict
 from domain.ingest.retests import keys_of
@@ -99,7 +99,12 @@ async def write_accepted(uow: UnitOfWork, a: Accepted) -> IngestEvent | None:
     await uow.ingest_events.add_tester_results(
         keys_of(a.env, a.judgement.normalized.test_result_id, event.id, a.ok)
     )
-    carrier_track = await _carrier_writes(uow, a, event.id)
+    carrier_track: CarrierTrack | None = None
+    if a.judgement.carrier_data is None:
+        # recorded at a step that is not BATCH: the units are off their carriers
+        await uow.carriers.close_loads_of_units([v.unit.id or 0 for v in a.ok], a.occurred_at)
+    else:
+        carrier_track = await _carrier_writes(uow, a, a.judgement.carrier_data, event.id)
     await _tracks(uow, a, event.id, carrier_track)
     await _advance_units(uow, a)
     await _start_run(uow, a)
@@ -175,16 +180,15 @@ def _key_failures(a: Accepted) -> list[dict[str, Any]]:
     return failures
 
 
-async def _carrier_writes(uow: UnitOfWork, a: Accepted, event_id: int) -> CarrierTrack | None:
+async def _carrier_writes(
+    uow: UnitOfWork, a: Accepted, carrier_data: StepData, event_id: int
+) -> CarrierTrack:
     """BATCH: the carrier (created if new), its loads, its CarrierTrack and the carrier-level
     values. A unit list makes those units the carrier's loads (closing their other open
     loads); a carrier-only event uses the open loads. The loads stay open for the next BATCH
     step (reflow then wash): they close on unloadCarrier, on a load elsewhere, or at a step
-    that is not BATCH, which is where the other events close them here."""
+    that is not BATCH."""
     j = a.judgement
-    if j.carrier_data is None:
-        await uow.carriers.close_loads_of_units([v.unit.id or 0 for v in a.ok], a.occurred_at)
-        return None
     normalized = j.normalized
     assert normalized.carrier_code is not None
     carrier = await uow.carriers.get_or_create(normalized.carrier_code, a.received_at)
@@ -218,7 +222,7 @@ async def _carrier_writes(uow: UnitOfWork, a: Accepted, event_id: int) -> Carrie
     await uow.data_values.add_many(
         [
             _value(jv, a.source, a.occurred_at, event_id, carrier_track_id=track.id)
-            for jv in j.carrier_data.values
+            for jv in carrier_data.values
         ]
     )
     return track
