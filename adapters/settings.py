@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mes.db"
 

@@ -23,10 +23,11 @@ from adapters.db import create_engine
 from adapters.migrate import upgrade
 from adapters.settings import Settings
 from domain import master as dm
+from domain.actors import Actor
 from domain.enums import CollectionMethod, DataType, SpecItemType, StationType
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor, Command
+from domain.usecases.bus import Command
 from graphql_api.bootstrap import bootstrap
 
 ACTOR = Actor(name="bench", request_id="bench-setup")

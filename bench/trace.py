@@ -18,8 +18,9 @@ from adapters.settings import Settings
 from bench.factory import DEEP_SPECS, DEEP_STEPS, Factory
 from bench.http import Http
 from bench.ingest import INGEST, OCCURRED, percentile_ms
+from domain.actors import Actor
+from domain.limits import Limits
 from domain.security import UNRESTRICTED
-from domain.usecases.bus import Actor, Limits
 from graphql_api.bootstrap import bootstrap
 from graphql_api.context import Context
 from graphql_api.loaders import Loaders

@@ -33,11 +33,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.db import is_unavailable
+from domain.actors import Actor
 from domain.ingest.pipeline import IngestService
+from domain.limits import Limits
 from domain.ports import ChangeFeed, ReadStore
 from domain.security import UNRESTRICTED, Principal
 from domain.security import Scope as TokenScope
-from domain.usecases.bus import Actor, Limits, MessageBus
+from domain.usecases.bus import MessageBus
 from graphql_api.auth import AuthMiddleware, bearer_principal, connection_bearer
 from graphql_api.context import Context
 from graphql_api.errors import internal_error_response, unavailable_response

@@ -85,8 +85,8 @@ def replay_rejections(
         raise click.BadParameter(str(err), param_hint="'--since'") from err
     settings = prepare(database_url)
 
+    from domain.actors import Actor
     from domain.ports import RejectionFilter
-    from domain.usecases.bus import Actor
     from graphql_api.bootstrap import bootstrap
 
     where = RejectionFilter(

@@ -30,8 +30,8 @@ def _handle(database_url: str | None, command: Any, request_id: str, migrate: bo
     one-line error (exit 1)."""
     settings = prepare(database_url, migrate=migrate)  # first: a bad setting stops here
 
+    from domain.actors import Actor
     from domain.errors import DomainError
-    from domain.usecases.bus import Actor
     from graphql_api.bootstrap import bootstrap
 
     async def run() -> Any:
@@ -169,7 +169,7 @@ def token_list(database_url: str | None) -> None:
 async def demo_token(services: Any) -> tuple[str, str | None]:
     """The demo's admin token: the previous one rotated (its secret revoked in the same
     transaction), else a new one. Returns the secret and what was revoked (None: nothing)."""
-    from domain.usecases.bus import Actor
+    from domain.actors import Actor
     from domain.usecases.tokens import CreateToken, RevokeToken, RotateToken
 
     actor = Actor("mes-demo", "mes-demo")

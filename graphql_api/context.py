@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from domain.actors import Actor
 from domain.ingest.pipeline import IngestService
+from domain.limits import Limits
 from domain.ports import ChangeFeed, ReadStore
 from domain.security import UNRESTRICTED, Principal
-from domain.usecases.bus import Actor, Command, Limits, MessageBus
+from domain.usecases.bus import Command, MessageBus
 from graphql_api.auth import bearer_principal
 from graphql_api.loaders import Loaders
 

@@ -26,7 +26,7 @@ from strawberry.types.graphql import OperationType
 
 import graphql_api.enums  # noqa: F401  (registers the domain enums with Strawberry)
 from domain import enums as e
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 from graphql_api.audit import AuditQuery
 from graphql_api.auth import guard
 from graphql_api.cost import query_cost

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain import master as dm
+from domain.actors import Actor
 from domain.enums import CollectionMethod, DataType, StationType
 from domain.routes import RouteVersion
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor, Command, MessageBus
+from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 
 ACTOR = Actor(name="test", request_id="test-request")

@@ -196,7 +196,7 @@ class ApiClient:
 
 async def make_token(services: Services, scopes: str = "admin", sources: str = "") -> str:
     """A new API token's secret (through the same use case as `mes token create`)."""
-    from domain.usecases.bus import Actor
+    from domain.actors import Actor
     from domain.usecases.tokens import CreateToken
 
     created = await services.bus.handle(

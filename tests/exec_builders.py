@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain import master as dm
+from domain.actors import Actor
 from domain.enums import (
     AlarmAction,
     CollectionMethod,
@@ -19,7 +20,7 @@ from domain.enums import (
 )
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor, Command, MessageBus
+from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 
 ACTOR = Actor(name="test", request_id="test-exec")

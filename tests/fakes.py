@@ -33,6 +33,7 @@ from domain.execution import (
     Track,
 )
 from domain.holds import Hold
+from domain.limits import Limits
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -46,7 +47,7 @@ from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
 from domain.security import ApiToken
 from domain.shifts import Shift
-from domain.usecases.bus import Limits, MessageBus
+from domain.usecases.bus import MessageBus
 from domain.usecases.handlers import HANDLERS
 
 

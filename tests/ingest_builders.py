@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain import master as dm
+from domain.actors import Actor
 from domain.enums import (
     AlarmAction,
     CollectionMethod,
@@ -22,7 +23,7 @@ from domain.enums import (
 from domain.execution import IngestEnvelope
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor, Command, MessageBus
+from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 
 ACTOR = Actor(name="test", request_id="test-ingest")

@@ -1,26 +1,24 @@
-"""The accepting path of one event, §4 steps 2–9, for AUTO, TEST and BATCH.
+"""Judging one resolved event, §4 steps 4–8, for AUTO, TEST and BATCH.
 
 Each unit is judged on its own (steps 4, 6 and 8), so ALL_OR_NOTHING refuses on the first
-refusal and PARTIAL writes the units that pass and lists the others. Nothing is written
-before every check has run.
+refusal and PARTIAL writes the units that pass and lists the others. Nothing is written here:
+the `Judgement` goes to domain/ingest/write.py once every check has run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
+from domain.actors import Actor
 from domain.enums import (
     CollectionMethod,
     StationType,
     TrackResult,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.execution import (
-    IngestEnvelope,
-    IngestEvent,
-)
+from domain.holding import open_holds_of
 from domain.ingest.checks import (
     check_recipe,
     check_run_state,
@@ -29,50 +27,45 @@ from domain.ingest.checks import (
     check_unit_state,
 )
 from domain.ingest.data import StepData, missing_required, read_measurements
-from domain.ingest.resolve import MappingCache, Progress, Resolved, Verdict, resolve_units
-from domain.ingest.write import Writer
+from domain.ingest.resolve import MappingCache, Resolved, Verdict
 from domain.mapping.normalize import IngestMapping, NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
-from domain.usecases.bus import Actor
-from domain.usecases.holds import open_holds_of
 
-PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
-DERIVED_KEY = "{key}#{sn}"
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """Steps 4–8's answer for an event that may be written: the units' verdicts, the event's
+    step and its mapping, the normalized payload, and a BATCH event's carrier-level data."""
+
+    resolved: Resolved
+    #: the units to record, in the event's order
+    ok: tuple[Verdict, ...]
+    #: the units PARTIAL refused (ALL_OR_NOTHING refuses the event instead)
+    refused: tuple[Verdict, ...]
+    step: RouteStep
+    mapping: IngestMapping
+    normalized: NormalizedPayload
+    carrier_data: StepData | None
+    #: measurement names no bound spec took, over every unit and then the carrier
+    unmapped: tuple[str, ...]
 
 
 class Acceptor:
-    """Runs steps 2–9 inside the caller's unit of work; raises DomainError on refusal."""
+    """Judges one resolved event inside the caller's unit of work (steps 4–8); raises
+    DomainError on refusal."""
 
-    def __init__(
-        self, uow: UnitOfWork, mappings: MappingCache, now: datetime, actor: Actor | None = None
-    ):
+    def __init__(self, uow: UnitOfWork, mappings: MappingCache, actor: Actor | None = None):
         self.uow = uow
         self.mappings = mappings
-        self.now = now
-        #: the sender: its station binding (§4 step 7), its token kept on PARTIAL rejections
+        #: the sender: its station binding (§4 step 7)
         self.actor = actor
-        #: measurement names no bound spec took, over every unit
-        self.unmapped: dict[str, None] = {}
-
-    async def resolve(
-        self,
-        env: IngestEnvelope,
-        root: dict[str, Any],
-        station_type: StationType,
-        progress: Progress,
-    ) -> Resolved:
-        return await resolve_units(self.uow, self.mappings, env, root, station_type, progress)
 
     # ------------------------------------------------------------ steps 4–8
 
     async def judge(
-        self,
-        env: IngestEnvelope,
-        root: dict[str, Any],
-        station_type: StationType,
-        resolved: Resolved,
-    ) -> tuple[list[Verdict], RouteStep, IngestMapping, NormalizedPayload, StepData | None]:
+        self, root: dict[str, Any], station_type: StationType, resolved: Resolved
+    ) -> Judgement:
         """Steps 4–8. ALL_OR_NOTHING raises the first refusal; PARTIAL keeps refusals per unit
         and raises only when every unit is refused (or the event as a whole is)."""
         holds = await open_holds_of(self.uow, resolved.units)
@@ -105,14 +98,27 @@ class Acceptor:
             raise station_error
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)
         readings = {r.sn: r for r in normalized.units}
+        unmapped: dict[str, None] = {}
         for v in verdicts:
             if v.error is None:
                 reading = readings.get(v.unit.sn) or UnitReading(
                     v.unit.sn, normalized.event_result or TrackResult.PASS
                 )
-                self._unit_data(v, reading, step, mapping, normalized, carrier_data)
+                names = _unit_data(v, reading, step, mapping, normalized, carrier_data)
+                unmapped.update(dict.fromkeys(names))
         _settle(verdicts, partial)
-        return verdicts, step, mapping, normalized, carrier_data
+        if carrier_data is not None:
+            unmapped.update(dict.fromkeys(carrier_data.unmapped))
+        return Judgement(
+            resolved,
+            tuple(v for v in verdicts if v.error is None),
+            tuple(v for v in verdicts if v.error is not None),
+            step,
+            mapping,
+            normalized,
+            carrier_data,
+            tuple(unmapped),
+        )
 
     def _event_step(
         self, verdicts: list[Verdict], resolved: Resolved, station_type: StationType
@@ -188,71 +194,50 @@ class Acceptor:
                 )
         return data
 
-    def _unit_data(
-        self,
-        v: Verdict,
-        reading: UnitReading,
-        step: RouteStep,
-        mapping: IngestMapping,
-        normalized: NormalizedPayload,
-        carrier_data: StepData | None,
-    ) -> None:
-        """Step 8 for one unit: its values, a KEY failure turning PASS into FAIL, the
-        required AUTO data a PASS needs."""
-        v.reading = reading
-        try:
-            data = read_measurements(
-                step,
-                reading.measurements,
-                mapping.data_spec_map,
-                carrier_level=False,
-                pass_values=normalized.pass_values,
-                fail_values=normalized.fail_values,
-            )
-        except DomainError as err:
-            v.error = _for_unit(err, v.unit.sn)
-            return
-        v.values = data.values
-        v.result = reading.result
-        key_failed = data.key_failures or (carrier_data is not None and carrier_data.key_failures)
-        if key_failed and v.result is TrackResult.PASS:
-            # a KEY failure turns a PASS into FAIL; an ERROR stays one (no verdict on the board)
-            v.result = TrackResult.FAIL
-        if v.result is TrackResult.PASS:
-            missing = missing_required(
-                step,
-                (jv.spec.name for jv in data.values),
-                method=CollectionMethod.AUTO,
-                carrier_level=False,
-            )
-            if missing:
-                v.error = DomainError(
-                    ErrorCode.REQUIRED_DATA_MISSING,
-                    f"unit {v.unit.sn} passed without required data: {', '.join(missing)}",
-                    {"sn": v.unit.sn, "stepNo": step.step_no, "missing": missing},
-                )
-        self.unmapped.update(dict.fromkeys(data.unmapped))
 
-    # ------------------------------------------------------------ step 9
-
-    async def write(
-        self,
-        env: IngestEnvelope,
-        input_hash: str,
-        resolved: Resolved,
-        verdicts: list[Verdict],
-        step: RouteStep,
-        normalized: NormalizedPayload,
-        carrier_data: StepData | None,
-    ) -> IngestEvent | None:
-        """Everything in the caller's transaction; None when another sender's event took the
-        key meanwhile (the caller looks again)."""
-        writer = Writer(
-            self.uow, self.now, self.unmapped, self.actor.token_name if self.actor else None
+def _unit_data(
+    v: Verdict,
+    reading: UnitReading,
+    step: RouteStep,
+    mapping: IngestMapping,
+    normalized: NormalizedPayload,
+    carrier_data: StepData | None,
+) -> tuple[str, ...]:
+    """Step 8 for one unit: its values, a KEY failure turning PASS into FAIL, the required
+    AUTO data a PASS needs. Returns the measurement names no bound spec took."""
+    v.reading = reading
+    try:
+        data = read_measurements(
+            step,
+            reading.measurements,
+            mapping.data_spec_map,
+            carrier_level=False,
+            pass_values=normalized.pass_values,
+            fail_values=normalized.fail_values,
         )
-        return await writer.write(
-            env, input_hash, resolved, verdicts, step, normalized, carrier_data
+    except DomainError as err:
+        v.error = _for_unit(err, v.unit.sn)
+        return ()
+    v.values = data.values
+    v.result = reading.result
+    key_failed = data.key_failures or (carrier_data is not None and carrier_data.key_failures)
+    if key_failed and v.result is TrackResult.PASS:
+        # a KEY failure turns a PASS into FAIL; an ERROR stays one (no verdict on the board)
+        v.result = TrackResult.FAIL
+    if v.result is TrackResult.PASS:
+        missing = missing_required(
+            step,
+            (jv.spec.name for jv in data.values),
+            method=CollectionMethod.AUTO,
+            carrier_level=False,
         )
+        if missing:
+            v.error = DomainError(
+                ErrorCode.REQUIRED_DATA_MISSING,
+                f"unit {v.unit.sn} passed without required data: {', '.join(missing)}",
+                {"sn": v.unit.sn, "stepNo": step.step_no, "missing": missing},
+            )
+    return data.unmapped
 
 
 def _for_unit(err: DomainError, sn: str) -> DomainError:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from domain.actors import Actor, TokenRevoked, hold_token
 from domain.changes import IngestCommitted
 from domain.enums import (
     AuditOutcome,
@@ -28,20 +29,20 @@ from domain.ingest.envelope import (
     stored_input,
     too_deep_to_keep,
 )
-from domain.ingest.resolve import MappingCache, Progress
+from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
+from domain.ingest.write import Accepted, write_accepted
+from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from domain.production import AuditEvent
 from domain.security import StationBinding
-from domain.usecases.bus import Actor, Limits, TokenRevoked, hold_token
 from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
-#: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
 #: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
 MAX_SOURCE_LENGTH = MAX_KEY_LENGTH
 MAX_STORED_KEY = MAX_KEY_LENGTH + 1 + MAX_CODE_LENGTH
+#: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
 NOT_REPLAYABLE = frozenset({ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.PAYLOAD_TOO_LARGE})
-PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 
 
 @dataclass
@@ -168,18 +169,15 @@ class IngestService:
         progress.key_was_free = True
         root = env.root()
         station_type = StationType(env.event_type.value)
-        acceptor = Acceptor(uow, self.mappings, self.clock.now(), actor)
-        resolved = await acceptor.resolve(env, root, station_type, progress)
+        now = self.clock.now()
+        resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
         # TEST: the tester's own result id is an idempotency key too (right after step 3)
         first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
         if first is not None:
             return IngestOutcome(IngestStatus.DUPLICATE, event=first)
-        verdicts, step, _, normalized, carrier_data = await acceptor.judge(
-            env, root, station_type, resolved
-        )
-        event = await acceptor.write(
-            env, input_hash, resolved, verdicts, step, normalized, carrier_data
-        )
+        judgement = await Acceptor(uow, self.mappings, actor).judge(root, station_type, resolved)
+        accepted = Accepted.of(env, input_hash, judgement, now, actor.token_name)
+        event = await write_accepted(uow, accepted)
         return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
 
     # ------------------------------------------------------------ refusals

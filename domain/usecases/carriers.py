@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from domain.actors import check_station_binding
 from domain.changes import UnitsChanged
 from domain.errors import DomainError, ErrorCode
 from domain.execution import Carrier, CarrierLoad
 from domain.ports import UnitOfWork
-from domain.usecases.bus import Command, Deps, check_station_binding
+from domain.usecases.bus import Command, Deps
 from domain.validation import check_code
 
 MAX_LOAD_UNITS = 1000

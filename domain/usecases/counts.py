@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import ClassVar
 
+from domain.actors import check_station_binding
 from domain.enums import ReportGroupBy
 from domain.errors import DomainError, ErrorCode, not_found
 from domain.execution import ModuleCount, ProductionCountRecord
 from domain.ports import UnitOfWork
 from domain.shifts import Shift, shift_of
-from domain.usecases.bus import Command, Deps, check_station_binding
+from domain.usecases.bus import Command, Deps
 from domain.validation import check_code, check_optional_code
 
 MAX_MODULES = 200

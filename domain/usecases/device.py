@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain.actors import check_station_binding
 from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
@@ -22,13 +23,14 @@ from domain.enums import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
+from domain.holding import open_hold
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
 from domain.ingest.data import JudgedValue, judged
 from domain.ports import UnitOfWork
 from domain.production import Unit
 from domain.routes import RouteStep
-from domain.usecases.bus import Command, Deps, check_station_binding
-from domain.usecases.holds import SYSTEM_ACTOR, open_hold
+from domain.usecases.bus import Command, Deps
+from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_json_input, check_optional_code, check_values
 
 MAX_ITEMS = 1000

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain.actors import check_station_binding
 from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
@@ -20,6 +21,7 @@ from domain.enums import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import DataValue, Track
+from domain.holding import open_hold, open_holds_of
 from domain.holds import ALARM_REASON
 from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
 from domain.ingest.data import JudgedValue, judged, missing_required
@@ -27,8 +29,8 @@ from domain.lifecycle import advance, attempt_of
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
-from domain.usecases.bus import Command, Deps, check_station_binding
-from domain.usecases.holds import SYSTEM_ACTOR, open_hold, open_holds_of
+from domain.usecases.bus import Command, Deps
+from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_optional_code, check_values
 
 VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")

@@ -9,11 +9,12 @@ from typing import ClassVar
 from domain.changes import UnitsChanged
 from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
+from domain.holding import open_hold
 from domain.lifecycle import REWORKS, dispose
 from domain.ports import UnitOfWork
 from domain.production import Disposition, Unit
 from domain.usecases.bus import Command, Deps
-from domain.usecases.holds import SYSTEM_ACTOR, open_hold
+from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_name, check_optional_code
 
 

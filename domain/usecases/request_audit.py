@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from domain.actors import Actor
 from domain.enums import AuditOutcome
 from domain.ports import Clock, UnitOfWorkFactory
-from domain.usecases.bus import Actor
 from domain.validation import scrubbed
 
 #: codes that say the service failed, not the client: audited as ERROR, the rest as REFUSED

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from domain.actors import Actor
 from domain.enums import IngestEventType, TrackResult
 from domain.execution import IngestEnvelope, ModuleCount
 from domain.ingest.pipeline import IngestService
@@ -19,7 +20,7 @@ from domain.ports import ReadStore
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import execution as ex
-from domain.usecases.bus import Actor, MessageBus
+from domain.usecases.bus import MessageBus
 
 CET = timezone(timedelta(hours=1))
 RUN = "WO-1001-01"

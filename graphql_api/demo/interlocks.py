@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from domain.actors import Actor
 from domain.ingest.pipeline import IngestService
-from domain.usecases.bus import Actor
 from graphql_api.demo.events import aoi_event, ict_event
 
 #: the program the test route's AOI step must run

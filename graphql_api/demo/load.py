@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from domain import master as dm
+from domain.actors import Actor
 from domain.enums import (
     WorkOrderStatus,
 )
@@ -19,7 +20,7 @@ from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor, Command, MessageBus
+from domain.usecases.bus import Command, MessageBus
 from graphql_api.demo.events import aoi_event, ict_event
 from graphql_api.demo.factory import (
     AOI_MAPPING,

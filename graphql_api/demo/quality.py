@@ -14,13 +14,14 @@ under their own keys.
 
 from __future__ import annotations
 
+from domain.actors import Actor
 from domain.enums import DispositionAction, UnitStatus
 from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
-from domain.usecases.bus import Actor, MessageBus
+from domain.usecases.bus import MessageBus
 from graphql_api.demo.events import aoi_event, ict_event
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
-from domain.usecases.bus import Actor
+from domain.actors import Actor
 from domain.usecases.tokens import CreateToken
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from starlette.types import Message
 
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.query_cache import CACHEABLE_QUERY_BYTES, QueryCache, parsed_size
 from graphql_api.schema import build_schema

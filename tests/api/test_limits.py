@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from adapters.settings import Settings
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 from graphql_api.bootstrap import Services, bootstrap
 from tests.conftest import ApiClient, make_token
 

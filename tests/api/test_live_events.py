@@ -193,7 +193,7 @@ async def test_a_connection_without_a_read_token_is_closed_forbidden(
     if payload == "ingest":  # a valid token without the read scope
         payload = {"Authorization": f"Bearer {await make_token(services, 'ingest', 'SRC')}"}
     elif payload == "bearer":  # a revoked token
-        from domain.usecases.bus import Actor
+        from domain.actors import Actor
         from domain.usecases.tokens import RevokeToken
 
         secret = await make_token(services, "read")

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bench.ingest import INGEST, INGEST_MANY
 from bench.trace import TRACE
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.cost import query_cost
 from graphql_api.schema import build_schema

@@ -47,7 +47,7 @@ async def test_open_endpoints(api: ApiClient) -> None:
 async def test_revoked_tokens_fail_and_secrets_are_not_stored(
     api: ApiClient, services: Services
 ) -> None:
-    from domain.usecases.bus import Actor
+    from domain.actors import Actor
     from domain.usecases.tokens import CreateToken, RevokeToken
 
     created = await services.bus.handle(CreateToken(unique("t"), ("read",)), Actor("t", "t"))

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from adapters import tables as t
+from domain.actors import Actor
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor
 from domain.usecases.tokens import CreateToken
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique

@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from adapters import tables as t
+from domain.actors import Actor
 from domain.errors import DomainError
 from domain.master import Line
 from domain.production import Unit
 from domain.routes import RouteVersion
 from domain.usecases import master_data as md
 from domain.usecases import production as prod
-from domain.usecases.bus import Actor
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import unique

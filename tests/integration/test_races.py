@@ -419,7 +419,7 @@ async def test_a_command_of_a_revoked_token_writes_nothing_but_its_audit(
 ) -> None:
     """The bus checks the token in the command's own transaction too (a revoke between the
     request's authentication and its write holds)."""
-    from domain.usecases.bus import Actor
+    from domain.actors import Actor
     from domain.usecases.tokens import CreateToken, RevokeToken
 
     name = unique("op")

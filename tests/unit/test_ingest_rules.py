@@ -9,9 +9,9 @@ from domain import master as dm
 from domain.enums import IngestStatus, StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
+from domain.limits import Limits
 from domain.usecases import execution as ex
 from domain.usecases import master_data as md
-from domain.usecases.bus import Limits
 from domain.usecases.carriers import LoadCarrier
 from tests.exec_builders import wash_factory, wash_input
 from tests.fakes import FakeClock, fake_bus

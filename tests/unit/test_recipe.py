@@ -10,10 +10,10 @@ from domain.enums import IngestStatus, StationType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.checks import check_recipe
 from domain.ingest.pipeline import IngestService, MappingCache
+from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from domain.routes import RouteStep
 from domain.usecases import master_data as md
-from domain.usecases.bus import Limits
 from tests.fakes import FakeClock, fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING, IngestFactory
 

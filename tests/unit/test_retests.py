@@ -8,7 +8,7 @@ from typing import Any
 from domain.enums import IngestStatus, UnitStatus
 from domain.errors import ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
-from domain.usecases.bus import Limits
+from domain.limits import Limits
 from tests.conftest import unique
 from tests.fakes import FakeClock, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory

@@ -10,8 +10,8 @@ import pytest
 from domain.enums import IngestStatus, StationType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
+from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
-from domain.usecases.bus import Limits
 from tests.fakes import FakeClock, fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING, IngestFactory
 

@@ -9,10 +9,10 @@ import pytest
 from domain.enums import IngestStatus, Judge, StationType, TrackResult, UnitStatus
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.lifecycle import event_result
+from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.vocabulary import to_judge, to_result
 from domain.usecases import execution as ex
-from domain.usecases.bus import Limits
 from tests.fakes import FakeClock, fake_bus
 from tests.ingest_builders import ACTOR, ICT_MAPPING, IngestFactory
 
