@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
+from domain.execution import Track
 from domain.production import Unit
 from domain.routes import RouteStep, RouteVersion
 
@@ -53,6 +54,32 @@ def advance(
             step_fails=fails,
         )
     return held(moved) if hold else moved
+
+
+def tracked_in(unit: Unit) -> Unit:
+    """IN_STATION: a manual track is open (its state checked first, as for any execution)."""
+    return replace(unit, status=UnitStatus.IN_STATION)
+
+
+def check_in_station(unit: Unit, open_track: Track | None, station_code: str) -> Track:
+    """trackOut closes the unit's open track at that station; UNIT_NOT_IN_STATION when there
+    is none there. The open track."""
+    if (
+        unit.status is not UnitStatus.IN_STATION
+        or open_track is None
+        or open_track.station_code != station_code
+    ):
+        raise DomainError(
+            ErrorCode.UNIT_NOT_IN_STATION,
+            f"unit {unit.sn} has no open track at station {station_code}",
+            {
+                "sn": unit.sn,
+                "stationCode": station_code,
+                "status": unit.status.value,
+                "openAtStationCode": open_track.station_code if open_track else None,
+            },
+        )
+    return open_track
 
 
 def held(unit: Unit) -> Unit:
@@ -143,3 +170,12 @@ def dispose(
     if action is DispositionAction.RELEASE:
         return released(unit)
     return replace(unit, status=UnitStatus.SCRAPPED, held_from=None)
+
+
+def leaves_station(before: Unit, after: Unit) -> bool:
+    """Whether a disposition takes the unit out of a station it was in (SCRAP of a unit in
+    station, or held there): its open track is then closed (DOMAIN.md §6)."""
+    return after.status is UnitStatus.SCRAPPED and UnitStatus.IN_STATION in (
+        before.status,
+        before.held_from,
+    )
