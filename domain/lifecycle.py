@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.execution import Track
-from domain.production import Unit
+from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
 
 
@@ -82,9 +83,26 @@ def check_in_station(unit: Unit, open_track: Track | None, station_code: str) ->
     return open_track
 
 
+def registered(sn: str, run: Run, first_step_no: int | None, at: datetime) -> Unit:
+    """A new unit of the run: QUEUED at the first step of the run's route version."""
+    return Unit(
+        sn=sn,
+        wo_no=run.wo_no,
+        run_no=run.run_no,
+        status=UnitStatus.QUEUED,
+        current_step_no=first_step_no,
+        created_at=at,
+    )
+
+
+def can_be_held(unit: Unit) -> bool:
+    """Any unit but a SCRAPPED one can be held (an ON_HOLD one by one more hold)."""
+    return unit.status is not UnitStatus.SCRAPPED
+
+
 def held(unit: Unit) -> Unit:
     """ON_HOLD, remembering the status to go back to on RELEASE (a held unit stays held)."""
-    if unit.status in (UnitStatus.ON_HOLD, UnitStatus.SCRAPPED):
+    if unit.status is UnitStatus.ON_HOLD or not can_be_held(unit):
         return unit
     return replace(unit, status=UnitStatus.ON_HOLD, held_from=unit.status)
 

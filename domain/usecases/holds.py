@@ -13,7 +13,7 @@ from domain.changes import UnitsChanged
 from domain.enums import AuditOutcome, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.holds import HeldUnit, Hold
-from domain.lifecycle import held, released
+from domain.lifecycle import can_be_held, held, released
 from domain.ports import UnitOfWork
 from domain.production import AuditEvent, Unit
 from domain.usecases.bus import Actor, Command, Deps
@@ -128,11 +128,7 @@ async def hold_units(cmd: HoldUnits, uow: UnitOfWork, deps: Deps) -> Hold:
                 f"units not found: {', '.join(missing[:20])}",
                 {"sns": missing},
             )
-    targets = [
-        u
-        for u in units
-        if u.status is not UnitStatus.SCRAPPED and (f.run_no is None or u.run_no == f.run_no)
-    ]
+    targets = [u for u in units if can_be_held(u) and (f.run_no is None or u.run_no == f.run_no)]
     if not targets:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,

@@ -12,6 +12,7 @@ from domain import work_order_states as wos
 from domain.changes import UnitsChanged
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode, KeyTaken, not_found
+from domain.lifecycle import registered
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit, WorkOrder
 from domain.run_states import RunAction
@@ -312,17 +313,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     version = await uow.route_versions.get_by_id(run.route_version_id)
     first_step = version.first_step_no if version else None
     now = deps.clock.now()
-    units = [
-        Unit(
-            sn=sn,
-            wo_no=run.wo_no,
-            run_no=run.run_no,
-            status=UnitStatus.QUEUED,
-            current_step_no=first_step,
-            created_at=now,
-        )
-        for sn in sns
-    ]
+    units = [registered(sn, run, first_step, now) for sn in sns]
     try:
         await uow.units.add_many(units)
     except KeyTaken as taken:  # by a concurrent registration since the check above
