@@ -34,7 +34,7 @@ from domain.enums import (
     TrackFlag,
     UnitStatus,
 )
-from domain.errors import DomainError, ErrorCode
+from domain.errors import KeyTaken
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -547,11 +547,7 @@ class SqlUnitRepository(SqlRepository):
             inserted = set(result.scalars())
             taken += [u.sn for u in part if u.sn not in inserted]
         if taken:
-            raise DomainError(
-                ErrorCode.UNIT_ALREADY_EXISTS,
-                f"{len(taken)} unit(s) already exist: {', '.join(sorted(taken)[:10])}",
-                {"sns": sorted(taken)[:100], "count": len(taken)},
-            )
+            raise KeyTaken(taken)
 
     async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
         r = await self._one(select(t.unit).where(t.unit.c.id == unit_id), for_update)
@@ -1281,12 +1277,7 @@ class SqlTokenRepository(SqlRepository):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
         if existing is not None and existing.active:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"an active token named {token.name!r} exists already (rotate or revoke it, "
-                "or choose another name)",
-                {"field": "name"},
-            )
+            raise KeyTaken([token.name])
         new_id = (
             await self._exec(
                 insert(t.api_token).returning(t.api_token.c.id), rows.token_to_values(token)

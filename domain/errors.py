@@ -90,3 +90,12 @@ class DomainError(Exception):
 def not_found(code: ErrorCode, what: str, key: str, **details: Any) -> DomainError:
     """The usual 'X not found' refusal, with the key in details."""
     return DomainError(code, f"{what} {key!r} not found", {"key": key, **details})
+
+
+class KeyTaken(Exception):
+    """A repository's report that it did not add some rows: their unique key is taken already
+    (by a committed row or a concurrent insert). The use case turns it into its refusal."""
+
+    def __init__(self, keys: list[str]):
+        super().__init__(", ".join(keys))
+        self.keys = sorted(keys)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 
 from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
-from domain.production import Unit
+from domain.execution import Track
+from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
 
 
@@ -55,9 +57,52 @@ def advance(
     return held(moved) if hold else moved
 
 
+def tracked_in(unit: Unit) -> Unit:
+    """IN_STATION: a manual track is open (its state checked first, as for any execution)."""
+    return replace(unit, status=UnitStatus.IN_STATION)
+
+
+def check_in_station(unit: Unit, open_track: Track | None, station_code: str) -> Track:
+    """trackOut closes the unit's open track at that station; UNIT_NOT_IN_STATION when there
+    is none there. The open track."""
+    if (
+        unit.status is not UnitStatus.IN_STATION
+        or open_track is None
+        or open_track.station_code != station_code
+    ):
+        raise DomainError(
+            ErrorCode.UNIT_NOT_IN_STATION,
+            f"unit {unit.sn} has no open track at station {station_code}",
+            {
+                "sn": unit.sn,
+                "stationCode": station_code,
+                "status": unit.status.value,
+                "openAtStationCode": open_track.station_code if open_track else None,
+            },
+        )
+    return open_track
+
+
+def registered(sn: str, run: Run, first_step_no: int | None, at: datetime) -> Unit:
+    """A new unit of the run: QUEUED at the first step of the run's route version."""
+    return Unit(
+        sn=sn,
+        wo_no=run.wo_no,
+        run_no=run.run_no,
+        status=UnitStatus.QUEUED,
+        current_step_no=first_step_no,
+        created_at=at,
+    )
+
+
+def can_be_held(unit: Unit) -> bool:
+    """Any unit but a SCRAPPED one can be held (an ON_HOLD one by one more hold)."""
+    return unit.status is not UnitStatus.SCRAPPED
+
+
 def held(unit: Unit) -> Unit:
     """ON_HOLD, remembering the status to go back to on RELEASE (a held unit stays held)."""
-    if unit.status in (UnitStatus.ON_HOLD, UnitStatus.SCRAPPED):
+    if unit.status is UnitStatus.ON_HOLD or not can_be_held(unit):
         return unit
     return replace(unit, status=UnitStatus.ON_HOLD, held_from=unit.status)
 
@@ -143,3 +188,12 @@ def dispose(
     if action is DispositionAction.RELEASE:
         return released(unit)
     return replace(unit, status=UnitStatus.SCRAPPED, held_from=None)
+
+
+def leaves_station(before: Unit, after: Unit) -> bool:
+    """Whether a disposition takes the unit out of a station it was in (SCRAP of a unit in
+    station, or held there): its open track is then closed (DOMAIN.md §6)."""
+    return after.status is UnitStatus.SCRAPPED and UnitStatus.IN_STATION in (
+        before.status,
+        before.held_from,
+    )

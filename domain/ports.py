@@ -155,7 +155,8 @@ class UnitRepository(Protocol):
     async def existing_sns(self, sns: Sequence[str]) -> list[str]: ...
     async def add_many(self, units: Sequence[Unit]) -> None:
         """Insert in SN order (one order everywhere: two registrations of overlapping SNs
-        never deadlock, the later one finds them taken: UNIT_ALREADY_EXISTS)."""
+        never deadlock, the later one finds them taken). KeyTaken names the SNs that exist
+        already; the caller refuses (and so rolls back what was inserted)."""
         ...
 
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]: ...
@@ -488,7 +489,10 @@ class AuditFilter:
 
 
 class TokenRepository(Protocol):
-    async def add(self, token: ApiToken) -> ApiToken: ...
+    async def add(self, token: ApiToken) -> ApiToken:
+        """The token with its id; KeyTaken while another token of its name is active."""
+        ...
+
     async def get(self, name: str) -> ApiToken | None:
         """The token of that name: the active one, else the last one revoked (a revoked
         token's name may be given to a new token)."""

@@ -19,7 +19,7 @@ from domain.enums import (
     TrackFlag,
     UnitStatus,
 )
-from domain.errors import DomainError, ErrorCode
+from domain.errors import KeyTaken
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -264,8 +264,10 @@ class FakeUnits(_Repo):
         return sorted(sn for sn in set(sns) if sn in self.s.units)
 
     async def add_many(self, units: Sequence[Unit]) -> None:
+        taken = [u.sn for u in units if u.sn in self.s.units]
+        if taken:
+            raise KeyTaken(taken)
         for u in sorted(units, key=lambda u: u.sn):  # SN order, as the adapters insert
-            assert u.sn not in self.s.units
             self.s.units[u.sn] = replace(u, id=len(self.s.units) + 1)
 
     async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
@@ -513,9 +515,7 @@ class FakeTokens(_Repo):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
         if existing is not None and existing.active:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED, f"an active token named {token.name!r}", {}
-            )
+            raise KeyTaken([token.name])
         stored = replace(token, id=len(self.s.tokens) + 1)
         self.s.tokens.append(stored)
         return stored

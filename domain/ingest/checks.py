@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain.enums import RunStatus, StationType, UnitStatus
+from domain import run_states as rs
+from domain.enums import StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.holds import Hold
 from domain.master import Station
@@ -23,8 +24,6 @@ _STATE_REFUSALS = {
         "is IN_STATION (a manual track is open)",
     ),
 }
-
-EXECUTABLE_RUN_STATUSES = frozenset({RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS})
 
 
 def check_unit_state(
@@ -48,14 +47,8 @@ def check_unit_state(
 
 
 def check_run_state(run: Run) -> DomainError | None:
-    """Step 5: the run must be AUTHORIZED or IN_PROGRESS."""
-    if run.status in EXECUTABLE_RUN_STATUSES:
-        return None
-    return DomainError(
-        ErrorCode.RUN_NOT_AUTHORIZED,
-        f"run {run.run_no} is {run.status.value}: it takes no execution",
-        {"runNo": run.run_no, "runStatus": run.status.value},
-    )
+    """Step 5: the run must take an execution (AUTHORIZED or IN_PROGRESS: run_states)."""
+    return rs.refusal(run, rs.RunAction.EXECUTE)
 
 
 def check_step(

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain import run_states as rs
 from domain.changes import IngestCommitted, UnitsChanged
-from domain.enums import IngestStatus, RunStatus, TrackResult, TrackSource
+from domain.enums import IngestStatus, TrackResult, TrackSource
 from domain.execution import (
     CarrierLoad,
     CarrierTrack,
@@ -277,8 +278,9 @@ async def _start_run(uow: UnitOfWork, a: Accepted) -> None:
     only another execution can have started it meanwhile, so a row count of 0 means it is
     IN_PROGRESS already."""
     run = a.judgement.resolved.run
-    if run.status is RunStatus.AUTHORIZED:
-        await uow.runs.set_status_if(run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
+    started = rs.moved(run, rs.RunAction.EXECUTE)
+    if started is not run:
+        await uow.runs.set_status_if(run.run_no, run.status, started.status)
 
 
 async def _partial_rejection(

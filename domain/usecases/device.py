@@ -19,13 +19,13 @@ from domain.enums import (
     TrackResult,
     TrackSource,
     TriggerType,
-    UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
 from domain.ingest.data import JudgedValue, judged
+from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
 from domain.production import Unit
 from domain.routes import RouteStep
@@ -363,7 +363,7 @@ async def _contain(
             await uow.carriers.set_track_flag(target.id or 0, TrackFlag.LATE_KEY_FAIL)
         if step.on_late_key_fail is LateKeyFailAction.HOLD:
             reasons.append(LATE_KEY_FAIL_REASON)
-    held = [u for u in units if u.status is not UnitStatus.SCRAPPED]
+    held = [u for u in units if can_be_held(u)]
     for reason in reasons if held else []:
         _, held = await open_hold(uow, held, reason, _actor(deps), deps.clock.now())
     return target

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
+from domain import run_states as rs
 from domain.actors import check_station_binding
 from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
     Judge,
-    RunStatus,
     SpecItemType,
     StationType,
     TrackResult,
@@ -23,9 +23,9 @@ from domain.errors import DomainError, ErrorCode
 from domain.execution import DataValue, Track
 from domain.holding import open_hold, open_holds_of
 from domain.holds import ALARM_REASON
-from domain.ingest.checks import check_run_state, check_station, check_step, check_unit_state
+from domain.ingest.checks import check_station, check_step, check_unit_state
 from domain.ingest.data import JudgedValue, judged, missing_required
-from domain.lifecycle import advance, attempt_of
+from domain.lifecycle import advance, attempt_of, check_in_station, tracked_in
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
@@ -95,7 +95,8 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
     check_optional_code(cmd.operator_id, "operatorId")
     await check_station_binding(deps.actor, uow, cmd.station_code)
     unit, run, version = await _unit_run_version(uow, cmd.sn, cmd.run_no)
-    for error in (check_unit_state(unit, await open_holds_of(uow, [unit])), check_run_state(run)):
+    run_error = rs.refusal(run, rs.RunAction.EXECUTE)
+    for error in (check_unit_state(unit, await open_holds_of(uow, [unit])), run_error):
         if error:
             raise error
     step, step_error = check_step(unit, version, StationType.MANUAL)
@@ -125,11 +126,13 @@ async def track_in(cmd: TrackIn, uow: UnitOfWork, deps: Deps) -> Executed:
     )
     # recorded at a step that is not BATCH: the unit is off its carrier (DOMAIN.md §6)
     await uow.carriers.close_loads_of_units([unit.id or 0], now)
-    moved = replace(unit, status=UnitStatus.IN_STATION)
+    moved = tracked_in(unit)
     await uow.units.update_many([moved])
     uow.publish(UnitsChanged.of([moved]))
-    if run.status is RunStatus.AUTHORIZED:
-        await uow.runs.set_status_if(run.run_no, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
+    started = rs.moved(run, rs.RunAction.EXECUTE)
+    if started is not run:
+        # the run is held since it was read: only another execution can have started it
+        await uow.runs.set_status_if(run.run_no, run.status, started.status)
     return Executed(track, moved)
 
 
@@ -223,22 +226,9 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
         refusal = check_unit_state(unit, await open_holds_of(uow, [unit]))
         assert refusal is not None
         raise refusal
-    open_track = await uow.tracks.open_of_unit(unit.id or 0)
-    if (
-        unit.status is not UnitStatus.IN_STATION
-        or open_track is None
-        or open_track.station_code != cmd.station_code
-    ):
-        raise DomainError(
-            ErrorCode.UNIT_NOT_IN_STATION,
-            f"unit {unit.sn} has no open track at station {cmd.station_code}",
-            {
-                "sn": unit.sn,
-                "stationCode": cmd.station_code,
-                "status": unit.status.value,
-                "openAtStationCode": open_track.station_code if open_track else None,
-            },
-        )
+    open_track = check_in_station(
+        unit, await uow.tracks.open_of_unit(unit.id or 0), cmd.station_code
+    )
     step = version.step(open_track.step_no)
     assert step is not None
     now = deps.clock.now()

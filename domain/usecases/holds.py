@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from domain.actors import Actor
-from domain.enums import AuditOutcome, UnitStatus
+from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.holding import open_hold, release_units
 from domain.holds import Hold
+from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
 from domain.production import AuditEvent, Unit
 from domain.usecases.bus import Command, Deps
@@ -87,11 +88,7 @@ async def hold_units(cmd: HoldUnits, uow: UnitOfWork, deps: Deps) -> Hold:
                 f"units not found: {', '.join(missing[:20])}",
                 {"sns": missing},
             )
-    targets = [
-        u
-        for u in units
-        if u.status is not UnitStatus.SCRAPPED and (f.run_no is None or u.run_no == f.run_no)
-    ]
+    targets = [u for u in units if can_be_held(u) and (f.run_no is None or u.run_no == f.run_no)]
     if not targets:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import ClassVar
 
 from domain.changes import UnitsChanged
-from domain.enums import DispositionAction, TrackResult, UnitStatus
+from domain.enums import DispositionAction, TrackResult
 from domain.errors import DomainError, ErrorCode
 from domain.holding import open_hold
-from domain.lifecycle import REWORKS, dispose
+from domain.lifecycle import REWORKS, dispose, leaves_station
 from domain.ports import UnitOfWork
 from domain.production import Disposition, Unit
 from domain.usecases.bus import Command, Deps
@@ -65,10 +65,7 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
     elif cmd.disposition in (DispositionAction.RELEASE, DispositionAction.SCRAP):
         # RELEASE lets go of every open hold on the unit; a scrapped unit is held by none
         await uow.holds.release([unit.id or 0], now)
-    if moved.status is UnitStatus.SCRAPPED and UnitStatus.IN_STATION in (
-        unit.status,
-        unit.held_from,
-    ):
+    if leaves_station(unit, moved):
         await _close_open_track(uow, unit, now)
     if cmd.disposition is not DispositionAction.HOLD:
         await uow.units.update_many([moved])

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from domain import run_states as rs
+from domain import work_order_states as wos
 from domain.changes import UnitsChanged
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
-from domain.errors import DomainError, ErrorCode, not_found
+from domain.errors import DomainError, ErrorCode, KeyTaken, not_found
+from domain.lifecycle import registered
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit, WorkOrder
+from domain.run_states import RunAction
 from domain.usecases.bus import Command, Deps
 from domain.validation import (
     MAX_CODE_LENGTH,
@@ -20,9 +24,6 @@ from domain.validation import (
     check_positive,
     check_sn,
 )
-
-#: Runs that take no more units (and no more executions).
-CLOSED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,20 +73,18 @@ class ReleaseWorkOrder(Command):
 
 
 async def release_work_order(cmd: ReleaseWorkOrder, uow: UnitOfWork, deps: Deps) -> WorkOrder:
-    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
-    if wo is None:
-        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
-    if wo.status is WorkOrderStatus.RELEASED:
-        return wo
-    if wo.status is not WorkOrderStatus.RECEIVED:
-        raise DomainError(
-            ErrorCode.WORK_ORDER_NOT_RECEIVED,
-            f"work order {wo.wo_no!r} is {wo.status.value}; only a RECEIVED one can be released",
-            {"woNo": wo.wo_no, "status": wo.status.value},
-        )
-    released = replace(wo, status=WorkOrderStatus.RELEASED)
-    await uow.work_orders.update(released)
+    wo = await _locked_work_order(uow, cmd.wo_no)
+    released = wos.moved(wo, wos.WorkOrderAction.RELEASE)
+    if released is not wo:
+        await uow.work_orders.update(released)
     return released
+
+
+async def _locked_work_order(uow: UnitOfWork, wo_no: str) -> WorkOrder:
+    wo = await uow.work_orders.get(wo_no, for_update=True)
+    if wo is None:
+        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", wo_no)
+    return wo
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,15 +108,8 @@ async def create_run(cmd: CreateRun, uow: UnitOfWork, deps: Deps) -> Run:
     check_optional_code(cmd.run_no, "runNo")
     check_optional_code(cmd.shift_code, "shiftCode")
     check_positive(cmd.plan_qty, "planQty")
-    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
-    if wo is None:
-        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
-    if wo.status not in (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS):
-        raise DomainError(
-            ErrorCode.WORK_ORDER_NOT_RELEASED,
-            f"work order {wo.wo_no!r} is {wo.status.value}; release it first",
-            {"woNo": wo.wo_no, "status": wo.status.value},
-        )
+    wo = await _locked_work_order(uow, cmd.wo_no)
+    started = wos.moved(wo, wos.WorkOrderAction.CREATE_RUN)
     if not await uow.lines.get(cmd.line_code):
         raise not_found(ErrorCode.LINE_NOT_FOUND, "line", cmd.line_code)
     if wo.routing_code is None or not await uow.routings.get(wo.routing_code):
@@ -149,8 +141,8 @@ async def create_run(cmd: CreateRun, uow: UnitOfWork, deps: Deps) -> Run:
         created_at=deps.clock.now(),
     )
     await uow.runs.add(run)
-    if wo.status is WorkOrderStatus.RELEASED:
-        await uow.work_orders.update(replace(wo, status=WorkOrderStatus.IN_PROGRESS))
+    if started is not wo:
+        await uow.work_orders.update(started)
     return run
 
 
@@ -188,18 +180,16 @@ async def _locked_run(uow: UnitOfWork, run_no: str) -> Run:
 
 
 async def authorize_run(cmd: AuthorizeRun, uow: UnitOfWork, deps: Deps) -> Run:
-    run = await _locked_run(uow, cmd.run_no)
-    if run.status is RunStatus.AUTHORIZED:
-        return run
-    if run.status is not RunStatus.PREP:
-        raise DomainError(
-            ErrorCode.RUN_NOT_READY,
-            f"run {run.run_no!r} is {run.status.value}; only a PREP run can be authorized",
-            {"runNo": run.run_no, "runStatus": run.status.value},
-        )
-    authorized = replace(run, status=RunStatus.AUTHORIZED)
-    await uow.runs.update(authorized)
-    return authorized
+    return await _move_run(uow, cmd.run_no, RunAction.AUTHORIZE)
+
+
+async def _move_run(uow: UnitOfWork, run_no: str, action: RunAction) -> Run:
+    """Lock the run, move it as the table says (rs.RUN_MOVES), save it if it moved."""
+    run = await _locked_run(uow, run_no)
+    moved = rs.moved(run, action)
+    if moved is not run:
+        await uow.runs.update(moved)
+    return moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,18 +203,7 @@ class RevokeRunAuthorization(Command):
 
 
 async def revoke_run_authorization(cmd: RevokeRunAuthorization, uow: UnitOfWork, deps: Deps) -> Run:
-    run = await _locked_run(uow, cmd.run_no)
-    if run.status is RunStatus.PREP:
-        return run
-    if run.status is not RunStatus.AUTHORIZED:
-        raise DomainError(
-            ErrorCode.RUN_NOT_AUTHORIZED,
-            f"run {run.run_no!r} is {run.status.value}; only an AUTHORIZED run can be revoked",
-            {"runNo": run.run_no, "runStatus": run.status.value},
-        )
-    prep = replace(run, status=RunStatus.PREP)
-    await uow.runs.update(prep)
-    return prep
+    return await _move_run(uow, cmd.run_no, RunAction.REVOKE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,37 +216,14 @@ class CloseRun(Command):
         return self.run_no
 
 
-#: Units that no longer keep a run open.
-FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED})
-
-
 async def close_run(cmd: CloseRun, uow: UnitOfWork, deps: Deps) -> Run:
     """→ COMPLETED when every unit is DONE or SCRAPPED, whatever the run's status (a run with
     no units may be closed); the work order completes only by its quantity (DOMAIN.md §6)."""
     run = await _locked_run(uow, cmd.run_no)
-    if run.status is RunStatus.COMPLETED:
+    closed = rs.moved(run, RunAction.CLOSE)
+    if closed is run:
         return run
-    if run.status not in (RunStatus.PREP, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS):
-        raise DomainError(
-            ErrorCode.RUN_NOT_READY,
-            f"run {run.run_no!r} is {run.status.value}: it cannot be closed",
-            {"runNo": run.run_no, "runStatus": run.status.value},
-        )
-    counts = await uow.units.status_counts(run.run_no)
-    open_units = {s.value: n for s, n in counts.items() if s not in FINISHED_UNIT_STATUSES and n}
-    if open_units:
-        total = sum(open_units.values())
-        raise DomainError(
-            ErrorCode.RUN_NOT_READY,
-            f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
-            {
-                "runNo": run.run_no,
-                "runStatus": run.status.value,
-                "openUnits": total,
-                "byStatus": open_units,
-            },
-        )
-    closed = replace(run, status=RunStatus.COMPLETED)
+    rs.check_units_finished(run, await uow.units.status_counts(run.run_no))
     await uow.runs.update(closed)
     # lock order work order → run is used by createRun too; here the run is already locked,
     # and createRun never locks a run, so no cycle can form.
@@ -285,15 +241,11 @@ async def complete_work_order_if_done(uow: UnitOfWork, wo_no: str) -> WorkOrder 
     """COMPLETED when its DONE units reach the planned quantity and none of its runs is open;
     never merely because its last open run closed (DOMAIN.md §6). The completed order, if so."""
     wo = await uow.work_orders.get(wo_no, for_update=True)
-    if wo is None or wo.status is WorkOrderStatus.COMPLETED:
+    if wo is None or not wos.may_complete(wo, await uow.runs.statuses_for_work_order(wo_no)):
         return None
-    statuses = await uow.runs.statuses_for_work_order(wo_no)
-    if any(s not in CLOSED_RUN_STATUSES for s in statuses.values()):
-        return None
-    if await work_order_done_qty(uow, wo_no) < wo.planned_qty:
-        return None
-    completed = replace(wo, status=WorkOrderStatus.COMPLETED)
-    await uow.work_orders.update(completed)
+    completed = wos.completed_by_quantity(wo, await work_order_done_qty(uow, wo_no))
+    if completed is not None:
+        await uow.work_orders.update(completed)
     return completed
 
 
@@ -310,27 +262,11 @@ class CloseWorkOrder(Command):
 async def close_work_order(cmd: CloseWorkOrder, uow: UnitOfWork, deps: Deps) -> WorkOrder:
     """RELEASED or IN_PROGRESS → COMPLETED whatever its quantity, refused while a run is open
     (WORK_ORDER_RUN_OPEN); COMPLETED again is a no-op (DOMAIN.md §2, §6)."""
-    wo = await uow.work_orders.get(cmd.wo_no, for_update=True)
-    if wo is None:
-        raise not_found(ErrorCode.WORK_ORDER_NOT_FOUND, "work order", cmd.wo_no)
-    if wo.status is WorkOrderStatus.COMPLETED:
+    wo = await _locked_work_order(uow, cmd.wo_no)
+    completed = wos.moved(wo, wos.WorkOrderAction.CLOSE)
+    if completed is wo:
         return wo
-    if wo.status is WorkOrderStatus.RECEIVED:
-        raise DomainError(
-            ErrorCode.WORK_ORDER_NOT_RELEASED,
-            f"work order {wo.wo_no!r} is RECEIVED; release it before closing it",
-            {"woNo": wo.wo_no, "status": wo.status.value},
-        )
-    statuses = await uow.runs.statuses_for_work_order(wo.wo_no)
-    open_runs = sorted(no for no, s in statuses.items() if s not in CLOSED_RUN_STATUSES)
-    if open_runs:
-        raise DomainError(
-            ErrorCode.WORK_ORDER_RUN_OPEN,
-            f"work order {wo.wo_no!r} has {len(open_runs)} open run(s): "
-            f"{', '.join(open_runs[:10])}; close them first",
-            {"woNo": wo.wo_no, "openRuns": open_runs[:100], "count": len(open_runs)},
-        )
-    completed = replace(wo, status=WorkOrderStatus.COMPLETED)
+    wos.check_no_open_runs(wo, await uow.runs.statuses_for_work_order(wo.wo_no))
     await uow.work_orders.update(completed)
     return completed
 
@@ -358,13 +294,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
         raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
     size = len(cmd.sns) if cmd.sns is not None else (cmd.count or 0)
     check_positive(size, "count" if cmd.count is not None else "sns", maximum=limit)
-    run = await _locked_run(uow, cmd.run_no)
-    if run.status in CLOSED_RUN_STATUSES:
-        raise DomainError(
-            ErrorCode.RUN_NOT_READY,
-            f"run {run.run_no!r} is {run.status.value}: it takes no more units",
-            {"runNo": run.run_no, "runStatus": run.status.value},
-        )
+    run = rs.moved(await _locked_run(uow, cmd.run_no), RunAction.REGISTER_UNITS)
     if cmd.sns is not None:
         sns = [check_sn(sn, "sns", deps.limits.sn_pattern) for sn in cmd.sns]
         repeated = sorted(sn for sn, n in Counter(sns).items() if n > 1)
@@ -379,28 +309,26 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
         sns = await _generate_sns(uow, deps, prefix, size)
     existing = await uow.units.existing_sns(sns)
     if existing:
-        raise DomainError(
-            ErrorCode.UNIT_ALREADY_EXISTS,
-            f"{len(existing)} unit(s) already exist: {', '.join(sorted(existing)[:10])}",
-            {"sns": sorted(existing)[:100], "count": len(existing)},
-        )
+        raise _units_exist(existing)
     version = await uow.route_versions.get_by_id(run.route_version_id)
     first_step = version.first_step_no if version else None
     now = deps.clock.now()
-    units = [
-        Unit(
-            sn=sn,
-            wo_no=run.wo_no,
-            run_no=run.run_no,
-            status=UnitStatus.QUEUED,
-            current_step_no=first_step,
-            created_at=now,
-        )
-        for sn in sns
-    ]
-    await uow.units.add_many(units)
+    units = [registered(sn, run, first_step, now) for sn in sns]
+    try:
+        await uow.units.add_many(units)
+    except KeyTaken as taken:  # by a concurrent registration since the check above
+        raise _units_exist(taken.keys) from None
     uow.publish(UnitsChanged.of(units))
     return units
+
+
+def _units_exist(sns: list[str]) -> DomainError:
+    """UNIT_ALREADY_EXISTS: an SN names one unit for good, whichever run registered it."""
+    return DomainError(
+        ErrorCode.UNIT_ALREADY_EXISTS,
+        f"{len(sns)} unit(s) already exist: {', '.join(sorted(sns)[:10])}",
+        {"sns": sorted(sns)[:100], "count": len(sns)},
+    )
 
 
 async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, KeyTaken
 from domain.ports import UnitOfWork
 from domain.security import ApiToken, new_token
 from domain.usecases.bus import Command, Deps
@@ -35,7 +35,21 @@ async def create_token(cmd: CreateToken, uow: UnitOfWork, deps: Deps) -> Created
     token, secret = new_token(
         cmd.name, list(cmd.scopes), list(cmd.sources), deps.clock.now(), list(cmd.stations)
     )
-    return CreatedToken(await uow.tokens.add(token), secret)
+    return CreatedToken(await _add(uow, token), secret)
+
+
+async def _add(uow: UnitOfWork, token: ApiToken) -> ApiToken:
+    """The token stored; refused while another active token has its name (a revoked token's
+    name may be given again)."""
+    try:
+        return await uow.tokens.add(token)
+    except KeyTaken:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"an active token named {token.name!r} exists already (rotate or revoke it, "
+            "or choose another name)",
+            {"field": "name"},
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,4 +107,4 @@ async def rotate_token(cmd: RotateToken, uow: UnitOfWork, deps: Deps) -> Rotated
     token, secret = new_token(
         old.name, [s.value for s in old.scopes], sorted(old.sources), now, sorted(old.stations)
     )
-    return RotatedToken(old, await uow.tokens.add(token), secret)
+    return RotatedToken(old, await _add(uow, token), secret)

@@ -1,0 +1,100 @@
+"""How a run moves (DOMAIN.md §2, §6): the one table of what each command may do to a run's
+status, and the rule for closing it. Use cases load the run, ask here, save what comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from enum import StrEnum
+
+from domain.enums import RunStatus, UnitStatus
+from domain.errors import DomainError, ErrorCode
+from domain.production import Run
+from domain.states import Move
+
+#: Runs that take no more units (and no more executions).
+CLOSED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED})
+
+#: Units that no longer keep a run open.
+FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED})
+
+
+class RunAction(StrEnum):
+    AUTHORIZE = "authorizeRun"
+    REVOKE = "revokeRunAuthorization"
+    #: → COMPLETED, once every unit is finished (`check_units_finished`)
+    CLOSE = "closeRun"
+    #: a guard: the run takes more units
+    REGISTER_UNITS = "registerUnits"
+    #: a manual execution (trackIn): the first one starts an AUTHORIZED run
+    EXECUTE = "trackIn"
+
+
+_OPEN = frozenset({RunStatus.PREP, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS})
+
+RUN_MOVES: dict[RunAction, Move[RunStatus]] = {
+    RunAction.AUTHORIZE: Move(
+        frozenset({RunStatus.PREP}),
+        RunStatus.AUTHORIZED,
+        ErrorCode.RUN_NOT_READY,
+        "run {key!r} is {status}; only a PREP run can be authorized",
+    ),
+    RunAction.REVOKE: Move(
+        frozenset({RunStatus.AUTHORIZED}),
+        RunStatus.PREP,
+        ErrorCode.RUN_NOT_AUTHORIZED,
+        "run {key!r} is {status}; only an AUTHORIZED run can be revoked",
+    ),
+    # whatever the run's status: a run with no units may be closed
+    RunAction.CLOSE: Move(
+        _OPEN,
+        RunStatus.COMPLETED,
+        ErrorCode.RUN_NOT_READY,
+        "run {key!r} is {status}: it cannot be closed",
+    ),
+    RunAction.REGISTER_UNITS: Move(
+        frozenset(RunStatus) - CLOSED_RUN_STATUSES,
+        None,
+        ErrorCode.RUN_NOT_READY,
+        "run {key!r} is {status}: it takes no more units",
+    ),
+    RunAction.EXECUTE: Move(
+        frozenset({RunStatus.AUTHORIZED}),
+        RunStatus.IN_PROGRESS,
+        ErrorCode.RUN_NOT_AUTHORIZED,
+        "run {key} is {status}: it takes no execution",
+    ),
+}
+
+
+def refusal(run: Run, action: RunAction) -> DomainError | None:
+    """Why the run refuses the command (None: it does not)."""
+    details = {"runNo": run.run_no, "runStatus": run.status.value}
+    return RUN_MOVES[action].refusal(run.run_no, run.status, details)
+
+
+def moved(run: Run, action: RunAction) -> Run:
+    """The run after the command (itself when the status stays), or the run's refusal."""
+    error = refusal(run, action)
+    if error:
+        raise error
+    status = RUN_MOVES[action].to(run.status)
+    return run if status is run.status else replace(run, status=status)
+
+
+def check_units_finished(run: Run, unit_counts: Mapping[UnitStatus, int]) -> None:
+    """A run closes only when every unit is DONE or SCRAPPED (DOMAIN.md §6)."""
+    finished = FINISHED_UNIT_STATUSES
+    open_units = {s.value: n for s, n in unit_counts.items() if s not in finished and n}
+    if open_units:
+        total = sum(open_units.values())
+        raise DomainError(
+            ErrorCode.RUN_NOT_READY,
+            f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
+            {
+                "runNo": run.run_no,
+                "runStatus": run.status.value,
+                "openUnits": total,
+                "byStatus": open_units,
+            },
+        )
