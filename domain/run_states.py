@@ -4,8 +4,8 @@ status, and the rule for closing it. Use cases load the run, ask here, save what
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from enum import StrEnum
+from typing import Any
 
 from domain.enums import RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
@@ -67,19 +67,18 @@ RUN_MOVES: dict[RunAction, Move[RunStatus]] = {
 }
 
 
+def _details(run: Run) -> dict[str, Any]:
+    return {"runNo": run.run_no, "runStatus": run.status.value}
+
+
 def refusal(run: Run, action: RunAction) -> DomainError | None:
     """Why the run refuses the command (None: it does not)."""
-    details = {"runNo": run.run_no, "runStatus": run.status.value}
-    return RUN_MOVES[action].refusal(run.run_no, run.status, details)
+    return RUN_MOVES[action].refusal(run.run_no, run.status, _details(run))
 
 
 def moved(run: Run, action: RunAction) -> Run:
     """The run after the command (itself when the status stays), or the run's refusal."""
-    error = refusal(run, action)
-    if error:
-        raise error
-    status = RUN_MOVES[action].to(run.status)
-    return run if status is run.status else replace(run, status=status)
+    return RUN_MOVES[action].apply(run, run.run_no, run.status, _details(run))
 
 
 def check_units_finished(run: Run, unit_counts: Mapping[UnitStatus, int]) -> None:

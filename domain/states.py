@@ -3,13 +3,17 @@ the statuses it moves from, where it moves to, and the refusal from anywhere els
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from domain.errors import DomainError, ErrorCode
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 S = TypeVar("S", bound=StrEnum)
+E = TypeVar("E", bound="DataclassInstance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +39,12 @@ class Move(Generic[S]):
         if self.allows(status):
             return None
         return DomainError(self.code, self.message.format(key=key, status=status.value), details)
+
+    def apply(self, entity: E, key: str, status: S, details: dict[str, Any]) -> E:
+        """The entity (a dataclass with a `status`) after the move: itself when the status
+        stays; the refusal raised when the move is not allowed."""
+        error = self.refusal(key, status, details)
+        if error:
+            raise error
+        target = self.to(status)
+        return entity if target is status else replace(entity, status=target)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from enum import StrEnum
+from typing import Any
 
 from domain.enums import RunStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode
@@ -46,19 +47,18 @@ WORK_ORDER_MOVES: dict[WorkOrderAction, Move[WorkOrderStatus]] = {
 }
 
 
+def _details(wo: WorkOrder) -> dict[str, Any]:
+    return {"woNo": wo.wo_no, "status": wo.status.value}
+
+
 def refusal(wo: WorkOrder, action: WorkOrderAction) -> DomainError | None:
     """Why the work order refuses the command (None: it does not)."""
-    details = {"woNo": wo.wo_no, "status": wo.status.value}
-    return WORK_ORDER_MOVES[action].refusal(wo.wo_no, wo.status, details)
+    return WORK_ORDER_MOVES[action].refusal(wo.wo_no, wo.status, _details(wo))
 
 
 def moved(wo: WorkOrder, action: WorkOrderAction) -> WorkOrder:
     """The work order after the command (itself when the status stays), or its refusal."""
-    error = refusal(wo, action)
-    if error:
-        raise error
-    status = WORK_ORDER_MOVES[action].to(wo.status)
-    return wo if status is wo.status else replace(wo, status=status)
+    return WORK_ORDER_MOVES[action].apply(wo, wo.wo_no, wo.status, _details(wo))
 
 
 def open_runs(run_statuses: Mapping[str, RunStatus]) -> list[str]:
