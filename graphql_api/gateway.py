@@ -14,11 +14,11 @@ from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
 from graphql_api.context import Info
-from graphql_api.ingest import _after, _cursor, _first
 from graphql_api.mutations import run_command
+from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
 from graphql_api.scalars import JSON, aware, row_id
 from graphql_api.types.carriers import Carrier, CarrierTrack
-from graphql_api.types.common import MesError, PageInfo
+from graphql_api.types.common import MesError
 from graphql_api.types.execution import DataValue, Track
 
 
@@ -229,18 +229,6 @@ class DeviceDataRecord:
         )
 
 
-@strawberry.type
-class DeviceDataRecordEdge:
-    node: DeviceDataRecord
-    cursor: str
-
-
-@strawberry.type
-class DeviceDataRecordConnection:
-    edges: list[DeviceDataRecordEdge]
-    page_info: PageInfo
-
-
 def _id(value: strawberry.ID | None, name: str) -> int | None:
     return None if value is None else row_id(value, name)
 
@@ -343,19 +331,12 @@ class GatewayQuery:
     @strawberry.field(description="Device gateway records, newest first by order received.")
     async def device_data_records(
         self, info: Info, first: int | None = 50, after: str | None = None
-    ) -> DeviceDataRecordConnection:
+    ) -> Connection[DeviceDataRecord]:
         page, more = await info.context.store.device_records_page(
-            _first(info, first), _after(after)
+            page_size(info, first), after_time(after)
         )
-        edges = [
-            DeviceDataRecordEdge(
-                node=DeviceDataRecord.of(d), cursor=_cursor(d.received_at, d.id or 0)
-            )
-            for d in page
-        ]
-        return DeviceDataRecordConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        return connection(
+            page, more, after, DeviceDataRecord.of, lambda d: time_cursor(d.received_at, d.id)
         )
 
     @strawberry.field(
