@@ -10,6 +10,7 @@ import strawberry
 from domain import execution as dx
 from domain.enums import TrackResult, TrackSource
 from graphql_api.context import Info
+from graphql_api.types.common import MesError
 from graphql_api.types.master import Station
 
 if TYPE_CHECKING:
@@ -140,3 +141,22 @@ class CarrierTrack:
             station_code=ct.station_code,
             ingest_event_id=ct.ingest_event_id,
         )
+
+
+@strawberry.input
+class CarrierLoadInput:
+    carrier_no: str
+    sns: list[str] | None = strawberry.field(
+        default=None, description="Omitted on unload: every open load of the carrier."
+    )
+    at: datetime | None = None
+    station_code: str | None = strawberry.field(
+        default=None,
+        description="Where it happens; required for a token bound to stations.",
+    )
+
+
+@strawberry.type
+class CarrierPayload:
+    carrier: Carrier | None = None
+    error: MesError | None = None
