@@ -26,30 +26,15 @@ from graphql_api.types.counts import (
 )
 from graphql_api.types.devices import (
     DeviceDataInput,
-    DeviceDataItemInput,
     DeviceDataPayload,
     DeviceDataRecord,
 )
 from graphql_api.types.execution import Track
+from graphql_api.types.values import value_input
 
 
 def _id(value: strawberry.ID | None, name: str) -> int | None:
     return None if value is None else row_id(value, name)
-
-
-def _item(i: DeviceDataItemInput) -> dv.DeviceItem:
-    fields = {
-        "valueNumber": i.value_number,
-        "valueText": i.value_text,
-        "valueBoolean": i.value_boolean,
-        "valueJson": i.value_json,
-    }
-    return dv.DeviceItem(
-        spec_name=i.spec_name,
-        values={k: v for k, v in fields.items() if v is not strawberry.UNSET},
-        judge=i.judge,
-        collected_at=aware(i.collected_at, "collectedAt"),
-    )
 
 
 def _device_payload(r: dv.DeviceDataResult) -> DeviceDataPayload:
@@ -86,7 +71,7 @@ class GatewayMutation:
             event_id=input.event_id,
             event_time=aware(input.event_time, "eventTime") or input.event_time,
             source=input.source,
-            data=tuple(_item(i) for i in input.data),
+            data=tuple(value_input(i) for i in input.data),
             run_no=input.run_no,
             unit_sn=input.unit_sn,
             station_code=input.station_code,

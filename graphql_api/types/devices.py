@@ -7,23 +7,13 @@ from datetime import datetime
 import strawberry
 
 from domain import execution as dx
-from domain.enums import DeviceDataSource, Judge
+from domain.enums import DeviceDataSource
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
 from graphql_api.types.common import MesError
 from graphql_api.types.execution import DataValue, Track
-
-
-@strawberry.input
-class DeviceDataItemInput:
-    spec_name: str
-    value_number: float | None = strawberry.UNSET
-    value_text: str | None = strawberry.UNSET
-    value_boolean: bool | None = strawberry.UNSET
-    value_json: JSON | None = strawberry.UNSET
-    judge: Judge | None = None
-    collected_at: datetime | None = None
+from graphql_api.types.values import DeviceDataItemInput
 
 
 @strawberry.input(
