@@ -29,7 +29,7 @@ from graphql_api.types.devices import (
     DeviceDataPayload,
     DeviceDataRecord,
 )
-from graphql_api.types.execution import Track
+from graphql_api.types.tracks import Track
 from graphql_api.types.values import value_input
 
 

@@ -20,7 +20,6 @@ from graphql_api.metrics import record_ingest
 from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
 from graphql_api.scalars import UnreadableDateTime, aware, row_id
 from graphql_api.types.common import MesError
-from graphql_api.types.execution import IngestEvent
 from graphql_api.types.ingest import (
     IngestEventFilter,
     IngestEventInput,
@@ -28,6 +27,7 @@ from graphql_api.types.ingest import (
     IngestRejectionFilter,
     IngestResult,
 )
+from graphql_api.types.tracks import IngestEvent
 
 log = structlog.get_logger("mes.ingest")
 

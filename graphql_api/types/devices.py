@@ -12,7 +12,7 @@ from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
 from graphql_api.types.common import MesError
-from graphql_api.types.execution import DataValue, Track
+from graphql_api.types.tracks import DataValue, Track
 from graphql_api.types.values import DeviceDataItemInput
 
 

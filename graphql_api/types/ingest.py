@@ -13,7 +13,7 @@ from domain.execution import IngestRejection as DomainRejection
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError
-from graphql_api.types.execution import IngestEvent
+from graphql_api.types.tracks import IngestEvent
 
 
 @strawberry.type(

@@ -11,9 +11,9 @@ from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStat
 from graphql_api.context import Info
 from graphql_api.pagination import Connection, after_unit, connection, page_size, unit_cursor
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
-from graphql_api.types.execution import IngestEvent, Track
 from graphql_api.types.holds import Hold
 from graphql_api.types.master import Line, RouteVersion
+from graphql_api.types.tracks import IngestEvent, Track
 
 
 @strawberry.type

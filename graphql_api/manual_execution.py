@@ -1,4 +1,4 @@
-"""Manual execution (trackIn/trackOut) over GraphQL."""
+"""Manual execution over GraphQL: trackIn/trackOut, unit dispositions and validateUnits."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from graphql_api.metrics import record_track_errors
 from graphql_api.mutations import run_command
 from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError
-from graphql_api.types.execution import Track
-from graphql_api.types.production import Unit
+from graphql_api.types.runs_and_units import Unit
+from graphql_api.types.tracks import Track
 from graphql_api.types.values import DataValueInput, value_input
 
 

@@ -15,7 +15,7 @@ from domain.holds import HeldUnit, Hold
 from domain.production import Disposition, Run, Unit, WorkOrder
 
 
-class ProductionReads(ReadBase):
+class RunAndUnitReads(ReadBase):
     """Production records by key, and the relations of a unit."""
 
     async def work_orders(self, wo_nos: Sequence[str]) -> dict[str, WorkOrder]:
