@@ -10,9 +10,8 @@ import strawberry
 from domain.ports import AuditFilter
 from domain.production import AuditEvent as DomainAuditEvent
 from graphql_api.context import Info
-from graphql_api.ingest import _after, _cursor, _first
+from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
 from graphql_api.scalars import JSON, aware
-from graphql_api.types.common import PageInfo
 
 
 @strawberry.type(description="Every mutation, accepted or refused, with its actor and request id.")
@@ -48,18 +47,6 @@ class AuditEvent:
         )
 
 
-@strawberry.type
-class AuditEventEdge:
-    node: AuditEvent
-    cursor: str
-
-
-@strawberry.type
-class AuditEventConnection:
-    edges: list[AuditEventEdge]
-    page_info: PageInfo
-
-
 @strawberry.input
 class AuditEventFilter:
     actor: str | None = None
@@ -81,7 +68,7 @@ class AuditQuery:
         filter: AuditEventFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> AuditEventConnection:
+    ) -> Connection[AuditEvent]:
         f = filter or AuditEventFilter()
         where = AuditFilter(
             actor=f.actor,
@@ -93,11 +80,7 @@ class AuditQuery:
             since=aware(f.since, "since"),
             until=aware(f.until, "until"),
         )
-        page, more = await info.context.store.audit_page(where, _first(info, first), _after(after))
-        edges = [
-            AuditEventEdge(node=AuditEvent.of(e), cursor=_cursor(e.at, e.id or 0)) for e in page
-        ]
-        return AuditEventConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        page, more = await info.context.store.audit_page(
+            where, page_size(info, first), after_time(after)
         )
+        return connection(page, more, after, AuditEvent.of, lambda e: time_cursor(e.at, e.id))

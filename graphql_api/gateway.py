@@ -9,255 +9,32 @@ from zoneinfo import ZoneInfo
 import strawberry
 
 from domain import execution as dx
-from domain.enums import DeviceDataSource, Judge, ReportGroupBy
+from domain.enums import ReportGroupBy
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
 from graphql_api.context import Info
-from graphql_api.ingest import _after, _cursor, _first
 from graphql_api.mutations import run_command
-from graphql_api.scalars import JSON, aware, row_id
-from graphql_api.types.carriers import Carrier, CarrierTrack
-from graphql_api.types.common import MesError, PageInfo
-from graphql_api.types.execution import DataValue, Track
-
-
-@strawberry.input
-class CarrierLoadInput:
-    carrier_no: str
-    sns: list[str] | None = strawberry.field(
-        default=None, description="Omitted on unload: every open load of the carrier."
-    )
-    at: datetime | None = None
-    station_code: str | None = strawberry.field(
-        default=None,
-        description="Where it happens; required for a token bound to stations.",
-    )
-
-
-@strawberry.type
-class CarrierPayload:
-    carrier: Carrier | None = None
-    error: MesError | None = None
-
-
-@strawberry.input
-class DeviceDataItemInput:
-    spec_name: str
-    value_number: float | None = strawberry.UNSET
-    value_text: str | None = strawberry.UNSET
-    value_boolean: bool | None = strawberry.UNSET
-    value_json: JSON | None = strawberry.UNSET
-    judge: Judge | None = None
-    collected_at: datetime | None = None
-
-
-@strawberry.input(
-    description="Device gateway record: attaches data values to an existing track or carrier "
-    "track. Resolve by trackId, or carrierTrackId, or runNo + unitSn + stationCode + stepNo."
+from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
+from graphql_api.scalars import aware, row_id
+from graphql_api.types.carriers import Carrier, CarrierLoadInput, CarrierPayload, CarrierTrack
+from graphql_api.types.counts import (
+    ProductionCountRecord,
+    ProductionCountsInput,
+    ProductionCountsPayload,
+    ProductionReportRow,
 )
-class DeviceDataInput:
-    event_id: str
-    event_time: datetime
-    source: DeviceDataSource
-    data: list[DeviceDataItemInput]
-    run_no: str | None = None
-    unit_sn: str | None = None
-    station_code: str | None = None
-    step_no: int | None = None
-    track_id: strawberry.ID | None = None
-    carrier_track_id: strawberry.ID | None = None
-    equipment_id: str | None = None
-    operator_id: str | None = None
-    meta: JSON | None = None
-
-
-@strawberry.type
-class DeviceDataPayload:
-    duplicate: bool = False
-    data_values_created: int = 0
-    track: Track | None = None
-    carrier_track: CarrierTrack | None = None
-    error: MesError | None = None
-
-
-@strawberry.input
-class PlacementModuleCountInput:
-    module: str
-    picked: int
-    placed: int
-
-
-@strawberry.input(
-    description="Production counts of a placement machine for one job (run) over a time window."
+from graphql_api.types.devices import (
+    DeviceDataInput,
+    DeviceDataPayload,
+    DeviceDataRecord,
 )
-class ProductionCountsInput:
-    event_id: str
-    line_code: str
-    quantity: int
-    started_at: datetime
-    ended_at: datetime
-    modules: list[PlacementModuleCountInput]
-    station_code: str | None = None
-    equipment_id: str | None = None
-    run_no: str | None = None
-    product_code: str | None = None
-
-
-@strawberry.type
-class PlacementModuleCount:
-    module: str
-    picked: int
-    placed: int
-
-
-@strawberry.type
-class ProductionCountRecord:
-    id: strawberry.ID
-    event_id: str
-    line_code: str
-    station_code: str | None
-    equipment_id: str | None
-    run_no: str | None
-    product_code: str | None
-    quantity: int
-    started_at: datetime
-    ended_at: datetime
-    modules: list[PlacementModuleCount]
-    picked: int
-    placed: int
-    pick_loss: int = strawberry.field(description="picked - placed")
-    placement_rate: float | None = strawberry.field(
-        description="placed / picked, null when picked is 0"
-    )
-
-    @classmethod
-    def of(cls, r: dx.ProductionCountRecord) -> ProductionCountRecord:
-        return cls(
-            id=strawberry.ID(str(r.id)),
-            event_id=r.event_id,
-            line_code=r.line_code,
-            station_code=r.station_code,
-            equipment_id=r.equipment_id,
-            run_no=r.run_no,
-            product_code=r.product_code,
-            quantity=r.quantity,
-            started_at=r.started_at,
-            ended_at=r.ended_at,
-            modules=[
-                PlacementModuleCount(module=m.module, picked=m.picked, placed=m.placed)
-                for m in r.modules
-            ],
-            picked=r.picked,
-            placed=r.placed,
-            pick_loss=r.pick_loss,
-            placement_rate=r.placement_rate,
-        )
-
-
-@strawberry.type
-class ProductionCountsPayload:
-    duplicate: bool = False
-    record: ProductionCountRecord | None = None
-    error: MesError | None = None
-
-
-@strawberry.type
-class ProductionReportRow:
-    day: str
-    shift_code: str | None = strawberry.field(
-        description="groupBy SHIFT: the shift the jobs started in (day is that shift's "
-        "business day, the day it began); null when grouped by DAY or outside every shift."
-    )
-    line_code: str
-    product_code: str | None
-    run_no: str | None
-    quantity: int
-    picked: int
-    placed: int
-    pick_loss: int
-    placement_rate: float | None
-    first_started_at: datetime
-    last_ended_at: datetime
-
-
-@strawberry.type(description="A device gateway's record: which values it attached, and where.")
-class DeviceDataRecord:
-    id: strawberry.ID
-    event_id: str
-    source: DeviceDataSource
-    event_time: datetime
-    received_at: datetime
-    equipment_id: str | None
-    operator_id: str | None
-    data_values_created: int
-    record_id: strawberry.Private[int]
-    track_id: strawberry.Private[int | None]
-    carrier_track_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def track(self, info: Info) -> Track | None:
-        found = await info.context.loaders.track.load(self.track_id) if self.track_id else None
-        return Track.of(found) if found else None
-
-    @strawberry.field
-    async def carrier_track(self, info: Info) -> CarrierTrack | None:
-        if self.carrier_track_id is None:
-            return None
-        found = await info.context.loaders.carrier_track.load(self.carrier_track_id)
-        return CarrierTrack.of(found) if found else None
-
-    @strawberry.field
-    async def data_values(self, info: Info) -> list[DataValue]:
-        found = await info.context.loaders.values_of_device_record.load(self.record_id)
-        return [DataValue.of(v) for v in found]
-
-    @classmethod
-    def of(cls, d: dx.DeviceDataRecord) -> DeviceDataRecord:
-        return cls(
-            id=strawberry.ID(str(d.id)),
-            event_id=d.event_id,
-            source=DeviceDataSource(d.source),
-            event_time=d.event_time,
-            received_at=d.received_at,
-            equipment_id=d.equipment_id,
-            operator_id=d.operator_id,
-            data_values_created=d.values_created,
-            record_id=d.id or 0,
-            track_id=d.track_id,
-            carrier_track_id=d.carrier_track_id,
-        )
-
-
-@strawberry.type
-class DeviceDataRecordEdge:
-    node: DeviceDataRecord
-    cursor: str
-
-
-@strawberry.type
-class DeviceDataRecordConnection:
-    edges: list[DeviceDataRecordEdge]
-    page_info: PageInfo
+from graphql_api.types.tracks import Track
+from graphql_api.types.values import value_input
 
 
 def _id(value: strawberry.ID | None, name: str) -> int | None:
     return None if value is None else row_id(value, name)
-
-
-def _item(i: DeviceDataItemInput) -> dv.DeviceItem:
-    fields = {
-        "valueNumber": i.value_number,
-        "valueText": i.value_text,
-        "valueBoolean": i.value_boolean,
-        "valueJson": i.value_json,
-    }
-    return dv.DeviceItem(
-        spec_name=i.spec_name,
-        values={k: v for k, v in fields.items() if v is not strawberry.UNSET},
-        judge=i.judge,
-        collected_at=aware(i.collected_at, "collectedAt"),
-    )
 
 
 def _device_payload(r: dv.DeviceDataResult) -> DeviceDataPayload:
@@ -294,7 +71,7 @@ class GatewayMutation:
             event_id=input.event_id,
             event_time=aware(input.event_time, "eventTime") or input.event_time,
             source=input.source,
-            data=tuple(_item(i) for i in input.data),
+            data=tuple(value_input(i) for i in input.data),
             run_no=input.run_no,
             unit_sn=input.unit_sn,
             station_code=input.station_code,
@@ -343,19 +120,12 @@ class GatewayQuery:
     @strawberry.field(description="Device gateway records, newest first by order received.")
     async def device_data_records(
         self, info: Info, first: int | None = 50, after: str | None = None
-    ) -> DeviceDataRecordConnection:
+    ) -> Connection[DeviceDataRecord]:
         page, more = await info.context.store.device_records_page(
-            _first(info, first), _after(after)
+            page_size(info, first), after_time(after)
         )
-        edges = [
-            DeviceDataRecordEdge(
-                node=DeviceDataRecord.of(d), cursor=_cursor(d.received_at, d.id or 0)
-            )
-            for d in page
-        ]
-        return DeviceDataRecordConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        return connection(
+            page, more, after, DeviceDataRecord.of, lambda d: time_cursor(d.received_at, d.id)
         )
 
     @strawberry.field(

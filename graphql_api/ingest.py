@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,20 +17,17 @@ from domain.validation import storable
 from graphql_api.context import Info
 from graphql_api.errors import BadInput
 from graphql_api.metrics import record_ingest
-from graphql_api.scalars import MAX_ROW_ID, UnreadableDateTime, aware, row_id
-from graphql_api.types.common import MesError, PageInfo
-from graphql_api.types.execution import IngestEvent
+from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
+from graphql_api.scalars import UnreadableDateTime, aware, row_id
+from graphql_api.types.common import MesError
 from graphql_api.types.ingest import (
-    IngestEventConnection,
-    IngestEventEdge,
     IngestEventFilter,
     IngestEventInput,
     IngestRejection,
-    IngestRejectionConnection,
-    IngestRejectionEdge,
     IngestRejectionFilter,
     IngestResult,
 )
+from graphql_api.types.tracks import IngestEvent
 
 log = structlog.get_logger("mes.ingest")
 
@@ -90,34 +85,6 @@ async def _ingest_one(info: Info, item: IngestEventInput) -> IngestResult:
     return result_of(outcome)
 
 
-def _cursor(at: datetime, key: int) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{key}".encode()).decode()
-
-
-def _after(cursor: str | None) -> tuple[datetime, int] | None:
-    if cursor is None:
-        return None
-    try:
-        text, _, key = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        at, number = datetime.fromisoformat(text), int(key)
-        # a cursor this service made has an aware time and a 64-bit key; anything else would
-        # fail in the comparison or the database, not in the client's hands
-        if at.utcoffset() is None or not 0 <= number <= MAX_ROW_ID:
-            raise ValueError
-        at.astimezone(UTC)  # OverflowError at the calendar's edges
-        return at, number
-    except (ValueError, OverflowError) as err:  # UnicodeError, binascii.Error: ValueErrors
-        raise BadInput(f"after: invalid cursor {cursor[:100]!r}") from err
-
-
-def _first(info: Info, first: int | None) -> int:
-    limit = info.context.limits.max_page_size
-    value = 50 if first is None else first
-    if not 0 <= value <= limit:
-        raise BadInput(f"first must be between 0 and {limit}")
-    return value
-
-
 @strawberry.type
 class IngestMutation:
     @strawberry.mutation
@@ -172,7 +139,7 @@ class IngestQuery:
         filter: IngestEventFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> IngestEventConnection:
+    ) -> Connection[IngestEvent]:
         f = filter or IngestEventFilter()
         where = EventFilter(
             source_system=f.source_system,
@@ -184,14 +151,11 @@ class IngestQuery:
             occurred_from=aware(f.occurred_from, "occurredFrom"),
             occurred_to=aware(f.occurred_to, "occurredTo"),
         )
-        page, more = await info.context.store.events_page(where, _first(info, first), _after(after))
-        edges = [
-            IngestEventEdge(node=IngestEvent.of(e), cursor=_cursor(e.received_at, e.id or 0))
-            for e in page
-        ]
-        return IngestEventConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        page, more = await info.context.store.events_page(
+            where, page_size(info, first), after_time(after)
+        )
+        return connection(
+            page, more, after, IngestEvent.of, lambda e: time_cursor(e.received_at, e.id)
         )
 
     @strawberry.field(description="Newest first by order received.")
@@ -201,7 +165,7 @@ class IngestQuery:
         filter: IngestRejectionFilter | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> IngestRejectionConnection:
+    ) -> Connection[IngestRejection]:
         f = filter or IngestRejectionFilter()
         where = RejectionFilter(
             source_system=f.source_system,
@@ -212,15 +176,8 @@ class IngestQuery:
             received_to=aware(f.received_to, "receivedTo"),
         )
         page, more = await info.context.store.rejections_page(
-            where, _first(info, first), _after(after)
+            where, page_size(info, first), after_time(after)
         )
-        edges = [
-            IngestRejectionEdge(
-                node=IngestRejection.of(j), cursor=_cursor(j.received_at, j.id or 0)
-            )
-            for j in page
-        ]
-        return IngestRejectionConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else after),
+        return connection(
+            page, more, after, IngestRejection.of, lambda j: time_cursor(j.received_at, j.id)
         )

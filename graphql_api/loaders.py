@@ -1,91 +1,231 @@
-"""Per-request DataLoaders: one per relation, each a single batched read (no N+1)."""
+"""Per-request DataLoaders: one per relation, each a single batched read (no N+1).
+
+Each relation is a typed attribute built from a bound read-store method, so a misspelt
+relation or a wrong value type fails mypy, not a client.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from functools import cached_property
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from domain.execution import (
+    Carrier,
+    CarrierLoad,
+    CarrierTrack,
+    DataValue,
+    IngestEvent,
+    Track,
+)
+from domain.holds import HeldUnit, Hold
+from domain.master import DataCollectionSpec, Line, Operation, Routing, Station, StationGroup
 from domain.ports import ReadStore
+from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.routes import RouteVersion
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+T = TypeVar("T")
+
+Fetch = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
 
 
-def _loader(
-    fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]], default: Callable[[], Any] = lambda: None
-) -> DataLoader[K, Any]:
-    async def load(keys: list[K]) -> list[Any]:
+def _loader(fetch: Fetch[K, V], missing: Callable[[], T]) -> DataLoader[K, V | T]:
+    """A loader over one batch read: answers in key order, `missing()` for a key not found."""
+
+    async def load(keys: list[K]) -> list[V | T]:
         found = await fetch(keys)
-        return [found[k] if k in found else default() for k in keys]
+        return [found[k] if k in found else missing() for k in keys]
 
     return DataLoader(load_fn=load)
 
 
-class _Lazy:
-    """A loader built on first use: a request uses a few of the many relations, and building
-    every DataLoader cost more than the ingest request's resolver (py-spy)."""
+def one(fetch: Fetch[K, V]) -> DataLoader[K, V | None]:
+    """At most one value per key (None when missing)."""
+    return _loader(fetch, lambda: None)
 
-    def __init__(self, fetch: str, default: Callable[[], Any] = lambda: None):
-        self.fetch = fetch
-        self.default = default
-        self.name = ""
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+def many(fetch: Fetch[K, list[V]]) -> DataLoader[K, list[V]]:
+    """A list per key (empty when missing)."""
+    return _loader(fetch, list)
 
-    def __get__(self, obj: Loaders | None, owner: type) -> DataLoader[Any, Any]:
-        if obj is None:
-            raise AttributeError(self.name)
-        loader = _loader(getattr(obj.store, self.fetch), self.default)
-        obj.__dict__[self.name] = loader  # later reads find it first (a non-data descriptor)
-        return loader
+
+def count(fetch: Fetch[K, int]) -> DataLoader[K, int]:
+    """A count per key (0 when missing)."""
+    return _loader(fetch, int)
 
 
 class Loaders:
-    """Built fresh for every request (loaders cache per request only); each loader is built
-    when the request first uses it."""
+    """Built fresh for every request (loaders cache per request only). Each loader is built
+    when the request first uses it: a request uses a few of the many relations, and building
+    every DataLoader cost more than the ingest request's resolver (py-spy)."""
 
     def __init__(self, store: ReadStore):
         self.store = store
 
-    line = _Lazy("lines")
-    station_group = _Lazy("station_groups")
-    station = _Lazy("stations")
-    stations_of_line = _Lazy("stations_of_lines", list)
-    stations_of_group = _Lazy("stations_of_groups", list)
-    operation = _Lazy("operations")
-    specs_of_operation = _Lazy("specs_of_operations", list)
-    routing = _Lazy("routings")
-    versions_of_routing = _Lazy("versions_of_routings", list)
-    route_version = _Lazy("route_versions")
-    route_version_by_no = _Lazy("route_versions_by_no")
-    work_order = _Lazy("work_orders")
-    runs_of_work_order = _Lazy("runs_of_work_orders", list)
-    run = _Lazy("runs")
-    unit = _Lazy("units")
-    unit_count_of_run = _Lazy("unit_counts_of_runs", int)
-    unit_by_id = _Lazy("units_by_ids")
-    tracks_of_unit = _Lazy("tracks_of_units", list)
-    tracks_of_event = _Lazy("tracks_of_events", list)
-    values_of_track = _Lazy("values_of_tracks", list)
-    values_of_event = _Lazy("values_of_events", list)
-    value_count_of_event = _Lazy("value_counts_of_events", int)
-    event = _Lazy("events")
-    events_of_unit = _Lazy("events_of_units", list)
-    carrier = _Lazy("carriers_by_no")
-    carrier_by_id = _Lazy("carriers_by_id")
-    loads_of_carrier = _Lazy("loads_of_carriers", list)
-    loads_of_unit = _Lazy("loads_of_units", list)
-    carrier_track = _Lazy("carrier_tracks")
-    carrier_tracks_of_carrier = _Lazy("carrier_tracks_of_carriers", list)
-    carrier_tracks_of_unit = _Lazy("carrier_tracks_of_units", list)
-    carrier_track_of_event = _Lazy("carrier_tracks_of_events")
-    tracks_of_carrier_track = _Lazy("tracks_of_carrier_tracks", list)
-    values_of_carrier_track = _Lazy("values_of_carrier_tracks", list)
-    values_of_device_record = _Lazy("values_of_device_records", list)
-    track = _Lazy("tracks_by_id")
-    dispositions_of_unit = _Lazy("dispositions_of_units", list)
-    holds_of_unit = _Lazy("holds_of_units", list)
-    held_units_of_hold = _Lazy("held_units", list)
+    # ------------------------------------------------------------ master data
+
+    @cached_property
+    def line(self) -> DataLoader[str, Line | None]:
+        return one(self.store.lines)
+
+    @cached_property
+    def station_group(self) -> DataLoader[str, StationGroup | None]:
+        return one(self.store.station_groups)
+
+    @cached_property
+    def station(self) -> DataLoader[str, Station | None]:
+        return one(self.store.stations)
+
+    @cached_property
+    def stations_of_line(self) -> DataLoader[str, list[Station]]:
+        return many(self.store.stations_of_lines)
+
+    @cached_property
+    def stations_of_group(self) -> DataLoader[str, list[Station]]:
+        return many(self.store.stations_of_groups)
+
+    @cached_property
+    def operation(self) -> DataLoader[str, Operation | None]:
+        return one(self.store.operations)
+
+    @cached_property
+    def specs_of_operation(self) -> DataLoader[str, list[DataCollectionSpec]]:
+        return many(self.store.specs_of_operations)
+
+    @cached_property
+    def routing(self) -> DataLoader[str, Routing | None]:
+        return one(self.store.routings)
+
+    @cached_property
+    def versions_of_routing(self) -> DataLoader[str, list[RouteVersion]]:
+        return many(self.store.versions_of_routings)
+
+    @cached_property
+    def route_version(self) -> DataLoader[int, RouteVersion | None]:
+        return one(self.store.route_versions)
+
+    @cached_property
+    def route_version_by_no(self) -> DataLoader[tuple[str, int], RouteVersion | None]:
+        return one(self.store.route_versions_by_no)
+
+    # ------------------------------------------------------------ production
+
+    @cached_property
+    def work_order(self) -> DataLoader[str, WorkOrder | None]:
+        return one(self.store.work_orders)
+
+    @cached_property
+    def runs_of_work_order(self) -> DataLoader[str, list[Run]]:
+        return many(self.store.runs_of_work_orders)
+
+    @cached_property
+    def run(self) -> DataLoader[str, Run | None]:
+        return one(self.store.runs)
+
+    @cached_property
+    def unit(self) -> DataLoader[str, Unit | None]:
+        return one(self.store.units)
+
+    @cached_property
+    def unit_count_of_run(self) -> DataLoader[str, int]:
+        return count(self.store.unit_counts_of_runs)
+
+    @cached_property
+    def unit_by_id(self) -> DataLoader[int, Unit | None]:
+        return one(self.store.units_by_ids)
+
+    @cached_property
+    def dispositions_of_unit(self) -> DataLoader[int, list[Disposition]]:
+        return many(self.store.dispositions_of_units)
+
+    @cached_property
+    def holds_of_unit(self) -> DataLoader[int, list[Hold]]:
+        return many(self.store.holds_of_units)
+
+    @cached_property
+    def held_units_of_hold(self) -> DataLoader[int, list[HeldUnit]]:
+        return many(self.store.held_units)
+
+    # ------------------------------------------------------------ execution and ingest
+
+    @cached_property
+    def track(self) -> DataLoader[int, Track | None]:
+        return one(self.store.tracks_by_id)
+
+    @cached_property
+    def tracks_of_unit(self) -> DataLoader[int, list[Track]]:
+        return many(self.store.tracks_of_units)
+
+    @cached_property
+    def tracks_of_event(self) -> DataLoader[int, list[Track]]:
+        return many(self.store.tracks_of_events)
+
+    @cached_property
+    def values_of_track(self) -> DataLoader[int, list[DataValue]]:
+        return many(self.store.values_of_tracks)
+
+    @cached_property
+    def values_of_event(self) -> DataLoader[int, list[DataValue]]:
+        return many(self.store.values_of_events)
+
+    @cached_property
+    def value_count_of_event(self) -> DataLoader[int, int]:
+        return count(self.store.value_counts_of_events)
+
+    @cached_property
+    def event(self) -> DataLoader[int, IngestEvent | None]:
+        return one(self.store.events)
+
+    @cached_property
+    def events_of_unit(self) -> DataLoader[int, list[IngestEvent]]:
+        return many(self.store.events_of_units)
+
+    @cached_property
+    def values_of_device_record(self) -> DataLoader[int, list[DataValue]]:
+        return many(self.store.values_of_device_records)
+
+    # ------------------------------------------------------------ carriers
+
+    @cached_property
+    def carrier(self) -> DataLoader[str, Carrier | None]:
+        return one(self.store.carriers_by_no)
+
+    @cached_property
+    def carrier_by_id(self) -> DataLoader[int, Carrier | None]:
+        return one(self.store.carriers_by_id)
+
+    @cached_property
+    def loads_of_carrier(self) -> DataLoader[int, list[CarrierLoad]]:
+        return many(self.store.loads_of_carriers)
+
+    @cached_property
+    def loads_of_unit(self) -> DataLoader[int, list[CarrierLoad]]:
+        return many(self.store.loads_of_units)
+
+    @cached_property
+    def carrier_track(self) -> DataLoader[int, CarrierTrack | None]:
+        return one(self.store.carrier_tracks)
+
+    @cached_property
+    def carrier_tracks_of_carrier(self) -> DataLoader[int, list[CarrierTrack]]:
+        return many(self.store.carrier_tracks_of_carriers)
+
+    @cached_property
+    def carrier_tracks_of_unit(self) -> DataLoader[int, list[CarrierTrack]]:
+        return many(self.store.carrier_tracks_of_units)
+
+    @cached_property
+    def carrier_track_of_event(self) -> DataLoader[int, CarrierTrack | None]:
+        return one(self.store.carrier_tracks_of_events)
+
+    @cached_property
+    def tracks_of_carrier_track(self) -> DataLoader[int, list[Track]]:
+        return many(self.store.tracks_of_carrier_tracks)
+
+    @cached_property
+    def values_of_carrier_track(self) -> DataLoader[int, list[DataValue]]:
+        return many(self.store.values_of_carrier_tracks)

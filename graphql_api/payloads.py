@@ -14,7 +14,7 @@ from graphql_api.types.master import (
     Station,
     StationGroup,
 )
-from graphql_api.types.production import Run, Unit, WorkOrder
+from graphql_api.types.runs_and_units import Run, Unit, WorkOrder
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station
-from graphql_api.types.production import Run, Unit, WorkOrder
+from graphql_api.types.runs_and_units import Run, Unit, WorkOrder
 
 
 @strawberry.type

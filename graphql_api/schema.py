@@ -31,10 +31,10 @@ from graphql_api.audit import AuditQuery
 from graphql_api.auth import guard
 from graphql_api.cost import query_cost
 from graphql_api.errors import ErrorMasking
-from graphql_api.execution import ExecutionMutation, ExecutionQuery
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.holds import HoldsMutation, HoldsQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
+from graphql_api.manual_execution import ExecutionMutation, ExecutionQuery
 from graphql_api.metrics import GraphQLMetrics
 from graphql_api.mutations import Mutation
 from graphql_api.queries import Query

@@ -23,7 +23,7 @@ from graphql_api.ingest import result_of
 from graphql_api.loaders import Loaders
 from graphql_api.metrics import SUBSCRIBERS
 from graphql_api.types.ingest import IngestResult
-from graphql_api.types.production import Unit
+from graphql_api.types.runs_and_units import Unit
 from graphql_api.websocket import FORBIDDEN
 
 log = structlog.get_logger("mes.subscriptions")

@@ -13,36 +13,26 @@ from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
     DeviceDataSource,
-    Judge,
     LateKeyFailAction,
     TrackFlag,
     TrackResult,
     TrackSource,
-    TriggerType,
 )
 from domain.errors import DomainError, ErrorCode
 from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
-from domain.ingest.data import JudgedValue, judged
+from domain.ingest.data import JudgedValue
 from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
 from domain.production import Unit
-from domain.routes import RouteStep
+from domain.routes import RouteStep, StepDataSpec
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_json_input, check_optional_code, check_values
+from domain.values import ValueInput, judged_inputs
 
 MAX_ITEMS = 1000
-VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceItem:
-    spec_name: str
-    values: dict[str, Any] = field(default_factory=dict, hash=False)
-    judge: Judge | None = None
-    collected_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +48,7 @@ class RecordDeviceData(Command):
     event_id: str
     event_time: datetime
     source: DeviceDataSource
-    data: tuple[DeviceItem, ...]
+    data: tuple[ValueInput, ...]
     run_no: str | None = None
     unit_sn: str | None = None
     station_code: str | None = None
@@ -200,54 +190,17 @@ async def _target(cmd: RecordDeviceData, uow: UnitOfWork) -> Track | CarrierTrac
 def _values(
     cmd: RecordDeviceData, step: RouteStep, carrier_level: bool
 ) -> list[tuple[JudgedValue, datetime]]:
-    method = CollectionMethod(cmd.source.value)
-    out: list[tuple[JudgedValue, datetime]] = []
-    for item in cmd.data:
-        spec = next(
-            (
-                s
-                for s in step.data_specs
-                if s.name == item.spec_name
-                and (s.trigger_type is TriggerType.EACH_CARRIER) == carrier_level
-            ),
-            None,
-        )
-        if spec is None:
-            raise DomainError(
-                ErrorCode.DATA_SPEC_NOT_FOUND,
-                f"spec {item.spec_name!r} is not bound to step {step.step_no}"
-                + (" for carriers" if carrier_level else ""),
-                {"specName": item.spec_name, "stepNo": step.step_no},
-            )
+    def writable(spec: StepDataSpec) -> None:
         if cmd.source is DeviceDataSource.AUTO and spec.method is not CollectionMethod.AUTO:
             raise DomainError(
                 ErrorCode.DATA_SPEC_METHOD_MISMATCH,
                 f"spec {spec.name} is collected {spec.method.value}: source AUTO cannot write it",
-                {"specName": spec.name, "method": spec.method.value, "source": method.value},
+                {"specName": spec.name, "method": spec.method.value, "source": cmd.source.value},
             )
-        set_fields = [k for k in VALUE_FIELDS if k in item.values]
-        if len(set_fields) != 1:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"data for {spec.name}: set exactly one of {', '.join(VALUE_FIELDS)}",
-                {"specName": spec.name, "set": set_fields},
-            )
-        if item.collected_at is not None and item.collected_at.tzinfo is None:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"data for {spec.name}: collectedAt has no UTC offset",
-                {"specName": spec.name},
-            )
-        judge_word = (
-            item.judge.value if item.judge is not None and item.judge is not Judge.NA else None
-        )
-        out.append(
-            (
-                judged(spec, item.values[set_fields[0]], judge_word),
-                item.collected_at or cmd.event_time,
-            )
-        )
-    return out
+
+    return judged_inputs(
+        step, cmd.data, cmd.event_time, carrier_level=carrier_level, check_method=writable
+    )
 
 
 async def record_device_data(

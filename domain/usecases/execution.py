@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from domain import run_states as rs
 from domain.actors import check_station_binding
 from domain.changes import UnitsChanged
 from domain.enums import (
     CollectionMethod,
-    Judge,
     SpecItemType,
     StationType,
     TrackResult,
     TrackSource,
-    TriggerType,
     UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
@@ -24,27 +22,17 @@ from domain.execution import DataValue, Track
 from domain.holding import open_hold, open_holds_of
 from domain.holds import ALARM_REASON
 from domain.ingest.checks import check_station, check_step, check_unit_state
-from domain.ingest.data import JudgedValue, judged, missing_required
+from domain.ingest.data import JudgedValue, missing_required
 from domain.lifecycle import advance, attempt_of, check_in_station, tracked_in
 from domain.ports import UnitOfWork
 from domain.production import Run, Unit
-from domain.routes import RouteStep, RouteVersion
+from domain.routes import RouteStep, RouteVersion, StepDataSpec
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_optional_code, check_values
+from domain.values import ValueInput, judged_inputs
 
-VALUE_FIELDS = ("valueNumber", "valueText", "valueBoolean", "valueJson")
 MAX_VALUES = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class ManualValue:
-    """An operator's value: exactly one of VALUE_FIELDS set (in `values`)."""
-
-    spec_name: str
-    values: dict[str, Any] = field(default_factory=dict, hash=False)
-    judge: Judge | None = None
-    collected_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +131,7 @@ class TrackOut(Command):
     sn: str
     result: TrackResult
     operator_id: str | None = None
-    data: tuple[ManualValue, ...] = ()
+    data: tuple[ValueInput, ...] = ()
     action: ClassVar[str] = "trackOut"
     entity_type: ClassVar[str] = "Unit"
 
@@ -152,7 +140,7 @@ class TrackOut(Command):
 
 
 def read_manual_values(
-    step: RouteStep, values: tuple[ManualValue, ...], now: datetime
+    step: RouteStep, values: tuple[ValueInput, ...], now: datetime
 ) -> list[tuple[JudgedValue, datetime]]:
     """Data only for the step's bound unit-level specs of MANUAL method, exactly one value
     field each, coerced and judged as in §3."""
@@ -162,45 +150,16 @@ def read_manual_values(
             f"at most {MAX_VALUES} data values per trackOut",
             {"field": "data", "count": len(values), "max": MAX_VALUES},
         )
-    out: list[tuple[JudgedValue, datetime]] = []
-    for v in values:
-        spec = next(
-            (
-                s
-                for s in step.data_specs
-                if s.name == v.spec_name and s.trigger_type is not TriggerType.EACH_CARRIER
-            ),
-            None,
+    return judged_inputs(step, values, now, carrier_level=False, check_method=_by_operators)
+
+
+def _by_operators(spec: StepDataSpec) -> None:
+    if spec.method is not CollectionMethod.MANUAL:
+        raise DomainError(
+            ErrorCode.DATA_SPEC_METHOD_MISMATCH,
+            f"spec {spec.name} is collected {spec.method.value}, not by operators",
+            {"specName": spec.name, "method": spec.method.value},
         )
-        if spec is None:
-            raise DomainError(
-                ErrorCode.DATA_SPEC_NOT_FOUND,
-                f"spec {v.spec_name!r} is not bound to step {step.step_no}",
-                {"specName": v.spec_name, "stepNo": step.step_no},
-            )
-        if spec.method is not CollectionMethod.MANUAL:
-            raise DomainError(
-                ErrorCode.DATA_SPEC_METHOD_MISMATCH,
-                f"spec {spec.name} is collected {spec.method.value}, not by operators",
-                {"specName": spec.name, "method": spec.method.value},
-            )
-        set_fields = [k for k in VALUE_FIELDS if k in v.values]
-        if len(set_fields) != 1:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"data for {spec.name}: set exactly one of {', '.join(VALUE_FIELDS)}",
-                {"specName": spec.name, "set": set_fields},
-            )
-        raw = v.values[set_fields[0]]
-        if v.collected_at is not None and v.collected_at.tzinfo is None:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"data for {spec.name}: collectedAt has no UTC offset",
-                {"specName": spec.name, "field": "collectedAt"},
-            )
-        judge_word = v.judge.value if v.judge is not None and v.judge is not Judge.NA else None
-        out.append((judged(spec, raw, judge_word), v.collected_at or now))
-    return out
 
 
 async def _device_key_failures(uow: UnitOfWork, step: RouteStep, track: Track) -> list[str]:

@@ -21,6 +21,7 @@ from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import execution as ex
 from domain.usecases.bus import MessageBus
+from domain.values import ValueInput
 
 CET = timezone(timedelta(hours=1))
 RUN = "WO-1001-01"
@@ -105,7 +106,7 @@ async def run_the_floor(
     ]
     for i, sn in enumerate(to_print):
         await do(ex.TrackIn("PRN-01", RUN, sn, operator_id="OP-0042"))
-        pressure = ex.ManualValue("SqueegeePressure", {"valueNumber": 5.8 + 0.1 * i})
+        pressure = ValueInput("SqueegeePressure", {"valueNumber": 5.8 + 0.1 * i})
         await do(ex.TrackOut("PRN-01", RUN, sn, TrackResult.PASS, "OP-0042", (pressure,)))
     if to_print:
         done.append(f"printed {len(to_print)} boards at PRN-01 (trackIn/trackOut)")

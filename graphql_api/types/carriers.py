@@ -10,14 +10,15 @@ import strawberry
 from domain import execution as dx
 from domain.enums import TrackFlag, TrackResult, TrackSource
 from graphql_api.context import Info
+from graphql_api.types.common import MesError
 from graphql_api.types.master import Station
 
 if TYPE_CHECKING:
-    from graphql_api.types.execution import DataValue, IngestEvent, Track
-    from graphql_api.types.production import Unit
+    from graphql_api.types.runs_and_units import Unit
+    from graphql_api.types.tracks import DataValue, IngestEvent, Track
 
-EXECUTION = "graphql_api.types.execution"
-PRODUCTION = "graphql_api.types.production"
+TRACKS = "graphql_api.types.tracks"
+RUNS_AND_UNITS = "graphql_api.types.runs_and_units"
 
 
 @strawberry.type
@@ -58,8 +59,8 @@ class CarrierLoad:
         return await load_carrier(info, self.carrier_id)
 
     @strawberry.field
-    async def unit(self, info: Info) -> Annotated[Unit, strawberry.lazy(PRODUCTION)]:
-        from graphql_api.types.production import Unit
+    async def unit(self, info: Info) -> Annotated[Unit, strawberry.lazy(RUNS_AND_UNITS)]:
+        from graphql_api.types.runs_and_units import Unit
 
         found = await info.context.loaders.unit_by_id.load(self.unit_id)
         assert found is not None
@@ -105,17 +106,15 @@ class CarrierTrack:
         return Station.of(found) if found else None
 
     @strawberry.field
-    async def data_values(
-        self, info: Info
-    ) -> list[Annotated[DataValue, strawberry.lazy(EXECUTION)]]:
-        from graphql_api.types.execution import DataValue
+    async def data_values(self, info: Info) -> list[Annotated[DataValue, strawberry.lazy(TRACKS)]]:
+        from graphql_api.types.tracks import DataValue
 
         found = await info.context.loaders.values_of_carrier_track.load(self.carrier_track_id)
         return [DataValue.of(v) for v in found]
 
     @strawberry.field
-    async def unit_tracks(self, info: Info) -> list[Annotated[Track, strawberry.lazy(EXECUTION)]]:
-        from graphql_api.types.execution import Track
+    async def unit_tracks(self, info: Info) -> list[Annotated[Track, strawberry.lazy(TRACKS)]]:
+        from graphql_api.types.tracks import Track
 
         found = await info.context.loaders.tracks_of_carrier_track.load(self.carrier_track_id)
         return [Track.of(tr) for tr in found]
@@ -123,8 +122,8 @@ class CarrierTrack:
     @strawberry.field
     async def ingest_event(
         self, info: Info
-    ) -> Annotated[IngestEvent, strawberry.lazy(EXECUTION)] | None:
-        from graphql_api.types.execution import IngestEvent
+    ) -> Annotated[IngestEvent, strawberry.lazy(TRACKS)] | None:
+        from graphql_api.types.tracks import IngestEvent
 
         if self.ingest_event_id is None:
             return None
@@ -146,3 +145,22 @@ class CarrierTrack:
             station_code=ct.station_code,
             ingest_event_id=ct.ingest_event_id,
         )
+
+
+@strawberry.input
+class CarrierLoadInput:
+    carrier_no: str
+    sns: list[str] | None = strawberry.field(
+        default=None, description="Omitted on unload: every open load of the carrier."
+    )
+    at: datetime | None = None
+    station_code: str | None = strawberry.field(
+        default=None,
+        description="Where it happens; required for a token bound to stations.",
+    )
+
+
+@strawberry.type
+class CarrierPayload:
+    carrier: Carrier | None = None
+    error: MesError | None = None

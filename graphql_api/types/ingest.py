@@ -12,8 +12,8 @@ from domain.errors import DomainError, ErrorCode
 from domain.execution import IngestRejection as DomainRejection
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
-from graphql_api.types.common import MesError, PageInfo
-from graphql_api.types.execution import IngestEvent
+from graphql_api.types.common import MesError
+from graphql_api.types.tracks import IngestEvent
 
 
 @strawberry.type(
@@ -77,30 +77,6 @@ class IngestResult:
     rejection: IngestRejection | None = strawberry.field(
         default=None, description="Set when REJECTED: the stored rejection, which can be replayed."
     )
-
-
-@strawberry.type
-class IngestEventEdge:
-    node: IngestEvent
-    cursor: str
-
-
-@strawberry.type
-class IngestEventConnection:
-    edges: list[IngestEventEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
-class IngestRejectionEdge:
-    node: IngestRejection
-    cursor: str
-
-
-@strawberry.type
-class IngestRejectionConnection:
-    edges: list[IngestRejectionEdge]
-    page_info: PageInfo
 
 
 @strawberry.input

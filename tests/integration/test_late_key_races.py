@@ -13,6 +13,7 @@ from adapters import tables as t
 from domain.enums import DeviceDataSource, TrackResult
 from domain.usecases import device as dev
 from domain.usecases import execution as ex
+from domain.values import ValueInput
 from graphql_api.bootstrap import Services
 from tests.exec_builders import ACTOR, ExecFactory
 from tests.integration.test_races import both, fresh_runs, rounds, unexpected
@@ -31,7 +32,7 @@ async def test_a_late_key_failure_racing_track_out_is_never_lost(services: Servi
                     run_no,
                     sn,
                     TrackResult.PASS,
-                    data=(ex.ManualValue("Pressure", {"valueNumber": 5.0}),),
+                    data=(ValueInput("Pressure", {"valueNumber": 5.0}),),
                 ),
                 ACTOR,
             ),
@@ -44,7 +45,7 @@ async def test_a_late_key_failure_racing_track_out_is_never_lost(services: Servi
                     run_no=run_no,
                     unit_sn=sn,
                     step_no=10,
-                    data=(dev.DeviceItem("Pressure", {"valueNumber": 9.0}),),
+                    data=(ValueInput("Pressure", {"valueNumber": 9.0}),),
                 ),
                 ACTOR,
             ),

@@ -20,6 +20,7 @@ from domain.execution import Track
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
 from domain.usecases import device as dev
 from domain.usecases import execution as ex
+from domain.values import ValueInput
 from tests.exec_builders import ExecFactory
 from tests.fakes import FakeStore, fake_bus
 
@@ -39,7 +40,7 @@ async def track_in(f: ExecFactory, sn: str) -> Track:
 async def printed(f: ExecFactory, sn: str, result: TrackResult = TrackResult.PASS) -> Track:
     """The print step (a MANUAL KEY spec Pressure, limits 4–8, alarm outside 2–10) done."""
     await track_in(f, sn)
-    pressure = ex.ManualValue("Pressure", {"valueNumber": 5.0})
+    pressure = ValueInput("Pressure", {"valueNumber": 5.0})
     done: ex.Executed = await f.do(
         ex.TrackOut(f.code("PRN-1"), f.run_no, sn, result, data=(pressure,))
     )
@@ -53,7 +54,7 @@ def pressure(track: Track, value: float, spec: str = "Pressure", **kw: Any) -> d
         source=DeviceDataSource.MANUAL,
         operator_id="OP-7",
         track_id=track.id,
-        data=(dev.DeviceItem(spec, {"valueNumber": value}, **kw),),
+        data=(ValueInput(spec, {"valueNumber": value}, **kw),),
     )
 
 
@@ -111,7 +112,7 @@ async def test_a_passing_key_value_or_a_failing_non_key_value_changes_nothing() 
         source=DeviceDataSource.AUTO,
         track_id=track.id,
         # no limits: the source's judge, FAIL, on a spec that is not KEY
-        data=(dev.DeviceItem("StencilTemp", {"valueNumber": 31.0}, judge=Judge.FAIL),),
+        data=(ValueInput("StencilTemp", {"valueNumber": 31.0}, judge=Judge.FAIL),),
     )
     await f.do(auto)
     assert any(v.judge is Judge.FAIL and v.spec_name == "StencilTemp" for v in store.values)
@@ -158,7 +159,7 @@ async def test_a_key_failure_on_an_open_track_fails_its_pass() -> None:
             f.run_no,
             sn,
             TrackResult.PASS,
-            data=(ex.ManualValue("Pressure", {"valueNumber": 5.0}),),
+            data=(ValueInput("Pressure", {"valueNumber": 5.0}),),
         )
     )
     assert done.track.result is TrackResult.FAIL

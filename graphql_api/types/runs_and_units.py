@@ -9,12 +9,11 @@ import strawberry
 from domain import production as dp
 from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
-from graphql_api.errors import BadInput
+from graphql_api.pagination import Connection, after_unit, connection, page_size, unit_cursor
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
-from graphql_api.types.common import PageInfo, decode_cursor, encode_cursor
-from graphql_api.types.execution import IngestEvent, Track
 from graphql_api.types.holds import Hold
 from graphql_api.types.master import Line, RouteVersion
+from graphql_api.types.tracks import IngestEvent, Track
 
 
 @strawberry.type
@@ -81,20 +80,11 @@ class Run:
     async def units(
         self, info: Info, first: int | None = 100, after: str | None = None
     ) -> UnitConnection:
-        limit = info.context.limits.max_page_size
-        first = 100 if first is None else first
-        if not 0 <= first <= limit:
-            raise BadInput(f"first must be between 0 and {limit}")
-        after_id = decode_cursor("unit", after)
-        page, has_next = await info.context.store.units_of_run(self.run_no, first, after_id)
-        edges = [UnitEdge(node=Unit.of(u), cursor=encode_cursor("unit", u.id or 0)) for u in page]
-        return UnitConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after
-            ),
-            run_no=self.run_no,
+        page, more = await info.context.store.units_of_run(
+            self.run_no, page_size(info, first, default=100), after_unit(after)
         )
+        found = connection(page, more, after, Unit.of, lambda u: unit_cursor(u.id))
+        return UnitConnection(edges=found.edges, page_info=found.page_info, run_no=self.run_no)
 
     @classmethod
     def of(cls, run: dp.Run) -> Run:
@@ -199,15 +189,7 @@ class Disposition:
 
 
 @strawberry.type
-class UnitEdge:
-    node: Unit
-    cursor: str
-
-
-@strawberry.type
-class UnitConnection:
-    edges: list[UnitEdge]
-    page_info: PageInfo
+class UnitConnection(Connection[Unit]):
     run_no: strawberry.Private[str]
 
     @strawberry.field

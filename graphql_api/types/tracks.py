@@ -15,7 +15,7 @@ from graphql_api.types.carriers import CarrierTrack
 from graphql_api.types.master import Station
 
 if TYPE_CHECKING:
-    from graphql_api.types.production import Unit
+    from graphql_api.types.runs_and_units import Unit
 
 
 @strawberry.type
@@ -81,8 +81,8 @@ class Track:
     @strawberry.field
     async def unit(
         self, info: Info
-    ) -> Annotated[Unit, strawberry.lazy("graphql_api.types.production")]:
-        from graphql_api.types.production import Unit
+    ) -> Annotated[Unit, strawberry.lazy("graphql_api.types.runs_and_units")]:
+        from graphql_api.types.runs_and_units import Unit
 
         found = await info.context.loaders.unit_by_id.load(self.unit_id)
         assert found is not None

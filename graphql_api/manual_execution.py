@@ -1,13 +1,12 @@
-"""Manual execution (trackIn/trackOut) over GraphQL."""
+"""Manual execution over GraphQL: trackIn/trackOut, unit dispositions and validateUnits."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, cast
 
 import strawberry
 
-from domain.enums import DispositionAction, Judge, TrackResult
+from domain.enums import DispositionAction, TrackResult
 from domain.errors import DomainError, ErrorCode
 from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
@@ -16,21 +15,11 @@ from graphql_api.context import Info
 from graphql_api.errors import BadInput
 from graphql_api.metrics import record_track_errors
 from graphql_api.mutations import run_command
-from graphql_api.scalars import JSON, aware
+from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError
-from graphql_api.types.execution import Track
-from graphql_api.types.production import Unit
-
-
-@strawberry.input
-class DataValueInput:
-    spec_name: str
-    value_number: float | None = strawberry.UNSET
-    value_text: str | None = strawberry.UNSET
-    value_boolean: bool | None = strawberry.UNSET
-    value_json: JSON | None = strawberry.UNSET
-    judge: Judge | None = None
-    collected_at: datetime | None = None
+from graphql_api.types.runs_and_units import Unit
+from graphql_api.types.tracks import Track
+from graphql_api.types.values import DataValueInput, value_input
 
 
 @strawberry.input
@@ -56,21 +45,6 @@ class TrackPayload:
     track: Track | None = None
     unit: Unit | None = None
     error: MesError | None = None
-
-
-def manual_value(v: DataValueInput) -> ex.ManualValue:
-    fields = {
-        "valueNumber": v.value_number,
-        "valueText": v.value_text,
-        "valueBoolean": v.value_boolean,
-        "valueJson": v.value_json,
-    }
-    return ex.ManualValue(
-        spec_name=v.spec_name,
-        values={k: val for k, val in fields.items() if val is not strawberry.UNSET},
-        judge=v.judge,
-        collected_at=aware(v.collected_at, "collectedAt"),
-    )
 
 
 def _executed(r: ex.Executed) -> TrackPayload:
@@ -169,7 +143,7 @@ class ExecutionMutation:
             sn=input.sn,
             result=input.result,
             operator_id=input.operator_id,
-            data=tuple(manual_value(v) for v in input.data or ()),
+            data=tuple(value_input(v) for v in input.data or ()),
         )
         payload = await run_command(info, cmd, _executed, TrackPayload)
         if payload.track is not None and payload.track.result is TrackResult.ERROR:

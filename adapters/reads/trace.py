@@ -1,0 +1,126 @@
+"""A unit's trace: its tracks, their values, the events that touched it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from adapters import rows
+from adapters import tables as t
+from adapters.pg import columns
+from adapters.reads.base import ReadBase, grouped
+from domain.execution import (
+    DataValue,
+    IngestEvent,
+    Track,
+)
+from domain.production import Unit
+
+_TRACKS_OF_UNITS = f"""SELECT {columns(t.track, "track.")}, unit.sn FROM track
+JOIN unit ON unit.id = track.unit_id WHERE track.unit_id = ANY($1::bigint[]) ORDER BY track.id"""
+_VALUES_OF_TRACKS = (
+    f"SELECT {columns(t.data_value)} FROM data_value WHERE track_id = ANY($1::bigint[]) ORDER BY id"
+)
+_VALUES_OF_EVENTS = (
+    f"SELECT {columns(t.data_value)} FROM data_value "
+    "WHERE ingest_event_id = ANY($1::bigint[]) ORDER BY id"
+)
+_EVENTS_OF_UNITS = f"""SELECT {columns(t.ingest_event, "e.")}, link.unit_id FROM ingest_event e
+JOIN ingest_event_unit link ON link.event_id = e.id WHERE link.unit_id = ANY($1::bigint[])
+ORDER BY e.id"""
+
+
+class TraceReads(ReadBase):
+    """Units by id, tracks, data values and ingest events (the big reads of a trace)."""
+
+    async def units_by_ids(self, ids: Sequence[int]) -> dict[int, Unit]:
+        found = await self._in(select(t.unit), t.unit.c.id, ids)
+        return {r.id: rows.unit_from_row(r) for r in found}
+
+    async def tracks_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Track]]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .order_by(t.track.c.id),
+            t.track.c.unit_id,
+            unit_ids,
+            _TRACKS_OF_UNITS,
+        )
+        return grouped(found, "unit_id", rows.track_from_row)
+
+    async def tracks_of_events(self, event_ids: Sequence[int]) -> dict[int, list[Track]]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .order_by(t.track.c.id),
+            t.track.c.ingest_event_id,
+            event_ids,
+        )
+        return grouped(found, "ingest_event_id", rows.track_from_row)
+
+    async def values_of_tracks(self, track_ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id),
+            t.data_value.c.track_id,
+            track_ids,
+            _VALUES_OF_TRACKS,
+        )
+        return grouped(found, "track_id", rows.value_from_row)
+
+    async def values_of_events(self, event_ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id),
+            t.data_value.c.ingest_event_id,
+            event_ids,
+            _VALUES_OF_EVENTS,
+        )
+        return grouped(found, "ingest_event_id", rows.value_from_row)
+
+    async def value_counts_of_events(self, event_ids: Sequence[int]) -> dict[int, int]:
+        dv = t.data_value
+        found = await self._in(
+            select(dv.c.ingest_event_id, func.count().label("n")).group_by(dv.c.ingest_event_id),
+            dv.c.ingest_event_id,
+            event_ids,
+        )
+        return {r.ingest_event_id: int(r.n) for r in found}
+
+    async def events(self, ids: Sequence[int]) -> dict[int, IngestEvent]:
+        found = await self._in(select(t.ingest_event), t.ingest_event.c.id, ids)
+        return {r.id: rows.event_from_row(r) for r in found}
+
+    async def events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[IngestEvent]]:
+        link = t.ingest_event_unit
+        found = await self._in(
+            select(t.ingest_event, link.c.unit_id)
+            .join(link, link.c.event_id == t.ingest_event.c.id)
+            .order_by(t.ingest_event.c.id),
+            link.c.unit_id,
+            unit_ids,
+            _EVENTS_OF_UNITS,
+        )
+        return grouped(found, "unit_id", rows.event_from_row)
+
+    async def event_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        found = await self._rows(
+            select(t.ingest_event).where(
+                t.ingest_event.c.source_system == source_system,
+                t.ingest_event.c.dedupe_key == dedupe_key,
+            )
+        )
+        return rows.event_from_row(found[0]) if found else None
+
+    async def values_of_device_records(self, ids: Sequence[int]) -> dict[int, list[DataValue]]:
+        found = await self._in(
+            select(t.data_value).order_by(t.data_value.c.id), t.data_value.c.device_record_id, ids
+        )
+        return grouped(found, "device_record_id", rows.value_from_row)
+
+    async def tracks_by_id(self, ids: Sequence[int]) -> dict[int, Track]:
+        found = await self._in(
+            select(t.track, t.unit.c.sn).join(t.unit, t.unit.c.id == t.track.c.unit_id),
+            t.track.c.id,
+            ids,
+        )
+        return {r.id: rows.track_from_row(r) for r in found}
