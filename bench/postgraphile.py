@@ -3,11 +3,11 @@ serving the bench database beside the service.
 
 Installed with npm into a cache folder outside the repository (MES_BENCH_POSTGRAPHILE_DIR,
 default ~/.cache/mes-bench/postgraphile), once: later runs find the pinned version there.
-Served by one node process (no cluster), no GraphiQL, no query log, no mutations, with
-NODE_ENV=production. What PostGraphile cannot see by itself is given to it in the bench
-database only: a smart-tags file for the relation without a foreign key (a track's station)
-and a computed-column function for the relation that lives in JSON (a route version's
-compiled steps)."""
+Served by one node process (no cluster), no GraphiQL, no query log, no mutations, every
+transaction read-only, NODE_ENV=production. What PostGraphile cannot see by itself is given
+to it in the bench database only: a smart-tags file for the relation without a foreign key
+(a track's station) and a computed-column function for the relation that lives in JSON (a
+route version's compiled steps)."""
 
 from __future__ import annotations
 
@@ -97,6 +97,11 @@ def install(where: Path | None = None) -> Path:
     return cli
 
 
+def read_only(dsn: str) -> str:
+    """The connection string with every transaction read-only (node-postgres' `options`)."""
+    return dsn + ("&" if "?" in dsn else "?") + "options=-c%20default_transaction_read_only%3Don"
+
+
 async def prepare_database(url: str) -> None:
     """The computed-column function, in the bench database only (idempotent)."""
     conn = await asyncpg.connect(asyncpg_dsn(url))
@@ -131,7 +136,7 @@ class PostGraphile:
             "node",
             str(self.cli),
             "--connection",
-            asyncpg_dsn(self.url),
+            read_only(asyncpg_dsn(self.url)),
             "--schema",
             "public",
             "--host",

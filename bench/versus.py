@@ -30,6 +30,7 @@ from bench.server import Server
 from graphql_api.bootstrap import tune_gc
 
 WARM_UP = 2  # unmeasured rounds: the servers' first requests prepare and cache
+TURNS = 2  # throughput turns per server and concurrency: a b b a
 
 
 @dataclass
@@ -139,7 +140,7 @@ async def measure(
     args: argparse.Namespace, server: Server, token: str, f: Factory, cli: Path | None
 ) -> dict[str, Any]:
     """The deep trace's figures (results JSON `trace`), PostGraphile's when `cli` is given."""
-    turn_s, turns = (0.0, 2) if args.smoke else (args.turn_seconds, 2)
+    turn_s = 0.0 if args.smoke else args.turn_seconds  # smoke: count-boxed, a few traces
     body, headers = trace.request(token, f.deep_sn)
     service = HttpSide("service", server.base, body, headers, server.cpu_seconds)
     memory = trace.MemoryTrace(args.database_url, f.deep_sn)
@@ -180,17 +181,25 @@ async def measure(
         for r in range(args.trace_repeat):  # interleaved, the first side rotating
             for side in sides[r % len(sides) :] + sides[: r % len(sides)]:
                 await side.timed()
-        c1 = c8 = {}
         if pg is not None:
-            c1 = await _alternate(service, pg, 1, turns, turn_s, 3)
-            c8 = await _alternate(service, pg, 8, turns, turn_s, 8)
+            c1 = await _alternate(service, pg, 1, TURNS, turn_s, 3)
+            c8 = await _alternate(service, pg, 8, TURNS, turn_s, 8)
         else:
-            await service.turn(1, turn_s * turns, 3)
+            await service.turn(1, turn_s * TURNS, 3)
             c1 = {"service": service.figures()}
-            await service.turn(8, turn_s * turns, 8)
+            await service.turn(8, turn_s * TURNS, 8)
             c8 = {"service": service.figures()}
     stats = {s.name: s.stats for s in sides}
     stats["json_agg"].statements = 1
+    return _figures(stats, c1, c8, leaves)
+
+
+def _figures(
+    stats: dict[str, trace.TraceStats],
+    c1: dict[str, dict[str, float]],
+    c8: dict[str, dict[str, float]],
+    leaves: dict[str, Any],
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "deep_http": stats["service"].as_dict(),
         "deep_memory": stats["memory"].as_dict(),
@@ -201,7 +210,7 @@ async def measure(
         "server_cpu_ms_per_trace_c8": c8["service"]["cpu_ms_per_trace"],
         "leaves": leaves,
     }
-    if pg is not None:
+    if "postgraphile" in stats:
         result["postgraphile"] = {
             "version": postgraphile.VERSION,
             "deep_http": stats["postgraphile"].as_dict(),
