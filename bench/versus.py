@@ -207,6 +207,7 @@ def _figures(
         "deep_http_over_memory": round(stats["service"].pct(0.5) / stats["memory"].pct(0.5), 2),
         "deep_per_s_c1": c1["service"]["per_s"],
         "deep_per_s_c8": c8["service"]["per_s"],
+        "server_cpu_ms_per_trace_c1": c1["service"]["cpu_ms_per_trace"],
         "server_cpu_ms_per_trace_c8": c8["service"]["cpu_ms_per_trace"],
         "leaves": leaves,
     }
@@ -216,6 +217,7 @@ def _figures(
             "deep_http": stats["postgraphile"].as_dict(),
             "deep_per_s_c1": c1["postgraphile"]["per_s"],
             "deep_per_s_c8": c8["postgraphile"]["per_s"],
+            "server_cpu_ms_per_trace_c1": c1["postgraphile"]["cpu_ms_per_trace"],
             "server_cpu_ms_per_trace_c8": c8["postgraphile"]["cpu_ms_per_trace"],
         }
         p = result["postgraphile"]
