@@ -2,16 +2,18 @@
 
 One run, every figure beside its reference: ingest over HTTP against the raw asyncpg floor
 (AUTO with 1 value and TEST with 100, single events at concurrency 1/4/8 and batches of 50),
-the unit trace over HTTP against the same query executed from memory, SQL statements per
-trace, the server's peak memory. Prints a markdown table, writes JSON. `--smoke` runs tiny
-sizes (the test suite does, for correctness only); `--compare OLD.json` adds the ratio of
-each figure to an earlier run (e.g. 1M units against 10k)."""
+the deep unit trace over HTTP against PostGraphile v4 serving the same database
+(bench/postgraphile.py), the same query executed from memory and one json_agg statement
+(bench/versus.py), SQL statements per trace, the server's peak memory. Prints a markdown
+table, writes JSON. `--smoke` runs tiny sizes (the test suite does, for correctness only);
+`--compare OLD.json` adds the ratio of each figure to an earlier run (e.g. 1M units against 10k)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import platform
 import sys
 from datetime import UTC, datetime
@@ -20,9 +22,8 @@ from typing import Any
 
 import psutil
 
-from bench import factory, ingest, trace
+from bench import factory, ingest, postgraphile, trace, versus
 from bench.server import Server, make_token
-from graphql_api.bootstrap import tune_gc
 
 #: turns the service and the floor take per scenario (bench/__main__.py _rounds)
 ROUNDS = 4
@@ -49,7 +50,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--auto-events", type=int, default=400, help="AUTO events per scenario")
     p.add_argument("--test-events", type=int, default=200, help="TEST events per scenario")
     p.add_argument("--workers", type=int, default=1, help="server processes (mes serve)")
-    p.add_argument("--trace-repeat", type=int, default=30)
+    p.add_argument("--trace-repeat", type=int, default=80, help="interleaved trace rounds, c1")
+    p.add_argument(
+        "--turn-seconds", type=float, default=15, help="each server's throughput turn (2 each)"
+    )
+    p.add_argument(
+        "--no-postgraphile", action="store_true", help="leave PostGraphile out (no Node.js)"
+    )
     p.add_argument("--json-out", type=Path, default=Path("bench/results/latest.json"))
     p.add_argument("--compare", type=Path, help="an earlier run's JSON: print the ratios")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (CI)")
@@ -59,8 +66,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def postgraphile_cli(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """PostGraphile's CLI installed (cached), or why it is left out; under CI=true a missing
+    Node.js is an error."""
+    if args.no_postgraphile:
+        return None, "--no-postgraphile"
+    missing = postgraphile.node_missing()
+    if missing and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise SystemExit(f"PostGraphile cannot run under CI=true: {missing}")
+    if missing:
+        print(f"PostGraphile left out: {missing}", file=sys.stderr)
+        return None, missing
+    return postgraphile.install(), None
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     batch = 5 if args.smoke else 50
+    cli, left_out = postgraphile_cli(args)
     scenarios = [
         (n.replace("50", str(batch)), k, c, batch if b > 1 else 1) for n, k, c, b in SCENARIOS
     ]
@@ -105,31 +127,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         await trace.build_deep_unit(f, server.base, token)
         shallow_sn = f.auto_sns[0]  # the first warm-up event's: 1 track, 1 value
-        memory = trace.MemoryTrace(args.database_url, f.deep_sn)
-        await memory.warm()
-        tune_gc()  # the reference runs with the collector settings the server has
-        deep = await trace.http_trace(
-            server.base, token, "deep", f.deep_sn, args.trace_repeat, between=memory.once
-        )
-        await memory.close()
+        deep = await versus.measure(args, server, token, f, cli)
         shallow = await trace.http_trace(
             server.base, token, "shallow", shallow_sn, args.trace_repeat
         )
-        total = max(8, args.trace_repeat)
-        c1 = await trace.trace_throughput(server.base, token, f.deep_sn, 1, total)
-        c8 = await trace.trace_throughput(server.base, token, f.deep_sn, 8, total)
         peak_rss = server.peak_rss
     async with Server(args.database_url, count_sql=True) as counting:
-        deep.statements = await trace.trace_statements(counting.base, token, f.deep_sn)
+        deep["deep_http"]["statements"] = await trace.trace_statements(
+            counting.base, token, f.deep_sn
+        )
         shallow.statements = await trace.trace_statements(counting.base, token, shallow_sn)
-    result["trace"] = {
-        "deep_http": deep.as_dict(),
-        "shallow_http": shallow.as_dict(),
-        "deep_memory": memory.stats.as_dict(),
-        "deep_http_over_memory": round(deep.pct(0.5) / memory.stats.pct(0.5), 2),
-        "deep_per_s_c1": round(c1, 1),
-        "deep_per_s_c8": round(c8, 1),
-    }
+    result["trace"] = {**deep, "shallow_http": shallow.as_dict()}
+    if left_out:
+        result["trace"]["postgraphile_left_out"] = left_out
     result["server_peak_rss_mb"] = round(peak_rss / 2**20, 1)
     return result
 
@@ -203,21 +213,22 @@ def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:
         "| trace | p50 ms | p99 ms | SQL statements | bytes | tracks | values |",
         "|---|---|---|---|---|---|---|",
     ]
-    for label, key in (
-        ("deep, HTTP", "deep_http"),
-        ("deep, in memory (reference)", "deep_memory"),
-        ("shallow, HTTP", "shallow_http"),
+    for label, x in (
+        ("deep, HTTP", t["deep_http"]),
+        ("deep, PostGraphile (reference)", t.get("postgraphile", {}).get("deep_http")),
+        ("deep, in memory (reference)", t["deep_memory"]),
+        ("deep, one json_agg statement (floor)", t["deep_json_agg"]),
+        ("shallow, HTTP", t["shallow_http"]),
     ):
-        x = t[key]
+        if x is None:
+            continue
         lines.append(
-            f"| {label} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x['statements'] or '–'} | "
+            f"| {label} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x.get('statements') or '–'} | "
             f"{x['bytes']:,} | {x['tracks']} | {x['values']} |"
         )
+    lines += versus.lines(t)
     lines += [
-        "",
         f"- deep trace HTTP / in memory (p50): **{t['deep_http_over_memory']}×**",
-        f"- deep traces per second: {t['deep_per_s_c1']} at concurrency 1, "
-        f"{t['deep_per_s_c8']} at 8",
         f"- server peak RSS: {r['server_peak_rss_mb']} MB",
     ]
     if old:

@@ -1,11 +1,10 @@
 """The unit trace: over HTTP (latency, SQL statements per request counted in the server,
-response bytes, throughput at concurrency 1 and 8) and the same query executed by the
-Strawberry schema from memory (every read answered from a dict) as the reference for what
-the database path adds."""
+response bytes) and the same query executed by the Strawberry schema from memory (every read
+answered from a dict) as the reference for what the database path adds. bench/versus.py
+measures the deep trace beside PostGraphile, the json_agg floor and this in-memory run."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -89,12 +88,12 @@ async def build_deep_unit(f: Factory, base: str, token: str) -> None:
             assert status["status"] == "ACCEPTED", status
 
 
-def _shape(body: dict[str, Any]) -> tuple[int, int]:
+def shape(body: dict[str, Any]) -> tuple[int, int]:
     unit = body["data"]["unit"]
     return len(unit["tracks"]), sum(len(t["dataValues"]) for t in unit["tracks"])
 
 
-def _request(token: str, sn: str) -> tuple[bytes, dict[str, str]]:
+def request(token: str, sn: str) -> tuple[bytes, dict[str, str]]:
     """The trace query of a unit, and the headers that send it."""
     body = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
     return body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -106,12 +105,11 @@ async def http_trace(
     name: str,
     sn: str,
     repeat: int,
-    between: Callable[[], Awaitable[None]] | None = None,
 ) -> TraceStats:
-    """`between` runs after each measured request (the in-memory reference, interleaved so
-    both see the same machine)."""
+    """Latency at concurrency 1 (the shallow trace; the deep one is measured beside its
+    references in bench/versus.py)."""
     stats = TraceStats(name, [])
-    payload, headers = _request(token, sn)
+    payload, headers = request(token, sn)
     async with Http(base, headers=headers) as client:
         for i in range(repeat + 2):
             t0 = time.perf_counter()
@@ -124,39 +122,19 @@ async def http_trace(
                 continue
             stats.latencies.append(elapsed)
             stats.bytes = len(r.body)
-            stats.tracks, stats.values = _shape(body)
-            if between is not None:
-                await between()
+            stats.tracks, stats.values = shape(body)
     return stats
 
 
 async def trace_statements(base: str, token: str, sn: str) -> int:
     """The SQL statements of one trace, counted by a server started with count_sql."""
-    payload, headers = _request(token, sn)
+    payload, headers = request(token, sn)
     async with Http(base, headers=headers) as client:
         await client.post("/graphql", payload)  # warm-up: the route version cached
         r = await client.post("/graphql", payload)
     if r.status != 200 or r.json().get("errors"):
         raise RuntimeError(f"trace failed: {r.text[:500]}")
     return int(r.headers["x-sql-statements"])
-
-
-async def trace_throughput(base: str, token: str, sn: str, concurrency: int, total: int) -> float:
-    """Deep traces per second with `concurrency` clients."""
-    payload, headers = _request(token, sn)
-    left = total
-    async with Http(base, headers=headers, connections=concurrency + 2, timeout=120) as client:
-
-        async def worker() -> None:
-            nonlocal left
-            while left > 0:
-                left -= 1
-                r = await client.post("/graphql", payload)
-                assert r.status == 200
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return total / (time.perf_counter() - t0)
 
 
 class MemoStore:
@@ -188,9 +166,9 @@ class MemoryTrace:
         self.memo = MemoStore(self.services.store)
         self.schema = build_schema()
         self.sn = sn
-        self.stats = TraceStats("trace deep, in memory", [])
 
-    async def _execute(self) -> bytes:
+    async def answer(self) -> bytes:
+        """One trace: the first fills the memo, the next ones read nothing from the database."""
         context = Context(
             actor=Actor(name="bench", request_id="memory"),
             bus=self.services.bus,
@@ -205,16 +183,6 @@ class MemoryTrace:
         )
         assert not result.errors, result.errors
         return orjson.dumps({"data": result.data})
-
-    async def warm(self) -> None:
-        await self._execute()  # fills the memo
-
-    async def once(self) -> None:
-        t0 = time.perf_counter()
-        body = await self._execute()
-        self.stats.latencies.append(time.perf_counter() - t0)
-        self.stats.bytes = len(body)
-        self.stats.tracks, self.stats.values = _shape(orjson.loads(body))
 
     async def close(self) -> None:
         await self.services.close()

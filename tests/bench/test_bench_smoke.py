@@ -1,16 +1,30 @@
 """The benchmark's smoke mode on a fresh PostgreSQL database: it must keep working (every
 event accepted, a trace of 12 tracks and 2,040 values, the same SQL statement count for a
-deep and a shallow unit). Correctness only: no timing is asserted."""
+deep and a shallow unit, PostGraphile and the json_agg floor answering the same leaf values).
+Correctness only: no timing is asserted.
+
+PostGraphile needs Node.js: without it the PostGraphile part is skipped with the reason, except
+under CI=true, where it fails. Its first run installs it with npm (~10-20 s, cached after)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
+
+from bench.postgraphile import VERSION, node_missing
 from tests.bench import run_module
+from tests.conftest import IN_CI
+
+#: the deep trace's leaf values: 12 tracks of 170 values and what surrounds them
+DEEP_LEAVES = 20_745
 
 
 def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_path: Path) -> None:
+    missing = node_missing()
+    if missing and IN_CI:
+        pytest.fail(f"the bench compares the trace with PostGraphile under CI=true: {missing}")
     out = tmp_path / "smoke.json"
     done = run_module(pg_url, "bench", "bench", "--json-out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -32,6 +46,28 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
     assert t["deep_http"]["statements"] == t["shallow_http"]["statements"] > 0
     assert result["server_peak_rss_mb"] > 0
     assert "| AUTO single c1 |" in done.stdout
+    # the floor and the in-memory reference hold the service's leaf values
+    leaves = t["leaves"]
+    assert leaves["service"] == leaves["memory"] == leaves["json_agg"] == DEEP_LEAVES, leaves
+    assert leaves["memory_matches"] and leaves["json_agg_matches"], leaves
+    assert t["deep_json_agg"]["p50_ms"] > 0 and t["deep_json_agg"]["values"] == 2040
+    assert "| deep, one json_agg statement (floor) |" in done.stdout
+    if missing:
+        pytest.skip(f"PostGraphile not compared: {missing}")
+    p = t["postgraphile"]
+    assert p["version"] == VERSION
+    assert leaves["postgraphile"] == DEEP_LEAVES and leaves["postgraphile_matches"], leaves
+    assert (p["deep_http"]["tracks"], p["deep_http"]["values"]) == (12, 2040)
+    assert p["deep_http"]["p50_ms"] > 0 and p["deep_per_s_c8"] > 0
+    assert p["server_cpu_ms_per_trace_c8"] > 0 and t["server_cpu_ms_per_trace_c8"] > 0
+    assert set(t["service_over_postgraphile"]) == {
+        "p50",
+        "p99",
+        "per_s_c1",
+        "per_s_c8",
+        "cpu_per_trace",
+    }
+    assert f"PostGraphile {VERSION}" in done.stdout and "PostGraphile 20,745 ✓" in done.stdout
 
 
 def test_service_and_floor_take_turns_of_whole_batches() -> None:
