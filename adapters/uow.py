@@ -7,10 +7,10 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from adapters import repositories as r
 from adapters.changes import NOTIFY_SQL, LocalFeed, encode
 from adapters.db import write_connection
 from adapters.pg import Pg
+from adapters.repositories import carriers, holds, ingest, master_data, production, security
 from domain.changes import Change
 
 
@@ -18,7 +18,7 @@ class SqlUnitOfWork:
     def __init__(
         self,
         engine: AsyncEngine,
-        versions: r.VersionCache | None = None,
+        versions: master_data.VersionCache | None = None,
         feed: LocalFeed | None = None,
     ):
         self.engine = engine
@@ -35,29 +35,29 @@ class SqlUnitOfWork:
         self._tx = await conn.begin()
         # one for every repository: the PostgreSQL writes they defer keep their order
         self._pg = pg = Pg.for_connection(conn)
-        self.lines = r.SqlLineRepository(conn, pg)
-        self.station_groups = r.SqlStationGroupRepository(conn, pg)
-        self.stations = r.SqlStationRepository(conn, pg)
-        self.operations = r.SqlOperationRepository(conn, pg)
-        self.data_specs = r.SqlDataSpecRepository(conn, pg)
-        self.routings = r.SqlRoutingRepository(conn, pg)
-        self.execution_configs = r.SqlExecutionConfigRepository(conn, pg)
-        self.route_versions = r.SqlRouteVersionRepository(conn, self.versions, pg)
-        self.work_orders = r.SqlWorkOrderRepository(conn, pg)
-        seen = r.RunsSeen()
-        self.runs = r.SqlRunRepository(conn, seen, pg)
-        self.units = r.SqlUnitRepository(conn, seen, pg)
-        self.audit = r.SqlAuditRepository(conn, pg)
-        keys = r.KeyKnowledge()
-        self.ingest_events = r.SqlIngestEventRepository(conn, keys, pg)
-        self.rejections = r.SqlRejectionRepository(conn, keys, pg)
-        self.tracks = r.SqlTrackRepository(conn, pg)
-        self.data_values = r.SqlDataValueRepository(conn, pg)
-        self.carriers = r.SqlCarrierRepository(conn, pg)
-        self.device_data = r.SqlDeviceDataRepository(conn, pg)
-        self.production_counts = r.SqlProductionCountRepository(conn, pg)
-        self.tokens = r.SqlTokenRepository(conn, pg)
-        self.holds = r.SqlHoldRepository(conn, pg)
+        self.lines = master_data.SqlLineRepository(conn, pg)
+        self.station_groups = master_data.SqlStationGroupRepository(conn, pg)
+        self.stations = master_data.SqlStationRepository(conn, pg)
+        self.operations = master_data.SqlOperationRepository(conn, pg)
+        self.data_specs = master_data.SqlDataSpecRepository(conn, pg)
+        self.routings = master_data.SqlRoutingRepository(conn, pg)
+        self.execution_configs = master_data.SqlExecutionConfigRepository(conn, pg)
+        self.route_versions = master_data.SqlRouteVersionRepository(conn, self.versions, pg)
+        self.work_orders = production.SqlWorkOrderRepository(conn, pg)
+        seen = production.RunsSeen()
+        self.runs = production.SqlRunRepository(conn, seen, pg)
+        self.units = production.SqlUnitRepository(conn, seen, pg)
+        self.audit = security.SqlAuditRepository(conn, pg)
+        keys = ingest.KeyKnowledge()
+        self.ingest_events = ingest.SqlIngestEventRepository(conn, keys, pg)
+        self.rejections = ingest.SqlRejectionRepository(conn, keys, pg)
+        self.tracks = ingest.SqlTrackRepository(conn, pg)
+        self.data_values = ingest.SqlDataValueRepository(conn, pg)
+        self.carriers = carriers.SqlCarrierRepository(conn, pg)
+        self.device_data = carriers.SqlDeviceDataRepository(conn, pg)
+        self.production_counts = carriers.SqlProductionCountRepository(conn, pg)
+        self.tokens = security.SqlTokenRepository(conn, pg)
+        self.holds = holds.SqlHoldRepository(conn, pg)
         return self
 
     async def __aexit__(
@@ -106,11 +106,11 @@ class SqlUnitOfWorkFactory:
     def __init__(
         self,
         engine: AsyncEngine,
-        versions: r.VersionCache | None = None,
+        versions: master_data.VersionCache | None = None,
         feed: LocalFeed | None = None,
     ):
         self.engine = engine
-        self.versions = versions if versions is not None else r.VersionCache()
+        self.versions = versions if versions is not None else master_data.VersionCache()
         self.feed = feed
 
     def __call__(self) -> SqlUnitOfWork:

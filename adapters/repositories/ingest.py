@@ -1,0 +1,381 @@
+"""Ingest: accepted events, rejections, tester result keys, tracks and their data values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters import rows
+from adapters import tables as t
+from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
+from adapters.repositories.base import SqlRepository, chunks
+from domain.enums import (
+    Judge,
+    TrackFlag,
+)
+from domain.execution import (
+    DataValue,
+    IngestEvent,
+    IngestRejection,
+    TesterResultKey,
+    Track,
+)
+
+# built once: the values go as parameters (the hot path builds no statement per event)
+_EVENT_INSERT = {
+    name: dialect_insert(t.ingest_event)
+    .on_conflict_do_nothing(index_elements=["source_system", "dedupe_key"])
+    .returning(t.ingest_event.c.id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+_EVENT_BY_KEY = f"""SELECT {columns(t.ingest_event, "e.")}, EXISTS (
+    SELECT 1 FROM ingest_rejection j WHERE j.source_system = $1 AND j.dedupe_key = $2
+    AND j.resolved_by_event_id IS NULL) AS has_open_rejection
+FROM (SELECT 1) AS one
+LEFT JOIN ingest_event e ON e.source_system = $1 AND e.dedupe_key = $2"""
+_EVENT_ROW = RowsInsert(
+    t.ingest_event, "ON CONFLICT (source_system, dedupe_key) DO NOTHING RETURNING id"
+)
+# the event and its units in one statement; no id (and no link) when the key is taken
+_EVENT_AND_UNITS = (
+    f"WITH e AS ({_EVENT_ROW.sql}), "
+    "l AS (INSERT INTO ingest_event_unit (event_id, unit_id) SELECT e.id, u "
+    "FROM e, unnest($2::bigint[]) AS u) SELECT id FROM e"
+)
+
+
+_TEST_RESULTS = f"""SELECT {columns(t.test_result_key)} FROM test_result_key
+WHERE source_system = $1 AND test_result_id = ANY($2::varchar[]) AND unit_id = ANY($3::bigint[])"""
+_TEST_RESULT_ROWS = RowsInsert(t.test_result_key)
+
+
+@dataclass
+class KeyKnowledge:
+    """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
+    rejections. Rejections of a key are only stored under its lock, so it stays true until
+    the transaction ends."""
+
+    open_rejections: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+
+class SqlIngestEventRepository(SqlRepository):
+    def __init__(
+        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
+    ):
+        super().__init__(conn, pg)
+        self.keys = keys if keys is not None else KeyKnowledge()
+
+    async def lock_key(self, source_system: str, dedupe_key: str) -> None:
+        if self.pg is not None:
+            # transaction-scoped: senders of one key queue here, other keys pass freely
+            await self.pg.execute(_LOCK_KEY, f"{source_system}\x1f{dedupe_key}")
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
+        """The event of a key, and in the same statement whether the key has open rejections
+        (remembered for this transaction: an accept then resolves them only if there are)."""
+        if self.pg is not None:
+            r = await self.pg.fetchrow(_EVENT_BY_KEY, source_system, dedupe_key)
+        else:
+            r = await self._one(self._by_key(source_system, dedupe_key))
+        assert r is not None
+        self.keys.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
+        return rows.event_from_row(r) if r.id is not None else None
+
+    @staticmethod
+    def _by_key(source_system: str, dedupe_key: str) -> Select[Any]:
+        e, j = t.ingest_event, t.ingest_rejection
+        has_open = (
+            select(j.c.id)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .exists()
+        )
+        one = select(literal(1).label("one")).subquery()
+        return select(e, has_open.label("has_open_rejection")).select_from(
+            one.outerjoin(e, and_(e.c.source_system == source_system, e.c.dedupe_key == dedupe_key))
+        )
+
+    async def get_by_id(self, event_id: int) -> IngestEvent | None:
+        r = await self._one(select(t.ingest_event).where(t.ingest_event.c.id == event_id))
+        return rows.event_from_row(r) if r else None
+
+    async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        if self.pg is not None:
+            # the event and its units in one statement
+            found = await self.pg.fetch(
+                _EVENT_AND_UNITS,
+                *_EVENT_ROW.args([rows.event_to_values(event)]),
+                list(dict.fromkeys(unit_ids)),
+            )
+            return replace(event, id=found[0].id) if found else None
+        stmt = _EVENT_INSERT[self.conn.dialect.name]
+        new_id = (await self._exec(stmt, rows.event_to_values(event))).scalar_one_or_none()
+        if new_id is None:
+            return None
+        if unit_ids:
+            await self._exec(
+                insert(t.ingest_event_unit),
+                [{"event_id": new_id, "unit_id": u} for u in dict.fromkeys(unit_ids)],
+            )
+        return replace(event, id=new_id)
+
+    async def tester_results(
+        self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
+    ) -> list[TesterResultKey]:
+        if self.pg is not None:
+            found = await self.pg.fetch(
+                _TEST_RESULTS, source_system, list(test_result_ids), list(unit_ids)
+            )
+            return [rows.tester_key_from_row(r) for r in found]
+        k = t.test_result_key
+        result: list[TesterResultKey] = []
+        for part in chunks(unit_ids):
+            stmt = select(k).where(
+                k.c.source_system == source_system,
+                k.c.test_result_id.in_(list(test_result_ids)),
+                k.c.unit_id.in_(part),
+            )
+            result += [rows.tester_key_from_row(r) for r in await self._exec(stmt)]
+        return result
+
+    async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None:
+        if not keys:
+            return
+        values = [rows.tester_key_to_values(k) for k in keys]
+        if self.pg is not None:
+            # with the event's other deferred writes: no statement of its own
+            await self.pg.defer((None, _TEST_RESULT_ROWS.sql, _TEST_RESULT_ROWS.args(values)))
+            return
+        await self._exec(insert(t.test_result_key), values)
+
+
+class SqlRejectionRepository(SqlRepository):
+    def __init__(
+        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
+    ):
+        super().__init__(conn, pg)
+        self.keys = keys if keys is not None else KeyKnowledge()
+
+    async def find_open(
+        self, source_system: str, dedupe_key: str, input_hash: str
+    ) -> IngestRejection | None:
+        j = t.ingest_rejection
+        r = await self._one(
+            select(j)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.input_hash == input_hash,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .order_by(j.c.id)
+            .limit(1),
+            for_update=True,
+        )
+        return rows.rejection_from_row(r) if r else None
+
+    async def get(self, rejection_id: int, *, for_update: bool = False) -> IngestRejection | None:
+        r = await self._one(
+            select(t.ingest_rejection).where(t.ingest_rejection.c.id == rejection_id), for_update
+        )
+        return rows.rejection_from_row(r) if r else None
+
+    async def add(self, rejection: IngestRejection) -> IngestRejection:
+        new_id = (
+            await self._exec(
+                insert(t.ingest_rejection).returning(t.ingest_rejection.c.id),
+                rows.rejection_to_values(rejection),
+            )
+        ).scalar_one()
+        await self._link_sns(new_id, rejection.sns)
+        return replace(rejection, id=new_id)
+
+    async def update(self, rejection: IngestRejection) -> None:
+        await self._exec(
+            update(t.ingest_rejection)
+            .where(t.ingest_rejection.c.id == rejection.id)
+            .values(rows.rejection_to_values(rejection))
+        )
+        await self._link_sns(rejection.id or 0, rejection.sns)
+
+    async def _link_sns(self, rejection_id: int, sns: Sequence[str]) -> None:
+        if not sns:
+            return
+        linked = set(
+            (
+                await self._exec(
+                    select(t.ingest_rejection_sn.c.sn).where(
+                        t.ingest_rejection_sn.c.rejection_id == rejection_id
+                    )
+                )
+            ).scalars()
+        )
+        new = [sn for sn in dict.fromkeys(sns) if sn not in linked]
+        if new:
+            await self._exec(
+                insert(t.ingest_rejection_sn),
+                [{"rejection_id": rejection_id, "sn": sn} for sn in new],
+            )
+
+    async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        if self.keys.open_rejections.get((source_system, dedupe_key)) is False:
+            return 0  # none open when this transaction looked, under the key's lock
+        j = t.ingest_rejection
+        result = await self._exec(
+            update(j)
+            .where(
+                j.c.source_system == source_system,
+                j.c.dedupe_key == dedupe_key,
+                j.c.resolved_by_event_id.is_(None),
+            )
+            .values(resolved_by_event_id=event_id)
+        )
+        return int(result.rowcount or 0)
+
+
+_TRACKS = RowsInsert(t.track, "RETURNING id")
+# the tracks of an event and their values, deferred as one statement (adapters/pg.py)
+_NEW_TRACKS = RowsInsert(t.track, "RETURNING id, unit_id")
+_VALUES_OF_NEW_TRACKS = ChildRowsInsert(t.data_value, "track_id", "new_tracks", "unit_id", "bigint")
+
+
+class SqlTrackRepository(SqlRepository):
+    async def get(self, track_id: int) -> Track | None:
+        r = await self._one(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(t.track.c.id == track_id)
+        )
+        return rows.track_from_row(r) if r else None
+
+    async def open_of_unit(self, unit_id: int) -> Track | None:
+        r = await self._one(
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(t.track.c.unit_id == unit_id, t.track.c.out_at.is_(None))
+            .order_by(t.track.c.id.desc())
+            .limit(1)
+        )
+        return rows.track_from_row(r) if r else None
+
+    async def close(self, track: Track) -> None:
+        await self._exec(
+            update(t.track)
+            .where(t.track.c.id == track.id)
+            .values(
+                out_at=track.out_at,
+                result=track.result.value if track.result else None,
+                operator_id=track.operator_id,
+            )
+        )
+
+    async def set_flag(self, track_id: int, flag: TrackFlag) -> None:
+        await self._exec(update(t.track).where(t.track.c.id == track_id).values(flag=flag.value))
+
+    async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
+        result = await self._exec(
+            select(t.track.c.unit_id).where(t.track.c.carrier_track_id == carrier_track_id)
+        )
+        return list(result.scalars())
+
+    async def matching(
+        self, run_no: str, unit_id: int, step_no: int, station_code: str | None
+    ) -> list[Track]:
+        stmt = (
+            select(t.track, t.unit.c.sn)
+            .join(t.unit, t.unit.c.id == t.track.c.unit_id)
+            .where(
+                t.track.c.unit_id == unit_id,
+                t.track.c.run_no == run_no,
+                t.track.c.step_no == step_no,
+            )
+        )
+        if station_code is not None:
+            stmt = stmt.where(t.track.c.station_code == station_code)
+        result = await self._exec(stmt.order_by(t.track.c.id.desc()))
+        return [rows.track_from_row(r) for r in result]
+
+    async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
+        if not tracks:
+            return []
+        if self.pg is not None:
+            values = [rows.track_to_values(tr) for tr in tracks]
+            found = await self.pg.insert(_TRACKS, values)
+            ids = sorted(r.id for r in found)  # ascending in the order given (RowsInsert)
+            return [replace(tr, id=i) for tr, i in zip(tracks, ids, strict=True)]
+        result = await self._exec(
+            insert(t.track).returning(t.track.c.id, sort_by_parameter_order=True),
+            [rows.track_to_values(tr) for tr in tracks],
+        )
+        return [replace(tr, id=i) for tr, i in zip(tracks, result.scalars(), strict=True)]
+
+    async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
+        if not tracks:
+            return
+        units = [tr.unit_id for tr, _ in tracks]
+        if self.pg is None or len(set(units)) < len(units):
+            stored = await self.add_many([tr for tr, _ in tracks])
+            await SqlDataValueRepository(self.conn, self.pg).add_many(
+                [
+                    replace(v, track_id=track.id)
+                    for track, (_, vs) in zip(stored, tracks, strict=True)
+                    for v in vs
+                ]
+            )
+            return
+        # one piece per table, both sent with the writes deferred after them: the values find
+        # their track by its unit (unique here)
+        keys = [tr.unit_id for tr, vs in tracks for _ in vs]
+        values = [rows.value_to_values(v) for _, vs in tracks for v in vs]
+        pieces: list[Piece] = [
+            (
+                "new_tracks",
+                _NEW_TRACKS.sql,
+                _NEW_TRACKS.args([rows.track_to_values(tr) for tr, _ in tracks]),
+            )
+        ]
+        if values:
+            pieces.append(
+                (None, _VALUES_OF_NEW_TRACKS.sql, _VALUES_OF_NEW_TRACKS.args(keys, values))
+            )
+        await self.pg.defer(*pieces)
+
+
+_VALUES = RowsInsert(t.data_value)
+
+
+class SqlDataValueRepository(SqlRepository):
+    async def add_many(self, values: Sequence[DataValue]) -> None:
+        if self.pg is not None:
+            if values:
+                rows_ = [rows.value_to_values(v) for v in values]
+                await self.pg.defer((None, _VALUES.sql, _VALUES.args(rows_)))
+            return
+        for part in chunks(list(values)):
+            await self._exec(insert(t.data_value), [rows.value_to_values(v) for v in part])
+
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        found = await self._exec(
+            select(t.data_value.c.spec_name)
+            .where(t.data_value.c.track_id == track_id, t.data_value.c.judge == Judge.FAIL.value)
+            .distinct()
+        )
+        return set(found.scalars())

@@ -1,0 +1,345 @@
+"""Production: work orders, runs, units (their dispositions and SN sequences)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import (
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters import rows
+from adapters import tables as t
+from adapters.pg import Pg, columns
+from adapters.repositories.base import SqlRepository, chunks
+from domain.enums import (
+    UNFINISHED_RUN_STATUSES,
+    DispositionAction,
+    RunStatus,
+    UnitStatus,
+)
+from domain.errors import DomainError, ErrorCode
+from domain.production import Disposition, Run, Unit, WorkOrder
+
+
+class SqlWorkOrderRepository(SqlRepository):
+    async def get(self, wo_no: str, *, for_update: bool = False) -> WorkOrder | None:
+        r = await self._one(select(t.work_order).where(t.work_order.c.wo_no == wo_no), for_update)
+        return rows.work_order_from_row(r) if r else None
+
+    async def add(self, work_order: WorkOrder) -> None:
+        await self._exec(insert(t.work_order), rows.work_order_to_values(work_order))
+
+    async def update(self, work_order: WorkOrder) -> None:
+        await self._exec(
+            update(t.work_order)
+            .where(t.work_order.c.wo_no == work_order.wo_no)
+            .values(rows.work_order_to_values(work_order))
+        )
+
+
+_UNFINISHED_VERSIONS = """SELECT route_version_id FROM (
+  SELECT DISTINCT ON (route_version_id) route_version_id, created_at, run_no FROM run
+  WHERE status = ANY($1::varchar[]) ORDER BY route_version_id, created_at, run_no) AS firsts
+ORDER BY created_at, run_no"""
+
+
+@dataclass
+class RunsSeen:
+    """Runs one transaction read (and held: FOR KEY SHARE) along with its locked units
+    (PostgreSQL): `runs.get` answers them without a statement until the transaction writes
+    that run."""
+
+    runs: dict[str, Run] = field(default_factory=dict)
+
+
+_RUN_STATUS_IF = "UPDATE run SET status = $3 WHERE run_no = $1 AND status = $2"
+
+
+class SqlRunRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+        super().__init__(conn, pg)
+        self.seen = seen if seen is not None else RunsSeen()
+
+    async def get(
+        self, run_no: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Run | None:
+        if not for_update and run_no in self.seen.runs:
+            return self.seen.runs[run_no]  # held already (FOR KEY SHARE, with its units)
+        stmt = select(t.run).where(t.run.c.run_no == run_no)
+        if for_share and not for_update:
+            # KEY SHARE: executions of one run never wait for each other (their status
+            # update takes NO KEY UPDATE), while authorize, revoke and close (FOR UPDATE) wait
+            stmt = stmt.with_for_update(key_share=True)
+        r = await self._one(stmt, for_update)
+        return rows.run_from_row(r) if r else None
+
+    async def add(self, run: Run) -> None:
+        await self._exec(insert(t.run), rows.run_to_values(run))
+
+    async def update(self, run: Run) -> None:
+        self.seen.runs.pop(run.run_no, None)
+        await self._exec(
+            update(t.run).where(t.run.c.run_no == run.run_no).values(rows.run_to_values(run))
+        )
+
+    async def count_for_work_order(self, wo_no: str) -> int:
+        result = await self._exec(
+            select(func.count()).select_from(t.run).where(t.run.c.wo_no == wo_no)
+        )
+        return int(result.scalar_one())
+
+    async def statuses_for_work_order(self, wo_no: str) -> dict[str, RunStatus]:
+        result = await self._exec(
+            select(t.run.c.run_no, t.run.c.status).where(t.run.c.wo_no == wo_no)
+        )
+        return {r.run_no: RunStatus(r.status) for r in result}
+
+    async def unfinished_versions(self) -> list[int]:
+        statuses = [s.value for s in UNFINISHED_RUN_STATUSES]
+        if self.pg is not None:
+            return [r.route_version_id for r in await self.pg.fetch(_UNFINISHED_VERSIONS, statuses)]
+        first = (
+            select(
+                t.run.c.route_version_id,
+                t.run.c.created_at,
+                t.run.c.run_no,
+                func.row_number()
+                .over(
+                    partition_by=t.run.c.route_version_id,
+                    order_by=(t.run.c.created_at, t.run.c.run_no),
+                )
+                .label("nth"),
+            )
+            .where(t.run.c.status.in_(statuses))
+            .subquery()
+        )
+        result = await self._exec(
+            select(first.c.route_version_id)
+            .where(first.c.nth == 1)
+            .order_by(first.c.created_at, first.c.run_no)
+        )
+        return [int(v) for v in result.scalars()]
+
+    async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
+        self.seen.runs.pop(run_no, None)
+        if self.pg is not None:
+            return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
+        result = await self._exec(
+            update(t.run)
+            .where(t.run.c.run_no == run_no, t.run.c.status == expected.value)
+            .values(status=new.value)
+        )
+        return bool(result.rowcount)
+
+
+_UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
+# the units locked (in SN order), their runs read along and held against a status change
+# (RunsSeen): KEY SHARE waits for an authorize, revoke or close (FOR UPDATE) and makes them
+# wait, but never another execution of the run
+_UNITS_LOCKED = f"""SELECT {columns(t.unit, "unit.")},
+  {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
+FROM unit JOIN run ON run.run_no = unit.run_no
+WHERE unit.{{key}} ORDER BY unit.sn FOR UPDATE OF unit FOR KEY SHARE OF run"""
+_UNITS_BY_SN_FOR_UPDATE = _UNITS_LOCKED.format(key="sn = ANY($1::varchar[])")
+_UNITS_BY_ID_FOR_UPDATE = _UNITS_LOCKED.format(key="id = ANY($1::bigint[])")
+
+
+class _Prefixed:
+    """The columns of one table in a joined row, read by their own names."""
+
+    __slots__ = ("prefix", "row")
+
+    def __init__(self, row: Any, prefix: str):
+        self.row = row
+        self.prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, self.prefix + name)
+
+
+def _run_of(row: Any) -> Run:
+    return rows.run_from_row(_Prefixed(row, "run__"))  # type: ignore[arg-type]
+
+
+_UNITS_UPDATE = """UPDATE unit
+SET status = u.status, current_step_no = u.step, step_fails = u.fails, held_from = u.held
+FROM unnest($1::bigint[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[])
+  AS u(id, status, step, fails, held)
+WHERE unit.id = u.id"""
+
+
+class SqlUnitRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+        super().__init__(conn, pg)
+        self.seen = seen if seen is not None else RunsSeen()
+
+    async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
+        r = await self._one(select(t.unit).where(t.unit.c.sn == sn), for_update)
+        return rows.unit_from_row(r) if r else None
+
+    async def existing_sns(self, sns: Sequence[str]) -> list[str]:
+        return sorted(await self._existing(t.unit.c.sn, sns))
+
+    async def add_many(self, units: Sequence[Unit]) -> None:
+        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
+            t.unit
+        )
+        # a concurrent registration may take an SN between the caller's check and this insert
+        # (another run's: no lock covers it); the unique SN then refuses like the check would
+        stmt = ins.on_conflict_do_nothing(index_elements=["sn"]).returning(t.unit.c.sn)
+        taken: list[str] = []
+        # in SN order: two registrations of overlapping SNs in opposite orders would each
+        # wait for the other's insert (a deadlock); in one order the later one finds them taken
+        for part in chunks(sorted(units, key=lambda u: u.sn)):
+            result = await self._exec(stmt, [rows.unit_to_values(u) for u in part])
+            inserted = set(result.scalars())
+            taken += [u.sn for u in part if u.sn not in inserted]
+        if taken:
+            raise DomainError(
+                ErrorCode.UNIT_ALREADY_EXISTS,
+                f"{len(taken)} unit(s) already exist: {', '.join(sorted(taken)[:10])}",
+                {"sns": sorted(taken)[:100], "count": len(taken)},
+            )
+
+    async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
+        r = await self._one(select(t.unit).where(t.unit.c.id == unit_id), for_update)
+        return rows.unit_from_row(r) if r else None
+
+    async def get_many_by_id(
+        self, unit_ids: Sequence[int], *, for_update: bool = False
+    ) -> list[Unit]:
+        if self.pg is not None and for_update:
+            return self._seen(await self.pg.fetch(_UNITS_BY_ID_FOR_UPDATE, sorted(set(unit_ids))))
+        found: list[Unit] = []
+        for part in chunks(sorted(set(unit_ids))):
+            stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
+            if for_update:
+                stmt = stmt.with_for_update()
+            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
+        return found
+
+    async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
+        if self.pg is not None and for_update:
+            return self._seen(await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns))))
+        if self.pg is not None:
+            return [
+                rows.unit_from_row(r) for r in await self.pg.fetch(_UNITS_BY_SN, sorted(set(sns)))
+            ]
+        found: list[Unit] = []
+        for part in chunks(sorted(set(sns))):
+            stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
+            if for_update:
+                stmt = stmt.with_for_update()
+            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
+        return found
+
+    def _seen(self, locked: list[Any]) -> list[Unit]:
+        """The locked units; their runs, held with them, are remembered (RunsSeen)."""
+        for r in locked:
+            self.seen.runs[r.run__run_no] = _run_of(r)
+        return [rows.unit_from_row(r) for r in locked]
+
+    async def update_many(self, units: Sequence[Unit]) -> None:
+        if not units:
+            return
+        if self.pg is not None:
+            await self.pg.defer(
+                (
+                    None,
+                    _UNITS_UPDATE,
+                    [
+                        [u.id for u in units],
+                        [u.status.value for u in units],
+                        [u.current_step_no for u in units],
+                        [u.step_fails for u in units],
+                        [u.held_from.value if u.held_from else None for u in units],
+                    ],
+                )
+            )
+            return
+        stmt = (
+            update(t.unit)
+            .where(t.unit.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                current_step_no=bindparam("b_step"),
+                step_fails=bindparam("b_fails"),
+                held_from=bindparam("b_held"),
+            )
+        )
+        await self._exec(
+            stmt,
+            [
+                {
+                    "b_id": u.id,
+                    "b_status": u.status.value,
+                    "b_step": u.current_step_no,
+                    "b_fails": u.step_fails,
+                    "b_held": u.held_from.value if u.held_from else None,
+                }
+                for u in units
+            ],
+        )
+
+    async def add_disposition(self, disposition: Disposition) -> Disposition:
+        new_id = (
+            await self._exec(
+                insert(t.disposition).returning(t.disposition.c.id),
+                rows.disposition_to_values(disposition),
+            )
+        ).scalar_one()
+        return replace(disposition, id=new_id)
+
+    async def sns_of_run(self, run_no: str, limit: int) -> list[str]:
+        result = await self._exec(
+            select(t.unit.c.sn).where(t.unit.c.run_no == run_no).order_by(t.unit.c.sn).limit(limit)
+        )
+        return list(result.scalars())
+
+    async def count_dispositions(self, unit_id: int, actions: Iterable[DispositionAction]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.disposition)
+            .where(
+                t.disposition.c.unit_id == unit_id,
+                t.disposition.c.action.in_([a.value for a in actions]),
+            )
+        )
+        return int(result.scalar_one())
+
+    async def status_counts(self, run_no: str) -> dict[UnitStatus, int]:
+        result = await self._exec(
+            select(t.unit.c.status, func.count().label("n"))
+            .where(t.unit.c.run_no == run_no)
+            .group_by(t.unit.c.status)
+        )
+        return {UnitStatus(r.status): int(r.n) for r in result}
+
+    async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
+        result = await self._exec(
+            select(func.count())
+            .select_from(t.unit)
+            .where(t.unit.c.wo_no == wo_no, t.unit.c.status.in_([s.value for s in statuses]))
+        )
+        return int(result.scalar_one())
+
+    async def next_sn_numbers(self, prefix: str, count: int) -> int:
+        # one atomic upsert: the row stays locked until commit (PostgreSQL), and SQLite
+        # writers are serialized already, so two runs of one prefix never share a number
+        ins = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        take = ins(t.sn_sequence).values(prefix=prefix, last_value=count)
+        upsert = take.on_conflict_do_update(
+            index_elements=["prefix"],
+            set_={"last_value": t.sn_sequence.c.last_value + take.excluded.last_value},
+        ).returning(t.sn_sequence.c.last_value)
+        last = int((await self._exec(upsert)).scalar_one())
+        return last - count + 1

@@ -1,0 +1,97 @@
+"""API tokens and the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import (
+    insert,
+    select,
+    update,
+)
+
+from adapters import rows
+from adapters import tables as t
+from adapters.pg import RowsInsert
+from adapters.repositories.base import SqlRepository
+from domain.errors import DomainError, ErrorCode
+from domain.production import AuditEvent
+from domain.security import ApiToken
+
+_AUDIT = RowsInsert(t.audit_event)
+
+
+class SqlAuditRepository(SqlRepository):
+    async def add(self, event: AuditEvent) -> None:
+        if self.pg is not None:
+            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args([rows.audit_to_values(event)])))
+            return
+        await self._exec(insert(t.audit_event), rows.audit_to_values(event))
+
+    async def add_many(self, events: Sequence[AuditEvent]) -> None:
+        if not events:
+            return
+        values = [rows.audit_to_values(e) for e in events]
+        if self.pg is not None:
+            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args(values)))
+            return
+        await self._exec(insert(t.audit_event), values)
+
+
+_TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS NULL FOR SHARE"
+
+
+class SqlTokenRepository(SqlRepository):
+    async def add(self, token: ApiToken) -> ApiToken:
+        existing = await self.get(token.name)
+        if existing is not None and existing.active:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"an active token named {token.name!r} exists already (rotate or revoke it, "
+                "or choose another name)",
+                {"field": "name"},
+            )
+        new_id = (
+            await self._exec(
+                insert(t.api_token).returning(t.api_token.c.id), rows.token_to_values(token)
+            )
+        ).scalar_one()
+        return replace(token, id=new_id)
+
+    async def get(self, name: str) -> ApiToken | None:
+        # the active token is the newest of its name: a name is reused only once revoked
+        r = await self._one(
+            select(t.api_token)
+            .where(t.api_token.c.name == name)
+            .order_by(t.api_token.c.id.desc())
+            .limit(1)
+        )
+        return rows.token_from_row(r) if r else None
+
+    async def all(self) -> list[ApiToken]:
+        result = await self._exec(
+            select(t.api_token).order_by(t.api_token.c.name, t.api_token.c.id)
+        )
+        return [rows.token_from_row(r) for r in result]
+
+    async def hold(self, token_id: int) -> bool:
+        if self.pg is not None:
+            # FOR SHARE: a revoke (UPDATE) waits for this transaction, and this statement for
+            # a revoke in flight (then reads the revoked row); requests never wait for each other
+            return bool(await self.pg.fetchrow(_TOKEN_HOLD, token_id))
+        active = await self._one(
+            select(t.api_token.c.id).where(
+                t.api_token.c.id == token_id, t.api_token.c.revoked_at.is_(None)
+            )
+        )
+        return active is not None
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        result = await self._exec(
+            update(t.api_token)
+            .where(t.api_token.c.name == name, t.api_token.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)
