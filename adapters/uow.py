@@ -11,6 +11,7 @@ from adapters.changes import NOTIFY_SQL, LocalFeed, encode
 from adapters.db import write_connection
 from adapters.pg import Pg
 from adapters.repositories import carriers, holds, ingest, master_data, production, security
+from adapters.repositories.transaction import TransactionState
 from domain.changes import Change
 
 
@@ -44,13 +45,13 @@ class SqlUnitOfWork:
         self.execution_configs = master_data.SqlExecutionConfigRepository(conn, pg)
         self.route_versions = master_data.SqlRouteVersionRepository(conn, self.versions, pg)
         self.work_orders = production.SqlWorkOrderRepository(conn, pg)
-        seen = production.RunsSeen()
-        self.runs = production.SqlRunRepository(conn, seen, pg)
-        self.units = production.SqlUnitRepository(conn, seen, pg)
+        #: what this transaction learnt that its later statements may trust (its rule there)
+        self.state = state = TransactionState()
+        self.runs = production.SqlRunRepository(conn, state, pg)
+        self.units = production.SqlUnitRepository(conn, state, pg)
         self.audit = security.SqlAuditRepository(conn, pg)
-        keys = ingest.KeyKnowledge()
-        self.ingest_events = ingest.SqlIngestEventRepository(conn, keys, pg)
-        self.rejections = ingest.SqlRejectionRepository(conn, keys, pg)
+        self.ingest_events = ingest.SqlIngestEventRepository(conn, state, pg)
+        self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
         self.tracks = ingest.SqlTrackRepository(conn, pg)
         self.data_values = ingest.SqlDataValueRepository(conn, pg)
         self.carriers = carriers.SqlCarrierRepository(conn, pg)

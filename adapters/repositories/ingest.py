@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from adapters import rows
 from adapters import tables as t
 from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
 from adapters.repositories.base import SqlRepository, chunks
+from adapters.repositories.transaction import TransactionState
 from domain.enums import (
     Judge,
     TrackFlag,
@@ -64,21 +65,12 @@ WHERE source_system = $1 AND test_result_id = ANY($2::varchar[]) AND unit_id = A
 _TEST_RESULT_ROWS = RowsInsert(t.test_result_key)
 
 
-@dataclass
-class KeyKnowledge:
-    """What one transaction learnt of dedupe keys it holds the lock of: whether each has open
-    rejections. Rejections of a key are only stored under its lock, so it stays true until
-    the transaction ends."""
-
-    open_rejections: dict[tuple[str, str], bool] = field(default_factory=dict)
-
-
 class SqlIngestEventRepository(SqlRepository):
-    def __init__(
-        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
-    ):
+    def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
         super().__init__(conn, pg)
-        self.keys = keys if keys is not None else KeyKnowledge()
+        #: whether each dedupe key this transaction locked has open rejections
+        #: (TransactionState.open_rejections)
+        self.state = state
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         if self.pg is not None:
@@ -93,7 +85,7 @@ class SqlIngestEventRepository(SqlRepository):
         else:
             r = await self._one(self._by_key(source_system, dedupe_key))
         assert r is not None
-        self.keys.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
+        self.state.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
         return rows.event_from_row(r) if r.id is not None else None
 
     @staticmethod
@@ -168,11 +160,11 @@ class SqlIngestEventRepository(SqlRepository):
 
 
 class SqlRejectionRepository(SqlRepository):
-    def __init__(
-        self, conn: AsyncConnection, keys: KeyKnowledge | None = None, pg: Pg | None = None
-    ):
+    def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
         super().__init__(conn, pg)
-        self.keys = keys if keys is not None else KeyKnowledge()
+        #: whether each dedupe key this transaction locked has open rejections
+        #: (TransactionState.open_rejections)
+        self.state = state
 
     async def find_open(
         self, source_system: str, dedupe_key: str, input_hash: str
@@ -236,7 +228,7 @@ class SqlRejectionRepository(SqlRepository):
             )
 
     async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
-        if self.keys.open_rejections.get((source_system, dedupe_key)) is False:
+        if self.state.open_rejections.get((source_system, dedupe_key)) is False:
             return 0  # none open when this transaction looked, under the key's lock
         j = t.ingest_rejection
         result = await self._exec(

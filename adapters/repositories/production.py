@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -20,6 +20,7 @@ from adapters import rows
 from adapters import tables as t
 from adapters.pg import Pg, columns
 from adapters.repositories.base import SqlRepository, chunks
+from adapters.repositories.transaction import TransactionState
 from domain.enums import (
     UNFINISHED_RUN_STATUSES,
     DispositionAction,
@@ -52,28 +53,20 @@ _UNFINISHED_VERSIONS = """SELECT route_version_id FROM (
 ORDER BY created_at, run_no"""
 
 
-@dataclass
-class RunsSeen:
-    """Runs one transaction read (and held: FOR KEY SHARE) along with its locked units
-    (PostgreSQL): `runs.get` answers them without a statement until the transaction writes
-    that run."""
-
-    runs: dict[str, Run] = field(default_factory=dict)
-
-
 _RUN_STATUS_IF = "UPDATE run SET status = $3 WHERE run_no = $1 AND status = $2"
 
 
 class SqlRunRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+    def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
         super().__init__(conn, pg)
-        self.seen = seen if seen is not None else RunsSeen()
+        #: the runs held with the units this transaction locked (TransactionState.runs)
+        self.state = state
 
     async def get(
         self, run_no: str, *, for_update: bool = False, for_share: bool = False
     ) -> Run | None:
-        if not for_update and run_no in self.seen.runs:
-            return self.seen.runs[run_no]  # held already (FOR KEY SHARE, with its units)
+        if not for_update and run_no in self.state.runs:
+            return self.state.runs[run_no]  # held already (FOR KEY SHARE, with its units)
         stmt = select(t.run).where(t.run.c.run_no == run_no)
         if for_share and not for_update:
             # KEY SHARE: executions of one run never wait for each other (their status
@@ -86,7 +79,7 @@ class SqlRunRepository(SqlRepository):
         await self._exec(insert(t.run), rows.run_to_values(run))
 
     async def update(self, run: Run) -> None:
-        self.seen.runs.pop(run.run_no, None)
+        self.state.runs.pop(run.run_no, None)
         await self._exec(
             update(t.run).where(t.run.c.run_no == run.run_no).values(rows.run_to_values(run))
         )
@@ -130,7 +123,7 @@ class SqlRunRepository(SqlRepository):
         return [int(v) for v in result.scalars()]
 
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
-        self.seen.runs.pop(run_no, None)
+        self.state.runs.pop(run_no, None)
         if self.pg is not None:
             return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
         result = await self._exec(
@@ -143,8 +136,8 @@ class SqlRunRepository(SqlRepository):
 
 _UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
 # the units locked (in SN order), their runs read along and held against a status change
-# (RunsSeen): KEY SHARE waits for an authorize, revoke or close (FOR UPDATE) and makes them
-# wait, but never another execution of the run
+# (TransactionState.runs): KEY SHARE waits for an authorize, revoke or close (FOR UPDATE) and
+# makes them wait, but never another execution of the run
 _UNITS_LOCKED = f"""SELECT {columns(t.unit, "unit.")},
   {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
 FROM unit JOIN run ON run.run_no = unit.run_no
@@ -178,9 +171,10 @@ WHERE unit.id = u.id"""
 
 
 class SqlUnitRepository(SqlRepository):
-    def __init__(self, conn: AsyncConnection, seen: RunsSeen | None = None, pg: Pg | None = None):
+    def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
         super().__init__(conn, pg)
-        self.seen = seen if seen is not None else RunsSeen()
+        #: the runs held with the units this transaction locked (TransactionState.runs)
+        self.state = state
 
     async def get(self, sn: str, *, for_update: bool = False) -> Unit | None:
         r = await self._one(select(t.unit).where(t.unit.c.sn == sn), for_update)
@@ -243,9 +237,9 @@ class SqlUnitRepository(SqlRepository):
         return found
 
     def _seen(self, locked: list[Any]) -> list[Unit]:
-        """The locked units; their runs, held with them, are remembered (RunsSeen)."""
+        """The locked units; their runs, held with them, are remembered (TransactionState)."""
         for r in locked:
-            self.seen.runs[r.run__run_no] = _run_of(r)
+            self.state.runs[r.run__run_no] = _run_of(r)
         return [rows.unit_from_row(r) for r in locked]
 
     async def update_many(self, units: Sequence[Unit]) -> None:
