@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -10,9 +11,59 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from adapters.changes import NOTIFY_SQL, LocalFeed, encode
 from adapters.db import write_connection
 from adapters.pg import Pg
-from adapters.repositories import carriers, holds, ingest, master_data, production, security
+from adapters.repositories import (
+    carriers,
+    holds,
+    ingest,
+    master_data,
+    postgres,
+    production,
+    security,
+)
 from adapters.repositories.transaction import TransactionState
 from domain.changes import Change
+
+
+@dataclass(frozen=True, slots=True)
+class Implementations:
+    """The repositories that have a PostgreSQL fast path: one set or the other per unit of
+    work (the others are Core on both databases)."""
+
+    stations: type[master_data.SqlStationRepository]
+    runs: type[production.SqlRunRepository]
+    units: type[production.SqlUnitRepository]
+    audit: type[security.SqlAuditRepository]
+    ingest_events: type[ingest.SqlIngestEventRepository]
+    tracks: type[ingest.SqlTrackRepository]
+    data_values: type[ingest.SqlDataValueRepository]
+    carriers: type[carriers.SqlCarrierRepository]
+    tokens: type[security.SqlTokenRepository]
+
+
+#: SQLite, and the reference
+CORE = Implementations(
+    stations=master_data.SqlStationRepository,
+    runs=production.SqlRunRepository,
+    units=production.SqlUnitRepository,
+    audit=security.SqlAuditRepository,
+    ingest_events=ingest.SqlIngestEventRepository,
+    tracks=ingest.SqlTrackRepository,
+    data_values=ingest.SqlDataValueRepository,
+    carriers=carriers.SqlCarrierRepository,
+    tokens=security.SqlTokenRepository,
+)
+#: PostgreSQL: the hot statements written out (adapters/repositories/postgres.py)
+POSTGRES = Implementations(
+    stations=postgres.PgStationRepository,
+    runs=postgres.PgRunRepository,
+    units=postgres.PgUnitRepository,
+    audit=postgres.PgAuditRepository,
+    ingest_events=postgres.PgIngestEventRepository,
+    tracks=postgres.PgTrackRepository,
+    data_values=postgres.PgDataValueRepository,
+    carriers=postgres.PgCarrierRepository,
+    tokens=postgres.PgTokenRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -36,9 +87,11 @@ class SqlUnitOfWork:
         self._tx = await conn.begin()
         # one for every repository: the PostgreSQL writes they defer keep their order
         self._pg = pg = Pg.for_connection(conn)
+        # the implementations, chosen once: Core, or its PostgreSQL fast paths
+        kind = CORE if pg is None else POSTGRES
         self.lines = master_data.SqlLineRepository(conn, pg)
         self.station_groups = master_data.SqlStationGroupRepository(conn, pg)
-        self.stations = master_data.SqlStationRepository(conn, pg)
+        self.stations = kind.stations(conn, pg)
         self.operations = master_data.SqlOperationRepository(conn, pg)
         self.data_specs = master_data.SqlDataSpecRepository(conn, pg)
         self.routings = master_data.SqlRoutingRepository(conn, pg)
@@ -47,17 +100,17 @@ class SqlUnitOfWork:
         self.work_orders = production.SqlWorkOrderRepository(conn, pg)
         #: what this transaction learnt that its later statements may trust (its rule there)
         self.state = state = TransactionState()
-        self.runs = production.SqlRunRepository(conn, state, pg)
-        self.units = production.SqlUnitRepository(conn, state, pg)
-        self.audit = security.SqlAuditRepository(conn, pg)
-        self.ingest_events = ingest.SqlIngestEventRepository(conn, state, pg)
+        self.runs = kind.runs(conn, state, pg)
+        self.units = kind.units(conn, state, pg)
+        self.audit = kind.audit(conn, pg)
+        self.ingest_events = kind.ingest_events(conn, state, pg)
         self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
-        self.tracks = ingest.SqlTrackRepository(conn, pg)
-        self.data_values = ingest.SqlDataValueRepository(conn, pg)
-        self.carriers = carriers.SqlCarrierRepository(conn, pg)
+        self.tracks = kind.tracks(conn, pg)
+        self.data_values = kind.data_values(conn, pg)
+        self.carriers = kind.carriers(conn, pg)
         self.device_data = carriers.SqlDeviceDataRepository(conn, pg)
         self.production_counts = carriers.SqlProductionCountRepository(conn, pg)
-        self.tokens = security.SqlTokenRepository(conn, pg)
+        self.tokens = kind.tokens(conn, pg)
         self.holds = holds.SqlHoldRepository(conn, pg)
         return self
 

@@ -36,11 +36,14 @@ class SqlRepository:
             await self.pg.flush()
         return await self.conn.execute(statement, parameters)
 
+    def _conflict_insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """An INSERT that takes ON CONFLICT clauses, in this connection's dialect."""
+        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
     async def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> None:
         """INSERT … ON CONFLICT (keys) DO UPDATE: concurrent upserts of one key never collide."""
-        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
-            table
-        ).values(**values)
+        ins = self._conflict_insert(table).values(**values)
         changes = {k: ins.excluded[k] for k in values if k not in keys}
         stmt = (
             ins.on_conflict_do_update(index_elements=keys, set_=changes)
@@ -52,12 +55,8 @@ class SqlRepository:
     async def _insert_ignore(self, table: Table, values: dict[str, Any], keys: list[str]) -> Any:
         """INSERT … ON CONFLICT (keys) DO NOTHING RETURNING id: the new id, or None when the
         key is taken (PostgreSQL waits for a concurrent inserter to finish first)."""
-        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
-            table
-        )
-        stmt = (
-            ins.values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
-        )
+        ins = self._conflict_insert(table).values(**values)
+        stmt = ins.on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
         return (await self._exec(stmt)).scalar_one_or_none()
 
     async def _one(self, stmt: Select[Any], for_update: bool = False) -> Any:

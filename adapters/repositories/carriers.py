@@ -26,9 +26,6 @@ from domain.execution import (
     ProductionCountRecord,
 )
 
-_CLOSE_LOADS_OF_UNITS = """UPDATE carrier_load SET unloaded_at = $2
-WHERE unit_id = ANY($1::bigint[]) AND unloaded_at IS NULL"""
-
 
 class SqlCarrierRepository(SqlRepository):
     async def get(self, carrier_no: str) -> Carrier | None:
@@ -90,10 +87,6 @@ class SqlCarrierRepository(SqlRepository):
 
     async def close_loads_of_units(self, unit_ids: Sequence[int], at: datetime) -> None:
         if not unit_ids:
-            return
-        if self.pg is not None:
-            # deferred: sent with the event's other writes as one statement (adapters/pg.py)
-            await self.pg.defer((None, _CLOSE_LOADS_OF_UNITS, [sorted(set(unit_ids)), at]))
             return
         for part in chunks(sorted(set(unit_ids))):
             await self._exec(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import ChildRowsInsert, Pg, Piece, RowsInsert, columns
+from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
 from adapters.repositories.transaction import TransactionState
 from domain.enums import (
@@ -43,28 +43,6 @@ _EVENT_INSERT = {
 }
 
 
-_LOCK_KEY = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
-_EVENT_BY_KEY = f"""SELECT {columns(t.ingest_event, "e.")}, EXISTS (
-    SELECT 1 FROM ingest_rejection j WHERE j.source_system = $1 AND j.dedupe_key = $2
-    AND j.resolved_by_event_id IS NULL) AS has_open_rejection
-FROM (SELECT 1) AS one
-LEFT JOIN ingest_event e ON e.source_system = $1 AND e.dedupe_key = $2"""
-_EVENT_ROW = RowsInsert(
-    t.ingest_event, "ON CONFLICT (source_system, dedupe_key) DO NOTHING RETURNING id"
-)
-# the event and its units in one statement; no id (and no link) when the key is taken
-_EVENT_AND_UNITS = (
-    f"WITH e AS ({_EVENT_ROW.sql}), "
-    "l AS (INSERT INTO ingest_event_unit (event_id, unit_id) SELECT e.id, u "
-    "FROM e, unnest($2::bigint[]) AS u) SELECT id FROM e"
-)
-
-
-_TEST_RESULTS = f"""SELECT {columns(t.test_result_key)} FROM test_result_key
-WHERE source_system = $1 AND test_result_id = ANY($2::varchar[]) AND unit_id = ANY($3::bigint[])"""
-_TEST_RESULT_ROWS = RowsInsert(t.test_result_key)
-
-
 class SqlIngestEventRepository(SqlRepository):
     def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
         super().__init__(conn, pg)
@@ -73,17 +51,17 @@ class SqlIngestEventRepository(SqlRepository):
         self.state = state
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
-        if self.pg is not None:
-            # transaction-scoped: senders of one key queue here, other keys pass freely
-            await self.pg.execute(_LOCK_KEY, f"{source_system}\x1f{dedupe_key}")
+        """Nothing to lock: SQLite serializes writers."""
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         """The event of a key, and in the same statement whether the key has open rejections
         (remembered for this transaction: an accept then resolves them only if there are)."""
-        if self.pg is not None:
-            r = await self.pg.fetchrow(_EVENT_BY_KEY, source_system, dedupe_key)
-        else:
-            r = await self._one(self._by_key(source_system, dedupe_key))
+        r = await self._one(self._by_key(source_system, dedupe_key))
+        return self._learnt(source_system, dedupe_key, r)
+
+    def _learnt(self, source_system: str, dedupe_key: str, r: Any) -> IngestEvent | None:
+        """The event of the row of `get_by_key`; whether its key has open rejections is
+        remembered (TransactionState.open_rejections)."""
         assert r is not None
         self.state.open_rejections[(source_system, dedupe_key)] = bool(r.has_open_rejection)
         return rows.event_from_row(r) if r.id is not None else None
@@ -110,14 +88,6 @@ class SqlIngestEventRepository(SqlRepository):
         return rows.event_from_row(r) if r else None
 
     async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
-        if self.pg is not None:
-            # the event and its units in one statement
-            found = await self.pg.fetch(
-                _EVENT_AND_UNITS,
-                *_EVENT_ROW.args([rows.event_to_values(event)]),
-                list(dict.fromkeys(unit_ids)),
-            )
-            return replace(event, id=found[0].id) if found else None
         stmt = _EVENT_INSERT[self.conn.dialect.name]
         new_id = (await self._exec(stmt, rows.event_to_values(event))).scalar_one_or_none()
         if new_id is None:
@@ -132,11 +102,6 @@ class SqlIngestEventRepository(SqlRepository):
     async def tester_results(
         self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
     ) -> list[TesterResultKey]:
-        if self.pg is not None:
-            found = await self.pg.fetch(
-                _TEST_RESULTS, source_system, list(test_result_ids), list(unit_ids)
-            )
-            return [rows.tester_key_from_row(r) for r in found]
         k = t.test_result_key
         result: list[TesterResultKey] = []
         for part in chunks(unit_ids):
@@ -151,12 +116,7 @@ class SqlIngestEventRepository(SqlRepository):
     async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None:
         if not keys:
             return
-        values = [rows.tester_key_to_values(k) for k in keys]
-        if self.pg is not None:
-            # with the event's other deferred writes: no statement of its own
-            await self.pg.defer((None, _TEST_RESULT_ROWS.sql, _TEST_RESULT_ROWS.args(values)))
-            return
-        await self._exec(insert(t.test_result_key), values)
+        await self._exec(insert(t.test_result_key), [rows.tester_key_to_values(k) for k in keys])
 
 
 class SqlRejectionRepository(SqlRepository):
@@ -243,13 +203,24 @@ class SqlRejectionRepository(SqlRepository):
         return int(result.rowcount or 0)
 
 
-_TRACKS = RowsInsert(t.track, "RETURNING id")
-# the tracks of an event and their values, deferred as one statement (adapters/pg.py)
-_NEW_TRACKS = RowsInsert(t.track, "RETURNING id, unit_id")
-_VALUES_OF_NEW_TRACKS = ChildRowsInsert(t.data_value, "track_id", "new_tracks", "unit_id", "bigint")
+class SqlDataValueRepository(SqlRepository):
+    async def add_many(self, values: Sequence[DataValue]) -> None:
+        for part in chunks(list(values)):
+            await self._exec(insert(t.data_value), [rows.value_to_values(v) for v in part])
+
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        found = await self._exec(
+            select(t.data_value.c.spec_name)
+            .where(t.data_value.c.track_id == track_id, t.data_value.c.judge == Judge.FAIL.value)
+            .distinct()
+        )
+        return set(found.scalars())
 
 
 class SqlTrackRepository(SqlRepository):
+    #: where `add_with_values` writes the values
+    values_repository: type[SqlDataValueRepository] = SqlDataValueRepository
+
     async def get(self, track_id: int) -> Track | None:
         r = await self._one(
             select(t.track, t.unit.c.sn)
@@ -308,11 +279,6 @@ class SqlTrackRepository(SqlRepository):
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         if not tracks:
             return []
-        if self.pg is not None:
-            values = [rows.track_to_values(tr) for tr in tracks]
-            found = await self.pg.insert(_TRACKS, values)
-            ids = sorted(r.id for r in found)  # ascending in the order given (RowsInsert)
-            return [replace(tr, id=i) for tr, i in zip(tracks, ids, strict=True)]
         result = await self._exec(
             insert(t.track).returning(t.track.c.id, sort_by_parameter_order=True),
             [rows.track_to_values(tr) for tr in tracks],
@@ -322,52 +288,11 @@ class SqlTrackRepository(SqlRepository):
     async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
         if not tracks:
             return
-        units = [tr.unit_id for tr, _ in tracks]
-        if self.pg is None or len(set(units)) < len(units):
-            stored = await self.add_many([tr for tr, _ in tracks])
-            await SqlDataValueRepository(self.conn, self.pg).add_many(
-                [
-                    replace(v, track_id=track.id)
-                    for track, (_, vs) in zip(stored, tracks, strict=True)
-                    for v in vs
-                ]
-            )
-            return
-        # one piece per table, both sent with the writes deferred after them: the values find
-        # their track by its unit (unique here)
-        keys = [tr.unit_id for tr, vs in tracks for _ in vs]
-        values = [rows.value_to_values(v) for _, vs in tracks for v in vs]
-        pieces: list[Piece] = [
-            (
-                "new_tracks",
-                _NEW_TRACKS.sql,
-                _NEW_TRACKS.args([rows.track_to_values(tr) for tr, _ in tracks]),
-            )
-        ]
-        if values:
-            pieces.append(
-                (None, _VALUES_OF_NEW_TRACKS.sql, _VALUES_OF_NEW_TRACKS.args(keys, values))
-            )
-        await self.pg.defer(*pieces)
-
-
-_VALUES = RowsInsert(t.data_value)
-
-
-class SqlDataValueRepository(SqlRepository):
-    async def add_many(self, values: Sequence[DataValue]) -> None:
-        if self.pg is not None:
-            if values:
-                rows_ = [rows.value_to_values(v) for v in values]
-                await self.pg.defer((None, _VALUES.sql, _VALUES.args(rows_)))
-            return
-        for part in chunks(list(values)):
-            await self._exec(insert(t.data_value), [rows.value_to_values(v) for v in part])
-
-    async def failed_spec_names(self, track_id: int) -> set[str]:
-        found = await self._exec(
-            select(t.data_value.c.spec_name)
-            .where(t.data_value.c.track_id == track_id, t.data_value.c.judge == Judge.FAIL.value)
-            .distinct()
+        stored = await self.add_many([tr for tr, _ in tracks])
+        await self.values_repository(self.conn, self.pg).add_many(
+            [
+                replace(v, track_id=track.id)
+                for track, (_, vs) in zip(stored, tracks, strict=True)
+                for v in vs
+            ]
         )
-        return set(found.scalars())

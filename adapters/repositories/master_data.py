@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import Pg, columns
+from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
 from domain.master import (
     DataCollectionSpec,
@@ -62,15 +62,9 @@ class SqlStationGroupRepository(SqlRepository):
         return await self._existing(t.station_group.c.code, codes)
 
 
-_STATION = f"SELECT {columns(t.station)} FROM station WHERE code = $1"
-
-
 class SqlStationRepository(SqlRepository):
     async def get(self, code: str) -> Station | None:
-        if self.pg is not None:
-            r = await self.pg.fetchrow(_STATION, code)
-        else:
-            r = await self._one(select(t.station).where(t.station.c.code == code))
+        r = await self._one(select(t.station).where(t.station.c.code == code))
         return rows.station_from_row(r) if r else None
 
     async def upsert(self, station: Station) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 from sqlalchemy import (
     bindparam,
@@ -13,12 +12,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import Pg, columns
+from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
 from adapters.repositories.transaction import TransactionState
 from domain.enums import (
@@ -45,15 +43,6 @@ class SqlWorkOrderRepository(SqlRepository):
             .where(t.work_order.c.wo_no == work_order.wo_no)
             .values(rows.work_order_to_values(work_order))
         )
-
-
-_UNFINISHED_VERSIONS = """SELECT route_version_id FROM (
-  SELECT DISTINCT ON (route_version_id) route_version_id, created_at, run_no FROM run
-  WHERE status = ANY($1::varchar[]) ORDER BY route_version_id, created_at, run_no) AS firsts
-ORDER BY created_at, run_no"""
-
-
-_RUN_STATUS_IF = "UPDATE run SET status = $3 WHERE run_no = $1 AND status = $2"
 
 
 class SqlRunRepository(SqlRepository):
@@ -98,8 +87,6 @@ class SqlRunRepository(SqlRepository):
 
     async def unfinished_versions(self) -> list[int]:
         statuses = [s.value for s in UNFINISHED_RUN_STATUSES]
-        if self.pg is not None:
-            return [r.route_version_id for r in await self.pg.fetch(_UNFINISHED_VERSIONS, statuses)]
         first = (
             select(
                 t.run.c.route_version_id,
@@ -123,51 +110,16 @@ class SqlRunRepository(SqlRepository):
         return [int(v) for v in result.scalars()]
 
     async def set_status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
-        self.state.runs.pop(run_no, None)
-        if self.pg is not None:
-            return bool(await self.pg.execute(_RUN_STATUS_IF, run_no, expected.value, new.value))
+        self.state.runs.pop(run_no, None)  # this transaction changes it (TransactionState)
+        return await self._status_if(run_no, expected, new)
+
+    async def _status_if(self, run_no: str, expected: RunStatus, new: RunStatus) -> bool:
         result = await self._exec(
             update(t.run)
             .where(t.run.c.run_no == run_no, t.run.c.status == expected.value)
             .values(status=new.value)
         )
         return bool(result.rowcount)
-
-
-_UNITS_BY_SN = f"SELECT {columns(t.unit)} FROM unit WHERE sn = ANY($1::varchar[]) ORDER BY sn"
-# the units locked (in SN order), their runs read along and held against a status change
-# (TransactionState.runs): KEY SHARE waits for an authorize, revoke or close (FOR UPDATE) and
-# makes them wait, but never another execution of the run
-_UNITS_LOCKED = f"""SELECT {columns(t.unit, "unit.")},
-  {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
-FROM unit JOIN run ON run.run_no = unit.run_no
-WHERE unit.{{key}} ORDER BY unit.sn FOR UPDATE OF unit FOR KEY SHARE OF run"""
-_UNITS_BY_SN_FOR_UPDATE = _UNITS_LOCKED.format(key="sn = ANY($1::varchar[])")
-_UNITS_BY_ID_FOR_UPDATE = _UNITS_LOCKED.format(key="id = ANY($1::bigint[])")
-
-
-class _Prefixed:
-    """The columns of one table in a joined row, read by their own names."""
-
-    __slots__ = ("prefix", "row")
-
-    def __init__(self, row: Any, prefix: str):
-        self.row = row
-        self.prefix = prefix
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.row, self.prefix + name)
-
-
-def _run_of(row: Any) -> Run:
-    return rows.run_from_row(_Prefixed(row, "run__"))  # type: ignore[arg-type]
-
-
-_UNITS_UPDATE = """UPDATE unit
-SET status = u.status, current_step_no = u.step, step_fails = u.fails, held_from = u.held
-FROM unnest($1::bigint[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[])
-  AS u(id, status, step, fails, held)
-WHERE unit.id = u.id"""
 
 
 class SqlUnitRepository(SqlRepository):
@@ -184,9 +136,7 @@ class SqlUnitRepository(SqlRepository):
         return sorted(await self._existing(t.unit.c.sn, sns))
 
     async def add_many(self, units: Sequence[Unit]) -> None:
-        ins = (postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert)(
-            t.unit
-        )
+        ins = self._conflict_insert(t.unit)
         # a concurrent registration may take an SN between the caller's check and this insert
         # (another run's: no lock covers it); the unique SN then refuses like the check would
         stmt = ins.on_conflict_do_nothing(index_elements=["sn"]).returning(t.unit.c.sn)
@@ -211,8 +161,6 @@ class SqlUnitRepository(SqlRepository):
     async def get_many_by_id(
         self, unit_ids: Sequence[int], *, for_update: bool = False
     ) -> list[Unit]:
-        if self.pg is not None and for_update:
-            return self._seen(await self.pg.fetch(_UNITS_BY_ID_FOR_UPDATE, sorted(set(unit_ids))))
         found: list[Unit] = []
         for part in chunks(sorted(set(unit_ids))):
             stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
@@ -222,12 +170,6 @@ class SqlUnitRepository(SqlRepository):
         return found
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
-        if self.pg is not None and for_update:
-            return self._seen(await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns))))
-        if self.pg is not None:
-            return [
-                rows.unit_from_row(r) for r in await self.pg.fetch(_UNITS_BY_SN, sorted(set(sns)))
-            ]
         found: list[Unit] = []
         for part in chunks(sorted(set(sns))):
             stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
@@ -236,29 +178,8 @@ class SqlUnitRepository(SqlRepository):
             found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
         return found
 
-    def _seen(self, locked: list[Any]) -> list[Unit]:
-        """The locked units; their runs, held with them, are remembered (TransactionState)."""
-        for r in locked:
-            self.state.runs[r.run__run_no] = _run_of(r)
-        return [rows.unit_from_row(r) for r in locked]
-
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
-            return
-        if self.pg is not None:
-            await self.pg.defer(
-                (
-                    None,
-                    _UNITS_UPDATE,
-                    [
-                        [u.id for u in units],
-                        [u.status.value for u in units],
-                        [u.current_step_no for u in units],
-                        [u.step_fails for u in units],
-                        [u.held_from.value if u.held_from else None for u in units],
-                    ],
-                )
-            )
             return
         stmt = (
             update(t.unit)
@@ -329,8 +250,7 @@ class SqlUnitRepository(SqlRepository):
     async def next_sn_numbers(self, prefix: str, count: int) -> int:
         # one atomic upsert: the row stays locked until commit (PostgreSQL), and SQLite
         # writers are serialized already, so two runs of one prefix never share a number
-        ins = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        take = ins(t.sn_sequence).values(prefix=prefix, last_value=count)
+        take = self._conflict_insert(t.sn_sequence).values(prefix=prefix, last_value=count)
         upsert = take.on_conflict_do_update(
             index_elements=["prefix"],
             set_={"last_value": t.sn_sequence.c.last_value + take.excluded.last_value},

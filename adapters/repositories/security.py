@@ -14,33 +14,20 @@ from sqlalchemy import (
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import RowsInsert
 from adapters.repositories.base import SqlRepository
 from domain.errors import DomainError, ErrorCode
 from domain.production import AuditEvent
 from domain.security import ApiToken
 
-_AUDIT = RowsInsert(t.audit_event)
-
 
 class SqlAuditRepository(SqlRepository):
     async def add(self, event: AuditEvent) -> None:
-        if self.pg is not None:
-            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args([rows.audit_to_values(event)])))
-            return
         await self._exec(insert(t.audit_event), rows.audit_to_values(event))
 
     async def add_many(self, events: Sequence[AuditEvent]) -> None:
         if not events:
             return
-        values = [rows.audit_to_values(e) for e in events]
-        if self.pg is not None:
-            await self.pg.defer((None, _AUDIT.sql, _AUDIT.args(values)))
-            return
-        await self._exec(insert(t.audit_event), values)
-
-
-_TOKEN_HOLD = "SELECT 1 AS active FROM api_token WHERE id = $1 AND revoked_at IS NULL FOR SHARE"
+        await self._exec(insert(t.audit_event), [rows.audit_to_values(e) for e in events])
 
 
 class SqlTokenRepository(SqlRepository):
@@ -77,10 +64,6 @@ class SqlTokenRepository(SqlRepository):
         return [rows.token_from_row(r) for r in result]
 
     async def hold(self, token_id: int) -> bool:
-        if self.pg is not None:
-            # FOR SHARE: a revoke (UPDATE) waits for this transaction, and this statement for
-            # a revoke in flight (then reads the revoked row); requests never wait for each other
-            return bool(await self.pg.fetchrow(_TOKEN_HOLD, token_id))
         active = await self._one(
             select(t.api_token.c.id).where(
                 t.api_token.c.id == token_id, t.api_token.c.revoked_at.is_(None)

@@ -16,8 +16,7 @@ from adapters import tables as t
 from adapters.db import is_unavailable
 from adapters.pg import Pg, _combined
 from adapters.read_store import SqlReadStore
-from adapters.repositories.master_data import _STATION
-from adapters.repositories.production import _UNITS_BY_SN_FOR_UPDATE
+from adapters.repositories.postgres import _STATION, _UNITS_BY_SN_FOR_UPDATE
 from adapters.uow import SqlUnitOfWork
 from domain.enums import (
     DataType,
