@@ -121,6 +121,17 @@ class ApiToken:
         return binding_of(self.scopes, self.sources, self.stations)
 
 
+def token_name_taken(name: str) -> DomainError:
+    """The refusal of a new token named like an active one: one active token per name (the
+    token repositories raise it, the SQL one and the fake alike)."""
+    return DomainError(
+        ErrorCode.VALIDATION_FAILED,
+        f"an active token named {name!r} exists already (rotate or revoke it, "
+        "or choose another name)",
+        {"field": "name"},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who a request acts as: a token's name, its scopes, the sources and stations it may

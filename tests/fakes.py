@@ -19,7 +19,6 @@ from domain.enums import (
     TrackFlag,
     UnitStatus,
 )
-from domain.errors import DomainError, ErrorCode
 from domain.execution import (
     Carrier,
     CarrierLoad,
@@ -44,7 +43,7 @@ from domain.master import (
 )
 from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
-from domain.security import ApiToken
+from domain.security import ApiToken, token_name_taken
 from domain.shifts import Shift
 from domain.usecases.bus import Limits, MessageBus
 from domain.usecases.handlers import HANDLERS
@@ -512,9 +511,7 @@ class FakeTokens(_Repo):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
         if existing is not None and existing.active:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED, f"an active token named {token.name!r}", {}
-            )
+            raise token_name_taken(token.name)
         stored = replace(token, id=len(self.s.tokens) + 1)
         self.s.tokens.append(stored)
         return stored

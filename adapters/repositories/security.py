@@ -15,9 +15,8 @@ from sqlalchemy import (
 from adapters import rows
 from adapters import tables as t
 from adapters.repositories.base import SqlRepository
-from domain.errors import DomainError, ErrorCode
 from domain.production import AuditEvent
-from domain.security import ApiToken
+from domain.security import ApiToken, token_name_taken
 
 
 class SqlAuditRepository(SqlRepository):
@@ -34,12 +33,7 @@ class SqlTokenRepository(SqlRepository):
     async def add(self, token: ApiToken) -> ApiToken:
         existing = await self.get(token.name)
         if existing is not None and existing.active:
-            raise DomainError(
-                ErrorCode.VALIDATION_FAILED,
-                f"an active token named {token.name!r} exists already (rotate or revoke it, "
-                "or choose another name)",
-                {"field": "name"},
-            )
+            raise token_name_taken(token.name)
         new_id = (
             await self._exec(
                 insert(t.api_token).returning(t.api_token.c.id), rows.token_to_values(token)
