@@ -31,6 +31,7 @@ lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy --strict domain
+	$(UV) run mypy --strict adapters
 	$(UV) run mypy adapters graphql_api migrations tests bench scripts
 
 # the browser test's Chromium (Debian's package): installed when missing, as root with apt-get;

@@ -38,8 +38,9 @@ class SqlRepository:
 
     def _conflict_insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """An INSERT that takes ON CONFLICT clauses, in this connection's dialect."""
-        dialect = postgresql if self.conn.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        if self.conn.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
 
     async def _upsert(self, table: Table, values: dict[str, Any], keys: list[str]) -> None:
         """INSERT … ON CONFLICT (keys) DO UPDATE: concurrent upserts of one key never collide."""
