@@ -1,9 +1,10 @@
 """What the repository tests share: instants with an offset, the master data later rows refer
-to, a route version, and a row count for the SQL implementations."""
+to, a route version, a row count, and the implementations the contract tests run against."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -130,3 +131,18 @@ def a_version(code: str, version_no: int, status: RouteVersionStatus) -> RouteVe
         steps=steps,
         errors=errors,
     )
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One implementation of the repositories under the contract tests: the fake or a SQL one."""
+
+    name: str
+    new_uow: NewUow
+    #: the SQL implementations' database (None: the fake)
+    engine: AsyncEngine | None = None
+
+    async def assert_rows(self, expected: int, table: t.Table, *where: Any) -> None:
+        """SQL only: the rows behind what the ports return (an upsert writes in place)."""
+        if self.engine is not None:
+            assert await count(self.engine, table, *where) == expected

@@ -1,30 +1,25 @@
-"""One contract for the repositories: the fake unit of work (tests/fakes.py) and the SQL one on
-each database run the same cases, so the fakes the unit tests trust cannot drift from what the
-adapters do. The SQL implementations also count the rows behind what their ports return."""
+"""The repository contract of master data, route versions and transactions.
+
+The same cases run against the fake unit of work and the SQL one on each database (the `impl`
+fixture), so the fakes cannot drift; the SQL implementations also count the rows behind what
+their ports return."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Any
+from dataclasses import replace
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
-from adapters.uow import SqlUnitOfWork
 from domain.enums import (
     AlarmAction,
     CollectionMethod,
     DataType,
     RouteVersionStatus,
-    RunStatus,
     SpecItemType,
     StationType,
     TriggerType,
-    WorkOrderStatus,
 )
-from domain.errors import DomainError, ErrorCode
 from domain.master import (
     DataCollectionSpec,
     ExecutionConfig,
@@ -37,32 +32,14 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import Run, WorkOrder
-from domain.security import ApiToken, Scope
-from tests.conftest import BACKENDS, migrated_engine, unique
-from tests.fakes import FakeUnitOfWorkFactory
-from tests.repository_data import AT, LATER, NewUow, a_version, assert_utc, count, master_data
-
-
-@dataclass(frozen=True)
-class Implementation:
-    name: str
-    new_uow: NewUow
-    #: the SQL implementations' database (None: the fake)
-    engine: AsyncEngine | None = None
-
-    async def assert_rows(self, expected: int, table: t.Table, *where: Any) -> None:
-        """SQL only: the rows behind what the ports return (an upsert writes in place)."""
-        if self.engine is not None:
-            assert await count(self.engine, table, *where) == expected
-
-
-@pytest.fixture(params=["fake", *BACKENDS])
-async def impl(request: pytest.FixtureRequest, engines: dict[str, AsyncEngine]) -> Implementation:
-    if request.param == "fake":
-        return Implementation("fake", FakeUnitOfWorkFactory())
-    engine = await migrated_engine(request.param, engines, request)
-    return Implementation(request.param, lambda: SqlUnitOfWork(engine), engine)
+from tests.conftest import unique
+from tests.repository_data import (
+    AT,
+    Implementation,
+    a_version,
+    assert_utc,
+    master_data,
+)
 
 
 async def test_line_group_station_operation_round_trip_and_upsert_in_place(
@@ -331,78 +308,3 @@ async def test_committed_work_is_visible_to_the_next_unit_of_work(impl: Implemen
         await u.commit()
     async with uow() as u:
         assert await u.lines.get(code) == Line(code, "Line")
-
-
-async def test_unfinished_versions_come_once_each_in_the_order_of_their_oldest_run(
-    impl: Implementation,
-) -> None:
-    uow = impl.new_uow
-    tag = unique("UV")
-    await master_data(uow, tag)
-    async with uow() as u:
-        v1, v2, v3 = [
-            await u.route_versions.add(a_version(f"{tag}-R", n, RouteVersionStatus.READY))
-            for n in (1, 2, 3)
-        ]
-        await u.work_orders.add(WorkOrder(f"{tag}-WO", "P", 9, WorkOrderStatus.IN_PROGRESS))
-        runs = [  # (run, version, minutes after AT)
-            ("A", v2, 1, RunStatus.IN_PROGRESS),
-            ("B", v1, 2, RunStatus.AUTHORIZED),
-            ("C", v1, 0, RunStatus.COMPLETED),  # finished: not a candidate
-            ("D", v1, 3, RunStatus.IN_PROGRESS),
-            ("E", v3, 1, RunStatus.ON_HOLD),  # same time as A: then by runNo
-        ]
-        for name, version, minutes, status in runs:
-            await u.runs.add(
-                Run(
-                    f"{tag}-{name}",
-                    f"{tag}-WO",
-                    status,
-                    1,
-                    version.id or 0,
-                    created_at=AT + timedelta(minutes=minutes),
-                )
-            )
-        await u.commit()
-    async with uow() as u:
-        found = await u.runs.unfinished_versions()
-    mine = [v for v in found if v in (v1.id, v2.id, v3.id)]
-    assert mine == [v2.id, v3.id, v1.id]
-
-
-# ---------------------------------------------------------------- tokens
-
-
-async def test_tokens_one_active_token_per_name_refused_alike(impl: Implementation) -> None:
-    uow = impl.new_uow
-    name = unique("tok")
-    first = ApiToken(name, unique("lk"), "hash-1", frozenset({Scope.READ}), created_at=AT)
-    async with uow() as u:
-        stored = await u.tokens.add(first)
-        await u.commit()
-    assert stored.id is not None and replace(stored, id=None) == first
-    async with uow() as u:
-        with pytest.raises(DomainError) as refused:
-            await u.tokens.add(replace(first, lookup=unique("lk"), secret_hash="hash-2"))
-        assert [tk.id for tk in await u.tokens.all() if tk.name == name] == [stored.id]
-    assert (refused.value.code, refused.value.message, refused.value.details) == (
-        ErrorCode.VALIDATION_FAILED,
-        f"an active token named {name!r} exists already (rotate or revoke it, "
-        "or choose another name)",
-        {"field": "name"},
-    )
-
-    # revoked, its name may be given to a new token; get() answers the newest
-    async with uow() as u:
-        assert await u.tokens.hold(stored.id)
-        assert await u.tokens.revoke(name, LATER)
-        assert not await u.tokens.revoke(name, LATER)
-        assert not await u.tokens.hold(stored.id)
-        second = await u.tokens.add(replace(first, lookup=unique("lk"), created_at=LATER))
-        await u.commit()
-    async with uow() as u:
-        assert await u.tokens.get(name) == second
-        assert await u.tokens.get(unique("none")) is None
-        mine = [tk for tk in await u.tokens.all() if tk.name == name]
-    assert [tk.id for tk in mine] == [stored.id, second.id]
-    assert mine[0].revoked_at == LATER and mine[1].active
