@@ -1,8 +1,5 @@
-"""The repository contract of master data, route versions and transactions.
-
-The same cases run against the fake unit of work and the SQL one on each database (the `impl`
-fixture), so the fakes cannot drift; the SQL implementations also count the rows behind what
-their ports return."""
+"""The repository contract of master data, route versions and transactions: run against the fake
+and both SQL units of work (the `impl` fixture, tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
