@@ -30,8 +30,8 @@ serve: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run mypy --strict domain graphql_api
-	$(UV) run mypy adapters migrations tests bench scripts
+	$(UV) run mypy --strict domain graphql_api adapters
+	$(UV) run mypy migrations tests bench scripts
 
 # the browser test's Chromium (Debian's package): installed when missing, as root with apt-get;
 # otherwise the test says what is missing (it fails under CI=true, skips outside)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from dataclasses_json.core import _asdict, _decode_dataclass
+from dataclasses_json import core
 
 T = TypeVar("T")
+
+# dataclasses-json's helpers, typed here (the library declares no types for them)
+_asdict: Callable[[Any, bool], Any] = core._asdict
+_decode_dataclass: Callable[[type[Any], dict[str, Any], bool], Any] = core._decode_dataclass
 
 
 def to_document(obj: Any) -> Any:
@@ -17,7 +22,7 @@ def to_document(obj: Any) -> Any:
 
 
 def from_document(cls: type[T], doc: dict[str, Any]) -> T:
-    return _decode_dataclass(cls, doc, False)
+    return cast(T, _decode_dataclass(cls, doc, False))
 
 
 def _jsonable(value: Any) -> Any:

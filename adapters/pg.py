@@ -17,18 +17,21 @@ from __future__ import annotations
 import functools
 import re
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.db import is_unavailable, json_dumps
 from adapters.types import without_nul
 
-_DIALECT = postgresql.dialect()
+# its types compiled without a connection (the constructor is typed here: SQLAlchemy's is not)
+_new_dialect: Callable[[], Dialect] = postgresql.dialect
+_DIALECT = _new_dialect()
 
 
 #: the row type of each statement's result: a named tuple of its columns, so the row

@@ -2,23 +2,75 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
-from adapters import repositories as r
 from adapters.changes import NOTIFY_SQL, LocalFeed, encode
 from adapters.db import write_connection
 from adapters.pg import Pg
+from adapters.repositories import (
+    carriers,
+    holds,
+    ingest,
+    master_data,
+    postgres,
+    production,
+    security,
+)
+from adapters.repositories.transaction import TransactionState
 from domain.changes import Change
+
+
+@dataclass(frozen=True, slots=True)
+class Implementations:
+    """The repositories that have a PostgreSQL fast path: one set or the other per unit of
+    work (the others are Core on both databases)."""
+
+    stations: type[master_data.SqlStationRepository]
+    runs: type[production.SqlRunRepository]
+    units: type[production.SqlUnitRepository]
+    audit: type[security.SqlAuditRepository]
+    ingest_events: type[ingest.SqlIngestEventRepository]
+    tracks: type[ingest.SqlTrackRepository]
+    data_values: type[ingest.SqlDataValueRepository]
+    carriers: type[carriers.SqlCarrierRepository]
+    tokens: type[security.SqlTokenRepository]
+
+
+#: SQLite, and the reference
+CORE = Implementations(
+    stations=master_data.SqlStationRepository,
+    runs=production.SqlRunRepository,
+    units=production.SqlUnitRepository,
+    audit=security.SqlAuditRepository,
+    ingest_events=ingest.SqlIngestEventRepository,
+    tracks=ingest.SqlTrackRepository,
+    data_values=ingest.SqlDataValueRepository,
+    carriers=carriers.SqlCarrierRepository,
+    tokens=security.SqlTokenRepository,
+)
+#: PostgreSQL: the hot statements written out (adapters/repositories/postgres.py)
+POSTGRES = Implementations(
+    stations=postgres.PgStationRepository,
+    runs=postgres.PgRunRepository,
+    units=postgres.PgUnitRepository,
+    audit=postgres.PgAuditRepository,
+    ingest_events=postgres.PgIngestEventRepository,
+    tracks=postgres.PgTrackRepository,
+    data_values=postgres.PgDataValueRepository,
+    carriers=postgres.PgCarrierRepository,
+    tokens=postgres.PgTokenRepository,
+)
 
 
 class SqlUnitOfWork:
     def __init__(
         self,
         engine: AsyncEngine,
-        versions: r.VersionCache | None = None,
+        versions: master_data.VersionCache | None = None,
         feed: LocalFeed | None = None,
     ):
         self.engine = engine
@@ -35,29 +87,31 @@ class SqlUnitOfWork:
         self._tx = await conn.begin()
         # one for every repository: the PostgreSQL writes they defer keep their order
         self._pg = pg = Pg.for_connection(conn)
-        self.lines = r.SqlLineRepository(conn, pg)
-        self.station_groups = r.SqlStationGroupRepository(conn, pg)
-        self.stations = r.SqlStationRepository(conn, pg)
-        self.operations = r.SqlOperationRepository(conn, pg)
-        self.data_specs = r.SqlDataSpecRepository(conn, pg)
-        self.routings = r.SqlRoutingRepository(conn, pg)
-        self.execution_configs = r.SqlExecutionConfigRepository(conn, pg)
-        self.route_versions = r.SqlRouteVersionRepository(conn, self.versions, pg)
-        self.work_orders = r.SqlWorkOrderRepository(conn, pg)
-        seen = r.RunsSeen()
-        self.runs = r.SqlRunRepository(conn, seen, pg)
-        self.units = r.SqlUnitRepository(conn, seen, pg)
-        self.audit = r.SqlAuditRepository(conn, pg)
-        keys = r.KeyKnowledge()
-        self.ingest_events = r.SqlIngestEventRepository(conn, keys, pg)
-        self.rejections = r.SqlRejectionRepository(conn, keys, pg)
-        self.tracks = r.SqlTrackRepository(conn, pg)
-        self.data_values = r.SqlDataValueRepository(conn, pg)
-        self.carriers = r.SqlCarrierRepository(conn, pg)
-        self.device_data = r.SqlDeviceDataRepository(conn, pg)
-        self.production_counts = r.SqlProductionCountRepository(conn, pg)
-        self.tokens = r.SqlTokenRepository(conn, pg)
-        self.holds = r.SqlHoldRepository(conn, pg)
+        # the implementations, chosen once: Core, or its PostgreSQL fast paths
+        kind = CORE if pg is None else POSTGRES
+        self.lines = master_data.SqlLineRepository(conn, pg)
+        self.station_groups = master_data.SqlStationGroupRepository(conn, pg)
+        self.stations = kind.stations(conn, pg)
+        self.operations = master_data.SqlOperationRepository(conn, pg)
+        self.data_specs = master_data.SqlDataSpecRepository(conn, pg)
+        self.routings = master_data.SqlRoutingRepository(conn, pg)
+        self.execution_configs = master_data.SqlExecutionConfigRepository(conn, pg)
+        self.route_versions = master_data.SqlRouteVersionRepository(conn, self.versions, pg)
+        self.work_orders = production.SqlWorkOrderRepository(conn, pg)
+        #: what this transaction learnt that its later statements may trust (its rule there)
+        self.state = state = TransactionState()
+        self.runs = kind.runs(conn, state, pg)
+        self.units = kind.units(conn, state, pg)
+        self.audit = kind.audit(conn, pg)
+        self.ingest_events = kind.ingest_events(conn, state, pg)
+        self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
+        self.tracks = kind.tracks(conn, pg)
+        self.data_values = kind.data_values(conn, pg)
+        self.carriers = kind.carriers(conn, pg)
+        self.device_data = carriers.SqlDeviceDataRepository(conn, pg)
+        self.production_counts = carriers.SqlProductionCountRepository(conn, pg)
+        self.tokens = kind.tokens(conn, pg)
+        self.holds = holds.SqlHoldRepository(conn, pg)
         return self
 
     async def __aexit__(
@@ -106,11 +160,11 @@ class SqlUnitOfWorkFactory:
     def __init__(
         self,
         engine: AsyncEngine,
-        versions: r.VersionCache | None = None,
+        versions: master_data.VersionCache | None = None,
         feed: LocalFeed | None = None,
     ):
         self.engine = engine
-        self.versions = versions if versions is not None else r.VersionCache()
+        self.versions = versions if versions is not None else master_data.VersionCache()
         self.feed = feed
 
     def __call__(self) -> SqlUnitOfWork:

@@ -136,6 +136,13 @@ async def engine(
     """A migrated engine for the backend (one per test session and backend)."""
     if request.node.get_closest_marker("postgres_only") and backend != "postgresql":
         pytest.skip("PostgreSQL only (concurrency is proven there)")
+    return await migrated_engine(backend, engines, request)
+
+
+async def migrated_engine(
+    backend: str, engines: dict[str, AsyncEngine], request: pytest.FixtureRequest
+) -> AsyncEngine:
+    """The session's migrated engine of a backend, created on first use."""
     if backend not in engines:
         url = (
             request.getfixturevalue("sqlite_url")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from adapters.repositories import SqlTokenRepository
+from adapters.repositories.security import SqlTokenRepository
 from adapters.settings import Settings
 from domain.security import ApiToken, lookup_of
 from graphql_api.bootstrap import bootstrap

@@ -16,7 +16,7 @@ from adapters import tables as t
 from adapters.db import is_unavailable
 from adapters.pg import Pg, _combined
 from adapters.read_store import SqlReadStore
-from adapters.repositories import _STATION, _UNITS_BY_SN_FOR_UPDATE
+from adapters.repositories.postgres import _STATION, _UNITS_BY_SN_FOR_UPDATE
 from adapters.uow import SqlUnitOfWork
 from domain.enums import (
     DataType,
@@ -30,7 +30,7 @@ from domain.enums import (
 from domain.execution import DataValue, Track
 from domain.production import Run, Unit, WorkOrder
 from tests.conftest import count_statements, unique
-from tests.integration.test_repositories import AT, a_version, master_data
+from tests.repository_data import AT, a_version, master_data
 
 postgres_only = pytest.mark.postgres_only
 
@@ -295,9 +295,14 @@ def test_every_repository_statement_goes_through_the_flush() -> None:
     """A Core statement run on the connection directly would overtake the deferred writes of
     its transaction: every repository statement goes through SqlRepository._exec."""
     import inspect
+    import pkgutil
+    from importlib import import_module
 
     from adapters import repositories
 
-    source = inspect.getsource(repositories)
+    source = "".join(
+        inspect.getsource(import_module(f"adapters.repositories.{m.name}"))
+        for m in pkgutil.iter_modules(repositories.__path__)
+    )
     assert source.count("self.conn.execute(") == 1  # the one inside _exec
     assert "self.conn.exec_driver_sql(" not in source

@@ -1,0 +1,66 @@
+"""Ports: what the use cases need from the world (repositories, unit of work, clock, reads),
+one module per concept; every port is importable from here (`from domain.ports import UnitOfWork`).
+
+Adapters implement them (SQLAlchemy), tests implement them as Fake* classes.
+"""
+
+from domain.ports.carriers import CarrierRepository, DeviceDataRepository, ProductionCountRepository
+from domain.ports.changes import ChangeFeed, ChangeStream
+from domain.ports.ingest import (
+    DataValueRepository,
+    IngestEventRepository,
+    RejectionRepository,
+    TrackRepository,
+)
+from domain.ports.master_data import (
+    DataSpecRepository,
+    ExecutionConfigRepository,
+    LineRepository,
+    OperationRepository,
+    RouteVersionRepository,
+    RoutingRepository,
+    StationGroupRepository,
+    StationRepository,
+)
+from domain.ports.production import (
+    HoldRepository,
+    RunRepository,
+    UnitRepository,
+    WorkOrderRepository,
+)
+from domain.ports.reads import AuditFilter, EventFilter, ReadStore, RejectionFilter
+from domain.ports.security import AuditRepository, TokenRepository
+from domain.ports.unit_of_work import Clock, UnitOfWork, UnitOfWorkFactory
+
+__all__ = [
+    "AuditFilter",
+    "AuditRepository",
+    "CarrierRepository",
+    "ChangeFeed",
+    "ChangeStream",
+    "Clock",
+    "DataSpecRepository",
+    "DataValueRepository",
+    "DeviceDataRepository",
+    "EventFilter",
+    "ExecutionConfigRepository",
+    "HoldRepository",
+    "IngestEventRepository",
+    "LineRepository",
+    "OperationRepository",
+    "ProductionCountRepository",
+    "ReadStore",
+    "RejectionFilter",
+    "RejectionRepository",
+    "RouteVersionRepository",
+    "RoutingRepository",
+    "RunRepository",
+    "StationGroupRepository",
+    "StationRepository",
+    "TokenRepository",
+    "TrackRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UnitRepository",
+    "WorkOrderRepository",
+]

@@ -1,0 +1,96 @@
+"""Ports of ingest: accepted events, rejections, tracks, data values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from domain.enums import (
+    TrackFlag,
+)
+from domain.execution import (
+    DataValue,
+    IngestEvent,
+    IngestRejection,
+    TesterResultKey,
+    Track,
+)
+
+
+class IngestEventRepository(Protocol):
+    async def lock_key(self, source_system: str, dedupe_key: str) -> None:
+        """Serialize senders of one key until the transaction ends (PostgreSQL: an advisory
+        lock; SQLite writers are serialized already)."""
+        ...
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None: ...
+    async def get_by_id(self, event_id: int) -> IngestEvent | None: ...
+
+    async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:
+        """Store the event and the units it touched; None when the key was taken meanwhile."""
+        ...
+
+    async def tester_results(
+        self, source_system: str, test_result_ids: Sequence[str], unit_ids: Sequence[int]
+    ) -> list[TesterResultKey]:
+        """The recorded TEST results of these units under these tester ids (the caller holds
+        the units' locks, so a concurrent sender's commit is seen)."""
+        ...
+
+    async def add_tester_results(self, keys: Sequence[TesterResultKey]) -> None: ...
+
+
+class RejectionRepository(Protocol):
+    async def find_open(
+        self, source_system: str, dedupe_key: str, input_hash: str
+    ) -> IngestRejection | None:
+        """The unresolved rejection of this same input, if any."""
+        ...
+
+    async def get(
+        self, rejection_id: int, *, for_update: bool = False
+    ) -> IngestRejection | None: ...
+    async def add(self, rejection: IngestRejection) -> IngestRejection: ...
+    async def update(self, rejection: IngestRejection) -> None: ...
+
+    async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
+        """Resolve every unresolved rejection of (sourceSystem, dedupeKey); how many."""
+        ...
+
+
+class TrackRepository(Protocol):
+    async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
+        """Store the tracks in order; returns them with their ids."""
+        ...
+
+    async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
+        """Store each track and its data values (their track_id set to the track's)."""
+        ...
+
+    async def get(self, track_id: int) -> Track | None: ...
+    async def open_of_unit(self, unit_id: int) -> Track | None:
+        """The unit's open (manual) track: trackIn without trackOut."""
+        ...
+
+    async def close(self, track: Track) -> None:
+        """Write out_at, result and operator of a track closed by trackOut."""
+        ...
+
+    async def set_flag(self, track_id: int, flag: TrackFlag) -> None: ...
+
+    async def units_of_carrier_track(self, carrier_track_id: int) -> list[int]:
+        """The units whose tracks belong to that carrier track."""
+        ...
+
+    async def matching(
+        self, run_no: str, unit_id: int, step_no: int, station_code: str | None
+    ) -> list[Track]:
+        """The unit's tracks at that step of that run (at that station if given), newest first."""
+        ...
+
+
+class DataValueRepository(Protocol):
+    async def add_many(self, values: Sequence[DataValue]) -> None: ...
+    async def failed_spec_names(self, track_id: int) -> set[str]:
+        """The specs with a value judged FAIL on that track (each once)."""
+        ...
