@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.bench import run_module
 
 
+@pytest.mark.bench
 def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_path: Path) -> None:
     out = tmp_path / "smoke.json"
     done = run_module(pg_url, "bench", "bench", "--json-out", str(out))
