@@ -43,6 +43,10 @@ AOI_MAPPING: dict[str, Any] = {
     },
     "dataSpecMap": {"void_pct": "VoidRatio", "img": "Snapshot", "op_note": "OperatorNote"},
 }
+#: AOI's mapping reading the program the machine ran (RECIPE_MISMATCH)
+PROGRAMMED = {**AOI_MAPPING, "recipePath": "payload.program"}
+#: AOI's mapping reading when the machine started and ended
+TIMED = {**AOI_MAPPING, "startedAtPath": "payload.startedAt", "occurredAtPath": "payload.endedAt"}
 ICT_MAPPING: dict[str, Any] = {
     "eventType": "TEST",
     "stationCodePath": "payload.Source",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
+from tests.db_shortcuts import at_reflow
 from tests.exec_builders import ExecFactory
 
 INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
@@ -26,11 +27,6 @@ UNIT = """query($s: String!) { unit(sn: $s) { status currentStepNo
   tracks { source carrierTrack { id } } } }"""
 LOAD = """mutation($i: CarrierLoadInput!) { loadCarrier(input: $i) { carrier { carrierNo loads { unit { sn } unloadedAt } } error { code details } } }"""
 UNLOAD = """mutation($i: CarrierLoadInput!) { unloadCarrier(input: $i) { carrier { carrierNo loads { unit { sn } unloadedAt } } error { code details } } }"""
-
-
-async def at_reflow(services: Services, sns: list[str]) -> None:
-    async with services.engine.begin() as conn:
-        await conn.execute(update(t.unit).where(t.unit.c.sn.in_(sns)).values(current_step_no=20))
 
 
 async def ingest(api: ApiClient, data: dict[str, Any]) -> dict[str, Any]:

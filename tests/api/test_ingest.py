@@ -12,24 +12,7 @@ from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, count_statements, unique
 from tests.ingest_builders import IngestFactory
-
-INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
-  status error { code message details }
-  event { id sn snList stepNo stationCode result testResultId normalized dataValueCount
-          tracks { stepNo result } }
-  rejection { id attempts resolvedBy { id } } } }"""
-
-TRACE = """query($sn: String!) { unit(sn: $sn) {
-  sn status currentStepNo
-  run { runNo status routeVersion { versionNo steps { stepNo stationType } } }
-  workOrder { woNo }
-  tracks { id stepNo attempt operationCode source inAt outAt result operatorId
-    station { code stationType group { code } }
-    unit { sn }
-    dataValues { specName dataType valueNumber valueText valueBoolean valueJson valueUnit judge alarmed source collectedAt }
-    ingestEvent { id dedupeKey sourceSystem } }
-  ingestEvents { id dedupeKey eventType occurredAt receivedAt stepNo result payload normalized
-    dataValueCount dataValues { specName } tracks { id } } } }"""
+from tests.queries import INGEST, TRACE
 
 
 @pytest.fixture

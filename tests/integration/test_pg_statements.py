@@ -30,7 +30,7 @@ from domain.enums import (
 from domain.execution import DataValue, Track
 from domain.production import Run, Unit, WorkOrder
 from tests.conftest import count_statements, unique
-from tests.integration.test_repositories import AT, a_version, master_data
+from tests.repository_data import AT, a_version, master_data
 
 postgres_only = pytest.mark.postgres_only
 

@@ -5,9 +5,8 @@ database, not from memory."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,15 +59,10 @@ from domain.master import (
     StationGroup,
 )
 from domain.production import AuditEvent, Run, Unit, WorkOrder
-from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion, StepDataSpec
 from tests.conftest import unique
+from tests.repository_data import AT, NewUow, a_version, master_data
 
-#: A time sent with a +02:00 offset: it must come back as the same instant, in UTC.
-CEST = timezone(timedelta(hours=2))
-AT = datetime(2026, 6, 15, 10, 30, 15, 250000, tzinfo=CEST)
 LATER = AT + timedelta(minutes=5)
-
-NewUow = Callable[[], SqlUnitOfWork]
 
 
 @pytest.fixture
@@ -87,19 +81,6 @@ async def count(engine: AsyncEngine, table: t.Table, *where: Any) -> int:
     async with engine.connect() as conn:
         stmt = select(func.count()).select_from(table).where(*where)
         return int((await conn.execute(stmt)).scalar_one())
-
-
-async def master_data(uow: NewUow, tag: str) -> None:
-    """A line, a group and two operations (what later rows refer to)."""
-    async with uow() as u:
-        await u.lines.upsert(Line(f"{tag}-L", "Line"))
-        await u.station_groups.upsert(StationGroup(f"{tag}-G", "Group"))
-        await u.operations.upsert(Operation(f"{tag}-OP1", "Print", StationType.MANUAL))
-        await u.operations.upsert(Operation(f"{tag}-OP2", "AOI", StationType.AUTO))
-        await u.routings.upsert(
-            Routing(f"{tag}-R", "Route", steps=(RoutingStep(10, f"{tag}-OP1"),))
-        )
-        await u.commit()
 
 
 # ---------------------------------------------------------------- master data
@@ -304,79 +285,6 @@ async def test_execution_configs_one_record_per_scope(uow: NewUow) -> None:
         found = await u.execution_configs.for_routing(code)
     assert len(found) == 3
     assert {c.scope: c for c in found}["STEP"] == ExecutionConfig(code, step_no=10, max_attempts=5)
-
-
-def a_version(code: str, version_no: int, status: RouteVersionStatus) -> RouteVersion:
-    steps = (
-        RouteStep(
-            step_no=10,
-            operation_code="OP-PRINT",
-            operation_name="Print",
-            station_type=StationType.MANUAL,
-            station_group_code="PRN-G",
-            requires_fai=True,
-            data_specs=(
-                StepDataSpec(
-                    "Pressure",
-                    DataType.NUMBER,
-                    CollectionMethod.MANUAL,
-                    SpecItemType.KEY,
-                    TriggerType.EVENT,
-                    True,
-                    limits=SpecLimits(4.0, 8.0, "kg"),
-                    alarm=SpecAlarm(AlarmAction.HOLD, 3.0, None),
-                ),
-                StepDataSpec(
-                    "Width",
-                    DataType.NUMBER,
-                    CollectionMethod.MANUAL,
-                    SpecItemType.OBSERVATION,
-                    TriggerType.EACH_UNIT,
-                    False,
-                    limits=SpecLimits(unit="mm"),
-                ),
-            ),
-        ),
-        RouteStep(
-            step_no=20,
-            operation_code="OP-AOI",
-            operation_name="AOI",
-            station_type=StationType.AUTO,
-            allowed_station_codes=("AOI-1", "AOI-2"),
-            requires_authorization=True,
-            data_specs=(
-                StepDataSpec(
-                    "Note",
-                    DataType.JSON,
-                    CollectionMethod.AUTO,
-                    SpecItemType.OBSERVATION,
-                    TriggerType.EVENT,
-                    False,
-                ),
-            ),
-            ingest_mapping={
-                "eventType": "AUTO",
-                "units": {"itemsPath": "payload.boards[*]", "snPath": "sn"},
-                "result": {"passValues": ["GOOD"], "failValues": ["NG"]},
-                "dataSpecMap": {"note": "Note"},
-            },
-            max_attempts=3,
-        ),
-    )
-    errors = (
-        (CompileError(None, "ROUTING_EMPTY", "no"), CompileError(20, "STATION_NOT_FOUND", "x"))
-        if status is RouteVersionStatus.INVALID
-        else ()
-    )
-    return RouteVersion(
-        routing_code=code,
-        version_no=version_no,
-        status=status,
-        compiled_at=AT,
-        route=RouteIdentity(code, "Route", "ERP", "SAP-1", "PCB-9"),
-        steps=steps,
-        errors=errors,
-    )
 
 
 async def test_route_version_snapshot_round_trips(uow: NewUow) -> None:
