@@ -1,5 +1,6 @@
 """Accepted ingest, the trace, batches, replay, and the event and rejection listings, through
-GraphQL on both databases. Judging (limits, KEY failures, alarms) is tests/unit/test_ingest_judging.py."""
+GraphQL on both databases. Judging (limits, KEY failures, alarms) is
+tests/unit/test_ingest_judging.py."""
 
 from __future__ import annotations
 
