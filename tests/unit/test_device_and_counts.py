@@ -21,6 +21,8 @@ from tests.exec_builders import ExecFactory
 from tests.fakes import FakeStore, fake_bus
 
 AT = datetime.fromisoformat("2026-03-02T09:30:00+01:00")
+#: a device's value (issue 17 item 4 makes it domain.values.ValueInput)
+Value = dev.DeviceItem
 
 
 async def printed(sn_index: int = 0) -> tuple[ExecFactory, FakeStore, int]:
@@ -29,7 +31,7 @@ async def printed(sn_index: int = 0) -> tuple[ExecFactory, FakeStore, int]:
     f = await ExecFactory(bus).build(units=2)
     at = (f.code("PRN-1"), f.run_no, f.sns[sn_index])
     executed = await f.do(ex.TrackIn(*at))
-    pressure = ex.ManualValue("Pressure", {"valueNumber": 5.0})
+    pressure = ex.ManualValue("Pressure", {"valueNumber": 5.0})  # (ValueInput too, after item 4)
     await f.do(ex.TrackOut(*at, TrackResult.PASS, data=(pressure,)))
     assert executed.track.id is not None
     return f, store, executed.track.id
@@ -50,17 +52,17 @@ async def refused(f: ExecFactory, store: FakeStore, cmd: Command, code: ErrorCod
         ({"track_id": 999999999}, ErrorCode.TRACK_NOT_FOUND),
         ({"track_id": None, "carrier_track_id": 999999999}, ErrorCode.TRACK_NOT_FOUND),
         ({"source": DeviceDataSource.MANUAL}, ErrorCode.VALIDATION_FAILED),
-        ({"data": (dev.DeviceItem("Nope", {"valueNumber": 1}),)}, ErrorCode.DATA_SPEC_NOT_FOUND),
+        ({"data": (Value("Nope", {"valueNumber": 1}),)}, ErrorCode.DATA_SPEC_NOT_FOUND),
         (
-            {"data": (dev.DeviceItem("Pressure", {"valueNumber": 5}),)},
+            {"data": (Value("Pressure", {"valueNumber": 5}),)},
             ErrorCode.DATA_SPEC_METHOD_MISMATCH,
         ),
         (
-            {"data": (dev.DeviceItem("StencilTemp", {"valueText": "warm"}),)},
+            {"data": (Value("StencilTemp", {"valueText": "warm"}),)},
             ErrorCode.DATA_VALUE_INVALID,
         ),
         (
-            {"data": (dev.DeviceItem("StencilTemp", {"valueNumber": 1, "valueText": "1"}),)},
+            {"data": (Value("StencilTemp", {"valueNumber": 1, "valueText": "1"}),)},
             ErrorCode.VALIDATION_FAILED,
         ),
     ],
@@ -71,7 +73,7 @@ async def test_device_refusals(extra: dict[str, Any], code: ErrorCode) -> None:
         "event_id": unique("D"),
         "event_time": AT,
         "source": DeviceDataSource.AUTO,
-        "data": (dev.DeviceItem("StencilTemp", {"valueNumber": 24.5}),),
+        "data": (Value("StencilTemp", {"valueNumber": 24.5}),),
         "track_id": track_id,
     }
     await refused(f, store, dev.RecordDeviceData(**(given | extra)), code)

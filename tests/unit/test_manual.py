@@ -18,7 +18,9 @@ from tests.exec_builders import ExecFactory
 from tests.fakes import FakeClock, FakeStore, fake_bus
 from tests.ingest_builders import ACTOR, envelope
 
-PRESSURE = (ex.ManualValue("Pressure", {"valueNumber": 5.5}),)
+#: an operator's value (issue 17 item 4 makes it domain.values.ValueInput)
+Value = ex.ManualValue
+PRESSURE = (Value("Pressure", {"valueNumber": 5.5}),)
 
 
 async def factory(units: int = 2) -> tuple[ExecFactory, FakeStore]:
@@ -34,7 +36,7 @@ def tout(
     f: ExecFactory,
     sn: str,
     result: TrackResult = TrackResult.PASS,
-    data: tuple[ex.ManualValue, ...] = PRESSURE,
+    data: tuple[Value, ...] = PRESSURE,
     station: str = "PRN-1",
 ) -> ex.TrackOut:
     return ex.TrackOut(f.code(station), f.run_no, sn, result, data=data)
@@ -56,7 +58,7 @@ async def test_key_failure_and_hold_alarm_on_track_out() -> None:
     f, store = await factory()
     sn = f.sns[0]
     await f.do(tin(f, sn))
-    out = await f.do(tout(f, sn, data=(ex.ManualValue("Pressure", {"valueNumber": 11.0}),)))
+    out = await f.do(tout(f, sn, data=(Value("Pressure", {"valueNumber": 11.0}),)))
     assert out.track.result is TrackResult.FAIL  # a KEY spec outside its limits fails the PASS
     [value] = store.values
     assert (value.spec_name, value.alarmed) == ("Pressure", True)
@@ -115,20 +117,18 @@ async def test_in_station_refusals() -> None:
 @pytest.mark.parametrize(
     ("value", "code"),
     [
-        (ex.ManualValue("Nope", {"valueNumber": 1}), ErrorCode.DATA_SPEC_NOT_FOUND),
-        (ex.ManualValue("StencilTemp", {"valueNumber": 1}), ErrorCode.DATA_SPEC_METHOD_MISMATCH),
+        (Value("Nope", {"valueNumber": 1}), ErrorCode.DATA_SPEC_NOT_FOUND),
+        (Value("StencilTemp", {"valueNumber": 1}), ErrorCode.DATA_SPEC_METHOD_MISMATCH),
         (
-            ex.ManualValue("Pressure", {"valueNumber": 5, "valueText": "5"}),
+            Value("Pressure", {"valueNumber": 5, "valueText": "5"}),
             ErrorCode.VALIDATION_FAILED,
         ),
-        (ex.ManualValue("Pressure"), ErrorCode.VALIDATION_FAILED),
-        (ex.ManualValue("Pressure", {"valueText": "heavy"}), ErrorCode.DATA_VALUE_INVALID),
-        (ex.ManualValue("Note", {"valueText": "no pressure"}), ErrorCode.REQUIRED_DATA_MISSING),
+        (Value("Pressure"), ErrorCode.VALIDATION_FAILED),
+        (Value("Pressure", {"valueText": "heavy"}), ErrorCode.DATA_VALUE_INVALID),
+        (Value("Note", {"valueText": "no pressure"}), ErrorCode.REQUIRED_DATA_MISSING),
     ],
 )
-async def test_track_out_data_refusals_leave_the_track_open(
-    value: ex.ManualValue, code: ErrorCode
-) -> None:
+async def test_track_out_data_refusals_leave_the_track_open(value: Value, code: ErrorCode) -> None:
     f, store = await factory()
     sn = f.sns[0]
     await f.do(tin(f, sn))
