@@ -9,9 +9,6 @@ from typing import Any
 from sqlalchemy import update
 
 from adapters import tables as t
-from domain import master as dm
-from domain.usecases import master_data as md
-from domain.usecases import production as prod
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, count_statements, unique
 from tests.ingest_builders import IngestFactory
@@ -27,29 +24,9 @@ VALIDATE = """query($s: String!, $sns: [String!]!) { validateUnits(stationCode: 
 
 
 async def with_retest(services: Services, max_attempts: int = 2) -> IngestFactory:
-    """The ingest route with maxAttempts at the ICT step (step scope), recompiled, new run."""
-    f = IngestFactory(services.bus)
-    await f.build(units=3)
-    c = f.code
-    await f.do(
-        md.SetExecutionConfig(
-            dm.ExecutionConfig(
-                c("R"),
-                step_no=20,
-                station_group_code=c("ICT-G"),
-                ingest_mapping=(await services.store.versions_of_routings([c("R")]))[c("R")][0]
-                .steps[1]
-                .ingest_mapping,
-                max_attempts=max_attempts,
-            )
-        )
-    )
-    version = await f.do(md.CompileRouting(c("R")))
-    assert version.is_ready and version.steps[1].max_attempts == max_attempts
-    run = await f.do(prod.CreateRun(c("WO"), c("L"), 3, run_no=c("RUN2")))
-    await f.do(prod.AuthorizeRun(run.run_no))
-    f.run_no = run.run_no
-    f.sns = [u.sn for u in await f.do(prod.RegisterUnits(run.run_no, count=3, sn_prefix=c("RT-")))]
+    """The ingest route with maxAttempts at the ICT step, recompiled, new run."""
+    f = await IngestFactory(services.bus).build(units=3)
+    await f.with_retest(max_attempts)
     return f
 
 

@@ -60,27 +60,9 @@ async def line(units: int = 3, **build: Any) -> Line:
 
 
 async def with_retest(max_attempts: int = 2) -> Line:
-    """The ingest route with maxAttempts at the ICT step (step scope), recompiled, new run."""
+    """The ingest route with maxAttempts at the ICT step, recompiled, new run."""
     ln = await line()
-    f, c = ln.f, ln.f.code
-    ict_mapping = ln.store.versions[-1].steps[1].ingest_mapping
-    await f.do(
-        md.SetExecutionConfig(
-            dm.ExecutionConfig(
-                c("R"),
-                step_no=20,
-                station_group_code=c("ICT-G"),
-                ingest_mapping=ict_mapping,
-                max_attempts=max_attempts,
-            )
-        )
-    )
-    version = await f.do(md.CompileRouting(c("R")))
-    assert version.is_ready and version.steps[1].max_attempts == max_attempts
-    run = await f.do(prod.CreateRun(c("WO"), c("L"), 3, run_no=c("RUN2")))
-    await f.do(prod.AuthorizeRun(run.run_no))
-    f.run_no = run.run_no
-    f.sns = [u.sn for u in await f.do(prod.RegisterUnits(run.run_no, count=3, sn_prefix=c("RT-")))]
+    await ln.f.with_retest(max_attempts)
     return ln
 
 
