@@ -7,11 +7,9 @@ fails the run loudly instead of skipping.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.db import create_engine
 from adapters.migrate import upgrade
 from adapters.settings import Settings
 from graphql_api.bootstrap import Services, bootstrap
+from tests.pg import PG_ADMIN_URL, pg_admin
 
-PG_ADMIN_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -41,22 +37,6 @@ def unique(prefix: str = "T") -> str:
 
 
 # ---------------------------------------------------------------- databases
-
-
-def _pg_admin(sql: str, timeout: float = 15) -> None:
-    """Run one statement on the admin database, from a thread with its own event loop
-    (fixtures may be set up while pytest-asyncio's loop is running)."""
-
-    async def run() -> None:
-        engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
-        finally:
-            await engine.dispose()
-
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, asyncio.wait_for(run(), timeout)).result()
 
 
 @dataclass
@@ -74,7 +54,7 @@ def _create_pg_database() -> str | None:
         return _pg.url
     name = f"mes_test_{uuid.uuid4().hex[:12]}"
     try:
-        _pg_admin(f'CREATE DATABASE "{name}"')
+        pg_admin(f'CREATE DATABASE "{name}"')
     except Exception as err:
         _pg.error = f"{type(err).__name__}: {err}"
         return None
@@ -96,7 +76,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for name in _pg.created:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,10 @@ AOI_MAPPING: dict[str, Any] = {
     },
     "dataSpecMap": {"void_pct": "VoidRatio", "img": "Snapshot", "op_note": "OperatorNote"},
 }
+#: AOI's mapping reading the program the machine ran (RECIPE_MISMATCH)
+PROGRAMMED = {**AOI_MAPPING, "recipePath": "payload.program"}
+#: AOI's mapping reading when the machine started and ended
+TIMED = {**AOI_MAPPING, "startedAtPath": "payload.startedAt", "occurredAtPath": "payload.endedAt"}
 ICT_MAPPING: dict[str, Any] = {
     "eventType": "TEST",
     "stationCodePath": "payload.Source",
@@ -258,6 +262,26 @@ class IngestFactory:
     def envelope(self, data: dict[str, Any]) -> IngestEnvelope:
         """The same input as the use case sees it (for tests that bypass HTTP)."""
         return envelope(data)
+
+    async def with_retest(self, max_attempts: int) -> None:
+        """maxAttempts at the ICT step (step scope), recompiled, and a new run RUN2 of three
+        units RT-… (run_no and sns then name them)."""
+        c = self.code
+        ict = dm.ExecutionConfig(
+            c("R"),
+            step_no=20,
+            station_group_code=c("ICT-G"),
+            ingest_mapping=ICT_MAPPING,
+            max_attempts=max_attempts,
+        )
+        await self.do(md.SetExecutionConfig(ict))
+        version = await self.do(md.CompileRouting(c("R")))
+        assert version.is_ready and version.steps[1].max_attempts == max_attempts
+        run = await self.do(prod.CreateRun(c("WO"), c("L"), 3, run_no=c("RUN2")))
+        await self.do(prod.AuthorizeRun(run.run_no))
+        self.run_no = run.run_no
+        units = await self.do(prod.RegisterUnits(run.run_no, count=3, sn_prefix=c("RT-")))
+        self.sns = [u.sn for u in units]
 
 
 def envelope(data: dict[str, Any]) -> IngestEnvelope:

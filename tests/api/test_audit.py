@@ -4,53 +4,19 @@ X-Request-ID, and the client's X-Request-ID is kept beside it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters import tables as t
 from domain.actors import Actor
 from domain.usecases.tokens import CreateToken
 from graphql_api.bootstrap import Services
+from tests.audit_rows import Audited, audit_rows
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import IngestFactory
 
 E = "error { code message }"
-
-
-@dataclass(frozen=True)
-class Audited:
-    action: str
-    entity_type: str
-    entity_key: str | None
-    outcome: str
-    error_code: str | None
-    actor: str
-    details: Any
-    client_request_id: str | None = None
-
-
-async def audit_rows(engine: AsyncEngine, request_id: str) -> list[Audited]:
-    a = t.audit_event
-    async with engine.connect() as conn:
-        found = await conn.execute(
-            select(
-                a.c.action,
-                a.c.entity_type,
-                a.c.entity_key,
-                a.c.outcome,
-                a.c.error_code,
-                a.c.actor,
-                a.c.details,
-                a.c.client_request_id,
-            )
-            .where(a.c.request_id == request_id)
-            .order_by(a.c.id)
-        )
-        return [Audited(*r) for r in found]
 
 
 class Auditor:

@@ -12,7 +12,7 @@ import pytest
 
 from domain.usecases import master_data as md
 from graphql_api.bootstrap import Services
-from tests.api.test_audit import Audited, audit_rows
+from tests.audit_rows import Audited, audit_rows
 from tests.conftest import ApiClient, make_token, unique
 from tests.ingest_builders import IngestFactory
 

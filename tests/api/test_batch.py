@@ -1,14 +1,14 @@
-"""BATCH events with carriers, loads, carrier tracks; ALL_OR_NOTHING and PARTIAL (DOMAIN.md §4)."""
+"""BATCH events with carriers, loads, carrier tracks through GraphQL, on both databases
+(DOMAIN.md §4): the event's payload, loadCarrier/unloadCarrier, PARTIAL's rejections replayed.
+The rules (ALL_OR_NOTHING, carrier data, carrier-only events) are tests/unit/test_batch.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
-
-from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
+from tests.db_shortcuts import at_reflow
 from tests.exec_builders import ExecFactory
 
 INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
@@ -28,18 +28,8 @@ LOAD = """mutation($i: CarrierLoadInput!) { loadCarrier(input: $i) { carrier { c
 UNLOAD = """mutation($i: CarrierLoadInput!) { unloadCarrier(input: $i) { carrier { carrierNo loads { unit { sn } unloadedAt } } error { code details } } }"""
 
 
-async def at_reflow(services: Services, sns: list[str]) -> None:
-    async with services.engine.begin() as conn:
-        await conn.execute(update(t.unit).where(t.unit.c.sn.in_(sns)).values(current_step_no=20))
-
-
 async def ingest(api: ApiClient, data: dict[str, Any]) -> dict[str, Any]:
     return dict((await api.gql(INGEST, {"i": data}))["ingestEvent"])
-
-
-async def rows(services: Services, table: t.Table) -> int:
-    async with services.engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def test_batch_with_a_unit_list(api: ApiClient, services: Services) -> None:
@@ -68,33 +58,6 @@ async def test_batch_with_a_unit_list(api: ApiClient, services: Services) -> Non
     assert unit["tracks"][0]["source"] == "BATCH"
 
 
-async def test_carrier_only_event_uses_the_open_loads(api: ApiClient, services: Services) -> None:
-    f = await ExecFactory(services.bus).build(units=3)
-    await at_reflow(services, f.sns)
-    tray = f.code("MAG-7")
-    loaded = (
-        await api.gql(
-            LOAD, {"i": {"carrierNo": tray, "sns": f.sns[:2], "at": "2026-03-02T07:00:00Z"}}
-        )
-    )["loadCarrier"]
-    assert loaded["error"] is None and len(loaded["carrier"]["loads"]) == 2
-    again = (
-        await api.gql(
-            LOAD, {"i": {"carrierNo": tray, "sns": f.sns[:2], "at": "2026-03-02T07:00:00Z"}}
-        )
-    )["loadCarrier"]
-    assert len(again["carrier"]["loads"]) == 2  # the same input twice changes nothing
-    r = await ingest(api, f.reflow_input(None, carrier=tray))
-    assert r["status"] == "ACCEPTED", r["error"]
-    assert r["event"]["snList"] == f.sns[:2]
-    # the loads stay open after a BATCH step until unloaded (or a step that is not BATCH)
-    await api.gql(UNLOAD, {"i": {"carrierNo": tray}})
-    empty = await ingest(api, f.reflow_input(None, carrier=tray))
-    assert empty["error"]["code"] == "CARRIER_EMPTY"
-    unknown = await ingest(api, f.reflow_input(None, carrier=f.code("NO-SUCH")))
-    assert unknown["error"]["code"] == "CARRIER_NOT_FOUND"
-
-
 async def test_loads_move_between_carriers_and_unload(api: ApiClient, services: Services) -> None:
     f = await ExecFactory(services.bus).build(units=2)
     a, b = f.code("A"), f.code("B")
@@ -114,52 +77,6 @@ async def test_loads_move_between_carriers_and_unload(api: ApiClient, services: 
     assert missing["error"]["code"] == "CARRIER_NOT_FOUND"
     nobody = (await api.gql(LOAD, {"i": {"carrierNo": a, "sns": ["NOBODY-X"]}}))["loadCarrier"]
     assert nobody["error"]["code"] == "UNIT_NOT_FOUND"
-
-
-async def test_all_or_nothing_refuses_the_whole_event_and_writes_nothing(
-    api: ApiClient, services: Services
-) -> None:
-    f = await ExecFactory(services.bus).build(units=3)
-    await at_reflow(services, f.sns[:2])  # the third unit is still at step 10
-    before = [
-        await rows(services, tb)
-        for tb in (t.carrier, t.carrier_load, t.carrier_track, t.track, t.data_value)
-    ]
-    r = await ingest(api, f.reflow_input(f.sns, carrier=f.code("T-X")))
-    assert r["status"] == "REJECTED"
-    assert (r["error"]["code"], r["error"]["details"]["sn"]) == ("STEP_MISMATCH", f.sns[2])
-    after = [
-        await rows(services, tb)
-        for tb in (t.carrier, t.carrier_load, t.carrier_track, t.track, t.data_value)
-    ]
-    assert after == before
-
-
-async def test_carrier_key_failure_fails_every_board_and_hold_alarm_holds_them(
-    api: ApiClient, services: Services
-) -> None:
-    f = await ExecFactory(services.bus).build(units=2)
-    await at_reflow(services, f.sns)
-    r = await ingest(api, f.reflow_input(f.sns, peak=257.0))
-    assert r["event"]["result"] == "FAIL"
-    assert [tr["result"] for tr in r["event"]["tracks"]] == ["FAIL", "FAIL"]
-    assert r["event"]["carrierTrack"]["dataValues"][0]["alarmed"] is True
-    units = (await services.store.units(f.sns)).values()
-    assert {u.status.value for u in units} == {"ON_HOLD"}
-
-
-async def test_required_carrier_data_and_method(api: ApiClient, services: Services) -> None:
-    f = await ExecFactory(services.bus).build(units=1)
-    await at_reflow(services, f.sns)
-    r = await ingest(api, f.reflow_input(f.sns, peak=None))
-    assert (r["error"]["code"], r["error"]["details"]["missing"]) == (
-        "REQUIRED_DATA_MISSING",
-        ["PeakTemp"],
-    )
-    manual = f.reflow_input(f.sns)
-    manual["payload"]["profile"].append({"name": "OvenNote", "value": "door ajar"})
-    r = await ingest(api, manual)
-    assert r["error"]["code"] == "DATA_SPEC_METHOD_MISMATCH"
 
 
 async def test_partial_writes_the_good_boards_and_keeps_the_others_replayable(
@@ -198,14 +115,3 @@ async def test_partial_writes_the_good_boards_and_keeps_the_others_replayable(
     assert done["rejection"]["resolvedBy"] is not None
     resent = await ingest(api, f.reflow_input(None, boards=boards, key=key))
     assert resent["status"] == "DUPLICATE"
-
-
-async def test_partial_with_every_board_refused_is_one_rejection(
-    api: ApiClient, services: Services
-) -> None:
-    f = await ExecFactory(services.bus).build(units=2, partial=True)
-    boards = [{"sn": sn, "readings": []} for sn in f.sns]  # both still at step 10
-    r = await ingest(api, f.reflow_input(None, boards=boards))
-    assert r["status"] == "REJECTED"
-    assert r["error"]["code"] == "STEP_MISMATCH"
-    assert [x["sn"] for x in r["error"]["details"]["refused"]] == f.sns

@@ -1,4 +1,5 @@
-"""The device gateway and placement production counts (DOMAIN.md §7)."""
+"""The device gateway and placement production counts through GraphQL, on both databases
+(DOMAIN.md §7). Their refusals' rules are tests/unit/test_device_and_counts.py."""
 
 from __future__ import annotations
 
@@ -120,12 +121,7 @@ async def test_resolution_by_run_unit_step_and_station(
     ("extra", "code"),
     [
         ({"trackId": "1", "carrierTrackId": "1"}, "VALIDATION_FAILED"),
-        ({"trackId": "999999999"}, "TRACK_NOT_FOUND"),
         ({"trackId": None, "carrierTrackId": "999999999"}, "TRACK_NOT_FOUND"),
-        ({"source": "MANUAL"}, "VALIDATION_FAILED"),
-        ({"data": [{"specName": "Nope", "valueNumber": 1}]}, "DATA_SPEC_NOT_FOUND"),
-        ({"data": [{"specName": "Pressure", "valueNumber": 5}]}, "DATA_SPEC_METHOD_MISMATCH"),
-        ({"data": [{"specName": "StencilTemp", "valueText": "warm"}]}, "DATA_VALUE_INVALID"),
         (
             {"data": [{"specName": "StencilTemp", "valueNumber": 1, "valueText": "1"}]},
             "VALIDATION_FAILED",
@@ -135,6 +131,8 @@ async def test_resolution_by_run_unit_step_and_station(
 async def test_device_refusals(
     api: ApiClient, f: ExecFactory, extra: dict[str, Any], code: str
 ) -> None:
+    """The input's ids and values mapped, a refusal's payload; every refusal's rule is
+    tests/unit/test_device_and_counts.py."""
     track_id = await printed(api, f, f.sns[0])
     body = record(trackId=track_id)
     body["i"] = body["i"] | extra
@@ -276,11 +274,6 @@ async def test_production_counts_and_report(api: ApiClient, f: ExecFactory) -> N
     [
         ([("M1", 10, 11)], {}, "VALIDATION_FAILED"),
         ([("M1", 10, 5)], {"endedAt": "2026-03-02T05:00:00+01:00"}, "VALIDATION_FAILED"),
-        ([], {}, "VALIDATION_FAILED"),
-        ([("M1", 10, 5), ("M1", 1, 1)], {}, "VALIDATION_FAILED"),
-        ([("M1", 10, 5)], {"lineCode": "NO-LINE"}, "LINE_NOT_FOUND"),
-        ([("M1", 10, 5)], {"runNo": "NO-RUN"}, "RUN_NOT_FOUND"),
-        ([("M1", 10, 5)], {"productCode": "BRD-100"}, "VALIDATION_FAILED"),  # not the run's
     ],
 )
 async def test_count_refusals(
@@ -290,6 +283,8 @@ async def test_count_refusals(
     kw: dict[str, Any],
     code: str,
 ) -> None:
+    """The input's times and modules mapped, a refusal's payload; every refusal's rule is
+    tests/unit/test_device_and_counts.py."""
     body = counts(f, "2026-03-02T06:00:00+01:00", "2026-03-02T06:10:00+01:00", modules)
     body["i"] = body["i"] | kw
     r = (await api.gql(COUNTS, body))["recordProductionCounts"]

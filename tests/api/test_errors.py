@@ -221,15 +221,13 @@ async def test_a_missing_database_or_table_is_503_service_unavailable_retryable(
     else:
         from sqlalchemy.engine import make_url
 
-        from tests.conftest import _pg_admin
+        from tests.pg import pg_admin
 
         session_url: str = request.getfixturevalue("pg_url")
         name = f"mes_gone_{uuid.uuid4().hex[:10]}"
         if what == "missing tables":
-            _pg_admin(f'CREATE DATABASE "{name}"')
-            request.addfinalizer(
-                lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            )
+            pg_admin(f'CREATE DATABASE "{name}"')
+            request.addfinalizer(lambda: pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         url = make_url(session_url).set(database=name).render_as_string(False)
     services = bootstrap(Settings(database_url=url))
     transport = httpx.ASGITransport(app=services.app(auth_required=False))

@@ -23,9 +23,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.db import _configure_sqlite
+from adapters.db import create_engine
 from adapters.migrate import upgrade
 from adapters.settings import Settings
 from graphql_api.bootstrap import bootstrap
@@ -90,8 +89,7 @@ def post(
 ) -> Iterator[Callable[..., httpx.Response]]:
     """Posts a query to the app (authentication on, an admin token) over the demo factory."""
     url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'fuzz.db'}"
-    engine = create_async_engine(url)
-    _configure_sqlite(engine)
+    engine = create_engine(url)
     services = bootstrap(Settings(database_url=url), engine=engine)
     app_thread = AppThread()
 

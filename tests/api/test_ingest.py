@@ -1,4 +1,6 @@
-"""Accepted ingest, the trace, batches, replay, and the event and rejection listings."""
+"""Accepted ingest, the trace, batches, replay, and the event and rejection listings, through
+GraphQL on both databases. Judging (limits, KEY failures, alarms) is
+tests/unit/test_ingest_judging.py."""
 
 from __future__ import annotations
 
@@ -12,24 +14,7 @@ from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, count_statements, unique
 from tests.ingest_builders import IngestFactory
-
-INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
-  status error { code message details }
-  event { id sn snList stepNo stationCode result testResultId normalized dataValueCount
-          tracks { stepNo result } }
-  rejection { id attempts resolvedBy { id } } } }"""
-
-TRACE = """query($sn: String!) { unit(sn: $sn) {
-  sn status currentStepNo
-  run { runNo status routeVersion { versionNo steps { stepNo stationType } } }
-  workOrder { woNo }
-  tracks { id stepNo attempt operationCode source inAt outAt result operatorId
-    station { code stationType group { code } }
-    unit { sn }
-    dataValues { specName dataType valueNumber valueText valueBoolean valueJson valueUnit judge alarmed source collectedAt }
-    ingestEvent { id dedupeKey sourceSystem } }
-  ingestEvents { id dedupeKey eventType occurredAt receivedAt stepNo result payload normalized
-    dataValueCount dataValues { specName } tracks { id } } } }"""
+from tests.queries import INGEST, TRACE
 
 
 @pytest.fixture
@@ -86,33 +71,6 @@ async def test_walkthrough_aoi_event_is_accepted_and_traced(
     assert trace["ingestEvents"][0]["tracks"] == [{"id": track["id"]}]
 
 
-async def test_our_limits_are_the_authority_and_key_failures_fail(
-    api: ApiClient, services: Services, f: IngestFactory
-) -> None:
-    extra_judge = [{"key": "void_pct", "val": 31.0, "judge": "OK"}]
-    r = await ingest(api, f.aoi_input(f.sns[0], void=None, extra=extra_judge))
-    assert r["event"]["result"] == "FAIL"
-    assert r["event"]["normalized"]["keyFailures"] == [{"sn": f.sns[0], "specs": ["VoidRatio"]}]
-    unit = (await services.store.units([f.sns[0]]))[f.sns[0]]
-    assert unit.status.value == "OUT_FAILED"
-
-
-async def test_alarm_with_hold_puts_the_unit_on_hold(api: ApiClient, services: Services) -> None:
-    f = await IngestFactory(services.bus).build(units=1, aoi_hold=True)
-    r = await ingest(api, f.aoi_input(f.sns[0], void=45.0))
-    trace = (await api.gql(TRACE, {"sn": f.sns[0]}))["unit"]
-    value = next(v for v in trace["tracks"][0]["dataValues"] if v["specName"] == "VoidRatio")
-    assert (value["alarmed"], value["judge"]) == (True, "FAIL")
-    assert r["event"]["result"] == "FAIL"
-    assert trace["status"] == "ON_HOLD"
-
-
-async def test_source_judge_is_kept_inside_our_limits(api: ApiClient, f: IngestFactory) -> None:
-    inside = [{"key": "void_pct", "val": 10.0, "judge": "NG"}]
-    r = await ingest(api, f.aoi_input(f.sns[0], void=None, extra=inside))
-    assert r["event"]["result"] == "FAIL"  # a KEY spec the machine judged NG
-
-
 async def test_cfx_units_tested_for_two_boards(
     api: ApiClient, services: Services, f: IngestFactory
 ) -> None:
@@ -135,45 +93,6 @@ async def test_cfx_units_tested_for_two_boards(
     r1 = next(v for v in second["tracks"][0]["dataValues"] if v["specName"] == "R1")
     assert (r1["valueNumber"], r1["judge"]) == (1207.0, "FAIL")
     assert first["ingestEvents"][0]["id"] == second["ingestEvents"][0]["id"]
-
-
-async def test_pass_at_the_last_step_makes_the_unit_done(
-    api: ApiClient, services: Services
-) -> None:
-    from domain import master as dm
-    from domain.usecases import master_data as md
-    from domain.usecases import production as prod
-
-    f = await IngestFactory(services.bus).build(units=1)
-    c = f.code
-    await f.do(
-        md.UpsertRouting(dm.Routing(c("R1"), "AOI only", steps=(dm.RoutingStep(10, c("AOI")),)))
-    )
-    await f.do(
-        md.SetExecutionConfig(
-            dm.ExecutionConfig(
-                c("R1"),
-                step_no=10,
-                station_group_code=c("AOI-G"),
-                data_spec_names=(),
-                ingest_mapping={
-                    "snPath": "payload.pcb.id",
-                    "stationCodePath": "payload.station",
-                    "result": {"path": "payload.judgement"},
-                },
-            )
-        )
-    )
-    assert (await f.do(md.CompileRouting(c("R1")))).is_ready
-    await f.do(prod.ReceiveWorkOrder(c("WO1"), "P", 1, c("R1")))
-    await f.do(prod.ReleaseWorkOrder(c("WO1")))
-    run = await f.do(prod.CreateRun(c("WO1"), c("L"), 1, run_no=c("RUN1")))
-    await f.do(prod.AuthorizeRun(run.run_no))
-    await f.do(prod.RegisterUnits(run.run_no, sns=(c("LAST"),)))
-    r = await ingest(api, f.aoi_input(c("LAST")) | {"runNo": run.run_no})
-    assert r["status"] == "ACCEPTED", r["error"]
-    unit = (await services.store.units([c("LAST")]))[c("LAST")]
-    assert (unit.status.value, unit.current_step_no) == ("DONE", 10)
 
 
 async def test_ingest_events_batch_in_order_each_item_on_its_own(

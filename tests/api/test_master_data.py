@@ -1,5 +1,6 @@
-"""Master data through GraphQL (DOMAIN.md §2): upserts, compile, the queries, every refusal in
-the payload's `error`, and route versions that never change once compiled."""
+"""Master data through GraphQL, on both databases (DOMAIN.md §2): upserts, compile, the
+queries, a refusal in each mutation's payload `error`, and route versions that never change
+once compiled. Every refusal's rule is tests/unit/test_master_data.py."""
 
 from __future__ import annotations
 
@@ -598,36 +599,6 @@ async def test_a_run_keeps_its_version_after_a_recompile(
 # ---------------------------------------------------------------- refusals
 
 
-async def test_station_refusals_write_nothing(api: ApiClient, services: Services) -> None:
-    tag = unique("SR")
-    await mutate(api, UPSERT_LINE, "upsertLine", i={"code": f"{tag}-L", "name": "L"})
-    no_line = await mutate(
-        api,
-        UPSERT_STATION,
-        "upsertStation",
-        i={"code": f"{tag}-S", "name": "S", "stationType": "AUTO", "lineCode": f"{tag}-NOLINE"},
-    )
-    assert no_line["station"] is None
-    assert no_line["error"]["code"] == "LINE_NOT_FOUND"
-    assert no_line["error"]["details"] == {"key": f"{tag}-NOLINE"}
-    no_group = await mutate(
-        api,
-        UPSERT_STATION,
-        "upsertStation",
-        i={
-            "code": f"{tag}-S",
-            "name": "S",
-            "stationType": "AUTO",
-            "lineCode": f"{tag}-L",
-            "groupCode": f"{tag}-NOGROUP",
-        },
-    )
-    assert no_group["station"] is None
-    assert no_group["error"]["code"] == "STATION_GROUP_NOT_FOUND"
-    assert no_group["error"]["message"]
-    assert await rows_of(services.engine, t.station, t.station.c.code == f"{tag}-S") == 0
-
-
 async def test_operation_not_found_refusals(api: ApiClient, services: Services) -> None:
     tag = unique("OR")
     spec = await mutate(
@@ -662,13 +633,9 @@ async def test_execution_config_refusals(api: ApiClient, plant: Plant, services:
         api, SET_CONFIG, "setExecutionConfig", i={"routingCode": f"{c('R')}-NONE", "maxAttempts": 2}
     )
     assert (missing["routing"], missing["error"]["code"]) == (None, "ROUTE_NOT_FOUND")
+    # the rest of the refusals: tests/unit/test_master_data.py
     refusals: list[tuple[dict[str, Any], str]] = [
-        ({"operationCode": c("NOOP"), "maxAttempts": 2}, "OPERATION_NOT_FOUND"),
-        ({"stepNo": 99, "maxAttempts": 2}, "VALIDATION_FAILED"),  # no such step
         ({"stepNo": 10, "operationCode": c("AOI")}, "VALIDATION_FAILED"),  # two scopes
-        ({"stepNo": 10, "maxAttempts": 0}, "VALIDATION_FAILED"),
-        ({"stepNo": 10, "stationGroupCode": " PRN-G"}, "VALIDATION_FAILED"),
-        ({"stepNo": 10, "allowedStationCodes": ["A", ""]}, "VALIDATION_FAILED"),
     ]
     before = await rows_of(
         services.engine, t.execution_config, t.execution_config.c.routing_code == c("R")
@@ -702,9 +669,6 @@ async def test_compile_of_an_unknown_routing(api: ApiClient, services: Services)
     ("doc", "field", "given"),
     [
         (UPSERT_LINE, "upsertLine", {"code": "L-1 ", "name": "L"}),
-        (UPSERT_LINE, "upsertLine", {"code": "", "name": "L"}),
-        (UPSERT_LINE, "upsertLine", {"code": "L" * 101, "name": "L"}),
-        (UPSERT_LINE, "upsertLine", {"code": "L-2", "name": "  "}),
         (UPSERT_GROUP, "upsertStationGroup", {"code": " G-1", "name": "G"}),
         (UPSERT_STATION, "upsertStation", {"code": "S-1\t", "name": "S", "stationType": "AUTO"}),
         (
@@ -713,11 +677,6 @@ async def test_compile_of_an_unknown_routing(api: ApiClient, services: Services)
             {"code": "O-1 ", "name": "O", "defaultStationType": "AUTO"},
         ),
         (UPSERT_ROUTING, "upsertRouting", {"code": "R-1 ", "name": "R", "steps": []}),
-        (
-            UPSERT_ROUTING,
-            "upsertRouting",
-            {"code": "R-2", "name": "R", "sourceSystem": "", "steps": []},
-        ),
     ],
 )
 async def test_malformed_codes_are_validation_failures(
@@ -731,26 +690,3 @@ async def test_malformed_codes_are_validation_failures(
         for table in (t.line, t.station_group, t.station, t.operation, t.routing):
             found = await conn.execute(select(table.c.code).where(table.c.code == given["code"]))
             assert found.first() is None
-
-
-async def test_data_spec_validation_failures(api: ApiClient, services: Services) -> None:
-    op = unique("VS")
-    await mutate(
-        api,
-        UPSERT_OPERATION,
-        "upsertOperation",
-        i={"code": op, "name": "Op", "defaultStationType": "AUTO"},
-    )
-    base = {"operationCode": op, "dataType": "NUMBER", "method": "AUTO"}
-    bad: list[dict[str, Any]] = [
-        {**base, "name": "Temp "},
-        {**base, "name": "Temp", "limits": {"min": 5.0, "max": 1.0}},
-        {**base, "name": "Temp", "alarm": {"min": 5.0, "max": 1.0, "action": "HOLD"}},
-        {**base, "name": "Temp", "dataType": "TEXT", "limits": {"min": 1.0}},
-        {**base, "name": "Temp", "limits": {"unit": "u" * 51}},
-    ]
-    for given in bad:
-        payload = await mutate(api, UPSERT_SPEC, "upsertDataCollectionSpec", i=given)
-        assert payload["dataSpec"] is None
-        assert payload["error"]["code"] == "VALIDATION_FAILED", given
-    assert await rows_of(services.engine, t.data_spec, t.data_spec.c.operation_code == op) == 0

@@ -7,8 +7,9 @@ import pytest
 
 from graphql_api import metrics
 from graphql_api.bootstrap import Services
-from tests.api.test_station_binding import BATCH, token
 from tests.conftest import ApiClient, unique
+from tests.queries import BATCH
+from tests.tokens import token
 
 
 async def test_forbidden_items_create_no_metric_labels(

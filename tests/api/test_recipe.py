@@ -5,10 +5,9 @@ with the program the machine is about to run."""
 from __future__ import annotations
 
 from graphql_api.bootstrap import Services
-from tests.api.test_ingest import INGEST
 from tests.conftest import ApiClient
-from tests.ingest_builders import IngestFactory
-from tests.unit.test_recipe import PROGRAMMED
+from tests.ingest_builders import PROGRAMMED, IngestFactory
+from tests.queries import INGEST
 
 SET = """mutation($i: ExecutionConfigInput!) { setExecutionConfig(input: $i) { error { code details } } }"""
 COMPILE = """mutation($c: String!) { compileRouting(code: $c) {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from graphql import build_schema, find_breaking_changes
-from syrupy.assertion import SnapshotAssertion
 
 from graphql_api.schema import SCHEMA_FILE, printed_schema
 from tests.contract import SHARED, contract_file
@@ -35,7 +34,3 @@ def test_served_schema_is_a_compatible_superset_of_the_contract() -> None:
 def test_allowed_missing_list_only_names_what_is_really_missing() -> None:
     built_already = ALLOWED_MISSING - breaking_changes()
     assert built_already == set(), "built now: remove these from ALLOWED_MISSING"
-
-
-def test_schema_snapshot(snapshot: SnapshotAssertion) -> None:
-    assert printed_schema() == snapshot

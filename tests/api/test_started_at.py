@@ -4,12 +4,11 @@ time is the track's (and the carrier track's) inAt; occurredAt stays the outAt."
 from __future__ import annotations
 
 from graphql_api.bootstrap import Services
-from tests.api.test_batch import at_reflow
-from tests.api.test_ingest import INGEST
 from tests.conftest import ApiClient
+from tests.db_shortcuts import at_reflow
 from tests.exec_builders import ExecFactory
-from tests.ingest_builders import IngestFactory
-from tests.unit.test_started_at import TIMED
+from tests.ingest_builders import TIMED, IngestFactory
+from tests.queries import INGEST
 
 TRACKS = """query($sn: String!) { unit(sn: $sn) { tracks { stepNo inAt outAt }
   carrierTracks { inAt outAt } } }"""

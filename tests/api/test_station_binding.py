@@ -9,17 +9,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from adapters import tables as t
-from domain.actors import Actor
 from domain.usecases import production as prod
-from domain.usecases.tokens import CreateToken
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
 from tests.exec_builders import ExecFactory
 from tests.ingest_builders import IngestFactory
+from tests.queries import BATCH
+from tests.tokens import token
 
 INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
-  status error { code details } event { id } rejection { id } } }"""
-BATCH = """mutation($i: [IngestEventInput!]!) { ingestEvents(inputs: $i) {
   status error { code details } event { id } rejection { id } } }"""
 REPLAY = """mutation($id: ID!) { replayRejection(id: $id) {
   status error { code details } event { id } rejection { attempts resolvedBy { id } } } }"""
@@ -47,20 +45,6 @@ WRITES = (
     t.device_data_record,
     t.production_count,
 )
-
-
-async def token(services: Services, scopes: str, sources: str = "", stations: str = "") -> str:
-    """A new token's secret, made as `mes token create` makes it."""
-    created = await services.bus.handle(
-        CreateToken(
-            unique("tok"),
-            tuple(scopes.split(",")),
-            tuple(s for s in sources.split(",") if s),
-            tuple(s for s in stations.split(",") if s),
-        ),
-        Actor("test", "test-binding"),
-    )
-    return str(created.secret)
 
 
 async def tally(services: Services, sns: list[str]) -> dict[str, Any]:

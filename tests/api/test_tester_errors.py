@@ -9,9 +9,10 @@ import re
 import pytest
 
 from graphql_api.bootstrap import Services
-from tests.api.test_ingest import INGEST, TRACE
 from tests.conftest import ApiClient
+from tests.db_shortcuts import at_reflow
 from tests.ingest_builders import IngestFactory
+from tests.queries import INGEST, TRACE
 
 TRACK_IN = """mutation($i: TrackInInput!) { trackIn(input: $i) {
   track { attempt } error { code } } }"""
@@ -77,7 +78,6 @@ async def test_a_batch_error_leaves_the_boards_at_the_step(
     api: ApiClient, services: Services
 ) -> None:
     from tests.api.test_batch import INGEST as BATCH_INGEST
-    from tests.api.test_batch import at_reflow
     from tests.exec_builders import ExecFactory
 
     x = await ExecFactory(services.bus).build(units=2)

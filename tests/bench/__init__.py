@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from tests.conftest import _pg_admin
+from tests.pg import pg_admin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,4 +29,4 @@ def run_module(
             timeout=300,
         )
     finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')

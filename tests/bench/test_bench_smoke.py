@@ -21,6 +21,7 @@ from tests.conftest import IN_CI
 DEEP_LEAVES = 20_745
 
 
+@pytest.mark.bench
 def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_path: Path) -> None:
     missing = node_missing()
     if missing and IN_CI:

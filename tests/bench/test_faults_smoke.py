@@ -4,7 +4,11 @@ database. Zero violations is the only pass."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.bench import run_module
+
+pytestmark = pytest.mark.bench
 
 
 def test_the_faults_smoke_finds_no_violation(pg_url: str) -> None:

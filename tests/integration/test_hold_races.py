@@ -12,7 +12,7 @@ from domain.holds import Hold
 from domain.usecases import holds as ho
 from graphql_api.bootstrap import Services
 from tests.ingest_builders import ACTOR, IngestFactory
-from tests.integration.test_races import both, fresh_runs, rounds, unexpected
+from tests.races import both, fresh_runs, rounds, unexpected
 
 
 async def test_a_hold_racing_an_event_is_never_lost(services: Services) -> None:

@@ -16,7 +16,7 @@ from domain.usecases import execution as ex
 from domain.values import ValueInput
 from graphql_api.bootstrap import Services
 from tests.exec_builders import ACTOR, ExecFactory
-from tests.integration.test_races import both, fresh_runs, rounds, unexpected
+from tests.races import both, fresh_runs, rounds, unexpected
 
 
 async def test_a_late_key_failure_racing_track_out_is_never_lost(services: Services) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.db import create_engine
 from adapters.migrate import downgrade, is_up_to_date, upgrade
 from adapters.tables import metadata
-from tests.conftest import _pg_admin
+from tests.pg import pg_admin
 
 
 @pytest.fixture
@@ -34,13 +34,13 @@ async def fresh_engine(
         return
     session_url: str = request.getfixturevalue("pg_url")  # skips when PostgreSQL is unreachable
     name = f"mes_mig_{uuid.uuid4().hex[:12]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
+    pg_admin(f'CREATE DATABASE "{name}"')
     engine = create_engine(make_url(session_url).set(database=name).render_as_string(False))
     try:
         yield engine
     finally:
         await engine.dispose()
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def table_names(engine: AsyncEngine) -> set[str]:

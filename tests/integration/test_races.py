@@ -7,9 +7,7 @@ PostgreSQL really overlaps them (row locks decide who waits); SQLite serializes 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import Counter
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +16,10 @@ import pytest
 from sqlalchemy import BigInteger, Column, MetaData, Table, func, select, text
 
 from adapters import tables as t
-from domain.enums import IngestStatus, RunStatus, UnitStatus
+from domain.enums import IngestStatus
 from domain.errors import DomainError
 from domain.execution import IngestEnvelope
-from domain.production import Run, Unit
+from domain.production import Run
 from domain.usecases import carriers as cr
 from domain.usecases import production as prod
 from domain.usecases.execution import TrackIn
@@ -29,61 +27,11 @@ from graphql_api.bootstrap import Services
 from tests.conftest import unique
 from tests.exec_builders import ExecFactory
 from tests.ingest_builders import ACTOR, IngestFactory
-
-#: iterations per race on PostgreSQL (SQLite serializes writers: a few show it agrees)
-ROUNDS = 30
-
-
-def rounds(services: Services) -> int:
-    return ROUNDS if services.engine.dialect.name == "postgresql" else 8
-
-
-async def both(*sides: Awaitable[Any], jitter: float = 0.002) -> list[Any]:
-    """The sides started together, in a random order, on their own connections."""
-
-    async def jittered(side: Awaitable[Any]) -> Any:
-        await asyncio.sleep(random.random() * jitter)
-        return await side
-
-    return await asyncio.gather(*(jittered(s) for s in sides), return_exceptions=True)
+from tests.races import both, fresh_runs, rounds, unexpected
 
 
 def envelope(data: dict[str, Any]) -> IngestEnvelope:
     return IngestFactory.envelope(None, data)  # type: ignore[arg-type]  # (self is unused)
-
-
-def unexpected(results: list[Any]) -> list[BaseException]:
-    """Failures that are not refusals: a deadlock, a lost connection, a bug."""
-    return [r for r in results if isinstance(r, BaseException) and not isinstance(r, DomainError)]
-
-
-async def fresh_runs(
-    services: Services, run_no: str, n: int, units: int, step_no: int
-) -> list[tuple[str, list[str]]]:
-    """n AUTHORIZED runs like `run_no` (same work order and frozen version), each with its
-    own units QUEUED at step_no, written in one transaction (the races need many)."""
-    model = (await services.store.runs([run_no]))[run_no]
-    now = datetime.now(UTC)
-    made: list[tuple[str, list[str]]] = []
-    async with services.bus.uow_factory() as uow:
-        for i in range(n):
-            run = Run(
-                unique(f"{run_no}-R{i}"),
-                model.wo_no,
-                RunStatus.AUTHORIZED,
-                units,
-                model.route_version_id,
-                line_code=model.line_code,
-                created_at=now,
-            )
-            await uow.runs.add(run)
-            sns = [unique(f"{run.run_no}-SN{j}") for j in range(units)]
-            await uow.units.add_many(
-                [Unit(sn, run.wo_no, run.run_no, UnitStatus.QUEUED, step_no, now) for sn in sns]
-            )
-            made.append((run.run_no, sns))
-        await uow.commit()
-    return made
 
 
 async def run_statuses(services: Services, run_nos: list[str]) -> dict[str, str]:

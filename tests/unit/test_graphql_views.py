@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from graphql_api.types.master import RouteVersion
-from tests.unit.test_compile import compiled
+from tests.compile_inputs import compiled
 
 
 def test_a_route_version_view_is_made_once_per_version_object() -> None:

@@ -4,6 +4,7 @@ carrier loads across consecutive BATCH steps (§6)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from domain import master as dm
 from domain.enums import IngestStatus, StationType, UnitStatus
@@ -14,7 +15,7 @@ from domain.usecases import execution as ex
 from domain.usecases import master_data as md
 from domain.usecases.carriers import LoadCarrier
 from tests.exec_builders import wash_factory, wash_input
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeStore, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory, envelope
 
 # ---------------------------------------------------------------- line interlock
@@ -86,8 +87,10 @@ async def test_loads_stay_open_across_batch_steps_until_a_step_that_is_not_batch
     wash = await service.ingest(envelope(wash_input(f, tray)), ACTOR)
     assert wash.status is IngestStatus.ACCEPTED, wash.error
     assert wash.event is not None and list(wash.event.sn_list) == f.sns
-    assert [ld.unloaded_at for ld in store.loads] == [None, None]
-    assert {store.units[sn].current_step_no for sn in f.sns} == {30}
+    assert loads(store) == {sn: (tray, None) for sn in f.sns}
+    assert {(store.units[sn].status, store.units[sn].current_step_no) for sn in f.sns} == {
+        (UnitStatus.QUEUED, 30)
+    }
     # the AOI step is not BATCH: the first board is off the tray, the second still on it
     aoi = {
         "sourceSystem": f.code("AOI-1"),
@@ -97,14 +100,17 @@ async def test_loads_stay_open_across_batch_steps_until_a_step_that_is_not_batch
         "payload": {"sn": f.sns[0], "station": f.code("AOI-1"), "result": "PASS"},
     }
     assert (await service.ingest(envelope(aoi), ACTOR)).status is IngestStatus.ACCEPTED
-    open_sns = {
-        u.sn
-        for ld in store.loads
-        if ld.unloaded_at is None
-        for u in store.units.values()
-        if u.id == ld.unit_id
+    assert loads(store) == {
+        f.sns[0]: (tray, datetime(2026, 3, 2, 10, tzinfo=UTC)),  # at the event's time
+        f.sns[1]: (tray, None),
     }
-    assert open_sns == {f.sns[1]}
+
+
+def loads(store: FakeStore) -> dict[str, tuple[str, datetime | None]]:
+    """Each unit's carrier load: the carrier and when the unit left it."""
+    sns = {u.id: u.sn for u in store.units.values()}
+    carriers = {c.id: c.carrier_no for c in store.carriers.values()}
+    return {sns[ld.unit_id]: (carriers[ld.carrier_id], ld.unloaded_at) for ld in store.loads}
 
 
 async def test_track_in_at_a_manual_step_unloads_the_unit() -> None:

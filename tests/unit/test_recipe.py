@@ -15,9 +15,7 @@ from domain.mapping.normalize import IngestMapping
 from domain.routes import RouteStep
 from domain.usecases import master_data as md
 from tests.fakes import FakeClock, fake_bus
-from tests.ingest_builders import ACTOR, AOI_MAPPING, IngestFactory
-
-PROGRAMMED = {**AOI_MAPPING, "recipePath": "payload.program"}
+from tests.ingest_builders import ACTOR, PROGRAMMED, IngestFactory
 
 
 def _step(recipe: str | None) -> RouteStep:

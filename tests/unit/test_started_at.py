@@ -13,9 +13,7 @@ from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from tests.fakes import FakeClock, fake_bus
-from tests.ingest_builders import ACTOR, AOI_MAPPING, IngestFactory
-
-TIMED = {**AOI_MAPPING, "startedAtPath": "payload.startedAt", "occurredAtPath": "payload.endedAt"}
+from tests.ingest_builders import ACTOR, AOI_MAPPING, TIMED, IngestFactory
 
 
 def _root(**payload: object) -> dict[str, object]:

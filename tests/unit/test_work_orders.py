@@ -168,3 +168,70 @@ async def test_a_refused_registration_takes_no_numbers() -> None:
     assert prefix not in store.sn_sequences
     got = await f.do(prod.RegisterUnits(other, count=1, sn_prefix=prefix))
     assert [u.sn for u in got] == [f"{prefix}000001"]
+
+
+def set_run(store: FakeStore, run_no: str, status: RunStatus) -> None:
+    store.runs[run_no] = replace(store.runs[run_no], status=status)
+
+
+async def test_an_authorized_run_with_queued_units_is_not_ready() -> None:
+    bus, store = fake_bus()
+    f = Factory(bus)
+    run_no = await f.run(authorize=True, units=2)
+    err = await refused(f, prod.CloseRun(run_no), ErrorCode.RUN_NOT_READY)
+    assert err.details is not None
+    assert (err.details["runStatus"], err.details["byStatus"]) == ("AUTHORIZED", {"QUEUED": 2})
+    assert store.runs[run_no].status is RunStatus.AUTHORIZED
+
+
+async def test_an_in_progress_run_with_open_units_is_not_ready() -> None:
+    bus, store = fake_bus()
+    f = Factory(bus)
+    run_no = await f.run(units=3)
+    set_run(store, run_no, RunStatus.IN_PROGRESS)
+    err = await refused(f, prod.CloseRun(run_no), ErrorCode.RUN_NOT_READY)
+    assert err.details is not None
+    assert (err.details["openUnits"], err.details["byStatus"]) == (3, {"QUEUED": 3})
+    assert store.runs[run_no].status is RunStatus.IN_PROGRESS
+
+
+async def test_an_in_progress_run_whose_units_are_done_or_scrapped_closes() -> None:
+    bus, store = fake_bus()
+    f = Factory(bus)
+    run_no = await f.run(units=2)
+    set_run(store, run_no, RunStatus.IN_PROGRESS)
+    finish(store, run_no)
+    sn = f.code("SN-000001")
+    store.units[sn] = replace(store.units[sn], status=UnitStatus.SCRAPPED)
+    assert (await f.do(prod.CloseRun(run_no))).status is RunStatus.COMPLETED
+
+
+async def test_close_run_refusals() -> None:
+    bus, store = fake_bus()
+    f = Factory(bus)
+    await refused(f, prod.CloseRun("NO-SUCH-RUN"), ErrorCode.RUN_NOT_FOUND)
+    run_no = await f.run()
+    set_run(store, run_no, RunStatus.ON_HOLD)
+    err = await refused(f, prod.CloseRun(run_no), ErrorCode.RUN_NOT_READY)
+    assert err.details is not None and err.details["runStatus"] == "ON_HOLD"
+
+
+async def test_close_work_order_is_audited_and_ends_new_runs() -> None:
+    bus, store = fake_bus()
+    f = Factory(bus)
+    wo = f.code("WO")
+    run_no = await f.run(units=1)
+    err = await refused(f, prod.CloseWorkOrder(wo), ErrorCode.WORK_ORDER_RUN_OPEN)
+    assert err.details == {"woNo": wo, "openRuns": [run_no], "count": 1}
+    set_run(store, run_no, RunStatus.IN_PROGRESS)
+    finish(store, run_no, UnitStatus.SCRAPPED)
+    await f.do(prod.CloseRun(run_no))
+    assert (await f.do(prod.CloseWorkOrder(wo))).status is WorkOrderStatus.COMPLETED
+    assert (await f.do(prod.CloseWorkOrder(wo))).status is WorkOrderStatus.COMPLETED  # a no-op
+    await refused(f, prod.CreateRun(wo, f.code("LINE"), 5), ErrorCode.WORK_ORDER_NOT_RELEASED)
+    outcomes = [
+        (a.outcome.value, a.error_code)
+        for a in store.audit
+        if a.action == "closeWorkOrder" and a.entity_key == wo
+    ]
+    assert outcomes == [("REFUSED", "WORK_ORDER_RUN_OPEN"), ("OK", None), ("OK", None)]
