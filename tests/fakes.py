@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.changes import LocalFeed
+from adapters.repositories.ingest_writes import RepositoryIngestWrites
 from domain.changes import Change
 from domain.enums import (
     UNFINISHED_RUN_STATUSES,
@@ -616,6 +617,16 @@ class FakeUnitOfWork:
         self.production_counts = FakeProductionCounts(state)
         self.tokens = FakeTokens(state)
         self.holds = FakeHolds(state)
+        # the same steps as the SQL units of work, over the fakes
+        self.ingest_writes = RepositoryIngestWrites(
+            self.ingest_events,
+            self.carriers,
+            self.tracks,
+            self.data_values,
+            self.units,
+            self.runs,
+            self.rejections,
+        )
         return self
 
     async def __aexit__(
