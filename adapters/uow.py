@@ -114,15 +114,7 @@ class SqlUnitOfWork:
         self.tokens = kind.tokens(conn, pg)
         self.holds = holds.SqlHoldRepository(conn, pg)
         # the accepted event's writes, over the repositories chosen above
-        self.ingest_writes = RepositoryIngestWrites(
-            self.ingest_events,
-            self.carriers,
-            self.tracks,
-            self.data_values,
-            self.units,
-            self.runs,
-            self.rejections,
-        )
+        self.ingest_writes = RepositoryIngestWrites(self)
         return self
 
     async def __aexit__(

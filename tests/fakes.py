@@ -430,7 +430,14 @@ class FakeTracks(_Repo):
     async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
         stored = await self.add_many([tr for tr, _ in tracks])
         for track, (_, values) in zip(stored, tracks, strict=True):
-            self.s.values.extend(replace(v, track_id=track.id) for v in values)
+            self.s.values.extend(
+                replace(
+                    v,
+                    track_id=track.id,
+                    ingest_event_id=v.ingest_event_id or track.ingest_event_id,
+                )
+                for v in values
+            )
 
 
 class FakeCarriers(_Repo):
@@ -618,15 +625,7 @@ class FakeUnitOfWork:
         self.tokens = FakeTokens(state)
         self.holds = FakeHolds(state)
         # the same steps as the SQL units of work, over the fakes
-        self.ingest_writes = RepositoryIngestWrites(
-            self.ingest_events,
-            self.carriers,
-            self.tracks,
-            self.data_values,
-            self.units,
-            self.runs,
-            self.rejections,
-        )
+        self.ingest_writes = RepositoryIngestWrites(self)
         return self
 
     async def __aexit__(

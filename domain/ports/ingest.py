@@ -124,7 +124,8 @@ class TrackRepository(Protocol):
         ...
 
     async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
-        """Store each track and its data values (their track_id set to the track's)."""
+        """Store each track and its data values (their track_id set to the track's; a value
+        that names no ingest event belongs to its track's)."""
         ...
 
     async def get(self, track_id: int) -> Track | None: ...
