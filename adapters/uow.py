@@ -20,6 +20,7 @@ from adapters.repositories import (
     production,
     security,
 )
+from adapters.repositories.ingest_writes import RepositoryIngestWrites
 from adapters.repositories.transaction import TransactionState
 from domain.changes import Change
 
@@ -112,6 +113,8 @@ class SqlUnitOfWork:
         self.production_counts = carriers.SqlProductionCountRepository(conn, pg)
         self.tokens = kind.tokens(conn, pg)
         self.holds = holds.SqlHoldRepository(conn, pg)
+        # the accepted event's writes, over the repositories chosen above
+        self.ingest_writes = RepositoryIngestWrites(self)
         return self
 
     async def __aexit__(

@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.changes import LocalFeed
+from adapters.repositories.ingest_writes import RepositoryIngestWrites
 from domain.changes import Change
 from domain.enums import (
     UNFINISHED_RUN_STATUSES,
@@ -429,7 +430,14 @@ class FakeTracks(_Repo):
     async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
         stored = await self.add_many([tr for tr, _ in tracks])
         for track, (_, values) in zip(stored, tracks, strict=True):
-            self.s.values.extend(replace(v, track_id=track.id) for v in values)
+            self.s.values.extend(
+                replace(
+                    v,
+                    track_id=track.id,
+                    ingest_event_id=v.ingest_event_id or track.ingest_event_id,
+                )
+                for v in values
+            )
 
 
 class FakeCarriers(_Repo):
@@ -616,6 +624,8 @@ class FakeUnitOfWork:
         self.production_counts = FakeProductionCounts(state)
         self.tokens = FakeTokens(state)
         self.holds = FakeHolds(state)
+        # the same steps as the SQL units of work, over the fakes
+        self.ingest_writes = RepositoryIngestWrites(self)
         return self
 
     async def __aexit__(

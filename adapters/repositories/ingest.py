@@ -291,7 +291,11 @@ class SqlTrackRepository(SqlRepository):
         stored = await self.add_many([tr for tr, _ in tracks])
         await self.values_repository(self.conn, self.pg).add_many(
             [
-                replace(v, track_id=track.id)
+                replace(
+                    v,
+                    track_id=track.id,
+                    ingest_event_id=v.ingest_event_id or track.ingest_event_id,
+                )
                 for track, (_, vs) in zip(stored, tracks, strict=True)
                 for v in vs
             ]

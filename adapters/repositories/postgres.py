@@ -213,6 +213,13 @@ _NEW_TRACKS = RowsInsert(t.track, "RETURNING id, unit_id")
 _VALUES_OF_NEW_TRACKS = ChildRowsInsert(t.data_value, "track_id", "new_tracks", "unit_id", "bigint")
 
 
+def _value_on(v: DataValue, track: Track) -> dict[str, Any]:
+    row = rows.value_to_values(v)
+    if row["ingest_event_id"] is None:
+        row["ingest_event_id"] = track.ingest_event_id
+    return row
+
+
 class PgTrackRepository(SqlTrackRepository):
     pg: Pg
     values_repository = PgDataValueRepository
@@ -233,9 +240,9 @@ class PgTrackRepository(SqlTrackRepository):
             await super().add_with_values(tracks)
             return
         # one piece per table, both sent with the writes deferred after them: the values find
-        # their track by its unit (unique here)
+        # their track by its unit (unique here), and take its event when they name none
         keys = [tr.unit_id for tr, vs in tracks for _ in vs]
-        values = [rows.value_to_values(v) for _, vs in tracks for v in vs]
+        values = [_value_on(v, tr) for tr, vs in tracks for v in vs]
         pieces: list[Piece] = [
             (
                 "new_tracks",

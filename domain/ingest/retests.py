@@ -120,15 +120,14 @@ def _readings_by(
 
 
 def keys_of(
-    env: IngestEnvelope, test_result_id: str | None, event_id: int, ok: Sequence[Verdict]
+    env: IngestEnvelope, test_result_id: str | None, ok: Sequence[Verdict]
 ) -> list[TesterResultKey]:
-    """The keys an accepted TEST event records, one per unit it recorded."""
+    """The keys an accepted TEST event records, one per unit it recorded (their event id, 0
+    here, is set when the event is stored)."""
     if env.event_type is not IngestEventType.TEST or test_result_id is None:
         return []
     return [
-        TesterResultKey(
-            env.source_system, test_result_id, v.unit.id, event_id, reading_digest(v.reading)
-        )
+        TesterResultKey(env.source_system, test_result_id, v.unit.id, 0, reading_digest(v.reading))
         for v in ok
         if v.unit.id is not None and v.reading is not None
     ]

@@ -1,7 +1,8 @@
-"""§4 step 9: everything an accepted event writes, in the caller's transaction, in named steps
-over one `Accepted` value: the event row, the tester keys, a BATCH event's carrier writes, the
-tracks with their values, the units' advance (or hold), the run's start, the rejections it
-resolves and the PARTIAL ones it leaves."""
+"""§4 step 9: everything an accepted event writes, in the caller's transaction, from one
+`Accepted` value: what it writes (`EventWrites`: the event row, the tester keys, a BATCH
+event's carrier writes, the tracks with their values, the units' advance, the run's start),
+stored by one operation (`uow.ingest_writes.record`, which also resolves the key's
+rejections); then the hold of its alarmed units and the PARTIAL rejections it leaves."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from domain import run_states as rs
 from domain.changes import IngestCommitted, UnitsChanged
 from domain.enums import IngestStatus, TrackResult, TrackSource
 from domain.execution import (
-    CarrierLoad,
     CarrierTrack,
     DataValue,
     IngestEnvelope,
@@ -29,7 +29,8 @@ from domain.ingest.envelope import DERIVED_KEY_SEPARATOR, stored_input
 from domain.ingest.resolve import Verdict
 from domain.ingest.retests import keys_of
 from domain.lifecycle import advance, attempt_of, event_result
-from domain.ports import UnitOfWork
+from domain.ports import CarrierWrites, EventWrites, RunStart, UnitOfWork
+from domain.production import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,11 @@ class Accepted:
 
 async def write_accepted(uow: UnitOfWork, a: Accepted) -> IngestEvent | None:
     """Everything in the caller's transaction; None when another sender's event took the
-    key meanwhile (the caller looks again)."""
-    unit_ids = [v.unit.id for v in a.ok if v.unit.id is not None]
-    event = await uow.ingest_events.add(_event_row(a), unit_ids)
+    key meanwhile (the caller looks again). What the event writes is computed here
+    (`_writes`) and stored by one operation; the hold of its alarmed units and its PARTIAL
+    rejections follow (they read what is stored first)."""
+    advancing, to_hold = _moved(a)
+    event = await uow.ingest_writes.record(_writes(a, advancing))
     if event is None or event.id is None:
         return None
     uow.publish(
@@ -97,22 +100,31 @@ async def write_accepted(uow: UnitOfWork, a: Accepted) -> IngestEvent | None:
             IngestStatus.ACCEPTED, event.source_system, event.line_code, event_id=event.id
         )
     )
-    await uow.ingest_events.add_tester_results(
-        keys_of(a.env, a.judgement.normalized.test_result_id, event.id, a.ok)
-    )
-    carrier_track: CarrierTrack | None = None
-    if a.judgement.carrier_data is None:
-        # recorded at a step that is not BATCH: the units are off their carriers
-        await uow.carriers.close_loads_of_units([v.unit.id or 0 for v in a.ok], a.occurred_at)
-    else:
-        carrier_track = await _carrier_writes(uow, a, a.judgement.carrier_data, event.id)
-    await _tracks(uow, a, event.id, carrier_track)
-    await _advance_units(uow, a)
-    await _start_run(uow, a)
-    await uow.rejections.resolve_key(a.env.source_system, a.env.dedupe_key, event.id)
+    uow.publish(UnitsChanged.of(v.unit for v in a.ok))
+    if to_hold:
+        await open_hold(uow, to_hold, ALARM_REASON, a.env.source_system, a.received_at)
     for v in a.judgement.refused:
         await _partial_rejection(uow, a, v, event.line_code)
     return event
+
+
+def _writes(a: Accepted, advancing: list[Unit]) -> EventWrites:
+    """The event row, its tester keys, its carrier writes (BATCH), its tracks with their
+    values, the units it advances and the run it starts; the ids of what is inserted on the
+    way are set when stored (event id 0 or None here)."""
+    j = a.judgement
+    run = j.resolved.run
+    started = rs.moved(run, rs.RunAction.EXECUTE)
+    return EventWrites(
+        event=_event_row(a),
+        unit_ids=tuple(v.unit.id for v in a.ok if v.unit.id is not None),
+        tester_keys=tuple(keys_of(a.env, j.normalized.test_result_id, a.ok)),
+        carrier=None if j.carrier_data is None else _carrier_writes(a, j.carrier_data),
+        tracks=_tracks(a),
+        units=tuple(advancing),
+        # an AUTHORIZED run's first event starts it
+        run_start=None if started is run else RunStart(run.run_no, run.status, started.status),
+    )
 
 
 def _event_row(a: Accepted) -> IngestEvent:
@@ -181,35 +193,19 @@ def _key_failures(a: Accepted) -> list[dict[str, Any]]:
     return failures
 
 
-async def _carrier_writes(
-    uow: UnitOfWork, a: Accepted, carrier_data: StepData, event_id: int
-) -> CarrierTrack:
-    """BATCH: the carrier (created if new), its loads, its CarrierTrack and the carrier-level
-    values. A unit list makes those units the carrier's loads (closing their other open
-    loads); a carrier-only event uses the open loads. The loads stay open for the next BATCH
-    step (reflow then wash): they close on unloadCarrier, on a load elsewhere, or at a step
-    that is not BATCH."""
+def _carrier_writes(a: Accepted, carrier_data: StepData) -> CarrierWrites:
+    """BATCH: the carrier, its CarrierTrack and the carrier-level values. A unit list makes
+    those units the carrier's loads (closing their other open loads); a carrier-only event
+    uses the open loads."""
     j = a.judgement
     normalized = j.normalized
     assert normalized.carrier_code is not None
-    carrier = await uow.carriers.get_or_create(normalized.carrier_code, a.received_at)
-    assert carrier.id is not None
-    unit_ids = [v.unit.id or 0 for v in a.ok]
-    if j.resolved.carrier is None or normalized.sns_given:
-        open_loads = await uow.carriers.open_loads_of_units(unit_ids)
-        elsewhere = [ld.id or 0 for ld in open_loads if ld.carrier_id != carrier.id]
-        await uow.carriers.close_loads(elsewhere, a.occurred_at)
-        here = {ld.unit_id: ld for ld in open_loads if ld.carrier_id == carrier.id}
-        await uow.carriers.add_loads(
-            [
-                CarrierLoad(carrier_id=carrier.id, unit_id=u, loaded_at=a.occurred_at)
-                for u in unit_ids
-                if u not in here
-            ]
-        )
-    track = await uow.carriers.add_track(
-        CarrierTrack(
-            carrier_id=carrier.id,
+    return CarrierWrites(
+        carrier_no=normalized.carrier_code,
+        created_at=a.received_at,
+        relink=j.resolved.carrier is None or normalized.sns_given,
+        track=CarrierTrack(
+            carrier_id=0,
             run_no=j.resolved.run.run_no,
             step_no=j.step.step_no,
             source=TrackSource.BATCH,
@@ -217,70 +213,48 @@ async def _carrier_writes(
             in_at=a.started_at,
             out_at=a.occurred_at,
             result=a.result,
-            ingest_event_id=event_id,
-        )
+        ),
+        values=tuple(_value(jv, a.source, a.occurred_at) for jv in carrier_data.values),
     )
-    await uow.data_values.add_many(
-        [
-            _value(jv, a.source, a.occurred_at, event_id, carrier_track_id=track.id)
-            for jv in carrier_data.values
-        ]
-    )
-    return track
 
 
-async def _tracks(
-    uow: UnitOfWork, a: Accepted, event_id: int, carrier_track: CarrierTrack | None
-) -> None:
+def _tracks(a: Accepted) -> tuple[tuple[Track, tuple[DataValue, ...]], ...]:
     """One track per recorded unit, with its values."""
     j = a.judgement
-    await uow.tracks.add_with_values(
-        [
-            (
-                Track(
-                    unit_id=v.unit.id or 0,
-                    unit_sn=v.unit.sn,
-                    run_no=j.resolved.run.run_no,
-                    step_no=j.step.step_no,
-                    attempt=attempt_of(v.unit),
-                    operation_code=j.step.operation_code,
-                    source=a.source,
-                    station_code=j.normalized.station_code,
-                    in_at=a.started_at,
-                    out_at=a.occurred_at,
-                    result=v.result,
-                    ingest_event_id=event_id,
-                    carrier_track_id=carrier_track.id if carrier_track else None,
-                ),
-                [_value(jv, a.source, a.occurred_at, event_id) for jv in v.values],
-            )
-            for v in a.ok
-        ]
+    return tuple(
+        (
+            Track(
+                unit_id=v.unit.id or 0,
+                unit_sn=v.unit.sn,
+                run_no=j.resolved.run.run_no,
+                step_no=j.step.step_no,
+                attempt=attempt_of(v.unit),
+                operation_code=j.step.operation_code,
+                source=a.source,
+                station_code=j.normalized.station_code,
+                in_at=a.started_at,
+                out_at=a.occurred_at,
+                result=v.result,
+            ),
+            tuple(_value(jv, a.source, a.occurred_at) for jv in v.values),
+        )
+        for v in a.ok
     )
 
 
-async def _advance_units(uow: UnitOfWork, a: Accepted) -> None:
-    """Each recorded unit moves on by its result; one an alarm with action HOLD names is then
-    held, in a Hold of its own."""
+def _moved(a: Accepted) -> tuple[list[Unit], list[Unit]]:
+    """Each recorded unit moved on by its result: those that advance, and those an alarm
+    with action HOLD names (one of its values, or one of the carrier's), held instead, in a
+    Hold of their own."""
     j = a.judgement
     carrier_holds = j.carrier_data is not None and any(jv.holds for jv in j.carrier_data.values)
-    alarmed = [carrier_holds or any(jv.holds for jv in v.values) for v in a.ok]
-    moved = [advance(v.unit, v.result, j.resolved.version, j.step) for v in a.ok]
-    await uow.units.update_many([m for m, hold in zip(moved, alarmed, strict=True) if not hold])
-    uow.publish(UnitsChanged.of(v.unit for v in a.ok))
-    to_hold = [m for m, hold in zip(moved, alarmed, strict=True) if hold]
-    if to_hold:
-        await open_hold(uow, to_hold, ALARM_REASON, a.env.source_system, a.received_at)
-
-
-async def _start_run(uow: UnitOfWork, a: Accepted) -> None:
-    """An AUTHORIZED run's first event starts it. The run is held since step 3 (resolve):
-    only another execution can have started it meanwhile, so a row count of 0 means it is
-    IN_PROGRESS already."""
-    run = a.judgement.resolved.run
-    started = rs.moved(run, rs.RunAction.EXECUTE)
-    if started is not run:
-        await uow.runs.set_status_if(run.run_no, run.status, started.status)
+    advancing: list[Unit] = []
+    to_hold: list[Unit] = []
+    for v in a.ok:
+        moved = advance(v.unit, v.result, j.resolved.version, j.step)
+        held = carrier_holds or any(jv.holds for jv in v.values)
+        (to_hold if held else advancing).append(moved)
+    return advancing, to_hold
 
 
 async def _partial_rejection(
@@ -319,13 +293,7 @@ async def _partial_rejection(
     )
 
 
-def _value(
-    jv: JudgedValue,
-    source: TrackSource,
-    at: datetime,
-    event_id: int,
-    carrier_track_id: int | None = None,
-) -> DataValue:
+def _value(jv: JudgedValue, source: TrackSource, at: datetime) -> DataValue:
     return DataValue(
         spec_name=jv.spec.name,
         data_type=jv.spec.data_type,
@@ -338,6 +306,4 @@ def _value(
         value_unit=jv.unit,
         judge=jv.judge,
         alarmed=jv.alarmed,
-        carrier_track_id=carrier_track_id,
-        ingest_event_id=event_id,
     )

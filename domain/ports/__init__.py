@@ -7,9 +7,13 @@ Adapters implement them (SQLAlchemy), tests implement them as Fake* classes.
 from domain.ports.carriers import CarrierRepository, DeviceDataRepository, ProductionCountRepository
 from domain.ports.changes import ChangeFeed, ChangeStream
 from domain.ports.ingest import (
+    CarrierWrites,
     DataValueRepository,
+    EventWrites,
     IngestEventRepository,
+    IngestWrites,
     RejectionRepository,
+    RunStart,
     TrackRepository,
 )
 from domain.ports.master_data import (
@@ -36,6 +40,7 @@ __all__ = [
     "AuditFilter",
     "AuditRepository",
     "CarrierRepository",
+    "CarrierWrites",
     "ChangeFeed",
     "ChangeStream",
     "Clock",
@@ -43,9 +48,11 @@ __all__ = [
     "DataValueRepository",
     "DeviceDataRepository",
     "EventFilter",
+    "EventWrites",
     "ExecutionConfigRepository",
     "HoldRepository",
     "IngestEventRepository",
+    "IngestWrites",
     "LineRepository",
     "OperationRepository",
     "ProductionCountRepository",
@@ -55,6 +62,7 @@ __all__ = [
     "RouteVersionRepository",
     "RoutingRepository",
     "RunRepository",
+    "RunStart",
     "StationGroupRepository",
     "StationRepository",
     "TokenRepository",

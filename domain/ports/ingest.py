@@ -1,20 +1,80 @@
-"""Ports of ingest: accepted events, rejections, tracks, data values."""
+"""Ports of ingest: the accepted event's writes, accepted events, rejections, tracks, data
+values."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from domain.enums import (
-    TrackFlag,
-)
+from domain.enums import RunStatus, TrackFlag
 from domain.execution import (
+    CarrierTrack,
     DataValue,
     IngestEvent,
     IngestRejection,
     TesterResultKey,
     Track,
 )
+from domain.production import Unit
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierWrites:
+    """A BATCH event's carrier: created if new, the event's units made its loads when
+    `relink` (their open loads on other carriers closed), its track and its carrier-level
+    values."""
+
+    carrier_no: str
+    #: when a new carrier is created
+    created_at: datetime
+    #: a unit list: those units become its loads (else the open loads stay as they are)
+    relink: bool
+    #: its carrier (0 here) and event are set when stored
+    track: CarrierTrack
+    #: their carrier track and event are set when stored
+    values: tuple[DataValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """The run an event starts: its status moves `expected` → `new` unless another execution
+    moved it first."""
+
+    run_no: str
+    expected: RunStatus
+    new: RunStatus
+
+
+@dataclass(frozen=True, slots=True)
+class EventWrites:
+    """Everything an accepted event writes, computed by the domain (domain/ingest/write.py);
+    the ids of what is inserted on the way (the event's, the carrier's, the carrier track's)
+    are set by `IngestWrites.record` in the rows that refer to them."""
+
+    #: the event row (no id yet) and the units it touched
+    event: IngestEvent
+    unit_ids: tuple[int, ...]
+    #: a TEST event's tester keys (event id set when stored)
+    tester_keys: tuple[TesterResultKey, ...]
+    #: a BATCH event's carrier writes; None: the units' open loads close at the event's time
+    carrier: CarrierWrites | None
+    #: one track per recorded unit with its values (event and carrier track set when stored)
+    tracks: tuple[tuple[Track, tuple[DataValue, ...]], ...]
+    #: the units advanced (those an alarm holds are held by the domain after `record`)
+    units: tuple[Unit, ...]
+    run_start: RunStart | None
+
+
+class IngestWrites(Protocol):
+    async def record(self, writes: EventWrites) -> IngestEvent | None:
+        """Store them in the caller's transaction, in this order: the event and its units, the
+        tester keys, the loads (closed, or the carrier's writes), the tracks with their
+        values, the units, the run's start, and the resolution of the key's open rejections.
+        The stored event; None (nothing written) when another sender's event took the key
+        meanwhile."""
+        ...
 
 
 class IngestEventRepository(Protocol):
@@ -64,7 +124,8 @@ class TrackRepository(Protocol):
         ...
 
     async def add_with_values(self, tracks: Sequence[tuple[Track, Sequence[DataValue]]]) -> None:
-        """Store each track and its data values (their track_id set to the track's)."""
+        """Store each track and its data values (their track_id set to the track's; a value
+        that names no ingest event belongs to its track's)."""
         ...
 
     async def get(self, track_id: int) -> Track | None: ...

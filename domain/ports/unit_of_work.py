@@ -11,6 +11,7 @@ from domain.ports.carriers import CarrierRepository, DeviceDataRepository, Produ
 from domain.ports.ingest import (
     DataValueRepository,
     IngestEventRepository,
+    IngestWrites,
     RejectionRepository,
     TrackRepository,
 )
@@ -80,6 +81,11 @@ class UnitOfWork(Protocol):
 
     @property
     def ingest_events(self) -> IngestEventRepository: ...
+
+    @property
+    def ingest_writes(self) -> IngestWrites:
+        """The accepted event's writes, as one operation."""
+        ...
 
     @property
     def rejections(self) -> RejectionRepository: ...
