@@ -17,7 +17,7 @@ from adapters.repositories import (
     ingest,
     master_data,
     postgres,
-    production,
+    runs_and_units,
     security,
 )
 from adapters.repositories.ingest_writes import RepositoryIngestWrites
@@ -31,8 +31,8 @@ class Implementations:
     work (the others are Core on both databases)."""
 
     stations: type[master_data.SqlStationRepository]
-    runs: type[production.SqlRunRepository]
-    units: type[production.SqlUnitRepository]
+    runs: type[runs_and_units.SqlRunRepository]
+    units: type[runs_and_units.SqlUnitRepository]
     audit: type[security.SqlAuditRepository]
     ingest_events: type[ingest.SqlIngestEventRepository]
     tracks: type[ingest.SqlTrackRepository]
@@ -44,8 +44,8 @@ class Implementations:
 #: SQLite, and the reference
 CORE = Implementations(
     stations=master_data.SqlStationRepository,
-    runs=production.SqlRunRepository,
-    units=production.SqlUnitRepository,
+    runs=runs_and_units.SqlRunRepository,
+    units=runs_and_units.SqlUnitRepository,
     audit=security.SqlAuditRepository,
     ingest_events=ingest.SqlIngestEventRepository,
     tracks=ingest.SqlTrackRepository,
@@ -98,7 +98,7 @@ class SqlUnitOfWork:
         self.routings = master_data.SqlRoutingRepository(conn, pg)
         self.execution_configs = master_data.SqlExecutionConfigRepository(conn, pg)
         self.route_versions = master_data.SqlRouteVersionRepository(conn, self.versions, pg)
-        self.work_orders = production.SqlWorkOrderRepository(conn, pg)
+        self.work_orders = runs_and_units.SqlWorkOrderRepository(conn, pg)
         #: what this transaction learnt that its later statements may trust (its rule there)
         self.state = state = TransactionState()
         self.runs = kind.runs(conn, state, pg)

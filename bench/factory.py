@@ -26,7 +26,7 @@ from domain import master as dm
 from domain.actors import Actor
 from domain.enums import CollectionMethod, DataType, SpecItemType, StationType
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command
 from graphql_api.bootstrap import bootstrap
 

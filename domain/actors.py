@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.master import Station
 from domain.ports import UnitOfWork
-from domain.production import AuditEvent
 from domain.security import StationBinding, station_refusal
 
 

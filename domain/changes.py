@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domain.enums import IngestStatus
-from domain.production import Unit
+from domain.runs_and_units import Unit
 
 
 @dataclass(frozen=True, slots=True)

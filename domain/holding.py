@@ -13,7 +13,7 @@ from domain.enums import UnitStatus
 from domain.holds import HeldUnit, Hold
 from domain.lifecycle import held, released
 from domain.ports import UnitOfWork
-from domain.production import Unit
+from domain.runs_and_units import Unit
 
 
 async def open_hold(

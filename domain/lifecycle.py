@@ -8,9 +8,9 @@ from datetime import datetime
 
 from domain.enums import DispositionAction, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
-from domain.execution import Track
-from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
+from domain.runs_and_units import Run, Unit
+from domain.tracks import Track
 
 
 def attempt_of(unit: Unit) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.enums import RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
-from domain.production import Run
+from domain.runs_and_units import Run
 from domain.states import Move
 
 #: Runs that take no more units (and no more executions).

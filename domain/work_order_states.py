@@ -10,8 +10,8 @@ from typing import Any
 
 from domain.enums import RunStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode
-from domain.production import WorkOrder
 from domain.run_states import CLOSED_RUN_STATUSES
+from domain.runs_and_units import WorkOrder
 from domain.states import Move
 
 

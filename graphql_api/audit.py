@@ -7,8 +7,8 @@ from typing import cast
 
 import strawberry
 
+from domain.audit import AuditEvent as DomainAuditEvent
 from domain.ports import AuditFilter
-from domain.production import AuditEvent as DomainAuditEvent
 from graphql_api.context import Info
 from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
 from graphql_api.scalars import JSON, aware

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from domain import execution as dx
+from domain import device_records as ddev
 from domain.enums import ReportGroupBy
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
@@ -94,7 +94,7 @@ class GatewayMutation:
             quantity=input.quantity,
             started_at=aware(input.started_at, "startedAt") or input.started_at,
             ended_at=aware(input.ended_at, "endedAt") or input.ended_at,
-            modules=tuple(dx.ModuleCount(m.module, m.picked, m.placed) for m in input.modules),
+            modules=tuple(ddev.ModuleCount(m.module, m.picked, m.placed) for m in input.modules),
             station_code=input.station_code,
             equipment_id=input.equipment_id,
             run_no=input.run_no,

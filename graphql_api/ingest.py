@@ -10,8 +10,8 @@ import orjson
 import strawberry
 import structlog
 
-from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestOutcome
+from domain.ingest.records import IngestEnvelope
 from domain.ports import EventFilter, RejectionFilter
 from domain.validation import storable
 from graphql_api.context import Info

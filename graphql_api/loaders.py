@@ -12,19 +12,14 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    IngestEvent,
-    Track,
-)
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
 from domain.holds import HeldUnit, Hold
+from domain.ingest.records import IngestEvent
 from domain.master import DataCollectionSpec, Line, Operation, Routing, Station, StationGroup
 from domain.ports import ReadStore
-from domain.production import Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
+from domain.tracks import DataValue, Track
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

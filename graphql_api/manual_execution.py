@@ -8,8 +8,8 @@ import strawberry
 
 from domain.enums import DispositionAction, TrackResult
 from domain.errors import DomainError, ErrorCode
-from domain.usecases import execution as ex
 from domain.usecases import lifecycle as lc
+from domain.usecases import manual_execution as ex
 from domain.usecases.validate import validate_units
 from graphql_api.context import Info
 from graphql_api.errors import BadInput

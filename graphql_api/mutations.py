@@ -11,7 +11,7 @@ from domain import master as dm
 from domain.enums import SpecItemType, TriggerType
 from domain.errors import DomainError
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command
 from graphql_api import inputs as i
 from graphql_api import payloads as p

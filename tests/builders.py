@@ -10,7 +10,7 @@ from domain.actors import Actor
 from domain.enums import CollectionMethod, DataType, StationType
 from domain.routes import RouteVersion
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 

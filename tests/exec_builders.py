@@ -19,7 +19,7 @@ from domain.enums import (
     TriggerType,
 )
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 

@@ -11,7 +11,10 @@ from typing import Self
 
 from adapters.changes import LocalFeed
 from adapters.repositories.ingest_writes import RepositoryIngestWrites
+from domain.audit import AuditEvent
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
 from domain.changes import Change
+from domain.device_records import DeviceDataRecord, ProductionCountRecord
 from domain.enums import (
     UNFINISHED_RUN_STATUSES,
     DispositionAction,
@@ -21,19 +24,8 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import KeyTaken
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    DeviceDataRecord,
-    IngestEvent,
-    IngestRejection,
-    ProductionCountRecord,
-    TesterResultKey,
-    Track,
-)
 from domain.holds import Hold
+from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
 from domain.limits import Limits
 from domain.master import (
     DataCollectionSpec,
@@ -44,10 +36,11 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.security import ApiToken
 from domain.shifts import Shift
+from domain.tracks import DataValue, Track
 from domain.usecases.bus import MessageBus
 from domain.usecases.handlers import HANDLERS
 

@@ -20,9 +20,9 @@ from domain.enums import (
     StationType,
     TriggerType,
 )
-from domain.execution import IngestEnvelope
+from domain.ingest.records import IngestEnvelope
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command, MessageBus
 from tests.conftest import unique
 

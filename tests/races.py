@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.enums import RunStatus, UnitStatus
 from domain.errors import DomainError
-from domain.production import Run, Unit
+from domain.runs_and_units import Run, Unit
 from graphql_api.bootstrap import Services
 from tests.conftest import unique
 

@@ -11,13 +11,8 @@ from sqlalchemy import select
 from adapters import rows
 from adapters import tables as t
 from adapters.reads.base import ReadBase, grouped
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    Track,
-)
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.tracks import DataValue, Track
 
 
 class CarrierReads(ReadBase):

@@ -10,14 +10,12 @@ from sqlalchemy import select
 from adapters import rows
 from adapters import tables as t
 from adapters.reads.base import ReadBase, newest_first
-from domain.execution import (
-    DeviceDataRecord,
-    IngestEvent,
-    IngestRejection,
-)
+from domain.audit import AuditEvent
+from domain.device_records import DeviceDataRecord
 from domain.holds import Hold
+from domain.ingest.records import IngestEvent, IngestRejection
 from domain.ports import AuditFilter, EventFilter, RejectionFilter
-from domain.production import AuditEvent, Unit
+from domain.runs_and_units import Unit
 
 
 class ListingReads(ReadBase):

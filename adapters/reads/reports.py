@@ -12,9 +12,7 @@ from sqlalchemy import select
 from adapters import rows
 from adapters import tables as t
 from adapters.reads.base import ReadBase
-from domain.execution import (
-    ProductionCountRecord,
-)
+from domain.device_records import ProductionCountRecord
 from domain.shifts import Shift
 
 

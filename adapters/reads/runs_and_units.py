@@ -12,7 +12,7 @@ from adapters import rows
 from adapters import tables as t
 from adapters.reads.base import ReadBase, grouped
 from domain.holds import HeldUnit, Hold
-from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
 class RunAndUnitReads(ReadBase):

@@ -10,12 +10,9 @@ from adapters import rows
 from adapters import tables as t
 from adapters.pg import columns
 from adapters.reads.base import ReadBase, grouped
-from domain.execution import (
-    DataValue,
-    IngestEvent,
-    Track,
-)
-from domain.production import Unit
+from domain.ingest.records import IngestEvent
+from domain.runs_and_units import Unit
+from domain.tracks import DataValue, Track
 
 _TRACKS_OF_UNITS = f"""SELECT {columns(t.track, "track.")}, unit.sn FROM track
 JOIN unit ON unit.id = track.unit_id WHERE track.unit_id = ANY($1::bigint[]) ORDER BY track.id"""

@@ -15,15 +15,10 @@ from sqlalchemy import (
 from adapters import rows
 from adapters import tables as t
 from adapters.repositories.base import SqlRepository, chunks
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.device_records import DeviceDataRecord, ProductionCountRecord
 from domain.enums import (
     TrackFlag,
-)
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DeviceDataRecord,
-    ProductionCountRecord,
 )
 
 

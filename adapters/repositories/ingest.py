@@ -26,13 +26,8 @@ from domain.enums import (
     Judge,
     TrackFlag,
 )
-from domain.execution import (
-    DataValue,
-    IngestEvent,
-    IngestRejection,
-    TesterResultKey,
-    Track,
-)
+from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.tracks import DataValue, Track
 
 # built once: the values go as parameters (the hot path builds no statement per event)
 _EVENT_INSERT = {

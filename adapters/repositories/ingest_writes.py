@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from domain.execution import CarrierLoad, IngestEvent
+from domain.carriers import CarrierLoad
+from domain.ingest.records import IngestEvent
 from domain.ports import (
     CarrierRepository,
     CarrierWrites,

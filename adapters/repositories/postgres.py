@@ -24,12 +24,14 @@ from adapters.repositories.ingest import (
     SqlTrackRepository,
 )
 from adapters.repositories.master_data import SqlStationRepository
-from adapters.repositories.production import SqlRunRepository, SqlUnitRepository
+from adapters.repositories.runs_and_units import SqlRunRepository, SqlUnitRepository
 from adapters.repositories.security import SqlAuditRepository, SqlTokenRepository
+from domain.audit import AuditEvent
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus
-from domain.execution import DataValue, IngestEvent, TesterResultKey, Track
+from domain.ingest.records import IngestEvent, TesterResultKey
 from domain.master import Station
-from domain.production import AuditEvent, Run, Unit
+from domain.runs_and_units import Run, Unit
+from domain.tracks import DataValue, Track
 
 # ---------------------------------------------------------------- master data
 

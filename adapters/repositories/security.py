@@ -15,8 +15,8 @@ from sqlalchemy import (
 from adapters import rows
 from adapters import tables as t
 from adapters.repositories.base import SqlRepository
+from domain.audit import AuditEvent
 from domain.errors import KeyTaken
-from domain.production import AuditEvent
 from domain.security import ApiToken
 
 

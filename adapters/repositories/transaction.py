@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.production import Run
+from domain.runs_and_units import Run
 
 
 @dataclass

@@ -38,7 +38,7 @@ from adapters.rows.master_data import (
     version_from_row,
     version_to_values,
 )
-from adapters.rows.production import (
+from adapters.rows.runs_and_units import (
     disposition_from_row,
     disposition_to_values,
     held_unit_from_row,

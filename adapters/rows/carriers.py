@@ -6,18 +6,12 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.device_records import DeviceDataRecord, ModuleCount, ProductionCountRecord
 from domain.enums import (
     TrackFlag,
     TrackResult,
     TrackSource,
-)
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DeviceDataRecord,
-    ModuleCount,
-    ProductionCountRecord,
 )
 
 

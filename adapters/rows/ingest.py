@@ -15,13 +15,8 @@ from domain.enums import (
     TrackSource,
 )
 from domain.errors import ErrorCode
-from domain.execution import (
-    DataValue,
-    IngestEvent,
-    IngestRejection,
-    TesterResultKey,
-    Track,
-)
+from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.tracks import DataValue, Track
 
 
 def event_to_values(e: IngestEvent) -> dict[str, Any]:

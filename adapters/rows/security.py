@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from domain.audit import AuditEvent
 from domain.enums import (
     AuditOutcome,
 )
-from domain.production import AuditEvent
 from domain.security import ApiToken, Scope
 
 

@@ -32,7 +32,7 @@ from adapters.tables.master_data import (
     station,
     station_group,
 )
-from adapters.tables.production import (
+from adapters.tables.runs_and_units import (
     disposition,
     hold,
     hold_unit,

@@ -28,7 +28,8 @@ from domain.ingest.checks import (
 )
 from domain.ingest.data import StepData, missing_required, read_measurements
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
-from domain.mapping.normalize import IngestMapping, NormalizedPayload, UnitReading
+from domain.mapping.normalize import IngestMapping
+from domain.mapping.normalized import NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
 

@@ -11,8 +11,8 @@ from domain.enums import StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.holds import Hold
 from domain.master import Station
-from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
+from domain.runs_and_units import Run, Unit
 
 _STATE_REFUSALS = {
     UnitStatus.DONE: (ErrorCode.UNIT_ALREADY_DONE, "is DONE"),

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain.enums import AlarmAction, CollectionMethod, DataType, Judge, SpecItemType, TriggerType
 from domain.errors import DomainError, ErrorCode
-from domain.mapping.normalize import Measurement
+from domain.mapping.normalized import Measurement
 from domain.mapping.vocabulary import to_judge
 from domain.routes import RouteStep, StepDataSpec
 

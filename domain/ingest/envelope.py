@@ -10,7 +10,7 @@ from typing import Any
 import rfc8785
 
 from domain.errors import DomainError, ErrorCode
-from domain.execution import IngestEnvelope
+from domain.ingest.records import IngestEnvelope
 from domain.validation import (
     DEFAULT_MAX_JSON_DEPTH,
     check_code,

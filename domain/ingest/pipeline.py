@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.actors import Actor, TokenRevoked, hold_token
+from domain.audit import AuditEvent
 from domain.changes import IngestCommitted
 from domain.enums import (
     AuditOutcome,
@@ -20,7 +21,6 @@ from domain.enums import (
     StationType,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.execution import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.accept import Acceptor
 from domain.ingest.envelope import (
     MAX_KEY_LENGTH,
@@ -29,12 +29,12 @@ from domain.ingest.envelope import (
     stored_input,
     too_deep_to_keep,
 )
+from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.write import Accepted, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from domain.production import AuditEvent
 from domain.security import StationBinding
 from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 

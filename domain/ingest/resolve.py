@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.carriers import Carrier, CarrierLoad
 from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
-from domain.execution import Carrier, CarrierLoad, IngestEnvelope
 from domain.ingest.data import JudgedValue
-from domain.mapping.normalize import IngestMapping, UnitReading
+from domain.ingest.records import IngestEnvelope
+from domain.mapping.normalize import IngestMapping
+from domain.mapping.normalized import UnitReading
 from domain.mapping.paths import values_at
 from domain.ports import UnitOfWork
-from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion
+from domain.runs_and_units import Run, Unit
 
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from domain.enums import IngestEventType, StationType
 from domain.errors import DomainError, ErrorCode
-from domain.execution import IngestEnvelope, IngestEvent, TesterResultKey
 from domain.ingest.envelope import document_hash
+from domain.ingest.records import IngestEnvelope, IngestEvent, TesterResultKey
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
-from domain.mapping.normalize import UnitReading
+from domain.mapping.normalized import UnitReading
 from domain.ports import UnitOfWork
 from domain.routes import RouteVersion
 

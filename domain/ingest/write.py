@@ -11,26 +11,21 @@ from datetime import datetime
 from typing import Any
 
 from domain import run_states as rs
+from domain.carriers import CarrierTrack
 from domain.changes import IngestCommitted, UnitsChanged
 from domain.enums import IngestStatus, TrackResult, TrackSource
-from domain.execution import (
-    CarrierTrack,
-    DataValue,
-    IngestEnvelope,
-    IngestEvent,
-    IngestRejection,
-    Track,
-)
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON
 from domain.ingest.accept import Judgement
 from domain.ingest.data import JudgedValue, StepData
 from domain.ingest.envelope import DERIVED_KEY_SEPARATOR, stored_input
+from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.resolve import Verdict
 from domain.ingest.retests import keys_of
 from domain.lifecycle import advance, attempt_of, event_result
 from domain.ports import CarrierWrites, EventWrites, RunStart, UnitOfWork
-from domain.production import Unit
+from domain.runs_and_units import Unit
+from domain.tracks import DataValue, Track
 
 
 @dataclass(frozen=True, slots=True)

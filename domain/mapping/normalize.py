@@ -12,53 +12,10 @@ from typing import Any
 
 from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
-from domain.lifecycle import event_result
+from domain.mapping.normalized import Measurement, NormalizedPayload, UnitReading
 from domain.mapping.paths import Path, parse_path
 from domain.mapping.vocabulary import to_result
 from domain.validation import MAX_CODE_LENGTH
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    name: str
-    value: Any
-    unit: str | None = None
-    #: the source's own judge word, if it sent one
-    judge: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class UnitReading:
-    sn: str
-    result: TrackResult
-    measurements: tuple[Measurement, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class NormalizedPayload:
-    station_code: str
-    units: tuple[UnitReading, ...]
-    line_code: str | None = None
-    occurred_at: datetime | None = None
-    #: when the machine started the work (`startedAtPath`): the tracks' inAt
-    started_at: datetime | None = None
-    #: the program the machine ran (`recipePath`), for the step's recipe interlock
-    recipe: str | None = None
-    test_result_id: str | None = None
-    carrier_code: str | None = None
-    #: BATCH without `units`: the event's measurements, for EACH_CARRIER specs
-    carrier_measurements: tuple[Measurement, ...] = ()
-    #: BATCH: whether the payload named its units (else the carrier's open loads stand in)
-    sns_given: bool = True
-    #: the vocabulary, for judging measurements by the same words
-    pass_values: tuple[str, ...] = ()
-    fail_values: tuple[str, ...] = ()
-    #: BATCH without `units`: the event's one result, for every board (also the carrier's)
-    event_result: TrackResult | None = None
-
-    @property
-    def result(self) -> TrackResult:
-        return event_result(u.result for u in self.units)
 
 
 def invalid(message: str, **details: Any) -> DomainError:

@@ -26,13 +26,13 @@ from domain.ports.master_data import (
     StationGroupRepository,
     StationRepository,
 )
-from domain.ports.production import (
+from domain.ports.reads import AuditFilter, EventFilter, ReadStore, RejectionFilter
+from domain.ports.runs_and_units import (
     HoldRepository,
     RunRepository,
     UnitRepository,
     WorkOrderRepository,
 )
-from domain.ports.reads import AuditFilter, EventFilter, ReadStore, RejectionFilter
 from domain.ports.security import AuditRepository, TokenRepository
 from domain.ports.unit_of_work import Clock, UnitOfWork, UnitOfWorkFactory
 

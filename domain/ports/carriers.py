@@ -6,15 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.device_records import DeviceDataRecord, ProductionCountRecord
 from domain.enums import (
     TrackFlag,
-)
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DeviceDataRecord,
-    ProductionCountRecord,
 )
 
 

@@ -8,16 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.carriers import CarrierTrack
 from domain.enums import RunStatus, TrackFlag
-from domain.execution import (
-    CarrierTrack,
-    DataValue,
-    IngestEvent,
-    IngestRejection,
-    TesterResultKey,
-    Track,
-)
-from domain.production import Unit
+from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.runs_and_units import Unit
+from domain.tracks import DataValue, Track
 
 
 @dataclass(frozen=True, slots=True)

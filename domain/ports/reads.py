@@ -7,22 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.audit import AuditEvent
+from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.device_records import DeviceDataRecord, ProductionCountRecord
 from domain.enums import (
     IngestEventType,
 )
 from domain.errors import ErrorCode
-from domain.execution import (
-    Carrier,
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    DeviceDataRecord,
-    IngestEvent,
-    IngestRejection,
-    ProductionCountRecord,
-    Track,
-)
 from domain.holds import HeldUnit, Hold
+from domain.ingest.records import IngestEvent, IngestRejection
 from domain.master import (
     DataCollectionSpec,
     Line,
@@ -31,10 +24,11 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.production import AuditEvent, Disposition, Run, Unit, WorkOrder
 from domain.routes import RouteVersion
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.security import ApiToken
 from domain.shifts import Shift
+from domain.tracks import DataValue, Track
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from domain.production import AuditEvent
+from domain.audit import AuditEvent
 from domain.security import ApiToken
 
 

@@ -25,7 +25,7 @@ from domain.ports.master_data import (
     StationGroupRepository,
     StationRepository,
 )
-from domain.ports.production import (
+from domain.ports.runs_and_units import (
     HoldRepository,
     RunRepository,
     UnitRepository,

@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from domain.actors import Actor, hold_token
+from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from domain.production import AuditEvent
 from domain.validation import scrubbed
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)

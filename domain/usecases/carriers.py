@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import ClassVar
 
 from domain.actors import check_station_binding
+from domain.carriers import Carrier, CarrierLoad
 from domain.changes import UnitsChanged
 from domain.errors import DomainError, ErrorCode
-from domain.execution import Carrier, CarrierLoad
 from domain.ports import UnitOfWork
 from domain.usecases.bus import Command, Deps
 from domain.validation import check_code

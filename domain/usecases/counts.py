@@ -11,9 +11,9 @@ from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from domain.actors import check_station_binding
+from domain.device_records import ModuleCount, ProductionCountRecord
 from domain.enums import ReportGroupBy
 from domain.errors import DomainError, ErrorCode, not_found
-from domain.execution import ModuleCount, ProductionCountRecord
 from domain.ports import UnitOfWork
 from domain.shifts import Shift, shift_of
 from domain.usecases.bus import Command, Deps

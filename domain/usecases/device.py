@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from domain.actors import check_station_binding
+from domain.carriers import CarrierTrack
 from domain.changes import UnitsChanged
+from domain.device_records import DeviceDataRecord
 from domain.enums import (
     CollectionMethod,
     DeviceDataSource,
@@ -19,14 +21,14 @@ from domain.enums import (
     TrackSource,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.execution import CarrierTrack, DataValue, DeviceDataRecord, Track
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
 from domain.ingest.data import JudgedValue
 from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
-from domain.production import Unit
 from domain.routes import RouteStep, StepDataSpec
+from domain.runs_and_units import Unit
+from domain.tracks import DataValue, Track
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_json_input, check_optional_code, check_values

@@ -5,11 +5,11 @@ from __future__ import annotations
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
 from domain.usecases import device as dv
-from domain.usecases import execution as ex
 from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
+from domain.usecases import manual_execution as ex
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases import shifts as sh
 from domain.usecases import tokens as tk
 from domain.usecases.bus import Command, Handler

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from domain.actors import Actor
+from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.holding import open_hold, release_units
 from domain.holds import Hold
 from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
-from domain.production import AuditEvent, Unit
+from domain.runs_and_units import Unit
 from domain.usecases.bus import Command, Deps
 from domain.validation import check_code, check_name
 

@@ -12,7 +12,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.holding import open_hold
 from domain.lifecycle import REWORKS, dispose, leaves_station
 from domain.ports import UnitOfWork
-from domain.production import Disposition, Unit
+from domain.runs_and_units import Disposition, Unit
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_name, check_optional_code

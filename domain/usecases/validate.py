@@ -20,8 +20,8 @@ from domain.ingest.checks import (
 )
 from domain.master import Station
 from domain.ports import ReadStore
-from domain.production import Run, Unit
 from domain.routes import RouteVersion
+from domain.runs_and_units import Run, Unit
 from domain.validation import check_code
 
 MAX_UNITS = 1000

@@ -8,7 +8,7 @@ from typing import Any
 from domain.enums import (
     IngestEventType,
 )
-from domain.execution import IngestEnvelope
+from domain.ingest.records import IngestEnvelope
 from graphql_api.demo.factory import CET
 
 

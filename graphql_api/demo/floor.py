@@ -13,13 +13,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain.actors import Actor
+from domain.device_records import ModuleCount
 from domain.enums import IngestEventType, TrackResult
-from domain.execution import IngestEnvelope, ModuleCount
 from domain.ingest.pipeline import IngestService
+from domain.ingest.records import IngestEnvelope
 from domain.ports import ReadStore
 from domain.usecases import carriers as ca
 from domain.usecases import counts as co
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.usecases.bus import MessageBus
 from domain.values import ValueInput
 

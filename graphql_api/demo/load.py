@@ -19,7 +19,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService
 from domain.ports import ReadStore
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command, MessageBus
 from graphql_api.demo.events import aoi_event, ict_event
 from graphql_api.demo.factory import (

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from domain.actors import Actor
 from domain.enums import DispositionAction, UnitStatus
-from domain.execution import IngestEnvelope
 from domain.ingest.pipeline import IngestService
+from domain.ingest.records import IngestEnvelope
 from domain.ports import ReadStore
 from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc

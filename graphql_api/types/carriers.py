@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain import execution as dx
+from domain import carriers as dcar
 from domain.enums import TrackFlag, TrackResult, TrackSource
 from graphql_api.context import Info
 from graphql_api.types.common import MesError
@@ -37,7 +37,7 @@ class Carrier:
         return [CarrierTrack.of(ct) for ct in found]
 
     @classmethod
-    def of(cls, c: dx.Carrier) -> Carrier:
+    def of(cls, c: dcar.Carrier) -> Carrier:
         return cls(carrier_no=c.carrier_no, carrier_id=c.id or 0)
 
 
@@ -67,7 +67,7 @@ class CarrierLoad:
         return Unit.of(found)
 
     @classmethod
-    def of(cls, ld: dx.CarrierLoad) -> CarrierLoad:
+    def of(cls, ld: dcar.CarrierLoad) -> CarrierLoad:
         return cls(
             loaded_at=ld.loaded_at,
             unloaded_at=ld.unloaded_at,
@@ -131,7 +131,7 @@ class CarrierTrack:
         return IngestEvent.of(found) if found else None
 
     @classmethod
-    def of(cls, ct: dx.CarrierTrack) -> CarrierTrack:
+    def of(cls, ct: dcar.CarrierTrack) -> CarrierTrack:
         return cls(
             id=strawberry.ID(str(ct.id)),
             step_no=ct.step_no,

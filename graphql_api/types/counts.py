@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from domain import execution as dx
+from domain import device_records as ddev
 from graphql_api.types.common import MesError
 
 
@@ -61,7 +61,7 @@ class ProductionCountRecord:
     )
 
     @classmethod
-    def of(cls, r: dx.ProductionCountRecord) -> ProductionCountRecord:
+    def of(cls, r: ddev.ProductionCountRecord) -> ProductionCountRecord:
         return cls(
             id=strawberry.ID(str(r.id)),
             event_id=r.event_id,

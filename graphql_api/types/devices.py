@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from domain import execution as dx
+from domain import device_records as ddev
 from domain.enums import DeviceDataSource
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
@@ -77,7 +77,7 @@ class DeviceDataRecord:
         return [DataValue.of(v) for v in found]
 
     @classmethod
-    def of(cls, d: dx.DeviceDataRecord) -> DeviceDataRecord:
+    def of(cls, d: ddev.DeviceDataRecord) -> DeviceDataRecord:
         return cls(
             id=strawberry.ID(str(d.id)),
             event_id=d.event_id,

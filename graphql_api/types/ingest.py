@@ -9,7 +9,7 @@ import strawberry
 
 from domain.enums import IngestEventType, IngestStatus
 from domain.errors import DomainError, ErrorCode
-from domain.execution import IngestRejection as DomainRejection
+from domain.ingest.records import IngestRejection as DomainRejection
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from domain import production as dp
+from domain import runs_and_units as dp
 from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 from graphql_api.context import Info
 from graphql_api.pagination import Connection, after_unit, connection, page_size, unit_cursor

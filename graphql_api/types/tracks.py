@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
-from domain import execution as dx
+from domain import tracks as dt
 from domain.enums import DataType, IngestEventType, Judge, TrackFlag, TrackResult, TrackSource
+from domain.ingest import records as di
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
@@ -36,7 +37,7 @@ class DataValue:
     collected_at: datetime
 
     @classmethod
-    def of(cls, v: dx.DataValue) -> DataValue:
+    def of(cls, v: dt.DataValue) -> DataValue:
         return cls(
             id=strawberry.ID(str(v.id)),
             spec_name=v.spec_name,
@@ -118,7 +119,7 @@ class Track:
         return CarrierTrack.of(found) if found else None
 
     @classmethod
-    def of(cls, tr: dx.Track) -> Track:
+    def of(cls, tr: dt.Track) -> Track:
         return cls(
             id=strawberry.ID(str(tr.id)),
             step_no=tr.step_no,
@@ -182,7 +183,7 @@ class IngestEvent:
         return count
 
     @classmethod
-    def of(cls, e: dx.IngestEvent) -> IngestEvent:
+    def of(cls, e: di.IngestEvent) -> IngestEvent:
         return cls(
             id=strawberry.ID(str(e.id)),
             source_system=e.source_system,

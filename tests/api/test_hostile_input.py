@@ -18,7 +18,7 @@ from adapters import tables as t
 from adapters.settings import Settings
 from domain.errors import DomainError, ErrorCode
 from domain.limits import Limits
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services, bootstrap
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import ACTOR, IngestFactory

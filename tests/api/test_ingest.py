@@ -259,7 +259,7 @@ async def test_trace_costs_a_fixed_number_of_statements(api: ApiClient, services
     from datetime import UTC, datetime
 
     from domain.enums import DataType, TrackResult, TrackSource
-    from domain.execution import DataValue, Track
+    from domain.tracks import DataValue, Track
 
     f = await IngestFactory(services.bus).build(units=2)
     small, big = f.sns

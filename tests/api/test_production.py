@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import tables as t
 from domain.master import Routing
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import ApiClient, count_statements, unique

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from adapters import tables as t
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
 from tests.exec_builders import ExecFactory

@@ -16,10 +16,10 @@ from adapters import tables as t
 from domain.actors import Actor
 from domain.errors import DomainError
 from domain.master import Line
-from domain.production import Unit
 from domain.routes import RouteVersion
+from domain.runs_and_units import Unit
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import unique

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from adapters import rows
 from adapters import tables as t
+from domain.carriers import CarrierLoad, CarrierTrack
+from domain.device_records import DeviceDataRecord, ModuleCount, ProductionCountRecord
 from domain.enums import (
     DataType,
     IngestEventType,
@@ -24,18 +26,9 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.errors import ErrorCode
-from domain.execution import (
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    DeviceDataRecord,
-    IngestEvent,
-    IngestRejection,
-    ModuleCount,
-    ProductionCountRecord,
-    Track,
-)
-from domain.production import Run, Unit, WorkOrder
+from domain.ingest.records import IngestEvent, IngestRejection
+from domain.runs_and_units import Run, Unit, WorkOrder
+from domain.tracks import DataValue, Track
 from tests.conftest import unique
 from tests.repository_data import (
     AT,

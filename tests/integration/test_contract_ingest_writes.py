@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from adapters import rows
 from adapters import tables as t
-from domain import execution
+from domain.carriers import CarrierLoad, CarrierTrack
 from domain.enums import (
     DataType,
     IngestEventType,
@@ -23,16 +23,11 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.errors import ErrorCode
-from domain.execution import (
-    CarrierLoad,
-    CarrierTrack,
-    DataValue,
-    IngestEvent,
-    IngestRejection,
-    Track,
-)
+from domain.ingest import records
+from domain.ingest.records import IngestEvent, IngestRejection
 from domain.ports import CarrierWrites, EventWrites, RunStart
-from domain.production import Run, Unit, WorkOrder
+from domain.runs_and_units import Run, Unit, WorkOrder
+from domain.tracks import DataValue, Track
 from tests.conftest import unique
 from tests.repository_data import AT, LATER, Implementation, a_version, master_data
 
@@ -143,7 +138,7 @@ async def test_record_stores_an_event_and_everything_it_writes(impl: Implementat
         event=event,
         unit_ids=(u1.id, u2.id, u1.id),
         tester_keys=tuple(
-            execution.TesterResultKey(event.source_system, "TR-1", x.id or 0, 0, d)
+            records.TesterResultKey(event.source_system, "TR-1", x.id or 0, 0, d)
             for x, d in ((u1, "d1"), (u2, "d2"))
         ),
         carrier=None,
@@ -168,8 +163,8 @@ async def test_record_stores_an_event_and_everything_it_writes(impl: Implementat
         assert await u.ingest_events.get_by_key(event.source_system, "k-1") == saved
         keys = await u.ingest_events.tester_results(event.source_system, ["TR-1"], [u1.id, u2.id])
         assert sorted(keys, key=lambda k: k.unit_id) == [
-            execution.TesterResultKey(event.source_system, "TR-1", u1.id, saved.id, "d1"),
-            execution.TesterResultKey(event.source_system, "TR-1", u2.id, saved.id, "d2"),
+            records.TesterResultKey(event.source_system, "TR-1", u1.id, saved.id, "d1"),
+            records.TesterResultKey(event.source_system, "TR-1", u2.id, saved.id, "d2"),
         ]
         stored = [await u.tracks.matching(f"{tag}-RUN", x.id or 0, 10, None) for x in (u1, u2)]
         for (track, _), found in zip(writes.tracks, stored, strict=True):

@@ -16,7 +16,7 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.errors import KeyTaken
-from domain.production import Run, Unit, WorkOrder
+from domain.runs_and_units import Run, Unit, WorkOrder
 from domain.security import ApiToken, Scope
 from tests.conftest import unique
 from tests.repository_data import (

@@ -10,7 +10,7 @@ import pytest
 
 from domain.errors import DomainError, ErrorCode, KeyTaken
 from domain.security import new_token
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases import tokens as tk
 from domain.usecases.bus import MessageBus
 from graphql_api.bootstrap import Services

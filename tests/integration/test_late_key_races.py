@@ -12,7 +12,7 @@ from sqlalchemy import select
 from adapters import tables as t
 from domain.enums import DeviceDataSource, TrackResult
 from domain.usecases import device as dev
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.values import ValueInput
 from graphql_api.bootstrap import Services
 from tests.exec_builders import ACTOR, ExecFactory

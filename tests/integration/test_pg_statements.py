@@ -27,8 +27,8 @@ from domain.enums import (
     UnitStatus,
     WorkOrderStatus,
 )
-from domain.execution import DataValue, Track
-from domain.production import Run, Unit, WorkOrder
+from domain.runs_and_units import Run, Unit, WorkOrder
+from domain.tracks import DataValue, Track
 from tests.conftest import count_statements, unique
 from tests.repository_data import AT, a_version, master_data
 

@@ -18,11 +18,11 @@ from sqlalchemy import BigInteger, Column, MetaData, Table, func, select, text
 from adapters import tables as t
 from domain.enums import IngestStatus
 from domain.errors import DomainError
-from domain.execution import IngestEnvelope
-from domain.production import Run
+from domain.ingest.records import IngestEnvelope
+from domain.runs_and_units import Run
 from domain.usecases import carriers as cr
-from domain.usecases import production as prod
-from domain.usecases.execution import TrackIn
+from domain.usecases import runs_and_units as prod
+from domain.usecases.manual_execution import TrackIn
 from graphql_api.bootstrap import Services
 from tests.conftest import unique
 from tests.exec_builders import ExecFactory

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import rows
 from adapters import tables as t
 from adapters.uow import SqlUnitOfWork
+from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
-from domain.production import AuditEvent
 from tests.conftest import unique
 from tests.repository_data import AT, LATER, NewUow, assert_utc
 

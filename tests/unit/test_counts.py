@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from domain.execution import ModuleCount, ProductionCountRecord
+from domain.device_records import ModuleCount, ProductionCountRecord
 from domain.usecases.counts import production_report
 
 

@@ -17,7 +17,7 @@ from domain.enums import (
 )
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import coerce, judged, missing_required, read_measurements
-from domain.mapping.normalize import Measurement
+from domain.mapping.normalized import Measurement
 from domain.master import SpecAlarm, SpecLimits
 from domain.routes import RouteStep, StepDataSpec
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from domain.device_records import ModuleCount
 from domain.enums import DeviceDataSource, TrackResult
 from domain.errors import DomainError, ErrorCode
-from domain.execution import ModuleCount
 from domain.usecases import counts as co
 from domain.usecases import device as dev
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.usecases.bus import Command
 from domain.values import ValueInput as Value
 from tests.conftest import unique

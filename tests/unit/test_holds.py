@@ -11,10 +11,10 @@ from domain.enums import DispositionAction, IngestStatus, RunStatus, TrackResult
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
-from domain.usecases import execution as ex
 from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
-from domain.usecases import production as prod
+from domain.usecases import manual_execution as ex
+from domain.usecases import runs_and_units as prod
 from tests.fakes import FakeClock, FakeStore, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 

@@ -9,7 +9,7 @@ from domain.enums import IngestStatus, Judge, TrackResult, UnitStatus
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from tests.fakes import FakeClock, FakeStore, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 

@@ -34,7 +34,7 @@ async def test_a_refusal_that_lost_the_race_to_an_accepted_send_is_a_duplicate()
     refused; before it stores its rejection, the second (the unit registered meanwhile) is
     accepted. The refusal must not leave a rejection open under an accepted key: it answers
     as the later of the two, DUPLICATE of the accepted event."""
-    from domain.usecases import production as prod
+    from domain.usecases import runs_and_units as prod
 
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1)
@@ -59,7 +59,7 @@ async def test_a_refusal_that_lost_the_race_to_an_accepted_send_is_a_duplicate()
 
 
 async def test_a_different_input_that_lost_the_race_is_an_idempotency_conflict() -> None:
-    from domain.usecases import production as prod
+    from domain.usecases import runs_and_units as prod
 
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1)

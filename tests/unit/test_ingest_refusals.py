@@ -15,7 +15,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestOutcome, IngestService, MappingCache
 from domain.limits import Limits
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from tests.conftest import unique
 from tests.fakes import FakeClock, FakeStore, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory

@@ -11,7 +11,7 @@ from domain.enums import IngestStatus, StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.usecases import master_data as md
 from domain.usecases.carriers import LoadCarrier
 from tests.exec_builders import wash_factory, wash_input

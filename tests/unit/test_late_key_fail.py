@@ -16,10 +16,10 @@ from domain.enums import (
     TrackResult,
     UnitStatus,
 )
-from domain.execution import Track
 from domain.holds import ALARM_REASON, LATE_KEY_FAIL_REASON
+from domain.tracks import Track
 from domain.usecases import device as dev
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.values import ValueInput
 from tests.exec_builders import ExecFactory
 from tests.fakes import FakeStore, fake_bus

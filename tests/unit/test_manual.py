@@ -12,7 +12,7 @@ from domain.enums import IngestStatus, RunStatus, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from domain.usecases.bus import Command
 from domain.values import ValueInput as Value
 from tests.exec_builders import ExecFactory

@@ -12,7 +12,7 @@ from domain.enums import DispositionAction, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.usecases import lifecycle as lc
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from tests.fakes import FakeStore, fake_bus
 from tests.ingest_builders import IngestFactory
 

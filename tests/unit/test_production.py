@@ -13,7 +13,7 @@ from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode
 from domain.master import Routing
 from domain.usecases import master_data as md
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command
 from tests.builders import Factory
 from tests.conftest import unique

@@ -8,8 +8,8 @@ import pytest
 from domain import run_states as rs
 from domain.enums import RunStatus, UnitStatus
 from domain.errors import DomainError, ErrorCode
-from domain.production import Run
 from domain.run_states import RunAction
+from domain.runs_and_units import Run
 
 P, A, IP, H = RunStatus.PREP, RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS, RunStatus.ON_HOLD
 C, R, S = RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED

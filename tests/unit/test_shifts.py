@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.device_records import ModuleCount, ProductionCountRecord
 from domain.enums import ReportGroupBy
 from domain.errors import DomainError, ErrorCode
-from domain.execution import ModuleCount, ProductionCountRecord
 from domain.shifts import Shift, build_calendar, shift_of
 from domain.usecases import counts as co
 from domain.usecases import shifts as sh

@@ -12,7 +12,7 @@ from domain.lifecycle import event_result
 from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.vocabulary import to_judge, to_result
-from domain.usecases import execution as ex
+from domain.usecases import manual_execution as ex
 from tests.fakes import FakeClock, fake_bus
 from tests.ingest_builders import ACTOR, ICT_MAPPING, IngestFactory
 

@@ -19,9 +19,9 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.execution import Track
-from domain.production import Run, Unit
 from domain.routes import RouteIdentity, RouteStep, RouteVersion
+from domain.runs_and_units import Run, Unit
+from domain.tracks import Track
 
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 Q, IN, OF = UnitStatus.QUEUED, UnitStatus.IN_STATION, UnitStatus.OUT_FAILED

@@ -8,7 +8,7 @@ import pytest
 from domain import work_order_states as wos
 from domain.enums import RunStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode
-from domain.production import WorkOrder
+from domain.runs_and_units import WorkOrder
 from domain.work_order_states import WorkOrderAction
 
 RC, RL = WorkOrderStatus.RECEIVED, WorkOrderStatus.RELEASED

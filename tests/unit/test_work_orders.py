@@ -9,7 +9,7 @@ import pytest
 
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode
-from domain.usecases import production as prod
+from domain.usecases import runs_and_units as prod
 from tests.builders import Factory
 from tests.fakes import FakeStore, fake_bus
 

@@ -18,15 +18,15 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
-from domain.execution import DataValue, Track
 from domain.holding import open_hold, open_holds_of
 from domain.holds import ALARM_REASON
 from domain.ingest.checks import check_station, check_step, check_unit_state
 from domain.ingest.data import JudgedValue, missing_required
 from domain.lifecycle import advance, attempt_of, check_in_station, tracked_in
 from domain.ports import UnitOfWork
-from domain.production import Run, Unit
 from domain.routes import RouteStep, RouteVersion, StepDataSpec
+from domain.runs_and_units import Run, Unit
+from domain.tracks import DataValue, Track
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_optional_code, check_values

@@ -26,7 +26,7 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import KeyTaken
-from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
 class SqlWorkOrderRepository(SqlRepository):

@@ -12,7 +12,7 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.holds import Hold
-from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
 class WorkOrderRepository(Protocol):

@@ -14,8 +14,8 @@ from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode, KeyTaken, not_found
 from domain.lifecycle import registered
 from domain.ports import UnitOfWork
-from domain.production import Run, Unit, WorkOrder
 from domain.run_states import RunAction
+from domain.runs_and_units import Run, Unit, WorkOrder
 from domain.usecases.bus import Command, Deps
 from domain.validation import (
     MAX_CODE_LENGTH,

@@ -13,7 +13,7 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.holds import HeldUnit, Hold
-from domain.production import Disposition, Run, Unit, WorkOrder
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
 def work_order_to_values(wo: WorkOrder) -> dict[str, Any]:

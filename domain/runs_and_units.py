@@ -1,12 +1,12 @@
-"""Production: work orders, runs, units, and the audit trail."""
+"""Production: work orders, their runs, the units (boards) a run builds, and quality's
+dispositions of them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from domain.enums import AuditOutcome, DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
+from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +44,6 @@ class Unit:
     step_fails: int = 0
     #: the status an ON_HOLD unit had before the hold (RELEASE goes back to it)
     held_from: UnitStatus | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    """Who did what, when, with which outcome: every mutation, accepted or refused."""
-
-    at: datetime
-    actor: str
-    request_id: str
-    action: str
-    entity_type: str
-    entity_key: str | None
-    outcome: AuditOutcome
-    error_code: str | None = None
-    details: dict[str, Any] | None = field(default=None, hash=False)
-    #: the X-Request-ID the client sent (request_id is always the server's own)
-    client_request_id: str | None = None
-    id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

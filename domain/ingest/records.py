@@ -1,0 +1,103 @@
+"""What ingest records: the envelope as received, accepted events, tester result keys and
+rejections (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.enums import IngestEventType, TrackResult
+from domain.errors import ErrorCode
+
+
+@dataclass(frozen=True, slots=True)
+class IngestEnvelope:
+    """What a source sends: the event root of the mapping paths, plus the sender's meta."""
+
+    source_system: str
+    dedupe_key: str
+    event_type: IngestEventType
+    occurred_at: datetime | None
+    payload: Any
+    run_no: str | None = None
+    meta: Any = None
+    #: set when a PARTIAL refusal is replayed for one unit only
+    restrict_to_sn: str | None = None
+    #: the payload's size as JSON, measured where it arrived (the size limit's input)
+    payload_bytes: int = 0
+    #: why occurredAt could not be read, when the sender's value was not a time at all
+    occurred_at_error: str | None = None
+
+    def root(self) -> dict[str, Any]:
+        """The document the mapping's paths start from (`meta` is not addressable)."""
+        return {
+            "sourceSystem": self.source_system,
+            "dedupeKey": self.dedupe_key,
+            "eventType": self.event_type.value,
+            "occurredAt": self.occurred_at.isoformat() if self.occurred_at else None,
+            "runNo": self.run_no,
+            "payload": self.payload,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IngestEvent:
+    """An accepted event: the raw payload, the normalized reading, its links."""
+
+    source_system: str
+    dedupe_key: str
+    input_hash: str
+    event_type: IngestEventType
+    occurred_at: datetime
+    received_at: datetime
+    payload: Any
+    run_no: str | None = None
+    step_no: int | None = None
+    station_code: str | None = None
+    line_code: str | None = None
+    sn: str | None = None
+    sn_list: tuple[str, ...] = ()
+    carrier_code: str | None = None
+    test_result_id: str | None = None
+    result: TrackResult | None = None
+    normalized: dict[str, Any] | None = field(default=None, hash=False)
+    meta: Any = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TesterResultKey:
+    """For TEST events, (sourceSystem, testResultId, unit) is an idempotency key too: the event
+    that first recorded that unit's result, and the digest of its normalized reading."""
+
+    source_system: str
+    test_result_id: str
+    unit_id: int
+    event_id: int
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRejection:
+    """A refused event: the full input (truncated when too large), the error, the attempts."""
+
+    source_system: str
+    dedupe_key: str
+    input_hash: str
+    event_type: IngestEventType
+    received_at: datetime
+    error_code: ErrorCode
+    error_message: str
+    input: dict[str, Any]
+    error_details: dict[str, Any] | None = None
+    occurred_at: datetime | None = None
+    attempts: int = 1
+    sns: tuple[str, ...] = ()
+    replayable: bool = True
+    restrict_to_sn: str | None = None
+    resolved_by_event_id: int | None = None
+    last_attempt_at: datetime | None = None
+    #: the token that sent it (a replay checks that token's station binding again)
+    token_name: str | None = None
+    id: int | None = None

@@ -1,0 +1,54 @@
+"""What a step's ingest mapping reads out of a payload: per unit its SN, result and measurements,
+and the event's own fields (domain/mapping/normalize.py does the reading)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.enums import TrackResult
+from domain.lifecycle import event_result
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    name: str
+    value: Any
+    unit: str | None = None
+    #: the source's own judge word, if it sent one
+    judge: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitReading:
+    sn: str
+    result: TrackResult
+    measurements: tuple[Measurement, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedPayload:
+    station_code: str
+    units: tuple[UnitReading, ...]
+    line_code: str | None = None
+    occurred_at: datetime | None = None
+    #: when the machine started the work (`startedAtPath`): the tracks' inAt
+    started_at: datetime | None = None
+    #: the program the machine ran (`recipePath`), for the step's recipe interlock
+    recipe: str | None = None
+    test_result_id: str | None = None
+    carrier_code: str | None = None
+    #: BATCH without `units`: the event's measurements, for EACH_CARRIER specs
+    carrier_measurements: tuple[Measurement, ...] = ()
+    #: BATCH: whether the payload named its units (else the carrier's open loads stand in)
+    sns_given: bool = True
+    #: the vocabulary, for judging measurements by the same words
+    pass_values: tuple[str, ...] = ()
+    fail_values: tuple[str, ...] = ()
+    #: BATCH without `units`: the event's one result, for every board (also the carrier's)
+    event_result: TrackResult | None = None
+
+    @property
+    def result(self) -> TrackResult:
+        return event_result(u.result for u in self.units)
