@@ -9,7 +9,8 @@ extension and no directive but @skip/@include is read with `getattr`; a leaf val
 already is what serialization would return is returned as is (str for String and ID, bool for
 Boolean, an int of 32 bits for Int, a finite float for Float); an enum member through a table
 built from the enum type's own serialization; a UTC datetime serialized once per request; list
-items and objects completed without the general path. Everything else — resolvers, awaitables,
+items and objects completed without the general path (graphql_api/execution_specs.py says
+what is planned how). Everything else — resolvers, awaitables,
 abstract types, `is_type_of`, a value of any other type, None on a non-null field, a raising
 attribute — goes to graphql-core's own code at the same position, so the data, the errors
 (messages, paths, locations) and the null propagation are the general path's
@@ -25,32 +26,42 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
-from enum import Enum
 from importlib.metadata import version
 from math import isfinite
 from typing import Any
 
 from graphql import (
-    GraphQLBoolean,
     GraphQLField,
-    GraphQLFloat,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
-    GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import collect_iterator_awaitables, to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
-from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
+from graphql.type.scalars import GRAPHQL_MAX_INT as MAX_INT
+from graphql.type.scalars import GRAPHQL_MIN_INT as MIN_INT
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
-from strawberry.types.field import StrawberryField
+
+from graphql_api.execution_specs import (
+    CACHED,
+    ENUM,
+    EXACT,
+    FLOAT,
+    GENERAL,
+    INT,
+    LIST,
+    OBJECT,
+    READ,
+    RESOLVE,
+    SKIP,
+    SLOW,
+    TYPENAME,
+    Spec,
+    attribute_of,
+    spec_of,
+)
 
 __all__ = ["PINNED", "FastExecutionContext", "version_mismatches"]
 
@@ -69,137 +80,6 @@ def version_mismatches() -> list[str]:
     ]
 
 
-#: a value the fast path does not complete: graphql-core's general path does
-SLOW: Any = object()
-
-# what a planned type is completed as
-GENERAL = 0  # graphql-core's complete_value
-EXACT = 1  # a value of exactly `py_type` is its own serialization (str for String/ID, bool)
-INT = 2  # an int of 32 bits
-FLOAT = 3  # a finite float
-ENUM = 4  # a member of the enum class, through `table`
-CACHED = 5  # a UTC datetime, serialized once per request by the scalar
-OBJECT = 6  # an object type with no is_type_of: its planned fields
-LIST = 7  # a list or tuple: each item as `item`
-
-# how a planned field is executed
-SKIP = 0  # not a field of the type (graphql-core skips it too)
-RESOLVE = 1  # graphql-core's execute_field
-READ = 2  # getattr, then completed as its type's spec
-TYPENAME = 3  # the parent type's name
-
-
-class Spec:
-    """How values of one output type (wrappers included) are completed."""
-
-    __slots__ = (
-        "item",
-        "item_type",
-        "kind",
-        "nullable",
-        "object_type",
-        "py_type",
-        "scalar",
-        "table",
-    )
-
-    def __init__(self, kind: int, nullable: bool) -> None:
-        self.kind = kind
-        self.nullable = nullable
-        self.py_type: type | None = None
-        self.table: dict[Any, str] = {}
-        self.scalar: GraphQLScalarType | None = None
-        self.object_type: GraphQLObjectType | None = None
-        self.item: Spec | None = None
-        self.item_type: GraphQLOutputType | None = None
-
-
-_SPECS: dict[int, tuple[GraphQLOutputType, Spec]] = {}
-
-
-def spec_of(type_: GraphQLOutputType) -> Spec:
-    """The spec of an output type, built once per type object (kept alive with it)."""
-    found = _SPECS.get(id(type_))
-    if found is None:
-        found = _SPECS[id(type_)] = (type_, _build_spec(type_))
-    return found[1]
-
-
-def _build_spec(type_: GraphQLOutputType) -> Spec:
-    nullable = not isinstance(type_, GraphQLNonNull)
-    inner = type_ if nullable else type_.of_type  # type: ignore[union-attr]
-    if isinstance(inner, GraphQLList):
-        spec = Spec(LIST, nullable)
-        spec.item_type = inner.of_type
-        spec.item = spec_of(inner.of_type)
-    elif inner is GraphQLString or inner is GraphQLID or inner is GraphQLBoolean:
-        spec = Spec(EXACT, nullable)
-        spec.py_type = bool if inner is GraphQLBoolean else str
-    elif inner is GraphQLInt or inner is GraphQLFloat:
-        spec = Spec(INT if inner is GraphQLInt else FLOAT, nullable)
-    elif isinstance(inner, CustomGraphQLEnumType) and _plain_enum(inner.wrapped_cls):
-        spec = Spec(ENUM, nullable)
-        spec.py_type = inner.wrapped_cls
-        spec.table = _enum_table(inner)
-    elif isinstance(inner, GraphQLScalarType):
-        spec = Spec(CACHED, nullable)
-        spec.scalar = inner
-    elif isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
-        spec = Spec(OBJECT, nullable)
-        spec.object_type = inner
-    else:  # abstract types, objects with is_type_of, graphql-core's own enums
-        spec = Spec(GENERAL, nullable)
-    return spec
-
-
-def _plain_enum(cls: type) -> bool:
-    """An enum whose members can be neither awaited nor raised (the general path checks)."""
-    return (
-        issubclass(cls, Enum)
-        and not issubclass(cls, BaseException)
-        and not hasattr(cls, "__await__")
-    )
-
-
-def _enum_table(enum_type: CustomGraphQLEnumType) -> dict[Any, str]:
-    """Each member's serialization, by the enum type's own coercion (a member it refuses is
-    left out: the general path raises its error)."""
-    table: dict[Any, str] = {}
-    member: Any
-    for member in enum_type.wrapped_cls:
-        try:
-            name = enum_type.coerce_output_value(member)
-        except Exception:
-            continue
-        if isinstance(name, str):
-            table[member] = name
-    return table
-
-
-def _attribute_of(field_def: GraphQLField, details: FieldDetailsList) -> str | None:
-    """The attribute a field reads when Strawberry would only `getattr` it: its resolver is the
-    basic-field wrapper (no resolver, no extension, no exception handler), with no arguments
-    and no directive but @skip/@include on any of its nodes."""
-    resolve = field_def.resolve
-    if field_def.args or getattr(resolve, "__name__", None) != "_get_basic_result":
-        return None
-    field = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-    if (
-        not isinstance(field, StrawberryField)
-        or not field.is_basic_field
-        or field.default_resolver is not getattr
-        or type(field).get_result is not StrawberryField.get_result
-    ):
-        return None
-    for detail in details:
-        node = detail.node
-        if node.arguments or any(
-            d.name.value not in ("skip", "include") for d in node.directives or ()
-        ):
-            return None
-    return field.python_name
-
-
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with planned fields (see the module's docstring)."""
 
@@ -214,13 +94,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         #: a middleware wraps every resolver, the basic field's too: nothing is read directly
         self._reads = manager is None or not manager.middlewares
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[Any]]] = {}
-        self._serialized: dict[Spec, dict[datetime, Any]] = {}
+        self._serialized: dict[GraphQLScalarType | None, dict[datetime, Any]] = {}
 
     # -- planning ---------------------------------------------------------------------------
 
     def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[Any]:
         """The fields of a grouped field set, planned once per request (graphql-core memoizes
-        the sets themselves: every object of a list shares its set)."""
+        the sets themselves: every object of a list shares its set). A read field's entry
+        carries its spec unpacked, and its enum table or this request's serializations."""
         key = (parent_type, id(fields))
         found = self._plans.get(key)
         if found is not None:
@@ -230,17 +111,30 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_name = details[0].node.name.value
             field_def = self.schema.get_field(parent_type, field_name)
             if field_def is None:
-                plan.append((name, details, SKIP, None, None, None))
+                plan.append((name, details, SKIP, None, None, None, GENERAL, False, None, None))
                 continue
-            attribute = _attribute_of(field_def, details) if self._reads else None
+            attribute = attribute_of(field_def, details) if self._reads else None
             if attribute is not None:
-                plan.append((name, details, READ, attribute, field_def, spec_of(field_def.type)))
+                spec = spec_of(field_def.type)
+                kind, nullable = spec.kind, spec.nullable
+                extra = spec.table if kind == ENUM else self._cache_of(spec)
+                entry = (name, details, READ, attribute, field_def, spec, kind, nullable)
+                plan.append((*entry, spec.py_type, extra))
             elif field_name == "__typename" and self._reads:
-                plan.append((name, details, TYPENAME, parent_type.name, field_def, None))
+                typename = parent_type.name
+                plan.append((name, details, TYPENAME, typename, field_def, None, 0, 0, None, None))
             else:
-                plan.append((name, details, RESOLVE, None, field_def, None))
+                plan.append((name, details, RESOLVE, None, field_def, None, 0, 0, None, None))
         self._plans[key] = (fields, plan)  # the set kept alive: its id stays its own
         return plan
+
+    def _cache_of(self, spec: Spec) -> dict[datetime, Any]:
+        """This request's serializations by the spec's scalar (empty for other kinds)."""
+        scalar = spec.scalar
+        cache = self._serialized.get(scalar)
+        if cache is None:
+            cache = self._serialized[scalar] = {}
+        return cache
 
     # -- fields -----------------------------------------------------------------------------
 
@@ -257,43 +151,70 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        plan = self._plan(parent_type, grouped_field_set)
+        return self._execute_plan(plan, parent_type, source_value, path)
+
+    def _execute_plan(
+        self, plan: list[Any], parent_type: GraphQLObjectType, source: Any, path: Path | None
+    ) -> Any:
         results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         type_name = parent_type.name
         try:
-            for name, details, mode, attribute, field_def, spec in self._plan(
-                parent_type, grouped_field_set
-            ):
+            for name, details, mode, attr, field, spec, kind, nullable, py_type, extra in plan:
                 if mode == READ:
                     try:
-                        value = getattr(source_value, attribute)
+                        value = getattr(source, attr)
                     except Exception as raw_error:
                         self.handle_field_error(
-                            raw_error, field_def.type, details, Path(path, name, type_name)
+                            raw_error, field.type, details, Path(path, name, type_name)
                         )
                         results[name] = None
                         continue
-                    completed = self._leaf(spec, value)
-                    if completed is not SLOW:
-                        results[name] = completed
+                    # the leaf checks of _leaf, inline (most of a trace's fields)
+                    if value is None:
+                        if nullable:
+                            results[name] = None
+                            continue
+                    elif kind == EXACT:
+                        if type(value) is py_type:
+                            results[name] = value
+                            continue
+                    elif kind == ENUM:
+                        if type(value) is py_type and (done := extra.get(value)) is not None:
+                            results[name] = done
+                            continue
+                    elif kind == CACHED:
+                        if type(value) is datetime and value.tzinfo is UTC:
+                            done = extra.get(value)
+                            if done is None:
+                                done = self._serialize_once(spec, extra, value)
+                            if done is not SLOW:
+                                results[name] = done
+                                continue
+                    elif kind == FLOAT:
+                        if type(value) is float and isfinite(value):
+                            results[name] = value
+                            continue
+                    elif kind == INT and type(value) is int and MIN_INT <= value <= MAX_INT:
+                        results[name] = value
                         continue
                     result = self._complete_read(
-                        parent_type, field_def, details, Path(path, name, type_name), value
+                        parent_type, field, details, Path(path, name, type_name), value
                     )
                 elif mode == TYPENAME:
-                    results[name] = attribute
+                    results[name] = attr
                     continue
                 elif mode == SKIP:
                     continue
                 else:
                     result = self.execute_field(
-                        parent_type, source_value, details, Path(path, name, type_name), None
+                        parent_type, source, details, Path(path, name, type_name), None
                     )
                     if result is Undefined:
                         continue  # pragma: no cover (SKIP is planned)
                 results[name] = result
-                if is_awaitable(result):
+                if self.is_awaitable(result):
                     awaitable_fields.append(name)
         except Exception:
             if awaitable_fields:
@@ -386,26 +307,22 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if kind == EXACT:
             return value if value_type is spec.py_type else SLOW
         if kind == INT:
-            ok = value_type is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
+            ok = value_type is int and MIN_INT <= value <= MAX_INT
             return value if ok else SLOW
         if kind == FLOAT:
             return value if value_type is float and isfinite(value) else SLOW
         if kind == ENUM:
             return spec.table.get(value, SLOW) if value_type is spec.py_type else SLOW
         if kind == CACHED and value_type is datetime and value.tzinfo is UTC:
-            return self._serialize_once(spec, value)
+            cache = self._cache_of(spec)
+            found = cache.get(value)
+            return found if found is not None else self._serialize_once(spec, cache, value)
         return SLOW
 
-    def _serialize_once(self, spec: Spec, value: datetime) -> Any:
-        """A UTC datetime through its scalar, once per request: equal UTC datetimes are the
-        same instant with the same fields, so a scalar (a pure function) serializes them the
-        same."""
-        cache = self._serialized.get(spec)
-        if cache is None:
-            cache = self._serialized[spec] = {}
-        found = cache.get(value)
-        if found is not None:
-            return found
+    def _serialize_once(self, spec: Spec, cache: dict[datetime, Any], value: datetime) -> Any:
+        """A UTC datetime through its scalar, kept for the rest of the request: equal UTC
+        datetimes are the same instant with the same fields, so a scalar (a pure function)
+        serializes them the same."""
         try:
             found = spec.scalar.coerce_output_value(value)  # type: ignore[union-attr]
         except Exception:
@@ -435,11 +352,18 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         items: Sequence[Any],
     ) -> Any:
         """graphql-core's complete_iterable_value for a list or tuple (no @stream), with leaf
-        items completed inline."""
+        items completed inline and object items executed by their plan, made once per list."""
         item_spec = spec.item
         item_type = spec.item_type
         assert item_spec is not None and item_type is not None
-        leaves = EXACT <= item_spec.kind <= CACHED
+        kind = item_spec.kind
+        leaves = EXACT <= kind <= CACHED
+        plan: list[Any] | None = None
+        object_type = item_spec.object_type
+        if kind == OBJECT and object_type is not None:
+            fields, new_defer_usages, _ = self.collect_subfields(object_type, details)
+            if not new_defer_usages:
+                plan = self._plan(object_type, fields)
         is_awaitable = self.is_awaitable
         completed: list[Any] = []
         append = completed.append
@@ -462,6 +386,24 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         )
                     )
                     awaitable_indices.append(index)
+                elif (
+                    plan is not None
+                    and item is not None
+                    and item is not Undefined
+                    and not isinstance(item, Exception)
+                ):
+                    # complete_list_item_value → complete_value → complete_object_value
+                    try:
+                        done = self._execute_plan(plan, object_type, item, item_path)  # type: ignore[arg-type]
+                    except Exception as raw_error:
+                        self.handle_field_error(raw_error, item_type, details, item_path)
+                        append(None)
+                    else:
+                        if is_awaitable(done):
+                            append(self._await_completed(done, item_type, details, item_path))
+                            awaitable_indices.append(index)
+                        else:
+                            append(done)
                 elif self.complete_list_item_value(
                     item, completed, item_type, details, info, item_path, None
                 ):
