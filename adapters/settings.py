@@ -158,6 +158,8 @@ class Settings:
     db_pre_ping: bool = False
     limits: Limits = field(default_factory=Limits)
     log_json: bool = False
+    #: the planned GraphQL executor (graphql_api/fast_execution.py); off: Strawberry's own
+    fast_execution: bool = True
 
     @property
     def safe_url(self) -> str:
@@ -177,6 +179,7 @@ class Settings:
             "db_pool_size": _int("MES_DB_POOL_SIZE", 10),
             "db_pre_ping": flag("MES_DB_PRE_PING", False),
             "log_json": flag("MES_LOG_JSON", False),
+            "fast_execution": flag("MES_FAST_EXECUTION", True),
             "limits": Limits(
                 max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),
                 max_hold_units=_int("MES_MAX_HOLD_UNITS", d.max_hold_units),

@@ -313,6 +313,7 @@ def create_app(
     plant_tz: str = "UTC",
     auth_required: bool = True,
     feed: ChangeFeed | None = None,
+    fast_execution: bool = True,
 ) -> Starlette:
     graphql = MesGraphQL(
         bus=bus,
@@ -322,7 +323,7 @@ def create_app(
         plant_tz=plant_tz,
         feed=feed,
         auth_required=auth_required,
-        schema=build_schema(limits),
+        schema=build_schema(limits, fast_execution),
         graphql_ide="graphiql",
     )
 

@@ -42,6 +42,7 @@ class Services:
             plant_tz=self.settings.plant_tz,
             auth_required=auth_required,
             feed=self.feed,
+            fast_execution=self.settings.fast_execution,
         )
         if flag("MES_COUNT_SQL"):
             from graphql_api.sql_count import SqlCountMiddleware, count_statements_of

@@ -31,6 +31,7 @@ from graphql_api.audit import AuditQuery
 from graphql_api.auth import guard
 from graphql_api.cost import query_cost
 from graphql_api.errors import ErrorMasking
+from graphql_api.fast_execution import FastExecutionContext, version_mismatches
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.holds import HoldsMutation, HoldsQuery
 from graphql_api.ingest import IngestMutation, IngestQuery
@@ -228,13 +229,20 @@ def _validation_size(query: str, errors: list[GraphQLError]) -> int:
     return parsed_size(query) if errors else len(query) + 256
 
 
-def build_schema(limits: Limits = DEFAULT_LIMITS) -> QuietSchema:
-    """The schema of these limits: one per distinct Limits, so its caches are shared."""
-    return _build_schema(limits)
+def build_schema(limits: Limits = DEFAULT_LIMITS, fast_execution: bool = True) -> QuietSchema:
+    """The schema of these limits: one per distinct Limits, so its caches are shared. With
+    `fast_execution` (MES_FAST_EXECUTION, on by default) it runs the planned executor of
+    graphql_api/fast_execution.py, else Strawberry's default one."""
+    return _build_schema(limits, fast_execution)
 
 
 @cache
-def _build_schema(limits: Limits) -> QuietSchema:
+def _build_schema(limits: Limits, fast_execution: bool) -> QuietSchema:
+    if fast_execution and (mismatches := version_mismatches()):
+        raise RuntimeError(
+            "; ".join(mismatches) + ": check it against the new versions (tests/unit/"
+            "test_fast_execution.py) and update PINNED, or set MES_FAST_EXECUTION=0"
+        )
     parsed: QueryCache[DocumentNode] = QueryCache(PARSER_CACHE_BYTES, lambda q, _: parsed_size(q))
     validated: QueryCache[list[GraphQLError]] = QueryCache(VALIDATION_CACHE_BYTES, _validation_size)
     extensions: list[Any] = [
@@ -263,6 +271,7 @@ def _build_schema(limits: Limits) -> QuietSchema:
         # enums of the contract that no built field uses yet are served all the same
         types=[e.DispositionAction],
         extensions=extensions,
+        execution_context_class=FastExecutionContext if fast_execution else None,
     )
     schema.hide_suggestions = not limits.introspection
     schema.caches = (parsed, validated)

@@ -1,0 +1,242 @@
+"""The fast executor (graphql_api/fast_execution.py) against Strawberry's default one: the same
+queries over the same hostile data, through the served schema with its extensions, answer the
+same bytes — data, errors (messages, paths, locations, codes) and the unexpected errors' own
+messages (logged before they are masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import version
+from typing import Annotated, Any
+
+import orjson
+import pytest
+import strawberry
+
+from bench.trace import TRACE
+from domain.actors import Actor
+from domain.limits import Limits
+from domain.security import UNRESTRICTED
+from graphql_api import errors, execution_specs, fast_execution
+from graphql_api.context import Context
+from graphql_api.fast_execution import PINNED, FastExecutionContext, version_mismatches
+from graphql_api.schema import build_schema
+from tests.unit.hostile_trace import HOSTILE, WRAPPED, Loads, case
+
+FAST = build_schema()
+DEFAULT = build_schema(fast_execution=False)
+
+SHAPES = """query($sn: String!, $yes: Boolean!, $no: Boolean!) {
+  u: unit(sn: $sn) { __typename serial: sn sn status
+    t1: tracks { __typename id stepNo @include(if: $yes) result @skip(if: $yes) inAt
+      values: dataValues { specName judge collectedAt @skip(if: $no) v: valueNumber }
+      dataValues { specName valueText } }
+    tracks { id operationCode outAt } }
+  missing: unit(sn: "NONE") { sn } }"""
+
+FRAGMENTS = """query($sn: String!) {
+  unit(sn: $sn) { ...U run { ... on Run { runNo planQty routeVersion { ...V } } } } }
+fragment U on Unit { sn currentStepNo
+  tracks { ...T ... on Track { station { ...S } ingestEvent { ...E } } }
+  ingestEvents { ...E dataValueCount } workOrder { woNo plannedQty status dueDate } }
+fragment T on Track { id stepNo attempt operatorId flag
+  dataValues { ... { valueNumber valueText valueBoolean valueJson alarmed } id } }
+fragment S on Station { __typename code name stationType group { code name } }
+fragment E on IngestEvent { id eventType occurredAt snList payload normalized result stepNo }
+fragment V on RouteVersion { id versionNo status compiledAt maxReworks
+  route { code name sourceSystem sourceKey productCode }
+  steps { stepNo operationCode stationType allowedStationCodes requiresFAI maxAttempts recipe
+    onLateKeyFail ingestMapping dataSpecs { name dataType isRequired limits { min max unit } } }
+  errors { stepNo code message } }"""
+
+QUERIES = {"trace": TRACE, "shapes": SHAPES, "fragments": FRAGMENTS}
+VARIABLES = {"sn": "SN-1", "yes": True, "no": False}
+
+
+class Recorder:
+    """Stands for errors.log: what ErrorMasking logs of each unexpected error before it masks
+    its message."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    def _record(self, event: str, **fields: Any) -> None:
+        exc_info = fields.pop("exc_info", None)
+        if exc_info is not None:
+            fields["error"] = f"{exc_info[0].__name__}: {exc_info[1]}"
+        self.seen.append([event, fields])
+
+    error = warning = _record
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sources_as_they_are() -> Iterator[None]:
+    """Each `Type.of` returns what it is given: the resolvers pass the hostile sources on."""
+    with pytest.MonkeyPatch.context() as patch:
+        for type_ in WRAPPED:
+            patch.setattr(type_, "of", classmethod(lambda cls, found: found))
+        yield
+
+
+async def answer(schema: Any, query: str, data: dict[str, Any], patch: Any) -> bytes:
+    recorder = Recorder()
+    patch.setattr(errors, "log", recorder)
+    context = Context(
+        actor=Actor(name="differential", request_id="diff-1"),
+        bus=None,  # type: ignore[arg-type]
+        store=None,  # type: ignore[arg-type]
+        loaders=Loads(data),  # type: ignore[arg-type]
+        limits=Limits(),
+        ingest=None,  # type: ignore[arg-type]
+        principal=UNRESTRICTED,
+    )
+    result = await schema.execute(query, variable_values=VARIABLES, context_value=context)
+    formatted = [error.formatted for error in result.errors or []]
+    return orjson.dumps(
+        {"data": result.data, "errors": formatted, "logged": recorder.seen}, default=repr
+    )
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("hostile", HOSTILE)
+async def test_the_fast_executor_answers_what_the_default_one_does(
+    query: str, hostile: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = await answer(DEFAULT, QUERIES[query], case(hostile), monkeypatch)
+    got = await answer(FAST, QUERIES[query], case(hostile), monkeypatch)
+    assert got == expected
+    if hostile == "clean":
+        assert b'"errors":[]' in got and b'"tracks":[{' in got  # the corpus is not all errors
+
+
+async def test_each_hostile_case_changes_an_answer_of_the_corpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A case that changed nothing would test nothing (its data would be the clean one) —
+    but an enum given as its name is served as that name (the enums are StrEnums)."""
+
+    async def answers(name: str) -> list[bytes]:
+        return [await answer(FAST, q, case(name), monkeypatch) for q in QUERIES.values()]
+
+    clean = await answers("clean")
+    same = [n for n in HOSTILE if n != "clean" and await answers(n) == clean]
+    assert same == ["an enum as its name"]
+
+
+async def test_the_comparison_sees_a_wrong_fast_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The differential test is only as good as its reach: a fast path that returned a wrong
+    value (here: enum tables that serialize each member in lower case) fails it."""
+    expected = await answer(DEFAULT, TRACE, case("clean"), monkeypatch)
+    assert await answer(FAST, TRACE, case("clean"), monkeypatch) == expected
+    planned = execution_specs.enum_table
+
+    def lower_case(enum_type: Any) -> dict[Any, str]:
+        return {member: name.lower() for member, name in planned(enum_type).items()}
+
+    monkeypatch.setattr(execution_specs, "SPECS", {})  # the specs built again, with the tables
+    monkeypatch.setattr(execution_specs, "enum_table", lower_case)
+    wrong = await answer(FAST, TRACE, case("clean"), monkeypatch)
+    assert wrong != expected and wrong == expected.replace(b'"PASS"', b'"pass"').replace(
+        b'"FAIL"', b'"fail"'
+    ).replace(b'"TEST"', b'"test"').replace(b'"QUEUED"', b'"queued"').replace(
+        b'"IN_PROGRESS"', b'"in_progress"'
+    ).replace(b'"READY"', b'"ready"').replace(b'"NUMBER"', b'"number"')
+
+
+# -- abstract types: the served schema has none, the executor must still hand them over -------
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Cat(Named):
+    lives: int
+
+
+@strawberry.type
+class Dog(Named):
+    good: bool
+
+
+@strawberry.type
+class Bird:
+    wings: int
+
+
+Pet = Annotated[Cat | Dog | Bird, strawberry.union("Pet")]
+
+
+@strawberry.type
+class PetQuery:
+    named: list[Named | None]
+    pets: list[Pet]
+    first: Named
+
+
+PETS = "{ named { __typename name ... on Cat { lives } ... on Dog { good } } "
+PETS += "pets { __typename ... on Named { name } ... on Bird { wings } } first { name } }"
+
+
+@pytest.mark.parametrize(
+    "pets",
+    [
+        [Cat(name="Tom", lives=9), Dog(name="Rex", good=True), Bird(wings=2)],
+        [Cat(name="Tom", lives="nine"), Bird(wings=None), None, "a string"],  # type: ignore[arg-type]
+    ],
+)
+async def test_abstract_types_answer_the_same(pets: list[Any]) -> None:
+    root = PetQuery(named=[p for p in pets if not isinstance(p, Bird)], pets=pets, first=pets[0])
+    results = []
+    for executor in (None, FastExecutionContext):
+        schema = strawberry.Schema(query=PetQuery, execution_context_class=executor)
+        result = await schema.execute(PETS, root_value=root)
+        results.append(
+            orjson.dumps([result.data, [e.formatted for e in result.errors or []]], default=repr)
+        )
+    assert results[0] == results[1]
+
+
+# -- the versions it was written against --------------------------------------------------------
+
+
+def test_the_installed_graphql_core_and_strawberry_are_the_pinned_ones() -> None:
+    """The executor relies on internals of graphql-core's Executor and of Strawberry's plain
+    fields. An upgrade must be checked against it (this file) and PINNED updated with it."""
+    assert version_mismatches() == [], "; ".join(version_mismatches())
+
+
+def test_pyproject_pins_the_same_versions() -> None:
+    from pathlib import Path
+
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    for name, pin in PINNED.items():
+        assert f'"{name}=={pin}"' in pyproject, f"pyproject.toml must pin {name}=={pin}"
+
+
+def test_a_schema_on_other_versions_refuses_to_build_with_the_fast_executor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(fast_execution.PINNED, "graphql-core", "0.0.1")
+    assert version_mismatches() == [
+        f"graphql-core {version('graphql-core')} is installed, the fast executor was written "
+        "against 0.0.1 (PINNED in graphql_api/fast_execution.py)"
+    ]
+    with pytest.raises(RuntimeError, match=r"graphql-core .* MES_FAST_EXECUTION=0"):
+        build_schema(Limits(max_aliases=31))
+    assert build_schema(Limits(max_aliases=31), fast_execution=False) is not None
+
+
+def test_the_setting_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.settings import ConfigError, Settings
+
+    assert Settings.from_env().fast_execution is True
+    monkeypatch.setenv("MES_FAST_EXECUTION", "0")
+    assert Settings.from_env().fast_execution is False
+    monkeypatch.setenv("MES_FAST_EXECUTION", "maybe")
+    with pytest.raises(ConfigError, match=r"^MES_FAST_EXECUTION='maybe' is not on or off"):
+        Settings.from_env()
+    assert FAST.execution_context_class is FastExecutionContext
+    assert DEFAULT.execution_context_class is not FastExecutionContext
