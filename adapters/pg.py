@@ -132,7 +132,7 @@ class Pg:
         if not self._deferred:
             return
         pending, self._deferred = self._deferred, []
-        sql = _combined(tuple((name, sql) for name, sql, _ in pending))
+        sql = combined_statement(tuple((name, sql) for name, sql, _ in pending))
         await self._count(sql, [a for _, _, args in pending for a in args])
 
     def discard(self) -> None:
@@ -187,7 +187,7 @@ def _renumbered(sql: str, offset: int) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _combined(pieces: tuple[tuple[str | None, str], ...]) -> str:
+def combined_statement(pieces: tuple[tuple[str | None, str], ...]) -> str:
     """Data-modifying statements as one: all but the last in WITH (named pieces under a name
     of their own, the later pieces' references to them renamed), their parameters numbered
     on. PostgreSQL runs every part once, on one snapshot, so parts touch distinct rows."""

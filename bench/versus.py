@@ -120,7 +120,7 @@ async def _alternate(
     return {a.name: a.figures(), b.name: b.figures()}
 
 
-def _check(sides: list[Side], smoke: bool) -> dict[str, Any]:
+def check_leaves(sides: list[Side], smoke: bool) -> dict[str, Any]:
     """Every answer's leaf values against the service's; a mismatch fails a smoke run."""
     ours = equivalents.leaves(orjson.loads(sides[0].last))
     found: dict[str, Any] = {"service": ours.total()}
@@ -176,7 +176,7 @@ async def measure(
         for side in sides:  # warm-up, and the answers the leaf check reads
             for _ in range(WARM_UP):
                 side.last = await side.answer()
-        leaves = _check(sides, args.smoke)
+        leaves = check_leaves(sides, args.smoke)
         tune_gc()  # the in-memory reference runs with the collector settings the server has
         for r in range(args.trace_repeat):  # interleaved, the first side rotating
             for side in sides[r % len(sides) :] + sides[: r % len(sides)]:

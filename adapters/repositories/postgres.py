@@ -35,14 +35,14 @@ from domain.tracks import DataValue, Track
 
 # ---------------------------------------------------------------- master data
 
-_STATION = f"SELECT {columns(t.station)} FROM station WHERE code = $1"
+STATION_BY_CODE = f"SELECT {columns(t.station)} FROM station WHERE code = $1"
 
 
 class PgStationRepository(SqlStationRepository):
     pg: Pg
 
     async def get(self, code: str) -> Station | None:
-        r = await self.pg.fetchrow(_STATION, code)
+        r = await self.pg.fetchrow(STATION_BY_CODE, code)
         return rows.station_from_row(r) if r else None
 
 
@@ -74,7 +74,7 @@ _UNITS_LOCKED = f"""SELECT {columns(t.unit, "unit.")},
   {", ".join(f"run.{c.name} AS run__{c.name}" for c in t.run.c)}
 FROM unit JOIN run ON run.run_no = unit.run_no
 WHERE unit.{{key}} ORDER BY unit.sn FOR UPDATE OF unit FOR KEY SHARE OF run"""
-_UNITS_BY_SN_FOR_UPDATE = _UNITS_LOCKED.format(key="sn = ANY($1::varchar[])")
+UNITS_BY_SN_FOR_UPDATE = _UNITS_LOCKED.format(key="sn = ANY($1::varchar[])")
 _UNITS_BY_ID_FOR_UPDATE = _UNITS_LOCKED.format(key="id = ANY($1::bigint[])")
 _UNITS_UPDATE = """UPDATE unit
 SET status = u.status, current_step_no = u.step, step_fails = u.fails, held_from = u.held
@@ -112,7 +112,7 @@ class PgUnitRepository(SqlUnitRepository):
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         if for_update:
-            return self._seen(await self.pg.fetch(_UNITS_BY_SN_FOR_UPDATE, sorted(set(sns))))
+            return self._seen(await self.pg.fetch(UNITS_BY_SN_FOR_UPDATE, sorted(set(sns))))
         return [rows.unit_from_row(r) for r in await self.pg.fetch(_UNITS_BY_SN, sorted(set(sns)))]
 
     def _seen(self, locked: list[Any]) -> list[Unit]:

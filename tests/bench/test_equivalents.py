@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from bench.equivalents import leaves, mismatch
-from bench.versus import Side, _check
+from bench.versus import Side, check_leaves
 
 SERVICE = {
     "data": {
@@ -72,11 +72,11 @@ def test_a_mismatch_fails_a_smoke_run_and_is_reported_in_a_full_one() -> None:
     sides = [Side("service", _unused, _no_shape), Side("postgraphile", _unused, _no_shape)]
     sides[0].last, sides[1].last = orjson.dumps(SERVICE), orjson.dumps(changed)
     with pytest.raises(SystemExit, match="leaf values differ"):
-        _check(sides, smoke=True)
-    assert _check(sides, smoke=False) == {
+        check_leaves(sides, smoke=True)
+    assert check_leaves(sides, smoke=False) == {
         "service": 10,
         "postgraphile": 10,
         "postgraphile_matches": False,
     }
     sides[1].last = orjson.dumps(REFERENCE)
-    assert _check(sides, smoke=True)["postgraphile_matches"] is True
+    assert check_leaves(sides, smoke=True)["postgraphile_matches"] is True

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
 from adapters.db import is_unavailable
-from adapters.pg import Pg, _combined
+from adapters.pg import Pg, combined_statement
 from adapters.read_store import SqlReadStore
-from adapters.repositories.postgres import _STATION, _UNITS_BY_SN_FOR_UPDATE
+from adapters.repositories.postgres import STATION_BY_CODE, UNITS_BY_SN_FOR_UPDATE
 from adapters.uow import SqlUnitOfWork
 from domain.enums import (
     DataType,
@@ -61,7 +61,7 @@ async def test_observed_statements_go_through_sqlalchemy_with_the_same_sql(
         with count_statements(engine) as seen:
             assert await u.stations.get(unique("none")) is None
             assert await u.units.get_many([unique("none")], for_update=True) == []
-        assert seen == [_STATION, _UNITS_BY_SN_FOR_UPDATE]
+        assert seen == [STATION_BY_CODE, UNITS_BY_SN_FOR_UPDATE]
 
 
 @postgres_only
@@ -106,7 +106,7 @@ async def test_a_listener_added_mid_transaction_sees_every_later_statement(
 
 
 def test_deferred_writes_combine_into_one_statement_numbering_their_parameters_on() -> None:
-    sql = _combined(
+    sql = combined_statement(
         (
             ("new_tracks", "INSERT INTO track (a) SELECT $1 RETURNING id, unit_id"),
             (None, "INSERT INTO data_value (b) SELECT new_tracks.id FROM new_tracks WHERE $1"),
@@ -119,8 +119,8 @@ def test_deferred_writes_combine_into_one_statement_numbering_their_parameters_o
         "w1 AS (INSERT INTO data_value (b) SELECT new_tracks_0.id FROM new_tracks_0 WHERE $2), "
         "w2 AS (UPDATE unit SET x = $4 WHERE id = $3) INSERT INTO audit_event (c) SELECT $5"
     )
-    assert _combined(((None, "SELECT $1"),)) == "SELECT $1"
-    assert _combined((("named", "SELECT $1"),)) == "SELECT $1"
+    assert combined_statement(((None, "SELECT $1"),)) == "SELECT $1"
+    assert combined_statement((("named", "SELECT $1"),)) == "SELECT $1"
 
 
 def _track(run: Run, unit_id: int, sn: str, **kw: Any) -> Track:
