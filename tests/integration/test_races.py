@@ -305,7 +305,17 @@ async def test_no_item_of_a_batch_commits_after_its_token_was_revoked(
     services: Services,
 ) -> None:
     """`mes token revoke` while an ingestEvents request of that token runs: every item that
-    commits after the revoke is refused FORBIDDEN (audited, nothing else written)."""
+    commits after the revoke is refused FORBIDDEN (audited, nothing else written). The
+    revoke must land mid-request for the run to prove anything; when the whole batch beat it
+    (the request's items can keep SQLite's write lock from the revoker), it runs again."""
+    outcomes = [await _batch_racing_a_revoke(services)]
+    while "TOKEN_REVOKED" not in outcomes[-1] and len(outcomes) < 5:
+        outcomes.append(await _batch_racing_a_revoke(services))
+    assert "TOKEN_REVOKED" in outcomes[-1], outcomes  # revoked mid-request at least once
+
+
+async def _batch_racing_a_revoke(services: Services) -> Counter[str]:
+    """One race: the invariants asserted; the answers' statuses (or refusal reasons)."""
     from domain.usecases.tokens import CreateToken, RevokeToken
     from tests.conftest import ApiClient
 
@@ -345,7 +355,7 @@ async def test_no_item_of_a_batch_commits_after_its_token_was_revoked(
     )
     late = [k for k, pos in committed.items() if pos > revoked_at]
     assert not late, f"{len(late)} of {n} items committed after the revoke"
-    assert set(statuses) == {"ACCEPTED", "TOKEN_REVOKED"}, statuses  # revoked mid-request
+    assert set(statuses) <= {"ACCEPTED", "TOKEN_REVOKED"}, statuses
     refused = [k for k, a in zip(keys, answers, strict=True) if a["status"] != "ACCEPTED"]
     assert all(a["error"]["code"] == "FORBIDDEN" for a in answers if a["error"])
     async with services.engine.connect() as conn:
@@ -360,6 +370,7 @@ async def test_no_item_of_a_batch_commits_after_its_token_was_revoked(
             .where(t.ingest_rejection.c.source_system == f.code("AOI-1"))
         )
     assert (written, rejections) == (0, 0)
+    return statuses
 
 
 async def test_a_command_of_a_revoked_token_writes_nothing_but_its_audit(
