@@ -3,6 +3,7 @@ completed (a spec, built once per type object) and which fields it may read with
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -20,6 +21,7 @@ from graphql import (
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Undefined
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -152,3 +154,18 @@ def attribute_of(field_def: GraphQLField, details: FieldDetailsList) -> str | No
         ):
             return None
     return field.python_name
+
+
+def serialize_once(spec: Spec, cache: dict[datetime, Any], value: datetime) -> Any:
+    """A UTC datetime through its scalar, kept for the rest of the request: equal UTC
+    datetimes are the same instant with the same fields, so a scalar (a pure function)
+    serializes them the same. SLOW when the scalar refuses it (the general path raises it,
+    in its place)."""
+    try:
+        found = spec.scalar.coerce_output_value(value)  # type: ignore[union-attr]
+    except Exception:
+        return SLOW
+    if found is None or found is Undefined:
+        return SLOW
+    cache[value] = found
+    return found

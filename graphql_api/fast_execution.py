@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import version
 from math import isfinite
 from typing import Any
 
@@ -60,24 +59,11 @@ from graphql_api.execution_specs import (
     TYPENAME,
     Spec,
     attribute_of,
+    serialize_once,
     spec_of,
 )
 
-__all__ = ["PINNED", "FastExecutionContext", "version_mismatches"]
-
-#: the distributions whose internals this module relies on, at the versions it was checked
-#: against (exact pins in pyproject.toml; tests/unit/test_fast_execution.py checks them)
-PINNED = {"graphql-core": "3.3.2", "strawberry-graphql": "0.341.2"}
-
-
-def version_mismatches() -> list[str]:
-    """One line per pinned distribution installed at another version (empty: all match)."""
-    return [
-        f"{name} {version(name)} is installed, the fast executor was written against {pin} "
-        f"(PINNED in graphql_api/fast_execution.py)"
-        for name, pin in PINNED.items()
-        if version(name) != pin
-    ]
+__all__ = ["FastExecutionContext"]
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -188,7 +174,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                         if type(value) is datetime and value.tzinfo is UTC:
                             done = extra.get(value)
                             if done is None:
-                                done = self._serialize_once(spec, extra, value)
+                                done = serialize_once(spec, extra, value)
                             if done is not SLOW:
                                 results[name] = done
                                 continue
@@ -316,21 +302,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if kind == CACHED and value_type is datetime and value.tzinfo is UTC:
             cache = self._cache_of(spec)
             found = cache.get(value)
-            return found if found is not None else self._serialize_once(spec, cache, value)
+            return found if found is not None else serialize_once(spec, cache, value)
         return SLOW
-
-    def _serialize_once(self, spec: Spec, cache: dict[datetime, Any], value: datetime) -> Any:
-        """A UTC datetime through its scalar, kept for the rest of the request: equal UTC
-        datetimes are the same instant with the same fields, so a scalar (a pure function)
-        serializes them the same."""
-        try:
-            found = spec.scalar.coerce_output_value(value)  # type: ignore[union-attr]
-        except Exception:
-            return SLOW  # the general path raises it, in its place
-        if found is None or found is Undefined:
-            return SLOW
-        cache[value] = found
-        return found
 
     def _complete_object(
         self, spec: Spec, details: FieldDetailsList, path: Path, result: Any

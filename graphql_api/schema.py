@@ -31,7 +31,8 @@ from graphql_api.audit import AuditQuery
 from graphql_api.auth import guard
 from graphql_api.cost import query_cost
 from graphql_api.errors import ErrorMasking
-from graphql_api.fast_execution import FastExecutionContext, version_mismatches
+from graphql_api.execution_pins import version_mismatches
+from graphql_api.fast_execution import FastExecutionContext
 from graphql_api.gateway import GatewayMutation, GatewayQuery
 from graphql_api.holds import HoldsMutation, HoldsQuery
 from graphql_api.ingest import IngestMutation, IngestQuery

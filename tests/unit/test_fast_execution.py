@@ -17,9 +17,10 @@ from bench.trace import TRACE
 from domain.actors import Actor
 from domain.limits import Limits
 from domain.security import UNRESTRICTED
-from graphql_api import errors, execution_specs, fast_execution
+from graphql_api import errors, execution_pins, execution_specs
 from graphql_api.context import Context
-from graphql_api.fast_execution import PINNED, FastExecutionContext, version_mismatches
+from graphql_api.execution_pins import PINNED, version_mismatches
+from graphql_api.fast_execution import FastExecutionContext
 from graphql_api.schema import build_schema
 from tests.unit.hostile_trace import HOSTILE, WRAPPED, Loads, case
 
@@ -219,10 +220,10 @@ def test_pyproject_pins_the_same_versions() -> None:
 def test_a_schema_on_other_versions_refuses_to_build_with_the_fast_executor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(fast_execution.PINNED, "graphql-core", "0.0.1")
+    monkeypatch.setitem(execution_pins.PINNED, "graphql-core", "0.0.1")
     assert version_mismatches() == [
         f"graphql-core {version('graphql-core')} is installed, the fast executor was written "
-        "against 0.0.1 (PINNED in graphql_api/fast_execution.py)"
+        "against 0.0.1 (PINNED in graphql_api/execution_pins.py)"
     ]
     with pytest.raises(RuntimeError, match=r"graphql-core .* MES_FAST_EXECUTION=0"):
         build_schema(Limits(max_aliases=31))
