@@ -73,12 +73,12 @@ def _details(run: Run) -> dict[str, Any]:
 
 def refusal(run: Run, action: RunAction) -> DomainError | None:
     """Why the run refuses the command (None: it does not)."""
-    return RUN_MOVES[action].refusal(run.run_no, run.status, _details(run))
+    return RUN_MOVES[action].refusal(run.run_no, run.status, lambda: _details(run))
 
 
 def moved(run: Run, action: RunAction) -> Run:
     """The run after the command (itself when the status stays), or the run's refusal."""
-    return RUN_MOVES[action].apply(run, run.run_no, run.status, _details(run))
+    return RUN_MOVES[action].apply(run, run.run_no, run.status, lambda: _details(run))
 
 
 def check_units_finished(run: Run, unit_counts: Mapping[UnitStatus, int]) -> None:

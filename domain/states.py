@@ -3,6 +3,7 @@ the statuses it moves from, where it moves to, and the refusal from anywhere els
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -34,13 +35,17 @@ class Move(Generic[S]):
         """The status after the move (the same one when it is a guard or at its target)."""
         return status if self.target is None else self.target
 
-    def refusal(self, key: str, status: S, details: dict[str, Any]) -> DomainError | None:
-        """None when the move is allowed from `status`, else its refusal."""
+    def refusal(
+        self, key: str, status: S, details: Callable[[], dict[str, Any]]
+    ) -> DomainError | None:
+        """None when the move is allowed from `status`, else its refusal (`details` built
+        only then: ingest asks once per event)."""
         if self.allows(status):
             return None
-        return DomainError(self.code, self.message.format(key=key, status=status.value), details)
+        message = self.message.format(key=key, status=status.value)
+        return DomainError(self.code, message, details())
 
-    def apply(self, entity: E, key: str, status: S, details: dict[str, Any]) -> E:
+    def apply(self, entity: E, key: str, status: S, details: Callable[[], dict[str, Any]]) -> E:
         """The entity (a dataclass with a `status`) after the move: itself when the status
         stays; the refusal raised when the move is not allowed."""
         error = self.refusal(key, status, details)

@@ -53,12 +53,12 @@ def _details(wo: WorkOrder) -> dict[str, Any]:
 
 def refusal(wo: WorkOrder, action: WorkOrderAction) -> DomainError | None:
     """Why the work order refuses the command (None: it does not)."""
-    return WORK_ORDER_MOVES[action].refusal(wo.wo_no, wo.status, _details(wo))
+    return WORK_ORDER_MOVES[action].refusal(wo.wo_no, wo.status, lambda: _details(wo))
 
 
 def moved(wo: WorkOrder, action: WorkOrderAction) -> WorkOrder:
     """The work order after the command (itself when the status stays), or its refusal."""
-    return WORK_ORDER_MOVES[action].apply(wo, wo.wo_no, wo.status, _details(wo))
+    return WORK_ORDER_MOVES[action].apply(wo, wo.wo_no, wo.status, lambda: _details(wo))
 
 
 def open_runs(run_statuses: Mapping[str, RunStatus]) -> list[str]:
