@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.context import Info
-from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station
+from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station, load_station
 from graphql_api.types.runs_and_units import Run, Unit, WorkOrder
 
 
@@ -18,8 +18,7 @@ class Query:
 
     @strawberry.field
     async def station(self, info: Info, code: str) -> Station | None:
-        found = await info.context.loaders.station.load(code)
-        return Station.of(found) if found else None
+        return await load_station(info, code)
 
     @strawberry.field
     async def operation(self, info: Info, code: str) -> Operation | None:

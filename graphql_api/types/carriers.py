@@ -11,7 +11,7 @@ from domain import carriers as dcar
 from domain.enums import TrackFlag, TrackResult, TrackSource
 from graphql_api.context import Info
 from graphql_api.types.common import MesError
-from graphql_api.types.master import Station
+from graphql_api.types.master import Station, load_station
 
 if TYPE_CHECKING:
     from graphql_api.types.runs_and_units import Unit
@@ -100,10 +100,7 @@ class CarrierTrack:
 
     @strawberry.field
     async def station(self, info: Info) -> Station | None:
-        if self.station_code is None:
-            return None
-        found = await info.context.loaders.station.load(self.station_code)
-        return Station.of(found) if found else None
+        return await load_station(info, self.station_code)
 
     @strawberry.field
     async def data_values(self, info: Info) -> list[Annotated[DataValue, strawberry.lazy(TRACKS)]]:
@@ -123,12 +120,9 @@ class CarrierTrack:
     async def ingest_event(
         self, info: Info
     ) -> Annotated[IngestEvent, strawberry.lazy(TRACKS)] | None:
-        from graphql_api.types.tracks import IngestEvent
+        from graphql_api.types.tracks import load_event
 
-        if self.ingest_event_id is None:
-            return None
-        found = await info.context.loaders.event.load(self.ingest_event_id)
-        return IngestEvent.of(found) if found else None
+        return await load_event(info, self.ingest_event_id)
 
     @classmethod
     def of(cls, ct: dcar.CarrierTrack) -> CarrierTrack:

@@ -13,7 +13,7 @@ from domain.ingest.records import IngestRejection as DomainRejection
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError
-from graphql_api.types.tracks import IngestEvent
+from graphql_api.types.tracks import IngestEvent, load_event
 
 
 @strawberry.type(
@@ -41,10 +41,7 @@ class IngestRejection:
 
     @strawberry.field(description="Set once a replay (or a resend) of this event was accepted.")
     async def resolved_by(self, info: Info) -> IngestEvent | None:
-        if self.resolved_by_event_id is None:
-            return None
-        found = await info.context.loaders.event.load(self.resolved_by_event_id)
-        return IngestEvent.of(found) if found else None
+        return await load_event(info, self.resolved_by_event_id)
 
     @classmethod
     def of(cls, j: DomainRejection) -> IngestRejection:

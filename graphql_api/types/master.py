@@ -86,6 +86,14 @@ class Station:
         )
 
 
+async def load_station(info: Info, code: str | None) -> Station | None:
+    """The station of that code through the request's loader; None for no code or none found."""
+    if code is None:
+        return None
+    found = await info.context.loaders.station.load(code)
+    return Station.of(found) if found else None
+
+
 @strawberry.type
 class SpecLimits:
     min: float | None

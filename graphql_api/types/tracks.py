@@ -13,7 +13,7 @@ from domain.ingest import records as di
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
-from graphql_api.types.master import Station
+from graphql_api.types.master import Station, load_station
 
 if TYPE_CHECKING:
     from graphql_api.types.runs_and_units import Unit
@@ -91,10 +91,7 @@ class Track:
 
     @strawberry.field
     async def station(self, info: Info) -> Station | None:
-        if self.station_code is None:
-            return None
-        found = await info.context.loaders.station.load(self.station_code)
-        return Station.of(found) if found else None
+        return await load_station(info, self.station_code)
 
     @strawberry.field
     async def data_values(self, info: Info) -> list[DataValue]:
@@ -104,10 +101,7 @@ class Track:
 
     @strawberry.field
     async def ingest_event(self, info: Info) -> IngestEvent | None:
-        if self.ingest_event_id is None:
-            return None
-        found = await info.context.loaders.event.load(self.ingest_event_id)
-        return IngestEvent.of(found) if found else None
+        return await load_event(info, self.ingest_event_id)
 
     @strawberry.field(
         description="The carrier's pass through the BATCH step this track was part of."
@@ -204,3 +198,11 @@ class IngestEvent:
             normalized=cast(JSON, e.normalized),
             event_id=e.id or 0,
         )
+
+
+async def load_event(info: Info, event_id: int | None) -> IngestEvent | None:
+    """The ingest event of that id through the request's loader; None for no id or none found."""
+    if event_id is None:
+        return None
+    found = await info.context.loaders.event.load(event_id)
+    return IngestEvent.of(found) if found else None
