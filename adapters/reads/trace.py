@@ -16,12 +16,16 @@ from domain.tracks import DataValue, Track
 
 _TRACKS_OF_UNITS = f"""SELECT {columns(t.track, "track.")}, unit.sn FROM track
 JOIN unit ON unit.id = track.unit_id WHERE track.unit_id = ANY($1::bigint[]) ORDER BY track.id"""
+# a value without JSON holds JSON null (as Core's JSON type stores None): read as SQL NULL, it
+# skips the driver's JSON decoder, a Python call per value (14% of a deep trace's server CPU)
+_VALUE_COLUMNS = columns(t.data_value).replace(
+    "value_json", "NULLIF(value_json, 'null'::jsonb) AS value_json"
+)
 _VALUES_OF_TRACKS = (
-    f"SELECT {columns(t.data_value)} FROM data_value WHERE track_id = ANY($1::bigint[]) ORDER BY id"
+    f"SELECT {_VALUE_COLUMNS} FROM data_value WHERE track_id = ANY($1::bigint[]) ORDER BY id"
 )
 _VALUES_OF_EVENTS = (
-    f"SELECT {columns(t.data_value)} FROM data_value "
-    "WHERE ingest_event_id = ANY($1::bigint[]) ORDER BY id"
+    f"SELECT {_VALUE_COLUMNS} FROM data_value WHERE ingest_event_id = ANY($1::bigint[]) ORDER BY id"
 )
 _EVENTS_OF_UNITS = f"""SELECT {columns(t.ingest_event, "e.")}, link.unit_id FROM ingest_event e
 JOIN ingest_event_unit link ON link.event_id = e.id WHERE link.unit_id = ANY($1::bigint[])

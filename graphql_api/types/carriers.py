@@ -104,10 +104,10 @@ class CarrierTrack:
 
     @strawberry.field
     async def data_values(self, info: Info) -> list[Annotated[DataValue, strawberry.lazy(TRACKS)]]:
-        from graphql_api.types.tracks import DataValue
+        from graphql_api.types.tracks import served_values
 
         found = await info.context.loaders.values_of_carrier_track.load(self.carrier_track_id)
-        return [DataValue.of(v) for v in found]
+        return served_values(found)
 
     @strawberry.field
     async def unit_tracks(self, info: Info) -> list[Annotated[Track, strawberry.lazy(TRACKS)]]:

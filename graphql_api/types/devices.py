@@ -12,7 +12,7 @@ from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.carriers import CarrierTrack
 from graphql_api.types.common import MesError
-from graphql_api.types.tracks import DataValue, Track
+from graphql_api.types.tracks import DataValue, Track, served_values
 from graphql_api.types.values import DeviceDataItemInput
 
 
@@ -74,7 +74,7 @@ class DeviceDataRecord:
     @strawberry.field
     async def data_values(self, info: Info) -> list[DataValue]:
         found = await info.context.loaders.values_of_device_record.load(self.record_id)
-        return [DataValue.of(v) for v in found]
+        return served_values(found)
 
     @classmethod
     def of(cls, d: ddev.DeviceDataRecord) -> DeviceDataRecord:

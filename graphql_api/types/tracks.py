@@ -36,22 +36,14 @@ class DataValue:
     source: TrackSource
     collected_at: datetime
 
-    @classmethod
-    def of(cls, v: dt.DataValue) -> DataValue:
-        return cls(
-            id=strawberry.ID(str(v.id)),
-            spec_name=v.spec_name,
-            data_type=v.data_type,
-            value_number=v.value_number,
-            value_text=v.value_text,
-            value_boolean=v.value_boolean,
-            value_json=cast(JSON, v.value_json),
-            value_unit=v.value_unit,
-            judge=v.judge,
-            alarmed=v.alarmed,
-            source=v.source,
-            collected_at=v.collected_at,
-        )
+
+def served_values(found: list[dt.DataValue]) -> list[DataValue]:
+    """The domain's values served as they are, not copied: every field of the GraphQL
+    `DataValue` reads the domain attribute of its name (an int id serializes as the ID's
+    string), and the type has no interface that would check the class. A copy per value cost
+    ~2 µs, 2,040 times in a deep trace. tests/unit/test_served_values.py holds the names to
+    it."""
+    return cast(list[DataValue], found)
 
 
 @strawberry.type
@@ -95,9 +87,7 @@ class Track:
 
     @strawberry.field
     async def data_values(self, info: Info) -> list[DataValue]:
-        return [
-            DataValue.of(v) for v in await info.context.loaders.values_of_track.load(self.track_id)
-        ]
+        return served_values(await info.context.loaders.values_of_track.load(self.track_id))
 
     @strawberry.field
     async def ingest_event(self, info: Info) -> IngestEvent | None:
@@ -162,9 +152,7 @@ class IngestEvent:
 
     @strawberry.field
     async def data_values(self, info: Info) -> list[DataValue]:
-        return [
-            DataValue.of(v) for v in await info.context.loaders.values_of_event.load(self.event_id)
-        ]
+        return served_values(await info.context.loaders.values_of_event.load(self.event_id))
 
     @strawberry.field
     async def carrier_track(self, info: Info) -> CarrierTrack | None:

@@ -25,7 +25,6 @@ WRAPPED = (
     runs_and_units.Run,
     runs_and_units.WorkOrder,
     tracks.Track,
-    tracks.DataValue,
     tracks.IngestEvent,
     master.Station,
     master.StationGroup,
