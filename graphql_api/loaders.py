@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from domain.carriers import Carrier, CarrierLoad, CarrierTrack
 from domain.holds import HeldUnit, Hold
-from domain.ingest.records import IngestEvent
+from domain.ingest.records import EventDocuments, EventHead
 from domain.master import DataCollectionSpec, Line, Operation, Routing, Station, StationGroup
 from domain.ports import ReadStore
 from domain.routes import RouteVersion
@@ -172,11 +172,15 @@ class Loaders:
         return count(self.store.value_counts_of_events)
 
     @cached_property
-    def event(self) -> DataLoader[int, IngestEvent | None]:
-        return one(self.store.events)
+    def event(self) -> DataLoader[int, EventHead | None]:
+        return one(self.store.event_heads)
 
     @cached_property
-    def events_of_unit(self) -> DataLoader[int, list[IngestEvent]]:
+    def event_documents(self) -> DataLoader[int, EventDocuments | None]:
+        return one(self.store.event_documents)
+
+    @cached_property
+    def events_of_unit(self) -> DataLoader[int, list[EventHead]]:
         return many(self.store.events_of_units)
 
     @cached_property

@@ -10,7 +10,7 @@ from adapters import rows
 from adapters import tables as t
 from adapters.pg import columns
 from adapters.reads.base import ReadBase, grouped
-from domain.ingest.records import IngestEvent
+from domain.ingest.records import EventDocuments, EventHead, IngestEvent
 from domain.runs_and_units import Unit
 from domain.tracks import DataValue, Track
 
@@ -27,9 +27,12 @@ _VALUES_OF_TRACKS = (
 _VALUES_OF_EVENTS = (
     f"SELECT {_VALUE_COLUMNS} FROM data_value WHERE ingest_event_id = ANY($1::bigint[]) ORDER BY id"
 )
-_EVENTS_OF_UNITS = f"""SELECT {columns(t.ingest_event, "e.")}, link.unit_id FROM ingest_event e
-JOIN ingest_event_unit link ON link.event_id = e.id WHERE link.unit_id = ANY($1::bigint[])
-ORDER BY e.id"""
+#: an event's head: every column but its documents (payload, normalized, meta), which a TEST
+#: event fills with its every value again; decoding them was 11% of a deep trace's server CPU
+_HEAD = [c for c in t.ingest_event.c if c.name not in ("payload", "normalized", "meta")]
+_EVENTS_OF_UNITS = f"""SELECT {", ".join(f"e.{c.name}" for c in _HEAD)}, link.unit_id
+FROM ingest_event e JOIN ingest_event_unit link ON link.event_id = e.id
+WHERE link.unit_id = ANY($1::bigint[]) ORDER BY e.id"""
 
 
 class TraceReads(ReadBase):
@@ -91,17 +94,26 @@ class TraceReads(ReadBase):
         found = await self._in(select(t.ingest_event), t.ingest_event.c.id, ids)
         return {r.id: rows.event_from_row(r) for r in found}
 
-    async def events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[IngestEvent]]:
+    async def event_heads(self, ids: Sequence[int]) -> dict[int, EventHead]:
+        found = await self._in(select(*_HEAD), t.ingest_event.c.id, ids)
+        return {r.id: rows.event_head_from_row(r) for r in found}
+
+    async def event_documents(self, ids: Sequence[int]) -> dict[int, EventDocuments]:
+        e = t.ingest_event
+        found = await self._in(select(e.c.id, e.c.payload, e.c.normalized), e.c.id, ids)
+        return {r.id: rows.documents_from_row(r) for r in found}
+
+    async def events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[EventHead]]:
         link = t.ingest_event_unit
         found = await self._in(
-            select(t.ingest_event, link.c.unit_id)
+            select(*_HEAD, link.c.unit_id)
             .join(link, link.c.event_id == t.ingest_event.c.id)
             .order_by(t.ingest_event.c.id),
             link.c.unit_id,
             unit_ids,
             _EVENTS_OF_UNITS,
         )
-        return grouped(found, "unit_id", rows.event_from_row)
+        return grouped(found, "unit_id", rows.event_head_from_row)
 
     async def event_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         found = await self._rows(

@@ -12,7 +12,9 @@ from adapters.rows.carriers import (
     load_from_row,
 )
 from adapters.rows.ingest import (
+    documents_from_row,
     event_from_row,
+    event_head_from_row,
     event_to_values,
     rejection_from_row,
     rejection_to_values,
@@ -72,7 +74,9 @@ __all__ = [
     "device_record_to_values",
     "disposition_from_row",
     "disposition_to_values",
+    "documents_from_row",
     "event_from_row",
+    "event_head_from_row",
     "event_to_values",
     "group_from_row",
     "held_unit_from_row",

@@ -15,7 +15,13 @@ from domain.enums import (
     TrackSource,
 )
 from domain.errors import ErrorCode
-from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.ingest.records import (
+    EventDocuments,
+    EventHead,
+    IngestEvent,
+    IngestRejection,
+    TesterResultKey,
+)
 from domain.tracks import DataValue, Track
 
 
@@ -42,28 +48,37 @@ def event_to_values(e: IngestEvent) -> dict[str, Any]:
     }
 
 
+def _head_fields(r: Row[Any]) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "source_system": r.source_system,
+        "dedupe_key": r.dedupe_key,
+        "input_hash": r.input_hash,
+        "event_type": IngestEventType(r.event_type),
+        "occurred_at": r.occurred_at,
+        "received_at": r.received_at,
+        "run_no": r.run_no,
+        "step_no": r.step_no,
+        "station_code": r.station_code,
+        "line_code": r.line_code,
+        "sn": r.sn,
+        "sn_list": tuple(r.sn_list or ()),
+        "carrier_code": r.carrier_code,
+        "test_result_id": r.test_result_id,
+        "result": TrackResult(r.result) if r.result else None,
+    }
+
+
 def event_from_row(r: Row[Any]) -> IngestEvent:
-    return IngestEvent(
-        id=r.id,
-        source_system=r.source_system,
-        dedupe_key=r.dedupe_key,
-        input_hash=r.input_hash,
-        event_type=IngestEventType(r.event_type),
-        occurred_at=r.occurred_at,
-        received_at=r.received_at,
-        run_no=r.run_no,
-        step_no=r.step_no,
-        station_code=r.station_code,
-        line_code=r.line_code,
-        sn=r.sn,
-        sn_list=tuple(r.sn_list or ()),
-        carrier_code=r.carrier_code,
-        test_result_id=r.test_result_id,
-        result=TrackResult(r.result) if r.result else None,
-        payload=r.payload,
-        normalized=r.normalized,
-        meta=r.meta,
-    )
+    return IngestEvent(**_head_fields(r), payload=r.payload, normalized=r.normalized, meta=r.meta)
+
+
+def event_head_from_row(r: Row[Any]) -> EventHead:
+    return EventHead(**_head_fields(r))
+
+
+def documents_from_row(r: Row[Any]) -> EventDocuments:
+    return EventDocuments(r.payload, r.normalized)
 
 
 def tester_key_to_values(k: TesterResultKey) -> dict[str, Any]:

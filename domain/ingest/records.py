@@ -42,8 +42,9 @@ class IngestEnvelope:
 
 
 @dataclass(frozen=True, slots=True)
-class IngestEvent:
-    """An accepted event: the raw payload, the normalized reading, its links."""
+class EventHead:
+    """An accepted event without its documents: what a trace lists (a TEST event's payload and
+    normalized reading repeat its every value; they are read only when asked for)."""
 
     source_system: str
     dedupe_key: str
@@ -51,7 +52,6 @@ class IngestEvent:
     event_type: IngestEventType
     occurred_at: datetime
     received_at: datetime
-    payload: Any
     run_no: str | None = None
     step_no: int | None = None
     station_code: str | None = None
@@ -61,9 +61,24 @@ class IngestEvent:
     carrier_code: str | None = None
     test_result_id: str | None = None
     result: TrackResult | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestEvent(EventHead):
+    """An accepted event: the raw payload, the normalized reading, its links."""
+
+    payload: Any
     normalized: dict[str, Any] | None = field(default=None, hash=False)
     meta: Any = None
-    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventDocuments:
+    """An event's payload as sent and its normalized reading, read apart from its head."""
+
+    payload: Any
+    normalized: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)

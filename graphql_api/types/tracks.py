@@ -140,9 +140,17 @@ class IngestEvent:
     carrier_code: str | None
     test_result_id: str | None
     result: TrackResult | None
-    payload: JSON
-    normalized: JSON | None
     event_id: strawberry.Private[int]
+    #: the payload and normalized reading when the event came with them (else read on demand)
+    documents: strawberry.Private[di.EventDocuments | None]
+
+    @strawberry.field
+    async def payload(self, info: Info) -> JSON:
+        return cast(JSON, (await documents_of(info, self)).payload)
+
+    @strawberry.field
+    async def normalized(self, info: Info) -> JSON | None:
+        return cast(JSON, (await documents_of(info, self)).normalized)
 
     @strawberry.field
     async def tracks(self, info: Info) -> list[Track]:
@@ -165,7 +173,7 @@ class IngestEvent:
         return count
 
     @classmethod
-    def of(cls, e: di.IngestEvent) -> IngestEvent:
+    def of(cls, e: di.EventHead) -> IngestEvent:
         return cls(
             id=strawberry.ID(str(e.id)),
             source_system=e.source_system,
@@ -182,10 +190,23 @@ class IngestEvent:
             carrier_code=e.carrier_code,
             test_result_id=e.test_result_id,
             result=e.result,
-            payload=cast(JSON, e.payload),
-            normalized=cast(JSON, e.normalized),
             event_id=e.id or 0,
+            documents=(
+                di.EventDocuments(e.payload, e.normalized)
+                if isinstance(e, di.IngestEvent)
+                else None
+            ),
         )
+
+
+async def documents_of(info: Info, event: IngestEvent) -> di.EventDocuments:
+    """The event's payload and normalized reading: those it came with, else read (once per
+    request for the events asked about, by the request's loader)."""
+    if event.documents is None:
+        event.documents = await info.context.loaders.event_documents.load(event.event_id)
+        # an accepted event is never deleted: its head was just read
+        assert event.documents is not None
+    return event.documents
 
 
 async def load_event(info: Info, event_id: int | None) -> IngestEvent | None:

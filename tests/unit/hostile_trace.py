@@ -134,8 +134,7 @@ def event(i: int, **changes: Any) -> Any:
         "carrier_code": None,
         "test_result_id": None,
         "result": e.TrackResult.PASS,
-        "payload": {"values": [1, 2]},
-        "normalized": None,
+        "documents": source(payload={"values": [1, 2]}, normalized=None),
         "event_id": 100 + i,
     }
     return source(**{**values, **changes})

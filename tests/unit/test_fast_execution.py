@@ -24,6 +24,15 @@ from graphql_api.fast_execution import FastExecutionContext
 from graphql_api.schema import build_schema
 from tests.unit.hostile_trace import HOSTILE, WRAPPED, Loads, case
 
+# graphql-core (3.3.2, pinned) drops a sibling field's resolver coroutine unstarted when a
+# non-null error bubbles past it, in both executors (checked: the default one does it in the
+# same cases); Python reports it when the coroutine is collected. (An event's payload is
+# such a resolver: it is read on demand.)
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <coroutine object GraphQLCoreConverter.from_resolver"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+
 FAST = build_schema()
 DEFAULT = build_schema(fast_execution=False)
 
