@@ -92,10 +92,15 @@ def shape(body: dict[str, Any]) -> dict[str, int]:
     return {"tracks": len(tracks), "values": sum(len(t["dataValues"]) for t in tracks)}
 
 
+def body(query: str, variables: dict[str, Any]) -> bytes:
+    """A GraphQL request's JSON body."""
+    return orjson.dumps({"query": query, "variables": variables})
+
+
 def request(token: str, query: str, variables: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    """A query's body, and the headers that send it."""
-    body = orjson.dumps({"query": query, "variables": variables})
-    return body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    """A query's body, and the headers that send it to the service."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return body(query, variables), headers
 
 
 async def http_trace(

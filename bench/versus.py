@@ -169,10 +169,6 @@ def check_leaves(sides: list[Side], title: str, smoke: bool) -> dict[str, Any]:
     return found
 
 
-def _body(query: str, variables: dict[str, Any]) -> bytes:
-    return orjson.dumps({"query": query, "variables": variables})
-
-
 async def measure(
     args: argparse.Namespace,
     server: Server,
@@ -209,12 +205,12 @@ async def measure(
             service = HttpSide(
                 "service",
                 clients["service"],
-                _body(scenario.query, scenario.variables),
+                trace.body(scenario.query, scenario.variables),
                 server.cpu_seconds,
             )
             pg = None
             if served is not None:
-                pg_body = _body(scenario.postgraphile_query, scenario.variables)
+                pg_body = trace.body(scenario.postgraphile_query, scenario.variables)
                 pg = HttpSide("postgraphile", clients["postgraphile"], pg_body, served.cpu_seconds)
             found[scenario.name] = await _measure_one(args, scenario, conn, service, pg)
     return found
