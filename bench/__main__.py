@@ -4,7 +4,8 @@ One run, every figure beside its reference: ingest over HTTP against the raw asy
 (AUTO with 1 value and TEST with 100, single events at concurrency 1/4/8 and batches of 50),
 the deep unit trace over HTTP against PostGraphile v4 serving the same database
 (bench/postgraphile.py), the same query executed from memory and one json_agg statement
-(bench/versus.py), SQL statements per trace, the server's peak memory. Prints a markdown
+(bench/versus.py), the same for a large page of 500 units with their tracks (bench/page.py),
+SQL statements per request, the server's peak memory. Prints a markdown
 table, writes JSON. `--smoke` runs tiny sizes (the test suite does, for correctness only);
 `--compare OLD.json` adds the ratio of each figure to an earlier run (e.g. 1M units against 10k)."""
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import psutil
 
-from bench import factory, ingest, postgraphile, trace, versus
+from bench import factory, ingest, page, postgraphile, trace, versus
 from bench.server import Server, make_token
 
 #: turns the service and the floor take per scenario (bench/__main__.py _rounds)
@@ -127,19 +128,25 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         await trace.build_deep_unit(f, server.base, token)
         shallow_sn = f.auto_sns[0]  # the first warm-up event's: 1 track, 1 value
-        deep = await versus.measure(args, server, token, f, cli)
+        reads = [versus.deep_trace(f), page.large_page(f)]
+        read = await versus.measure(args, server, token, reads, cli)
         shallow = await trace.http_trace(
             server.base, token, "shallow", shallow_sn, args.trace_repeat
         )
         peak_rss = server.peak_rss
     async with Server(args.database_url, count_sql=True) as counting:
-        deep["deep_http"]["statements"] = await trace.trace_statements(
-            counting.base, token, f.deep_sn
-        )
-        shallow.statements = await trace.trace_statements(counting.base, token, shallow_sn)
-    result["trace"] = {**deep, "shallow_http": shallow.as_dict()}
-    if left_out:
-        result["trace"]["postgraphile_left_out"] = left_out
+        for scenario in reads:
+            read[scenario.name][f"{scenario.name}_http"][
+                "statements"
+            ] = await trace.trace_statements(
+                counting.base, token, scenario.variables, scenario.query
+            )
+        shallow.statements = await trace.trace_statements(counting.base, token, {"sn": shallow_sn})
+    result["trace"] = {**read["deep"], "shallow_http": shallow.as_dict()}
+    result["page"] = read["page"]
+    for section in ("trace", "page"):
+        if left_out:
+            result[section]["postgraphile_left_out"] = left_out
     result["server_peak_rss_mb"] = round(peak_rss / 2**20, 1)
     return result
 
@@ -207,28 +214,13 @@ def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:
         elif old:
             row += " – |"
         lines.append(row)
-    t = r["trace"]
-    lines += [
-        "",
-        "| trace | p50 ms | p99 ms | SQL statements | bytes | tracks | values |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, x in (
-        ("deep, HTTP", t["deep_http"]),
-        ("deep, PostGraphile (reference)", t.get("postgraphile", {}).get("deep_http")),
-        ("deep, in memory (reference)", t["deep_memory"]),
-        ("deep, one json_agg statement (floor)", t["deep_json_agg"]),
-        ("shallow, HTTP", t["shallow_http"]),
-    ):
-        if x is None:
-            continue
-        lines.append(
-            f"| {label} | {x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x.get('statements') or '–'} | "
-            f"{x['bytes']:,} | {x['tracks']} | {x['values']} |"
-        )
+    t, pg = r["trace"], r["page"]
+    lines += reads_table(t, "deep", "trace", ("tracks", "values"))
+    lines.append(f"| shallow, HTTP | {cells(t['shallow_http'], ('tracks', 'values'))} |")
     lines += versus.lines(t)
+    lines += reads_table(pg, "page", "large page", ("units", "tracks"))
+    lines += versus.lines(pg, "page", "large page")
     lines += [
-        f"- deep trace HTTP / in memory (p50): **{t['deep_http_over_memory']}×**",
         f"- server peak RSS: {r['server_peak_rss_mb']} MB",
     ]
     if old:
@@ -240,6 +232,31 @@ def table(r: dict[str, Any], old: dict[str, Any] | None = None) -> str:
             f"{r['server_peak_rss_mb'] / old['server_peak_rss_mb']:.2f}×"
         )
     return "\n".join(lines)
+
+
+def cells(x: dict[str, Any], counts: tuple[str, str]) -> str:
+    """A side's figures, as the cells of a row of reads_table."""
+    a, b = counts
+    return (
+        f"{x['p50_ms']:.1f} | {x['p99_ms']:.1f} | {x.get('statements') or '–'} | "
+        f"{x['bytes']:,} | {x.get(a, '–')} | {x.get(b, '–')}"
+    )
+
+
+def reads_table(t: dict[str, Any], name: str, title: str, counts: tuple[str, str]) -> list[str]:
+    """A read scenario's sides (bench/versus.py), a row each; PostGraphile's when it ran."""
+    sides = [
+        ("HTTP", t[f"{name}_http"]),
+        ("PostGraphile (reference)", t.get("postgraphile", {}).get(f"{name}_http")),
+        ("in memory (reference)", t[f"{name}_memory"]),
+        ("one json_agg statement (floor)", t[f"{name}_json_agg"]),
+    ]
+    return [
+        "",
+        f"| {title} | p50 ms | p99 ms | SQL statements | bytes | {counts[0]} | {counts[1]} |",
+        "|---|---|---|---|---|---|---|",
+        *(f"| {name}, {label} | {cells(x, counts)} |" for label, x in sides if x is not None),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

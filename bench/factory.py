@@ -181,14 +181,17 @@ async def load(url: str, units: int, auto: int, test: int, history: bool = True)
         await services.close()
 
     sns = [f"{tag}-{i:07d}" for i in range(units)]
-    values = await _copy_units(url, tag, run.run_no, c("WO"), sns, auto, test, history)
+    # the history units registered first: the run's first page (bench/page.py) is theirs
+    past = len(sns) - auto - test
+    auto_sns, test_sns = sns[past : past + auto], sns[past + auto :]
+    values = await _copy_units(url, tag, run.run_no, c("WO"), sns, past, auto, history=history)
     return Factory(
         url=url,
         tag=tag,
         run_no=run.run_no,
         deep_run_no=deep_run.run_no,
-        auto_sns=sns[:auto],
-        test_sns=sns[auto : auto + test],
+        auto_sns=auto_sns,
+        test_sns=test_sns,
         deep_sn=deep.sn,
         units=units + 1,
         values=values,
@@ -201,22 +204,22 @@ async def _copy_units(
     run_no: str,
     wo_no: str,
     sns: list[str],
+    past: int,
     auto: int,
-    test: int,
     history: bool,
 ) -> int:
-    """COPY the units; history units also get an event, a track and their values."""
+    """COPY the units in the order of `sns`: `past` history units (at step 20), `auto` at step
+    10, the rest at step 20; history units also get an event, a track and their values."""
     conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.copy_records_to_table(
             "unit",
             columns=["sn", "wo_no", "run_no", "status", "current_step_no", "created_at"],
             records=(
-                (sn, wo_no, run_no, "QUEUED", 10 if i < auto else 20, T0)
+                (sn, wo_no, run_no, "QUEUED", 10 if past <= i < past + auto else 20, T0)
                 for i, sn in enumerate(sns)
             ),
         )
-        past = sns[auto + test :]
         if not history or not past:
             return 0
         ids = dict(await conn.fetch("SELECT sn, id FROM unit WHERE run_no = $1", run_no))
@@ -224,8 +227,8 @@ async def _copy_units(
         track_base = int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM track")) + 1
         source, station = f"{tag}-AOI-1", f"{tag}-AOI-1"
         written = 0
-        for chunk_start in range(0, len(past), 50_000):
-            chunk = past[chunk_start : chunk_start + 50_000]
+        for chunk_start in range(0, past, 50_000):
+            chunk = sns[chunk_start : min(past, chunk_start + 50_000)]
             first, tfirst = base + chunk_start, track_base + chunk_start
             await conn.copy_records_to_table(
                 "ingest_event",

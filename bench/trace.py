@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -44,8 +44,8 @@ class TraceStats:
     latencies: list[float]
     statements: int | None = None
     bytes: int = 0
-    tracks: int = 0
-    values: int = 0
+    #: what the answer holds: tracks and values, units and tracks…
+    counts: dict[str, int] = field(default_factory=dict)
 
     def pct(self, p: float) -> float:
         return percentile_ms(self.latencies, p)
@@ -56,8 +56,7 @@ class TraceStats:
             "p99_ms": round(self.pct(0.99), 2),
             "statements": self.statements,
             "bytes": self.bytes,
-            "tracks": self.tracks,
-            "values": self.values,
+            **self.counts,
         }
 
 
@@ -88,15 +87,20 @@ async def build_deep_unit(f: Factory, base: str, token: str) -> None:
             assert status["status"] == "ACCEPTED", status
 
 
-def shape(body: dict[str, Any]) -> tuple[int, int]:
-    unit = body["data"]["unit"]
-    return len(unit["tracks"]), sum(len(t["dataValues"]) for t in unit["tracks"])
+def shape(body: dict[str, Any]) -> dict[str, int]:
+    tracks = body["data"]["unit"]["tracks"]
+    return {"tracks": len(tracks), "values": sum(len(t["dataValues"]) for t in tracks)}
 
 
-def request(token: str, sn: str) -> tuple[bytes, dict[str, str]]:
-    """The trace query of a unit, and the headers that send it."""
-    body = orjson.dumps({"query": TRACE, "variables": {"sn": sn}})
-    return body, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+def body(query: str, variables: dict[str, Any]) -> bytes:
+    """A GraphQL request's JSON body."""
+    return orjson.dumps({"query": query, "variables": variables})
+
+
+def request(token: str, query: str, variables: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """A query's body, and the headers that send it to the service."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    return body(query, variables), headers
 
 
 async def http_trace(
@@ -109,7 +113,7 @@ async def http_trace(
     """Latency at concurrency 1 (the shallow trace; the deep one is measured beside its
     references in bench/versus.py)."""
     stats = TraceStats(name, [])
-    payload, headers = request(token, sn)
+    payload, headers = request(token, TRACE, {"sn": sn})
     async with Http(base, headers=headers) as client:
         for i in range(repeat + 2):
             t0 = time.perf_counter()
@@ -122,13 +126,16 @@ async def http_trace(
                 continue
             stats.latencies.append(elapsed)
             stats.bytes = len(r.body)
-            stats.tracks, stats.values = shape(body)
+            stats.counts = shape(body)
     return stats
 
 
-async def trace_statements(base: str, token: str, sn: str) -> int:
-    """The SQL statements of one trace, counted by a server started with count_sql."""
-    payload, headers = request(token, sn)
+async def trace_statements(
+    base: str, token: str, variables: dict[str, Any], query: str = TRACE
+) -> int:
+    """The SQL statements of one request (the trace's unless `query`), counted by a server
+    started with count_sql."""
+    payload, headers = request(token, query, variables)
     async with Http(base, headers=headers) as client:
         await client.post("/graphql", payload)  # warm-up: the route version cached
         r = await client.post("/graphql", payload)
@@ -158,17 +165,17 @@ class MemoStore:
 
 
 class MemoryTrace:
-    """The same query through the same schema with every read served from memory, including
-    the JSON serialization of the result."""
+    """A query through the same schema with every read served from memory, including the JSON
+    serialization of the result."""
 
-    def __init__(self, url: str, sn: str):
+    def __init__(self, url: str, query: str, variables: dict[str, Any]):
         self.services = bootstrap(Settings(database_url=url))
         self.memo = MemoStore(self.services.store)
         self.schema = build_schema()
-        self.sn = sn
+        self.query, self.variables = query, variables
 
     async def answer(self) -> bytes:
-        """One trace: the first fills the memo, the next ones read nothing from the database."""
+        """One answer: the first fills the memo, the next ones read nothing from the database."""
         context = Context(
             actor=Actor(name="bench", request_id="memory"),
             bus=self.services.bus,
@@ -179,7 +186,7 @@ class MemoryTrace:
             principal=UNRESTRICTED,
         )
         result = await self.schema.execute(
-            TRACE, variable_values={"sn": self.sn}, context_value=context
+            self.query, variable_values=self.variables, context_value=context
         )
         assert not result.errors, result.errors
         return orjson.dumps({"data": result.data})

@@ -15,6 +15,8 @@ abstract types, `is_type_of`, a value of any other type, None on a non-null fiel
 attribute — goes to graphql-core's own code at the same position, so the data, the errors
 (messages, paths, locations) and the null propagation are the general path's
 (tests/unit/test_fast_execution.py compares them, byte for byte, over hostile data).
+Subscriptions run it too: Strawberry hands the class to graphql-core's `subscribe`, which runs
+each event on a copy of the subscription's executor (`build_per_event_executor`).
 
 It relies on graphql-core's executor internals (`execute_fields`, `complete_value`,
 `complete_list_item_value`, …, "not part of the public API") and on how Strawberry resolves a
@@ -27,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from math import isfinite
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     GraphQLField,
@@ -81,6 +83,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self._reads = manager is None or not manager.middlewares
         self._plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[Any]]] = {}
         self._serialized: dict[GraphQLScalarType | None, dict[datetime, Any]] = {}
+
+    def build_per_event_executor(self, payload: Any) -> FastExecutionContext:
+        """A subscription event's executor: graphql-core copies the subscription's (shallow),
+        which would share its plans and, through them, its serializations — every datetime a
+        long subscription ever sent, kept until it ends. Each event plans afresh instead."""
+        executor = cast(FastExecutionContext, super().build_per_event_executor(payload))
+        executor._plans, executor._serialized = {}, {}
+        return executor
 
     # -- planning ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from graphql import parse, validate
 from sqlalchemy import text
 
 from bench.ingest import INGEST, INGEST_MANY
+from bench.page import PAGE, PAGE_SIZE
 from bench.trace import TRACE
 from domain.limits import Limits
 from graphql_api.bootstrap import Services, bootstrap
@@ -102,6 +103,7 @@ def _readme_queries() -> list[str]:
 
 BENCH = {
     "trace": (TRACE, {"sn": "S"}),
+    "page": (PAGE, {"runNo": "R", "first": PAGE_SIZE}),
     "ingest": (INGEST, {"i": {}}),
     "ingest_many": (INGEST_MANY, {"items": [{}] * D.max_ingest_batch}),
 }

@@ -1,6 +1,7 @@
 """The benchmark's smoke mode on a fresh PostgreSQL database: it must keep working (every
 event accepted, a trace of 12 tracks and 2,040 values, the same SQL statement count for a
-deep and a shallow unit, PostGraphile and the json_agg floor answering the same leaf values).
+deep and a shallow unit, PostGraphile and the json_agg floor answering the same leaf values,
+for the deep trace and for the large page of a run's units).
 Correctness only: no timing is asserted.
 
 PostGraphile needs Node.js: without it the PostGraphile part is skipped with the reason, except
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.page import PAGE_SIZE
 from bench.postgraphile import VERSION, node_missing
 from tests.bench import run_module
 from tests.conftest import IN_CI
@@ -53,6 +55,17 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
     assert leaves["memory_matches"] and leaves["json_agg_matches"], leaves
     assert t["deep_json_agg"]["p50_ms"] > 0 and t["deep_json_agg"]["values"] == 2040
     assert "| deep, one json_agg statement (floor) |" in done.stdout
+    # the large page: every unit of the run (fewer than 500 in a smoke run), the tracks the
+    # ingest scenarios left, the same leaf values in memory and in the floor
+    page = result["page"]
+    http = page["page_http"]
+    assert http["units"] == min(PAGE_SIZE, result["units"] - 1) and http["tracks"] > 0, http
+    assert page["page_memory"]["units"] == page["page_json_agg"]["units"] == http["units"]
+    assert page["page_json_agg"]["tracks"] == http["tracks"] and http["statements"] > 0
+    page_leaves = page["leaves"]
+    assert page_leaves["memory_matches"] and page_leaves["json_agg_matches"], page_leaves
+    assert page_leaves["service"] == page_leaves["json_agg"] > http["tracks"]
+    assert "| page, one json_agg statement (floor) |" in done.stdout
     if missing:
         pytest.skip(f"PostGraphile not compared: {missing}")
     p = t["postgraphile"]
@@ -69,6 +82,13 @@ def test_the_bench_smoke_runs_and_its_figures_are_consistent(pg_url: str, tmp_pa
         "cpu_per_trace",
     }
     assert f"PostGraphile {VERSION}" in done.stdout and "PostGraphile 20,745 ✓" in done.stdout
+    assert page_leaves["postgraphile"] == page_leaves["service"], page_leaves
+    assert page_leaves["postgraphile_matches"], page_leaves
+    assert page["postgraphile"]["page_http"]["units"] == http["units"]
+    assert page["postgraphile"]["page_http"]["tracks"] == http["tracks"]
+    assert page["postgraphile"]["page_per_s_c8"] > 0 and page["page_per_s_c8"] > 0
+    assert page["postgraphile"]["server_cpu_ms_per_trace_c8"] > 0
+    assert set(page["service_over_postgraphile"]) == set(t["service_over_postgraphile"])
 
 
 def test_service_and_floor_take_turns_of_whole_batches() -> None:

@@ -62,8 +62,8 @@ async def _unused() -> bytes:
     raise AssertionError("not called")
 
 
-def _no_shape(body: object) -> tuple[int, int]:
-    return 0, 0
+def _no_shape(body: object) -> dict[str, int]:
+    return {}
 
 
 def test_a_mismatch_fails_a_smoke_run_and_is_reported_in_a_full_one() -> None:
@@ -72,11 +72,11 @@ def test_a_mismatch_fails_a_smoke_run_and_is_reported_in_a_full_one() -> None:
     sides = [Side("service", _unused, _no_shape), Side("postgraphile", _unused, _no_shape)]
     sides[0].last, sides[1].last = orjson.dumps(SERVICE), orjson.dumps(changed)
     with pytest.raises(SystemExit, match="leaf values differ"):
-        check_leaves(sides, smoke=True)
-    assert check_leaves(sides, smoke=False) == {
+        check_leaves(sides, "deep trace", smoke=True)
+    assert check_leaves(sides, "deep trace", smoke=False) == {
         "service": 10,
         "postgraphile": 10,
         "postgraphile_matches": False,
     }
     sides[1].last = orjson.dumps(REFERENCE)
-    assert check_leaves(sides, smoke=True)["postgraphile_matches"] is True
+    assert check_leaves(sides, "deep trace", smoke=True)["postgraphile_matches"] is True

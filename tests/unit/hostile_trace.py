@@ -4,7 +4,8 @@ executor is compared over (tests/unit/test_fast_execution.py).
 The query resolvers read through `info.context.loaders.<relation>.load(key)` and wrap what they
 find with `<Type>.of`; `Loads` answers the loads from a dict and `identity_of` makes every `of`
 return what it is given, so a source can hold anything: None where the schema promises a
-value, a value of the wrong type, an attribute that raises or is awaitable."""
+value, a value of the wrong type, an attribute that raises or is awaitable. The pages (a run's
+units, refusals, the audit trail) come from tests/unit/hostile_pages.py's Store."""
 
 from __future__ import annotations
 
@@ -16,8 +17,7 @@ from typing import Any
 
 from domain import enums as e
 from graphql_api.types import master, runs_and_units, tracks
-
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+from tests.unit.hostile_pages import PAGE_UNITS, T0, audit_event, rejection
 
 #: the types whose `of` the trace's resolvers call
 WRAPPED = (
@@ -44,7 +44,7 @@ class Loader:
 class Loads:
     """Loaders answering from `data[relation][key]` (None when absent)."""
 
-    def __init__(self, data: dict[str, dict[Any, Any]]):
+    def __init__(self, data: dict[str, Any]):
         self.data = data
 
     def __getattr__(self, relation: str) -> Loader:
@@ -169,8 +169,17 @@ def route_step(i: int, **changes: Any) -> Any:
     return source(**{**values, **changes})
 
 
-def clean() -> dict[str, dict[Any, Any]]:
+def clean() -> dict[str, Any]:
     """A unit with three tracks (of three values each), its run, route version and events."""
+    unit = source(
+        sn="SN-1",
+        status=e.UnitStatus.QUEUED,
+        current_step_no=20,
+        wo_no="WO-1",
+        run_no="R-1",
+        unit_id=1,
+        id=1,
+    )
     route = source(
         code="RT-1", name="Route", source_system="ERP", source_key=None, product_code="P-1"
     )
@@ -185,16 +194,11 @@ def clean() -> dict[str, dict[Any, Any]]:
         max_reworks=3,
     )
     return {
-        "unit": {
-            "SN-1": source(
-                sn="SN-1",
-                status=e.UnitStatus.QUEUED,
-                current_step_no=20,
-                wo_no="WO-1",
-                run_no="R-1",
-                unit_id=1,
-            )
-        },
+        "unit": {"SN-1": unit},
+        "units_of_run": [unit] * PAGE_UNITS,
+        "unit_count_of_run": {"R-1": PAGE_UNITS},
+        "rejections_page": [rejection(i) for i in range(40)],
+        "audit_page": [audit_event(i) for i in range(40)],
         "run": {
             "R-1": source(
                 run_no="R-1",
@@ -337,13 +341,22 @@ def _hostile() -> dict[str, Callable[[dict[str, Any]], object]]:
         "a non-null list item of objects that is null": lambda d: d["route_version"][
             7
         ].steps.append(None),
+        "a listing's non-null leaf that is null": lambda d: d["rejections_page"].__setitem__(
+            2, rejection(2, source_system=None)
+        ),
+        "listings with values of other types": lambda d: [
+            d["rejections_page"].__setitem__(3, rejection(3, attempts="3", input=math.inf)),
+            d["rejections_page"].__setitem__(4, rejection(4, occurred_at=T0.replace(tzinfo=None))),
+            d["audit_page"].__setitem__(5, audit_event(5, entity_key=5, details={"x": math.nan})),
+            d["audit_page"].__setitem__(6, audit_event(6, error_code=False, client_request_id=7.5)),
+        ],
     }
 
 
 HOSTILE = _hostile()
 
 
-def case(name: str) -> dict[str, dict[Any, Any]]:
+def case(name: str) -> dict[str, Any]:
     """The clean data with one hostile change."""
     data = clean()
     HOSTILE[name](data)
