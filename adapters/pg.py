@@ -99,6 +99,20 @@ class Pg:
         await self.flush()
         return await self._rows(sql, _scrubbed(args))
 
+    async def records(self, sql: str, *args: Any) -> list[Any]:
+        """The rows as the driver gives them, read by position only (no named tuple made per
+        row: a trace's thousands of values)."""
+        await self.flush()
+        driver = await self._direct()
+        if driver is None:
+            return await self._rows(sql, _scrubbed(args))
+        try:
+            records: list[Any] = await driver.fetch(sql, *_scrubbed(args))
+        except Exception as err:
+            await self._lost(driver, err)
+            raise
+        return records
+
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         found = await self.fetch(sql, *args)
         return found[0] if found else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_
@@ -42,17 +43,23 @@ class ReadBase:
             return list(await conn.execute(stmt))
 
     async def _in(
-        self, stmt: Select[Any], column: Any, keys: Sequence[Any], pg_sql: str | None = None
+        self,
+        stmt: Select[Any],
+        column: Any,
+        keys: Sequence[Any],
+        pg_sql: str | None = None,
+        by_position: bool = False,
     ) -> list[Any]:
         """Rows whose column is among the keys; one statement per CHUNK keys. On PostgreSQL a
         written-out `pg_sql` (the keys as one array, $1) reads the big relations of a trace
-        straight from the driver (adapters/pg.py): thousands of values per unit."""
+        straight from the driver (adapters/pg.py): thousands of values per unit; rows read
+        `by_position` come as the driver's records."""
         keys = list(dict.fromkeys(keys))
         out: list[Any] = []
         async with self.engine.connect() as conn:
             pg = Pg.for_connection(conn, autocommit=True)
             if pg is not None and pg_sql is not None:
-                return await pg.fetch(pg_sql, keys)
+                return await (pg.records if by_position else pg.fetch)(pg_sql, keys)
             for i in range(0, len(keys), CHUNK):
                 out += list(await conn.execute(stmt.where(column.in_(keys[i : i + CHUNK]))))
         return out
@@ -68,10 +75,13 @@ def newest_first(
     return stmt.order_by(at.desc(), id_.desc()).limit(first + 1)
 
 
-def grouped(found: Iterable[Any], key: str, convert: Callable[[Any], V]) -> dict[Any, list[V]]:
-    """Rows converted and grouped by one of their columns, in the rows' order (a loader's
-    batch answer)."""
+def grouped(
+    found: Iterable[Any], key: str | int, convert: Callable[[Any], V]
+) -> dict[Any, list[V]]:
+    """Rows converted and grouped by one of their columns (by name, or by position for rows
+    read by position), in the rows' order (a loader's batch answer)."""
+    key_of = itemgetter(key) if isinstance(key, int) else attrgetter(key)
     grouped: dict[Any, list[V]] = defaultdict(list)
     for r in found:
-        grouped[getattr(r, key)].append(convert(r))
+        grouped[key_of(r)].append(convert(r))
     return grouped

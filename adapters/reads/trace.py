@@ -69,8 +69,9 @@ class TraceReads(ReadBase):
             t.data_value.c.track_id,
             track_ids,
             _VALUES_OF_TRACKS,
+            by_position=True,
         )
-        return grouped(found, "track_id", rows.value_from_row)
+        return grouped(found, rows.VALUE_COLUMN_AT["track_id"], rows.value_from_row)
 
     async def values_of_events(self, event_ids: Sequence[int]) -> dict[int, list[DataValue]]:
         found = await self._in(
@@ -78,8 +79,9 @@ class TraceReads(ReadBase):
             t.data_value.c.ingest_event_id,
             event_ids,
             _VALUES_OF_EVENTS,
+            by_position=True,
         )
-        return grouped(found, "ingest_event_id", rows.value_from_row)
+        return grouped(found, rows.VALUE_COLUMN_AT["ingest_event_id"], rows.value_from_row)
 
     async def value_counts_of_events(self, event_ids: Sequence[int]) -> dict[int, int]:
         dv = t.data_value

@@ -12,6 +12,7 @@ from adapters.rows.carriers import (
     load_from_row,
 )
 from adapters.rows.ingest import (
+    VALUE_COLUMN_AT,
     documents_from_row,
     event_from_row,
     event_head_from_row,
@@ -60,6 +61,7 @@ from adapters.rows.security import (
 )
 
 __all__ = [
+    "VALUE_COLUMN_AT",
     "audit_from_row",
     "audit_to_values",
     "carrier_from_row",

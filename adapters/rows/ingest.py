@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 
+from adapters.tables.ingest import data_value
 from domain.enums import (
     DataType,
     IngestEventType,
@@ -161,26 +163,43 @@ _JUDGES = {m.value: m for m in Judge}
 _SOURCES = {m.value: m for m in TrackSource}
 
 
-def value_from_row(r: Row[Any]) -> DataValue:
-    # positional, in the dataclass's field order: a trace decodes thousands (0.6 µs a value
-    # less than keywords; the round-trip tests catch a reordered field)
+#: where each column of data_value is in its rows: every read of values selects the table's
+#: columns in the table's order (`select(t.data_value)`, or its written-out PostgreSQL form)
+_AT = VALUE_COLUMN_AT = {c.name: i for i, c in enumerate(data_value.c)}
+_ID, _TRACK, _CTRACK, _EVENT, _RECORD = (
+    _AT[n] for n in ("id", "track_id", "carrier_track_id", "ingest_event_id", "device_record_id")
+)
+_SPEC, _TYPE, _SOURCE, _COLLECTED, _JUDGE, _ALARMED = (
+    _AT[n] for n in ("spec_name", "data_type", "source", "collected_at", "judge", "alarmed")
+)
+_NUMBER, _TEXT, _BOOL, _JSON, _UNIT = (
+    _AT[n] for n in ("value_number", "value_text", "value_boolean", "value_json", "value_unit")
+)
+
+
+def value_from_row(r: Sequence[Any]) -> DataValue:
+    """A row of data_value's columns in table order, read by position: asyncpg's records come
+    as they are (a named tuple made per row was 6% of a deep trace's server CPU), and a
+    positional call is 0.6 µs a value cheaper than keywords (the round-trip tests catch a
+    reordered field)."""
+    judge = r[_JUDGE]
     return DataValue(
-        r.spec_name,
-        _DATA_TYPES[r.data_type],
-        _SOURCES[r.source],
-        r.collected_at,
-        r.value_number,
-        r.value_text,
-        r.value_boolean,
-        r.value_json,
-        r.value_unit,
-        _JUDGES[r.judge] if r.judge else None,
-        r.alarmed,
-        r.track_id,
-        r.carrier_track_id,
-        r.ingest_event_id,
-        r.device_record_id,
-        r.id,
+        r[_SPEC],
+        _DATA_TYPES[r[_TYPE]],
+        _SOURCES[r[_SOURCE]],
+        r[_COLLECTED],
+        r[_NUMBER],
+        r[_TEXT],
+        r[_BOOL],
+        r[_JSON],
+        r[_UNIT],
+        _JUDGES[judge] if judge else None,
+        r[_ALARMED],
+        r[_TRACK],
+        r[_CTRACK],
+        r[_EVENT],
+        r[_RECORD],
+        r[_ID],
     )
 
 
