@@ -116,6 +116,13 @@ def track_to_values(tr: Track) -> dict[str, Any]:
     }
 
 
+# a trace decodes thousands of values: a dict lookup is ten times cheaper than Enum(value)
+_DATA_TYPES = {m.value: m for m in DataType}
+_JUDGES = {m.value: m for m in Judge}
+_SOURCES = {m.value: m for m in TrackSource}
+_RESULTS = {m.value: m for m in TrackResult}
+
+
 def track_from_row(r: Row[Any], unit_sn: str = "") -> Track:
     return Track(
         id=r.id,
@@ -126,10 +133,10 @@ def track_from_row(r: Row[Any], unit_sn: str = "") -> Track:
         attempt=r.attempt,
         operation_code=r.operation_code,
         station_code=r.station_code,
-        source=TrackSource(r.source),
+        source=_SOURCES[r.source],
         in_at=r.in_at,
         out_at=r.out_at,
-        result=TrackResult(r.result) if r.result else None,
+        result=_RESULTS[r.result] if r.result else None,
         operator_id=r.operator_id,
         ingest_event_id=r.ingest_event_id,
         carrier_track_id=r.carrier_track_id,
@@ -155,12 +162,6 @@ def value_to_values(v: DataValue) -> dict[str, Any]:
         "ingest_event_id": v.ingest_event_id,
         "device_record_id": v.device_record_id,
     }
-
-
-# a trace decodes thousands of values: a dict lookup is ten times cheaper than Enum(value)
-_DATA_TYPES = {m.value: m for m in DataType}
-_JUDGES = {m.value: m for m in Judge}
-_SOURCES = {m.value: m for m in TrackSource}
 
 
 #: where each column of data_value is in its rows: every read of values selects the table's

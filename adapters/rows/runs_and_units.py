@@ -77,17 +77,21 @@ def unit_to_values(u: Unit) -> dict[str, Any]:
     }
 
 
+# a page reads 500 units: a dict lookup is ten times cheaper than UnitStatus(value)
+_STATUSES = {m.value: m for m in UnitStatus}
+
+
 def unit_from_row(r: Row[Any]) -> Unit:
     return Unit(
         id=r.id,
         sn=r.sn,
         wo_no=r.wo_no,
         run_no=r.run_no,
-        status=UnitStatus(r.status),
+        status=_STATUSES[r.status],
         current_step_no=r.current_step_no,
         created_at=r.created_at,
         step_fails=r.step_fails,
-        held_from=UnitStatus(r.held_from) if r.held_from else None,
+        held_from=_STATUSES[r.held_from] if r.held_from else None,
     )
 
 
