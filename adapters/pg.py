@@ -231,6 +231,16 @@ def columns(table: Table, prefix: str = "") -> str:
     return ", ".join(f"{prefix}{c.name}" for c in table.c)
 
 
+def keyed(table: Table, column: str, picked: str | None = None) -> str:
+    """`select(table).where(column.in_(keys))` written out for PostgreSQL, the keys as one
+    array ($1): the small reads of a trace skip SQLAlchemy Core's ~180 µs of Python each."""
+    sql_type = table.c[column].type.compile(dialect=_DIALECT)
+    return (
+        f"SELECT {picked or columns(table)} FROM {table.name} "
+        f"WHERE {column} = ANY($1::{sql_type}[])"
+    )
+
+
 def _rows_source(table: Table, names: Sequence[str], extra: str = "") -> tuple[str, str]:
     """The rows of a JSON array parameter ($1) as a relation `u` with the named columns (typed
     as in the table) and `ord`, their position; and the select list of those columns, JSON

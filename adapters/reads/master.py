@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import keyed
 from adapters.reads.base import ReadBase, grouped
 from adapters.repositories import CHUNK
 from domain.master import (
@@ -32,11 +33,13 @@ class MasterReads(ReadBase):
         return {r.code: rows.line_from_row(r) for r in found}
 
     async def station_groups(self, codes: Sequence[str]) -> dict[str, StationGroup]:
-        found = await self._in(select(t.station_group), t.station_group.c.code, codes)
+        found = await self._in(
+            select(t.station_group), t.station_group.c.code, codes, keyed(t.station_group, "code")
+        )
         return {r.code: rows.group_from_row(r) for r in found}
 
     async def stations(self, codes: Sequence[str]) -> dict[str, Station]:
-        found = await self._in(select(t.station), t.station.c.code, codes)
+        found = await self._in(select(t.station), t.station.c.code, codes, keyed(t.station, "code"))
         return {r.code: rows.station_from_row(r) for r in found}
 
     async def _stations_by(self, column: Any, codes: Sequence[str]) -> dict[str, list[Station]]:

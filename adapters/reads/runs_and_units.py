@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import keyed
 from adapters.reads.base import ReadBase, grouped
 from domain.holds import HeldUnit, Hold
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
@@ -19,7 +20,9 @@ class RunAndUnitReads(ReadBase):
     """Production records by key, and the relations of a unit."""
 
     async def work_orders(self, wo_nos: Sequence[str]) -> dict[str, WorkOrder]:
-        found = await self._in(select(t.work_order), t.work_order.c.wo_no, wo_nos)
+        found = await self._in(
+            select(t.work_order), t.work_order.c.wo_no, wo_nos, keyed(t.work_order, "wo_no")
+        )
         return {r.wo_no: rows.work_order_from_row(r) for r in found}
 
     async def runs_of_work_orders(self, wo_nos: Sequence[str]) -> dict[str, list[Run]]:
@@ -29,11 +32,11 @@ class RunAndUnitReads(ReadBase):
         return grouped(found, "wo_no", rows.run_from_row)
 
     async def runs(self, run_nos: Sequence[str]) -> dict[str, Run]:
-        found = await self._in(select(t.run), t.run.c.run_no, run_nos)
+        found = await self._in(select(t.run), t.run.c.run_no, run_nos, keyed(t.run, "run_no"))
         return {r.run_no: rows.run_from_row(r) for r in found}
 
     async def units(self, sns: Sequence[str]) -> dict[str, Unit]:
-        found = await self._in(select(t.unit), t.unit.c.sn, sns)
+        found = await self._in(select(t.unit), t.unit.c.sn, sns, keyed(t.unit, "sn"))
         return {r.sn: rows.unit_from_row(r) for r in found}
 
     async def unit_counts_of_runs(self, run_nos: Sequence[str]) -> dict[str, int]:

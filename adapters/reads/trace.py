@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import columns
+from adapters.pg import columns, keyed
 from adapters.reads.base import ReadBase, grouped
 from domain.ingest.records import EventDocuments, EventHead, IngestEvent
 from domain.runs_and_units import Unit
@@ -30,6 +30,9 @@ _VALUES_OF_EVENTS = (
 #: an event's head: every column but its documents (payload, normalized, meta), which a TEST
 #: event fills with its every value again; decoding them was 11% of a deep trace's server CPU
 _HEAD = [c for c in t.ingest_event.c if c.name not in ("payload", "normalized", "meta")]
+_EVENT_HEADS = keyed(t.ingest_event, "id", ", ".join(c.name for c in _HEAD))
+_VALUE_COUNTS = """SELECT ingest_event_id, count(*) AS n FROM data_value
+WHERE ingest_event_id = ANY($1::bigint[]) GROUP BY ingest_event_id"""
 _EVENTS_OF_UNITS = f"""SELECT {", ".join(f"e.{c.name}" for c in _HEAD)}, link.unit_id
 FROM ingest_event e JOIN ingest_event_unit link ON link.event_id = e.id
 WHERE link.unit_id = ANY($1::bigint[]) ORDER BY e.id"""
@@ -39,7 +42,7 @@ class TraceReads(ReadBase):
     """Units by id, tracks, data values and ingest events (the big reads of a trace)."""
 
     async def units_by_ids(self, ids: Sequence[int]) -> dict[int, Unit]:
-        found = await self._in(select(t.unit), t.unit.c.id, ids)
+        found = await self._in(select(t.unit), t.unit.c.id, ids, keyed(t.unit, "id"))
         return {r.id: rows.unit_from_row(r) for r in found}
 
     async def tracks_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Track]]:
@@ -89,6 +92,7 @@ class TraceReads(ReadBase):
             select(dv.c.ingest_event_id, func.count().label("n")).group_by(dv.c.ingest_event_id),
             dv.c.ingest_event_id,
             event_ids,
+            _VALUE_COUNTS,
         )
         return {r.ingest_event_id: int(r.n) for r in found}
 
@@ -97,7 +101,7 @@ class TraceReads(ReadBase):
         return {r.id: rows.event_from_row(r) for r in found}
 
     async def event_heads(self, ids: Sequence[int]) -> dict[int, EventHead]:
-        found = await self._in(select(*_HEAD), t.ingest_event.c.id, ids)
+        found = await self._in(select(*_HEAD), t.ingest_event.c.id, ids, _EVENT_HEADS)
         return {r.id: rows.event_head_from_row(r) for r in found}
 
     async def event_documents(self, ids: Sequence[int]) -> dict[int, EventDocuments]:
