@@ -73,7 +73,13 @@ class Loaders:
 
     @cached_property
     def station(self) -> DataLoader[str, Station | None]:
-        return one(self.store.stations)
+        async def stations(codes: Sequence[str]) -> dict[str, Station]:
+            # read with their groups: a station's group is answered from what was read
+            found, groups = await self.store.stations_with_groups(codes)
+            self.station_group.prime_many(groups)
+            return found
+
+        return one(stations)
 
     @cached_property
     def stations_of_line(self) -> DataLoader[str, list[Station]]:
@@ -123,7 +129,15 @@ class Loaders:
 
     @cached_property
     def unit(self) -> DataLoader[str, Unit | None]:
-        return one(self.store.units)
+        async def units(sns: Sequence[str]) -> dict[str, Unit]:
+            # read with their runs and work orders, which a unit's next fields ask for:
+            # those loaders answer from what was read (primed before any of them can ask)
+            found, runs, work_orders = await self.store.units_in_context(sns)
+            self.run.prime_many(runs)
+            self.work_order.prime_many(work_orders)
+            return found
+
+        return one(units)
 
     @cached_property
     def unit_count_of_run(self) -> DataLoader[str, int]:

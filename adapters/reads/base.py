@@ -7,13 +7,13 @@ batches (STYLE.md). Each method issues a bounded number of statements whatever t
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, Table, and_, or_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.pg import Pg
@@ -85,3 +85,24 @@ def grouped(
     for r in found:
         grouped[key_of(r)].append(convert(r))
     return grouped
+
+
+_ROW_TYPES: dict[str, Any] = {}
+
+
+def split_rows(found: Iterable[Sequence[Any]], *tables: Table) -> Iterator[list[Any]]:
+    """Rows of the tables' columns side by side (an outer join, read by position), split
+    into one row per table — a named tuple of its columns, or None where the join found
+    nothing (its first column, the key, is NULL)."""
+    shapes = []
+    start = 0
+    for table in tables:
+        shape: Any = _ROW_TYPES.get(table.name)
+        if shape is None:
+            shape = _ROW_TYPES[table.name] = namedtuple(
+                f"{table.name}_row", [c.name for c in table.c]
+            )
+        shapes.append((shape._make, start, start + len(table.c)))
+        start += len(table.c)
+    for r in found:
+        yield [make(r[a:b]) if r[a] is not None else None for make, a, b in shapes]

@@ -10,8 +10,8 @@ from sqlalchemy import and_, or_, select
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import keyed
-from adapters.reads.base import ReadBase, grouped
+from adapters.pg import columns, keyed
+from adapters.reads.base import ReadBase, grouped, split_rows
 from adapters.repositories import CHUNK
 from domain.master import (
     DataCollectionSpec,
@@ -23,6 +23,14 @@ from domain.master import (
     StationGroup,
 )
 from domain.routes import RouteVersion
+
+# a station comes with its group: one round trip where a trace made two, one after the other
+_WITH_GROUP = t.station.outerjoin(t.station_group, t.station_group.c.code == t.station.c.group_code)
+_STATIONS_WITH_GROUPS = (
+    f"SELECT {columns(t.station, 'station.')}, {columns(t.station_group, 'station_group.')} "
+    "FROM station LEFT JOIN station_group ON station_group.code = station.group_code "
+    "WHERE station.code = ANY($1::varchar[])"
+)
 
 
 class MasterReads(ReadBase):
@@ -37,6 +45,24 @@ class MasterReads(ReadBase):
             select(t.station_group), t.station_group.c.code, codes, keyed(t.station_group, "code")
         )
         return {r.code: rows.group_from_row(r) for r in found}
+
+    async def stations_with_groups(
+        self, codes: Sequence[str]
+    ) -> tuple[dict[str, Station], dict[str, StationGroup]]:
+        found = await self._in(
+            select(t.station, t.station_group).select_from(_WITH_GROUP),
+            t.station.c.code,
+            codes,
+            _STATIONS_WITH_GROUPS,
+            by_position=True,
+        )
+        stations: dict[str, Station] = {}
+        groups: dict[str, StationGroup] = {}
+        for station, group in split_rows(found, t.station, t.station_group):
+            stations[station.code] = rows.station_from_row(station)
+            if group is not None:
+                groups[group.code] = rows.group_from_row(group)
+        return stations, groups
 
     async def stations(self, codes: Sequence[str]) -> dict[str, Station]:
         found = await self._in(select(t.station), t.station.c.code, codes, keyed(t.station, "code"))

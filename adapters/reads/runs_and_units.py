@@ -10,10 +10,22 @@ from sqlalchemy import func, select
 
 from adapters import rows
 from adapters import tables as t
-from adapters.pg import keyed
-from adapters.reads.base import ReadBase, grouped
+from adapters.pg import columns, keyed
+from adapters.reads.base import ReadBase, grouped, split_rows
 from domain.holds import HeldUnit, Hold
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
+
+# a unit comes with its run and work order: one round trip where a trace made three
+_IN_CONTEXT = t.unit.outerjoin(t.run, t.run.c.run_no == t.unit.c.run_no).outerjoin(
+    t.work_order, t.work_order.c.wo_no == t.unit.c.wo_no
+)
+_UNITS_IN_CONTEXT = (
+    f"SELECT {columns(t.unit, 'unit.')}, {columns(t.run, 'run.')}, "
+    f"{columns(t.work_order, 'work_order.')} FROM unit "
+    "LEFT JOIN run ON run.run_no = unit.run_no "
+    "LEFT JOIN work_order ON work_order.wo_no = unit.wo_no "
+    "WHERE unit.sn = ANY($1::varchar[])"
+)
 
 
 class RunAndUnitReads(ReadBase):
@@ -34,6 +46,27 @@ class RunAndUnitReads(ReadBase):
     async def runs(self, run_nos: Sequence[str]) -> dict[str, Run]:
         found = await self._in(select(t.run), t.run.c.run_no, run_nos, keyed(t.run, "run_no"))
         return {r.run_no: rows.run_from_row(r) for r in found}
+
+    async def units_in_context(
+        self, sns: Sequence[str]
+    ) -> tuple[dict[str, Unit], dict[str, Run], dict[str, WorkOrder]]:
+        found = await self._in(
+            select(t.unit, t.run, t.work_order).select_from(_IN_CONTEXT),
+            t.unit.c.sn,
+            sns,
+            _UNITS_IN_CONTEXT,
+            by_position=True,
+        )
+        units: dict[str, Unit] = {}
+        runs: dict[str, Run] = {}
+        work_orders: dict[str, WorkOrder] = {}
+        for unit, run, work_order in split_rows(found, t.unit, t.run, t.work_order):
+            units[unit.sn] = rows.unit_from_row(unit)
+            if run is not None:
+                runs[run.run_no] = rows.run_from_row(run)
+            if work_order is not None:
+                work_orders[work_order.wo_no] = rows.work_order_from_row(work_order)
+        return units, runs, work_orders
 
     async def units(self, sns: Sequence[str]) -> dict[str, Unit]:
         found = await self._in(select(t.unit), t.unit.c.sn, sns, keyed(t.unit, "sn"))
