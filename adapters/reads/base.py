@@ -38,8 +38,14 @@ class ReadBase:
         # costs more than reading it); shared with the writers' unit of work
         self.versions = versions if versions is not None else VersionCache()
 
-    async def _rows(self, stmt: Select[Any]) -> list[Any]:
+    async def _rows(self, stmt: Select[Any], pg_sql: str | None = None, *args: Any) -> list[Any]:
+        """The statement's rows; on PostgreSQL, those of its written-out form `pg_sql` with
+        `args` when given (straight from the driver: a page of 500 rows read through Core
+        cost ~5 µs a row of Python)."""
         async with self.engine.connect() as conn:
+            pg = Pg.for_connection(conn, autocommit=True) if pg_sql is not None else None
+            if pg is not None and pg_sql is not None:
+                return await pg.fetch(pg_sql, *args)
             return list(await conn.execute(stmt))
 
     async def _in(

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import columns
 from adapters.reads.base import ReadBase, newest_first
 from domain.audit import AuditEvent
 from domain.device_records import DeviceDataRecord
@@ -16,6 +17,9 @@ from domain.holds import Hold
 from domain.ingest.records import IngestEvent, IngestRejection
 from domain.ports import AuditFilter, EventFilter, RejectionFilter
 from domain.runs_and_units import Unit
+
+_UNITS_OF_RUN = f"""SELECT {columns(t.unit)} FROM unit WHERE run_no = $1 AND id > $2
+ORDER BY id LIMIT $3"""
 
 
 class ListingReads(ReadBase):
@@ -122,5 +126,11 @@ class ListingReads(ReadBase):
         stmt = select(t.unit).where(t.unit.c.run_no == run_no)
         if after_id is not None:
             stmt = stmt.where(t.unit.c.id > after_id)
-        found = await self._rows(stmt.order_by(t.unit.c.id).limit(first + 1))
+        found = await self._rows(
+            stmt.order_by(t.unit.c.id).limit(first + 1),
+            _UNITS_OF_RUN,
+            run_no,
+            after_id or 0,  # ids start at 1
+            first + 1,
+        )
         return [rows.unit_from_row(r) for r in found[:first]], len(found) > first
