@@ -36,6 +36,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
+from domain.ports import KeyClaim
 from domain.routes import RouteVersion
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.security import ApiToken
@@ -317,6 +318,14 @@ class FakeIngestEvents(_Repo):
             ),
             None,
         )
+
+    async def claim_key(
+        self, source_system: str, dedupe_key: str, token_id: int | None
+    ) -> KeyClaim:
+        if token_id is not None and not await FakeTokens(self.s).hold(token_id):
+            return KeyClaim(token_held=False, event=None)
+        await self.lock_key(source_system, dedupe_key)
+        return KeyClaim(token_held=True, event=await self.get_by_key(source_system, dedupe_key))
 
     async def get_by_id(self, event_id: int) -> IngestEvent | None:
         return next((e for e in self.s.events if e.id == event_id), None)

@@ -21,12 +21,14 @@ from adapters import rows
 from adapters import tables as t
 from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
+from adapters.repositories.security import SqlTokenRepository
 from adapters.repositories.transaction import TransactionState
 from domain.enums import (
     Judge,
     TrackFlag,
 )
 from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.ports import KeyClaim
 from domain.tracks import DataValue, Track
 
 # built once: the values go as parameters (the hot path builds no statement per event)
@@ -47,6 +49,15 @@ class SqlIngestEventRepository(SqlRepository):
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         """Nothing to lock: SQLite serializes writers."""
+
+    async def claim_key(
+        self, source_system: str, dedupe_key: str, token_id: int | None
+    ) -> KeyClaim:
+        """The separate steps (PostgreSQL overrides it with one round trip)."""
+        if token_id is not None and not await SqlTokenRepository(self.conn, self.pg).hold(token_id):
+            return KeyClaim(token_held=False, event=None)
+        await self.lock_key(source_system, dedupe_key)
+        return KeyClaim(token_held=True, event=await self.get_by_key(source_system, dedupe_key))
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         """The event of a key, and in the same statement whether the key has open rejections

@@ -30,6 +30,7 @@ from domain.audit import AuditEvent
 from domain.enums import UNFINISHED_RUN_STATUSES, RunStatus
 from domain.ingest.records import IngestEvent, TesterResultKey
 from domain.master import Station
+from domain.ports import KeyClaim
 from domain.runs_and_units import Run, Unit
 from domain.tracks import DataValue, Track
 
@@ -147,6 +148,9 @@ _EVENT_BY_KEY = f"""SELECT {columns(t.ingest_event, "e.")}, EXISTS (
     AND j.resolved_by_event_id IS NULL) AS has_open_rejection
 FROM (SELECT 1) AS one
 LEFT JOIN ingest_event e ON e.source_system = $1 AND e.dedupe_key = $2"""
+# the token held, the key locked and its event read in one round trip (migration 0013)
+_CLAIM_KEY = f"""SELECT c.token_held, c.has_open_rejection, {columns(t.ingest_event, "(c.event).")}
+FROM ingest_claim_key($1, $2, $3, $4) AS c"""
 _EVENT_ROW = RowsInsert(
     t.ingest_event, "ON CONFLICT (source_system, dedupe_key) DO NOTHING RETURNING id"
 )
@@ -161,12 +165,26 @@ WHERE source_system = $1 AND test_result_id = ANY($2::varchar[]) AND unit_id = A
 _TEST_RESULT_ROWS = RowsInsert(t.test_result_key)
 
 
+def _lock_text(source_system: str, dedupe_key: str) -> str:
+    return f"{source_system}\x1f{dedupe_key}"
+
+
 class PgIngestEventRepository(SqlIngestEventRepository):
     pg: Pg
 
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         # transaction-scoped: senders of one key queue here, other keys pass freely
-        await self.pg.execute(_LOCK_KEY, f"{source_system}\x1f{dedupe_key}")
+        await self.pg.execute(_LOCK_KEY, _lock_text(source_system, dedupe_key))
+
+    async def claim_key(
+        self, source_system: str, dedupe_key: str, token_id: int | None
+    ) -> KeyClaim:
+        r = await self.pg.fetchrow(
+            _CLAIM_KEY, _lock_text(source_system, dedupe_key), source_system, dedupe_key, token_id
+        )
+        if not r.token_held:
+            return KeyClaim(token_held=False, event=None)
+        return KeyClaim(token_held=True, event=self._learnt(source_system, dedupe_key, r))
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         r = await self.pg.fetchrow(_EVENT_BY_KEY, source_system, dedupe_key)

@@ -73,7 +73,6 @@ class IngestService:
         for _ in range(3):
             try:
                 async with self.uow_factory() as uow:
-                    await hold_token(uow, actor)
                     outcome = await self._accept(uow, env, input_hash, progress, actor)
                     if outcome is None:
                         continue  # the key was taken meanwhile: look again in a new transaction
@@ -159,9 +158,17 @@ class IngestService:
         progress: Progress,
         actor: Actor,
     ) -> IngestOutcome | None:
-        check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
-        await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
-        existing = await uow.ingest_events.get_by_key(env.source_system, env.dedupe_key)
+        try:
+            check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
+        except DomainError:
+            await hold_token(uow, actor)  # a revoked token is refused as such, not stored
+            raise
+        # the token held (revocation waits for us, or we see it), the key locked, its event
+        # read: one round trip on PostgreSQL
+        claim = await uow.ingest_events.claim_key(env.source_system, env.dedupe_key, actor.token_id)
+        if not claim.token_held:
+            raise TokenRevoked(actor)
+        existing = claim.event
         if existing is not None:
             if existing.input_hash != input_hash:
                 raise _conflict(env, existing)

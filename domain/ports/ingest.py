@@ -72,6 +72,15 @@ class IngestWrites(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class KeyClaim:
+    """What `claim_key` found: whether the sender's token is still active (held), and the
+    event already accepted under the key (None: free, or the token was revoked)."""
+
+    token_held: bool
+    event: IngestEvent | None
+
+
 class IngestEventRepository(Protocol):
     async def lock_key(self, source_system: str, dedupe_key: str) -> None:
         """Serialize senders of one key until the transaction ends (PostgreSQL: an advisory
@@ -79,6 +88,17 @@ class IngestEventRepository(Protocol):
         ...
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None: ...
+
+    async def claim_key(
+        self, source_system: str, dedupe_key: str, token_id: int | None
+    ) -> KeyClaim:
+        """`TokenRepository.hold` of the token (None: no token to hold), then, if it is held,
+        `lock_key` and `get_by_key`: what an accept does first, as one step (PostgreSQL: one
+        round trip, the function of migration 0013; each of its statements reads after the
+        one before, so the read after the lock sees what the lock's last holder committed).
+        A revoked token takes no lock."""
+        ...
+
     async def get_by_id(self, event_id: int) -> IngestEvent | None: ...
 
     async def add(self, event: IngestEvent, unit_ids: Sequence[int]) -> IngestEvent | None:

@@ -4,9 +4,11 @@ tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from adapters import rows
@@ -27,7 +29,9 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode
 from domain.ingest.records import IngestEvent, IngestRejection
+from domain.ports import KeyClaim
 from domain.runs_and_units import Run, Unit, WorkOrder
+from domain.security import ApiToken, Scope
 from domain.tracks import DataValue, Track
 from tests.conftest import unique
 from tests.repository_data import (
@@ -320,3 +324,82 @@ async def test_execution_records_round_trip(impl: Implementation) -> None:
         )
         assert await u.production_counts.get_by_event_id(counts.event_id) == cnt
         assert await u.device_data.get_by_event_id(f"{tag}-NONE") is None
+
+
+async def test_claim_key_holds_the_token_then_locks_and_reads_the_key(
+    impl: Implementation,
+) -> None:
+    """The accept's first step (PostgreSQL: one round trip, migration 0013): the event of the
+    key once the token is held; nothing once it is revoked."""
+    uow = impl.new_uow
+    tag = unique("CK")
+    token = ApiToken(unique("tok"), unique("lk"), "hash", frozenset({Scope.INGEST}), created_at=AT)
+    event = IngestEvent(
+        source_system=f"{tag}-EQP",
+        dedupe_key="k-1",
+        input_hash="b" * 64,
+        event_type=IngestEventType.AUTO,
+        occurred_at=AT,
+        received_at=LATER,
+        payload={"sn": "x"},
+        sn_list=("x",),
+        meta={"via": "claim"},
+    )
+    async with uow() as u:
+        stored_token = await u.tokens.add(token)
+        assert stored_token.id is not None
+        free = await u.ingest_events.claim_key(event.source_system, "k-1", stored_token.id)
+        assert free == KeyClaim(token_held=True, event=None)
+        saved = await u.ingest_events.add(event, [])
+        await u.commit()
+    assert saved is not None
+
+    async with uow() as u:
+        claim = await u.ingest_events.claim_key(event.source_system, "k-1", stored_token.id)
+        assert claim == KeyClaim(token_held=True, event=saved)
+        # no token to hold (a CLI command, auth off): the key alone
+        assert await u.ingest_events.claim_key(event.source_system, "k-1", None) == claim
+        assert await u.ingest_events.claim_key(event.source_system, "k-2", None) == KeyClaim(
+            token_held=True, event=None
+        )
+        assert await u.tokens.revoke(token.name, LATER)
+        await u.commit()
+
+    async with uow() as u:
+        assert await u.ingest_events.claim_key(
+            event.source_system, "k-1", stored_token.id
+        ) == KeyClaim(token_held=False, event=None)
+        assert await u.ingest_events.claim_key(event.source_system, "k-1", None) == claim
+
+
+async def test_claim_key_reads_what_the_locks_last_holder_committed(impl: Implementation) -> None:
+    """A sender queued behind another on one key sees the other's event once it gets the lock
+    (a statement reading with the snapshot it had before waiting would not: migration 0013).
+    PostgreSQL only: the fake and SQLite serialize whole transactions, not keys."""
+    if impl.name != "postgresql":
+        pytest.skip("senders of one key queue on the key only on PostgreSQL")
+    uow = impl.new_uow
+    source = unique("CKW")
+    event = IngestEvent(
+        source_system=source,
+        dedupe_key="k-1",
+        input_hash="c" * 64,
+        event_type=IngestEventType.AUTO,
+        occurred_at=AT,
+        received_at=LATER,
+        payload={},
+    )
+    first = uow()
+    async with first as u:
+        assert (await u.ingest_events.claim_key(source, "k-1", None)).event is None
+        waiting = asyncio.create_task(_claim_in_own_transaction(impl, source))
+        await asyncio.sleep(0.2)  # the second sender is queued on the key (PostgreSQL)
+        saved = await u.ingest_events.add(event, [])
+        await u.commit()
+    assert saved is not None
+    assert await waiting == KeyClaim(token_held=True, event=saved)
+
+
+async def _claim_in_own_transaction(impl: Implementation, source: str) -> KeyClaim:
+    async with impl.new_uow() as u:
+        return await u.ingest_events.claim_key(source, "k-1", None)
