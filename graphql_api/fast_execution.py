@@ -241,28 +241,24 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's execute_field from the point its resolver returned `value`."""
         return_type = field_def.type
         spec = spec_of(return_type)
-        if (
-            spec.kind == OBJECT
+        # an object: complete_value → complete_object_value, which reads no resolve info (a
+        # page's 500 `node`s built one each for nothing)
+        info = (
+            None
+            if spec.kind == OBJECT
             and value is not None
             and value is not Undefined
             and not isinstance(value, Exception)
             and not self.is_awaitable(value)
-        ):
-            # complete_value → complete_object_value, which reads no resolve info (a page's
-            # 500 `node`s built one each for nothing)
-            try:
-                completed = self._complete_object(spec, details, path, value)
-                if self.is_awaitable(completed):
-                    return self._await_completed(completed, return_type, details, path)
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, return_type, details, path)
-                return None
-            return completed
-        info = self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+            else self.build_resolve_info(field_def, to_nodes(details), parent_type, path)
+        )
         try:
-            if self.is_awaitable(value):
+            if info is None:
+                completed = self._complete_object(spec, details, path, value)
+            elif self.is_awaitable(value):
                 return self.complete_awaitable_value(return_type, details, info, path, value, None)
-            completed = self.complete_value(return_type, details, info, path, value, None)
+            else:
+                completed = self.complete_value(return_type, details, info, path, value, None)
             if self.is_awaitable(completed):
                 return self._await_completed(completed, return_type, details, path)
         except Exception as raw_error:
