@@ -202,6 +202,7 @@ class Settings:
                     if o.strip()
                 ),
                 max_json_depth=_int("MES_MAX_JSON_DEPTH", d.max_json_depth),
+                max_clock_skew_s=_int("MES_MAX_CLOCK_SKEW", d.max_clock_skew_s, minimum=0),
                 sn_pattern=_pattern("MES_SN_PATTERN"),
                 subscription_queue=_int("MES_SUBSCRIPTION_QUEUE", d.subscription_queue),
                 max_subscriptions_per_connection=_int(

@@ -39,5 +39,7 @@ class Limits:
     subscription_queue: int = 1000
     #: operations one WebSocket connection may run at once
     max_subscriptions_per_connection: int = 20
+    #: how far an event's occurredAt may be ahead of the service's clock, in seconds
+    max_clock_skew_s: int = 300
     #: units one holdUnits may hold (one transaction; past it: VALIDATION_FAILED)
     max_hold_units: int = 10_000

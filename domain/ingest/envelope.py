@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import rfc8785
@@ -68,6 +68,20 @@ def check_envelope(
     for json_field, document in (("payload", env.payload), ("meta", env.meta)):
         check_json_depth(document, json_field, max_json_depth)
         check_no_nul(document, json_field)
+
+
+def check_not_ahead(occurred_at: datetime, now: datetime, max_clock_skew_s: int) -> None:
+    """occurredAt at most `max_clock_skew_s` seconds ahead of the service's clock: a machine
+    whose clock runs ahead would record tracks in the future, ordered after later ones."""
+    ahead = (occurred_at - now).total_seconds()
+    if ahead > max_clock_skew_s:
+        raise _fail(
+            f"occurredAt is {ahead:.0f} s ahead of the service's clock (at most "
+            f"{max_clock_skew_s} s are allowed: MES_MAX_CLOCK_SKEW)",
+            field="occurredAt",
+            skewSeconds=round(ahead),
+            limit=max_clock_skew_s,
+        )
 
 
 def too_deep_to_keep(env: IngestEnvelope, max_json_depth: int) -> bool:

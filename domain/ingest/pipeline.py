@@ -26,6 +26,7 @@ from domain.ingest.envelope import (
     MAX_KEY_LENGTH,
     canonical_hash,
     check_envelope,
+    check_not_ahead,
     stored_input,
     too_deep_to_keep,
 )
@@ -160,6 +161,8 @@ class IngestService:
     ) -> IngestOutcome | None:
         try:
             check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
+            assert env.occurred_at is not None  # checked
+            check_not_ahead(env.occurred_at, self.clock.now(), self.limits.max_clock_skew_s)
         except DomainError:
             await hold_token(uow, actor)  # a revoked token is refused as such, not stored
             raise

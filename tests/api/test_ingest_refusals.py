@@ -161,3 +161,23 @@ async def test_same_refused_input_counts_attempts_on_one_rejection(
             )
         ).scalar_one()
     assert n == 1
+
+
+async def test_an_occurred_at_ahead_of_the_clock_past_the_skew_is_refused(
+    api: ApiClient, services: Services, f: IngestFactory
+) -> None:
+    """MES_MAX_CLOCK_SKEW (300 s by default): a machine whose clock runs ahead would record
+    tracks in the future. Within the skew the event is accepted."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    data = f.aoi_input(f.sns[0])
+    ahead = (now + timedelta(hours=1)).isoformat()
+    r = await refused(api, services, f, data | {"occurredAt": ahead}, "VALIDATION_FAILED")
+    details = r["error"]["details"]
+    assert details["field"] == "occurredAt" and details["limit"] == 300
+    assert 3590 <= details["skewSeconds"] <= 3600
+    assert "MES_MAX_CLOCK_SKEW" in r["error"]["message"]
+    within = (now + timedelta(seconds=60)).isoformat()
+    ok = await api.gql(INGEST, {"i": data | {"occurredAt": within, "dedupeKey": unique("k")}})
+    assert ok["ingestEvent"]["status"] == "ACCEPTED", ok

@@ -77,7 +77,9 @@ async def test_track_in_at_a_station_of_another_line_is_refused() -> None:
 async def test_loads_stay_open_across_batch_steps_until_a_step_that_is_not_batch() -> None:
     bus, store = fake_bus()
     f = await wash_factory(bus, units=2)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    # the AOI event below happened at 10:00: the service's clock is past it
+    clock = FakeClock(datetime(2026, 3, 2, 10, 30, tzinfo=UTC))
+    service = IngestService(bus.uow_factory, clock, Limits(), MappingCache())
     for sn in f.sns:
         store.units[sn] = replace(store.units[sn], current_step_no=20)
     tray = f.code("TRAY-1")

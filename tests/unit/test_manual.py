@@ -4,6 +4,7 @@ the payloads, both databases) is tests/api/test_manual.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -98,7 +99,9 @@ async def test_in_station_refusals() -> None:
     sn = f.sns[0]
     await f.do(tin(f, sn))
     await refused(f, tin(f, sn), ErrorCode.UNIT_ALREADY_IN_STATION)
-    service = IngestService(f.bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    # the service's clock past the event's 09:00 (MES_MAX_CLOCK_SKEW)
+    clock = FakeClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
+    service = IngestService(f.bus.uow_factory, clock, Limits(), MappingCache())
     aoi = {
         "sourceSystem": f.code("AOI-1"),
         "dedupeKey": "x",
