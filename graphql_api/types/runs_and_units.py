@@ -109,7 +109,10 @@ class Unit:
     run_no: strawberry.Private[str]
     unit_id: strawberry.Private[int]
 
-    @strawberry.field(description="In the order they were recorded.")
+    @strawberry.field(
+        description="Ordered by outAt, the machine's time (late arrivals take their place; "
+        "ties by the order they were recorded; a track still open comes last)."
+    )
     async def tracks(self, info: Info) -> list[Track]:
         found = await info.context.loaders.tracks_of_unit.load(self.unit_id)
         return [Track.of(tr) for tr in found]

@@ -71,6 +71,14 @@ class Track:
     ingest_event_id: strawberry.Private[int | None]
     carrier_track_id: strawberry.Private[int | None]
 
+    @strawberry.field(
+        description="When the event that recorded this track reached the service (null for a "
+        "track recorded by trackIn/trackOut): beside outAt, it shows a late arrival."
+    )
+    async def received_at(self, info: Info) -> datetime | None:
+        event = await load_event(info, self.ingest_event_id)
+        return event.received_at if event else None
+
     @strawberry.field
     async def unit(
         self, info: Info

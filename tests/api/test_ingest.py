@@ -332,3 +332,24 @@ async def test_an_accept_costs_the_same_statements_however_many_runs_are_open(
         assert not [
             s for s in after if re.search(r"FROM run WHERE (run\.)?run_no", " ".join(s.split()))
         ]
+
+
+async def test_a_units_tracks_follow_the_machines_time_and_show_when_they_arrived(
+    api: ApiClient, f: IngestFactory
+) -> None:
+    """The ICT's clock says it tested the board before the AOI inspected it (a gateway
+    spooled the AOI result, or the clocks disagree): the trace orders by outAt, and receivedAt
+    shows the order the service heard them in."""
+    sn = f.sns[0]
+    aoi = f.aoi_input(sn) | {"occurredAt": "2026-03-02T09:00:00+00:00"}
+    assert (await ingest(api, aoi))["status"] == "ACCEPTED"
+    ict = f.ict_input([(sn, "Passed", 1001.0, 3.31)]) | {"occurredAt": "2026-03-02T08:00:00Z"}
+    assert (await ingest(api, ict))["status"] == "ACCEPTED"
+    query = "query($sn: String!) { unit(sn: $sn) { tracks { stepNo outAt receivedAt } } }"
+    tracks = (await api.gql(query, {"sn": sn}))["unit"]["tracks"]
+    assert [(tr["stepNo"], tr["outAt"]) for tr in tracks] == [
+        (20, "2026-03-02T08:00:00Z"),
+        (10, "2026-03-02T09:00:00Z"),
+    ]
+    ict_received, aoi_received = (tr["receivedAt"] for tr in tracks)
+    assert aoi_received < ict_received  # heard first, shown second
