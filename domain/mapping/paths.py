@@ -68,29 +68,17 @@ class Path:
             if self.up > len(ancestors):
                 return []
             root = ancestors[-self.up]
-        return [node for node, _, _ in self._walk(root)]
-
-    def _walk(self, root: Any) -> list[tuple[Any, Ancestors, Any]]:
-        """The nodes the steps reach, each with its ancestors and the element the last `[*]`
-        picked (the next level's ancestor)."""
-        current: list[tuple[Any, Ancestors, Any]] = [(root, (), root)]
+        # the hot path (four paths per measurement): plain loops, no ancestors to carry
+        current = [root]
         for step in self.steps:
-            nxt = [
-                (node[step.key], chain, anchor)
-                for node, chain, anchor in current
-                if isinstance(node, dict) and step.key in node
-            ]
+            nxt: list[Any] = []
+            for node in current:
+                if isinstance(node, dict) and step.key in node:
+                    nxt.append(node[step.key])
             for selector in step.selectors:
-                selected: list[tuple[Any, Ancestors, Any]] = []
-                for node, chain, anchor in nxt:
-                    if not isinstance(node, list):
-                        continue
-                    if selector == ALL:
-                        selected += [(e, (*chain, anchor), e) for e in node]
-                    else:
-                        assert isinstance(selector, int)
-                        if -len(node) <= selector < len(node):
-                            selected.append((node[selector], chain, anchor))
+                selected: list[Any] = []
+                for node in nxt:
+                    selected += _select(node, selector)
                 nxt = selected
             current = nxt
             if not current:
@@ -105,7 +93,23 @@ class Path:
 
     def items_in(self, root: Any) -> list[tuple[Any, Ancestors]]:
         """The items, as `items`, each with its ancestors (for `^.` paths inside the item)."""
-        current = self._walk(root)
+        # each node travels with its ancestors and the element the last `[*]` picked
+        current: list[tuple[Any, Ancestors, Any]] = [(root, (), root)]
+        for step in self.steps:
+            key = step.key
+            current = [
+                (node[key], chain, anchor)
+                for node, chain, anchor in current
+                if isinstance(node, dict) and key in node
+            ]
+            for selector in step.selectors:
+                current = [
+                    (e, (*chain, anchor), e) if selector == ALL else (e, chain, anchor)
+                    for node, chain, anchor in current
+                    for e in _select(node, selector)
+                ]
+            if not current:
+                break
         if self.ends_with_all:
             return [(node, chain) for node, chain, _ in current]
         items: list[tuple[Any, Ancestors]] = []
@@ -115,6 +119,16 @@ class Path:
             elif value is not None:
                 items.append((value, (*chain, anchor)))
         return items
+
+
+def _select(node: Any, selector: str | int) -> list[Any]:
+    """What one `[*]` or `[n]` picks from a node: nothing unless it is a list."""
+    if not isinstance(node, list):
+        return []
+    if selector == ALL:
+        return node
+    assert isinstance(selector, int)
+    return [node[selector]] if -len(node) <= selector < len(node) else []
 
 
 @lru_cache(maxsize=4096)
