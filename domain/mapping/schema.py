@@ -33,8 +33,13 @@ def _explained(err: ValidationError) -> list[ValidationError]:
     if err.validator != "anyOf" or not err.context:
         return [err]
     if all(sub.validator == "required" for sub in err.context):
-        wanted = " or ".join(repr(sub.validator_value[0]) for sub in err.context)
-        err.message = f"{wanted} is required"
+        names = [
+            repr(name)
+            for sub in err.context
+            if isinstance(sub.validator_value, list)
+            for name in sub.validator_value
+        ]
+        err.message = f"{' or '.join(names)} is required"
         return [err]
     groups: dict[Any, list[ValidationError]] = {}
     for sub in err.context:
