@@ -102,6 +102,8 @@ class MeasurementsSpec:
                     break
                 parts.append(as_code(found[0], f"measurement {at} name", path.text))
             else:
+                if len(parts) == 1:  # the usual one-path name, checked once already
+                    return parts[0]
                 return as_code(".".join(parts), f"measurement {at} name", _text(spec))
         return None
 
