@@ -159,6 +159,7 @@ def _event_row(a: Accepted) -> IngestEvent:
             ],
             "carrierValues": len(j.carrier_data.values) if j.carrier_data else 0,
             "unmapped": list(j.unmapped),
+            "unnamedMeasurements": normalized.unnamed_measurements,
             "keyFailures": _key_failures(a),
             "refused": [
                 {"sn": v.unit.sn, "code": v.error.code.value, "details": v.error.details}

@@ -48,6 +48,8 @@ class NormalizedPayload:
     fail_values: tuple[str, ...] = ()
     #: BATCH without `units`: the event's one result, for every board (also the carrier's)
     event_result: TrackResult | None = None
+    #: measurement items skipped because neither their namePath nor a fallback named them
+    unnamed_measurements: int = 0
 
     @property
     def result(self) -> TrackResult:

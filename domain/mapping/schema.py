@@ -7,9 +7,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from domain.enums import StationType
+from domain.mapping.measurements import climb_problems
+from domain.mapping.paths import parse_path
 
 
 @cache
@@ -23,6 +25,43 @@ def _where(path: Any) -> str:
     return ".".join(parts) if parts else "(mapping)"
 
 
+def _explained(err: ValidationError) -> list[ValidationError]:
+    """The errors that say what is wrong. An `anyOf` (a keyword the project widened, or
+    valuePath-or-fields) says only "not valid under any"; the alternative of the value's JSON
+    type says more, and the project's alternatives come after the contract's, so the last one
+    that fits is the one an engineer meant."""
+    if err.validator != "anyOf" or not err.context:
+        return [err]
+    if all(sub.validator == "required" for sub in err.context):
+        names = [
+            repr(name)
+            for sub in err.context
+            if isinstance(sub.validator_value, list)
+            for name in sub.validator_value
+        ]
+        err.message = f"{' or '.join(names)} is required"
+        return [err]
+    groups: dict[Any, list[ValidationError]] = {}
+    for sub in err.context:
+        groups.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [
+        subs
+        for subs in groups.values()
+        if not any(sub.validator == "type" and not sub.relative_path for sub in subs)
+    ]
+    if not fitting:
+        return [err]
+    return [explained for sub in fitting[-1] for explained in _explained(sub)]
+
+
+def _climbs(specs: Any, where: str) -> list[str]:
+    if isinstance(specs, dict):
+        return climb_problems(specs, where)
+    if isinstance(specs, list):
+        return [p for n, spec in enumerate(specs) for p in climb_problems(spec, f"{where}.{n}")]
+    return []
+
+
 def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     """Every reason the mapping is unusable for a step of this type; [] when it is valid.
 
@@ -30,14 +69,23 @@ def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     """
     if not isinstance(mapping, dict):
         return ["ingestMapping must be a JSON object"]
+    errors = [e for err in _validator().iter_errors(mapping) for e in _explained(err)]
     problems = [
         f"{_where(err.absolute_path)}: {err.message}"
-        for err in sorted(_validator().iter_errors(mapping), key=lambda e: list(e.absolute_path))
+        for err in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
     ]
     if problems:
         return problems
     units = mapping.get("units")
     result = mapping.get("result")
+    problems += _climbs(mapping.get("measurements"), "measurements")
+    if isinstance(units, dict):
+        problems += _climbs(units.get("measurements"), "units.measurements")
+        problems += [
+            f"units.{key}: ^. climbs only in the paths inside a measurement item"
+            for key in ("snPath", "resultPath")
+            if key in units and parse_path(units[key]).up
+        ]
     if "stationCodePath" not in mapping:
         problems.append("stationCodePath is required")
     has_result_path = isinstance(result, dict) and "path" in result

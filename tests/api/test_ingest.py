@@ -71,6 +71,18 @@ async def test_walkthrough_aoi_event_is_accepted_and_traced(
     assert trace["ingestEvents"][0]["tracks"] == [{"id": track["id"]}]
 
 
+async def test_a_measurement_without_a_name_is_counted_not_refused(
+    api: ApiClient, f: IngestFactory
+) -> None:
+    data = f.aoi_input(f.sns[0])
+    data["payload"]["features"].append({"key": None, "val": 3.0})
+    data["payload"]["features"].append({"val": 4.0})
+    r = await ingest(api, data)
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["normalized"]["unnamedMeasurements"] == 2
+    assert r["event"]["dataValueCount"] == 2  # the named ones, as without the nameless
+
+
 async def test_cfx_units_tested_for_two_boards(
     api: ApiClient, services: Services, f: IngestFactory
 ) -> None:

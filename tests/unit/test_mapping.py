@@ -170,8 +170,9 @@ def test_cfx_units_tested_reads_each_board() -> None:
             "no UTC offset",
         ),
         (
-            {"station": "S", "pcb": {"id": "B"}, "judgement": "OK", "features": [{"val": 1}]},
-            "namePath key",
+            # a name that is there but not a name refuses; a missing one is skipped (issue 19)
+            {"station": "S", "pcb": {"id": "B"}, "judgement": "OK", "features": [{"key": [1]}]},
+            "name at key",
         ),
     ],
 )

@@ -35,10 +35,16 @@ def _load(path: Path) -> dict[str, Any]:
 
 def superset_problems(shared: Any, copy: Any, where: str = "#") -> list[str]:
     """Where the copy drops or changes anything of the shared schema. Under `properties` and
-    `$defs` the copy may add members; every other keyword (type, enum, required, pattern,
-    additionalProperties, $ref, ...) must be equal."""
+    `$defs` the copy may add members; a member may be widened to `{"anyOf": [shared, ...]}`
+    whose first alternative keeps the shared member (issue 19: `measurements` may be a list);
+    every other keyword (type, enum, required, pattern, additionalProperties, $ref, ...) must
+    be equal."""
     if not isinstance(shared, dict) or not isinstance(copy, dict):
         return [] if shared == copy else [f"{where}: changed"]
+    if "anyOf" not in shared and isinstance(copy.get("anyOf"), list) and copy["anyOf"]:
+        widened = {k: v for k, v in copy.items() if k not in ("anyOf", "description")}
+        if not widened:
+            return superset_problems(shared, copy["anyOf"][0], f"{where}/anyOf/0")
     problems: list[str] = []
     for key, value in shared.items():
         at = f"{where}/{key}"
@@ -78,6 +84,16 @@ def test_the_check_sees_a_dropped_or_changed_member() -> None:
     assert superset_problems(shared, changed_enum) == ["#/properties/batchPolicy/enum: changed"]
     assert superset_problems(shared, changed_def) == ["#/$defs/vocabulary/maxItems: changed"]
     assert superset_problems(shared, added) == []
+    widened = json.loads(json.dumps(shared))
+    widened["properties"]["measurements"] = {
+        "anyOf": [{"$ref": "#/$defs/measurements"}, {"type": "array"}]
+    }
+    narrowed = json.loads(json.dumps(shared))
+    narrowed["properties"]["measurements"] = {"anyOf": [{"$ref": "#/$defs/unitMeasurements"}]}
+    assert superset_problems(shared, widened) == []
+    assert superset_problems(shared, narrowed) == [
+        "#/properties/measurements/anyOf/0/$ref: changed"
+    ]
 
 
 # ---------------------------------------------------------------- valid mappings stay valid
