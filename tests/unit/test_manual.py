@@ -16,7 +16,7 @@ from domain.usecases import manual_execution as ex
 from domain.usecases.bus import Command
 from domain.values import ValueInput as Value
 from tests.exec_builders import ExecFactory
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, envelope
 
 #: an operator's value (issue 17 item 4 makes it domain.values.ValueInput)
@@ -98,7 +98,9 @@ async def test_in_station_refusals() -> None:
     sn = f.sns[0]
     await f.do(tin(f, sn))
     await refused(f, tin(f, sn), ErrorCode.UNIT_ALREADY_IN_STATION)
-    service = IngestService(f.bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        f.bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     aoi = {
         "sourceSystem": f.code("AOI-1"),
         "dedupeKey": "x",
