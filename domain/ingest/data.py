@@ -200,7 +200,13 @@ def _converted(
             ErrorCode.DATA_VALUE_INVALID,
             f"value {number!r} {unit} for spec {spec.name}: {unit} cannot be converted to the "
             f"spec's unit {spec_unit} ({err.why})",
-            {"specName": spec.name, "value": repr(number), "unit": unit, "specUnit": spec_unit},
+            {
+                "specName": spec.name,
+                "dataType": spec.data_type.value,
+                "value": repr(number),
+                "unit": unit,
+                "specUnit": spec_unit,
+            },
         ) from None
     if not math.isfinite(converted):
         raise _invalid(spec, number, f"not a finite number in {spec_unit}")

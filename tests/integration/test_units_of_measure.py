@@ -4,6 +4,8 @@ write, and refusals for what cannot be converted."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.units_of_measure import PintUnitsOfMeasure
 from domain.enums import CollectionMethod, DataType, Judge, SpecItemType, TriggerType
@@ -96,3 +98,26 @@ def test_a_value_exactly_on_a_limit_stays_inside_after_conversion() -> None:
     )
     # 25 °C is 76.99999999999993 °F by pint's arithmetic
     assert judged(hot, 25.0, None, "Celsius", units_of_measure=UNITS).value.number == 77.0
+
+
+KINDS = (
+    ("Ohm", "kOhm", "mOhm", "MOhm", "Ω"),
+    ("V", "mV", "uV", "kV"),
+    ("Celsius", "degC", "C", "K", "degF", "Fahrenheit"),
+    ("mm", "um", "µm", "mil", "in", "m"),
+    ("s", "ms", "us", "min"),
+    ("%", "dimensionless", "ppm"),
+)
+
+
+@given(
+    st.sampled_from(KINDS).flatmap(
+        lambda kind: st.tuples(st.sampled_from(kind), st.sampled_from(kind))
+    ),
+    st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+)
+def test_a_conversion_there_and_back_gives_the_number_sent(
+    units: tuple[str, str], value: float
+) -> None:
+    there = UNITS.convert(value, *units)
+    assert UNITS.convert(there, units[1], units[0]) == pytest.approx(value, rel=1e-9, abs=1e-6)

@@ -164,7 +164,13 @@ def test_a_unit_that_cannot_be_converted_is_data_value_invalid_naming_both(
     err = caught.value
     assert err.code is ErrorCode.DATA_VALUE_INVALID
     assert unit in err.message and "kOhm" in err.message and why in err.message
-    assert err.details == {"specName": "R21", "value": "5.0", "unit": unit, "specUnit": "kOhm"}
+    assert err.details == {
+        "specName": "R21",
+        "dataType": "NUMBER",
+        "value": "5.0",
+        "unit": unit,
+        "specUnit": "kOhm",
+    }
 
 
 def test_alarms_are_checked_in_the_specs_unit() -> None:
