@@ -52,3 +52,6 @@ class DataValue:
     ingest_event_id: int | None = None
     device_record_id: int | None = None
     id: int | None = None
+    #: the number and unit as sent, when they were converted into the spec's unit (else None)
+    original_value: float | None = None
+    original_unit: str | None = None

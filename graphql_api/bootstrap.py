@@ -14,6 +14,7 @@ from adapters.db import create_engine
 from adapters.read_store import SqlReadStore
 from adapters.repositories import VersionCache
 from adapters.settings import Settings, flag
+from adapters.units_of_measure import PintUnitsOfMeasure
 from adapters.uow import SqlUnitOfWorkFactory
 from domain.ingest.pipeline import IngestService
 from domain.ingest.resolve import MappingCache
@@ -67,7 +68,7 @@ def bootstrap(
     uows = SqlUnitOfWorkFactory(engine, versions, feed)
     clock = clock or SystemClock()
     bus = MessageBus(uow_factory=uows, clock=clock, limits=settings.limits, handlers=HANDLERS)
-    ingest = IngestService(uows, clock, settings.limits, MappingCache())
+    ingest = IngestService(uows, clock, settings.limits, MappingCache(), PintUnitsOfMeasure())
     return Services(
         settings=settings,
         engine=engine,

@@ -36,7 +36,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
-from domain.ports import KeyClaim
+from domain.ports import KeyClaim, UnitMismatch
 from domain.routes import RouteVersion
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.security import ApiToken
@@ -53,6 +53,30 @@ class FakeClock:
     def now(self) -> datetime:
         self.current += timedelta(milliseconds=1)
         return self.current
+
+
+class FakeUnitsOfMeasure:
+    """A few units of three kinds, by their factor to the kind's base: enough for rules over
+    the fakes (adapters/units_of_measure.py has pint's every unit, tested on its own)."""
+
+    FACTORS = {
+        "Ohm": ("resistance", 1.0),
+        "kOhm": ("resistance", 1e3),
+        "mOhm": ("resistance", 1e-3),
+        "V": ("voltage", 1.0),
+        "mV": ("voltage", 1e-3),
+        "mm": ("length", 1e-3),
+        "um": ("length", 1e-6),
+    }
+
+    def convert(self, value: float, from_unit: str, to_unit: str) -> float:
+        source, target = self.FACTORS.get(from_unit), self.FACTORS.get(to_unit)
+        if source is None or target is None:
+            unknown = from_unit if source is None else to_unit
+            raise UnitMismatch(from_unit, to_unit, f"unknown unit {unknown!r}")
+        if source[0] != target[0]:
+            raise UnitMismatch(from_unit, to_unit, "they measure different things")
+        return value * source[1] / target[1]
 
 
 class FakeStore:

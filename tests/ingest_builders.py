@@ -88,6 +88,7 @@ class IngestFactory:
         ict_partial: bool = False,
         aoi_mapping: dict[str, Any] | None = None,
         aoi_recipe: str | None = None,
+        r1_limits: dm.SpecLimits | None = None,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -130,7 +131,7 @@ class IngestFactory:
                 a,
                 SpecItemType.KEY,
                 TriggerType.EACH_UNIT,
-                limits=dm.SpecLimits(950.0, 1050.0, "Ohm"),
+                limits=r1_limits or dm.SpecLimits(950.0, 1050.0, "Ohm"),
             ),
             dm.DataCollectionSpec(
                 c("ICT"),
@@ -214,16 +215,19 @@ class IngestFactory:
         }
 
     def ict_payload(
-        self, boards: list[tuple[str, str, float, float | None]], tx: str = "TX"
+        self,
+        boards: list[tuple[str, str, float, float | None]],
+        tx: str = "TX",
+        r1_unit: str = "Ohm",
     ) -> dict[str, Any]:
-        """(sn, OverallResult, R1, VCC or None) per board."""
+        """(sn, OverallResult, R1, VCC or None) per board; R1 in `r1_unit`."""
 
         def measurements(r1: float, vcc: float | None) -> list[dict[str, Any]]:
             out = [
                 {
                     "MeasurementName": "R1",
                     "Result": "Passed",
-                    "MeasuredValue": {"Value": r1, "ValueUnits": "Ohm"},
+                    "MeasuredValue": {"Value": r1, "ValueUnits": r1_unit},
                 }
             ]
             if vcc is not None:
@@ -248,7 +252,10 @@ class IngestFactory:
         }
 
     def ict_input(
-        self, boards: list[tuple[str, str, float, float | None]], key: str | None = None
+        self,
+        boards: list[tuple[str, str, float, float | None]],
+        key: str | None = None,
+        r1_unit: str = "Ohm",
     ) -> dict[str, Any]:
         key = key or unique("K")
         return {
@@ -256,7 +263,7 @@ class IngestFactory:
             "dedupeKey": key,
             "eventType": "TEST",
             "occurredAt": AT,
-            "payload": self.ict_payload(boards, tx=key),
+            "payload": self.ict_payload(boards, tx=key, r1_unit=r1_unit),
         }
 
     def envelope(self, data: dict[str, Any]) -> IngestEnvelope:

@@ -16,7 +16,8 @@ TRACE = """query($sn: String!) { unit(sn: $sn) {
   tracks { id stepNo attempt operationCode source inAt outAt result operatorId
     station { code stationType group { code } }
     unit { sn }
-    dataValues { specName dataType valueNumber valueText valueBoolean valueJson valueUnit judge alarmed source collectedAt }
+    dataValues { specName dataType valueNumber valueText valueBoolean valueJson valueUnit judge alarmed source collectedAt
+      originalValue originalUnit }
     ingestEvent { id dedupeKey sourceSystem } }
   ingestEvents { id dedupeKey eventType occurredAt receivedAt stepNo result payload normalized
     dataValueCount dataValues { specName } tracks { id } } } }"""

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import rows
 from adapters import tables as t
 from domain.enums import (
     AlarmAction,
@@ -24,6 +25,8 @@ from domain.enums import (
 from domain.master import Line, Operation, Routing, RoutingStep, SpecAlarm, SpecLimits, StationGroup
 from domain.ports import UnitOfWork
 from domain.routes import CompileError, RouteIdentity, RouteStep, RouteVersion, StepDataSpec
+from domain.tracks import DataValue
+from tests.fakes import FakeUnitOfWorkFactory
 
 #: A time sent with a +02:00 offset: it must come back as the same instant, in UTC.
 CEST = timezone(timedelta(hours=2))
@@ -146,3 +149,17 @@ class Implementation:
         """SQL only: the rows behind what the ports return (an upsert writes in place)."""
         if self.engine is not None:
             assert await count(self.engine, table, *where) == expected
+
+    async def values_of_event(self, event_id: int) -> list[DataValue]:
+        """The data values stored with an ingest event, in the order written, read back as
+        every SQL read of values reads them (a fake keeps the objects it was given)."""
+        if self.engine is None:
+            store = cast(FakeUnitOfWorkFactory, self.new_uow).store
+            return [v for v in store.values if v.ingest_event_id == event_id]
+        async with self.engine.connect() as conn:
+            found = await conn.execute(
+                select(t.data_value)
+                .where(t.data_value.c.ingest_event_id == event_id)
+                .order_by(t.data_value.c.id)
+            )
+            return [rows.value_from_row(r) for r in found.all()]

@@ -161,6 +161,8 @@ def value_to_values(v: DataValue) -> dict[str, Any]:
         "collected_at": v.collected_at,
         "ingest_event_id": v.ingest_event_id,
         "device_record_id": v.device_record_id,
+        "original_value": v.original_value,
+        "original_unit": v.original_unit,
     }
 
 
@@ -176,6 +178,7 @@ _SPEC, _TYPE, _SOURCE, _COLLECTED, _JUDGE, _ALARMED = (
 _NUMBER, _TEXT, _BOOL, _JSON, _UNIT = (
     _AT[n] for n in ("value_number", "value_text", "value_boolean", "value_json", "value_unit")
 )
+_ORIGINAL_VALUE, _ORIGINAL_UNIT = _AT["original_value"], _AT["original_unit"]
 
 
 def value_from_row(r: Sequence[Any]) -> DataValue:
@@ -201,6 +204,8 @@ def value_from_row(r: Sequence[Any]) -> DataValue:
         r[_EVENT],
         r[_RECORD],
         r[_ID],
+        r[_ORIGINAL_VALUE],
+        r[_ORIGINAL_UNIT],
     )
 
 

@@ -112,6 +112,9 @@ data_value = Table(
     Column("ingest_event_id", BigId, ForeignKey("ingest_event.id")),
     # where a value came from besides an ingest event: a device record (trackOut: neither)
     Column("device_record_id", BigId, ForeignKey("device_data_record.id")),
+    # as sent, when the value was converted into its spec's unit (issue 19); else null
+    Column("original_value", Float),
+    Column("original_unit", SafeString(50)),
 )
 Index("ix_data_value_track", data_value.c.track_id, data_value.c.id)
 Index("ix_data_value_event", data_value.c.ingest_event_id, data_value.c.id)

@@ -30,7 +30,7 @@ from domain.ingest.data import StepData, missing_required, read_measurements
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import NormalizedPayload, UnitReading
-from domain.ports import UnitOfWork
+from domain.ports import UnitOfWork, UnitsOfMeasure
 from domain.routes import RouteStep
 
 
@@ -56,9 +56,18 @@ class Acceptor:
     """Judges one resolved event inside the caller's unit of work (steps 4–8); raises
     DomainError on refusal."""
 
-    def __init__(self, uow: UnitOfWork, mappings: MappingCache, actor: Actor | None = None):
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        mappings: MappingCache,
+        actor: Actor | None = None,
+        *,
+        units_of_measure: UnitsOfMeasure,
+    ):
         self.uow = uow
         self.mappings = mappings
+        #: converts a value sent in another unit into its spec's (§3)
+        self.units_of_measure = units_of_measure
         #: the sender: its station binding (§4 step 7)
         self.actor = actor
 
@@ -105,7 +114,9 @@ class Acceptor:
                 reading = readings.get(v.unit.sn) or UnitReading(
                     v.unit.sn, normalized.event_result or TrackResult.PASS
                 )
-                names = _unit_data(v, reading, step, mapping, normalized, carrier_data)
+                names = _unit_data(
+                    v, reading, step, mapping, normalized, carrier_data, self.units_of_measure
+                )
                 unmapped.update(dict.fromkeys(names))
         _settle(verdicts, partial)
         if carrier_data is not None:
@@ -172,6 +183,7 @@ class Acceptor:
             normalized.carrier_measurements,
             mapping.data_spec_map,
             carrier_level=True,
+            units_of_measure=self.units_of_measure,
             pass_values=normalized.pass_values,
             fail_values=normalized.fail_values,
         )
@@ -203,6 +215,7 @@ def _unit_data(
     mapping: IngestMapping,
     normalized: NormalizedPayload,
     carrier_data: StepData | None,
+    units_of_measure: UnitsOfMeasure,
 ) -> tuple[str, ...]:
     """Step 8 for one unit: its values, a KEY failure turning PASS into FAIL, the required
     AUTO data a PASS needs. Returns the measurement names no bound spec took."""
@@ -213,6 +226,7 @@ def _unit_data(
             reading.measurements,
             mapping.data_spec_map,
             carrier_level=False,
+            units_of_measure=units_of_measure,
             pass_values=normalized.pass_values,
             fail_values=normalized.fail_values,
         )

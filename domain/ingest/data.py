@@ -6,15 +6,29 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from domain.enums import AlarmAction, CollectionMethod, DataType, Judge, SpecItemType, TriggerType
+from domain.enums import (
+    AlarmAction,
+    CollectionMethod,
+    DataType,
+    Judge,
+    SpecItemType,
+    TrackSource,
+    TriggerType,
+)
 from domain.errors import DomainError, ErrorCode
 from domain.mapping.normalized import Measurement
 from domain.mapping.vocabulary import to_judge
+from domain.ports.units_of_measure import UnitMismatch, UnitsOfMeasure
 from domain.routes import RouteStep, StepDataSpec
+from domain.tracks import DataValue
 
 MAX_TEXT_LENGTH = 10_000
+#: a converted number keeps this many significant digits: a factor's float noise (28400 Ohm is
+#: 28.400000000000002 kOhm) must not fail a value that sits exactly on a limit
+CONVERTED_DIGITS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,38 @@ class JudgedValue:
     unit: str | None
     judge: Judge
     alarmed: bool
+    #: the number and unit as sent, when the value was converted into the spec's unit
+    original_value: float | None = None
+    original_unit: str | None = None
+
+    def data_value(
+        self,
+        source: TrackSource,
+        collected_at: datetime,
+        *,
+        track_id: int | None = None,
+        carrier_track_id: int | None = None,
+        device_record_id: int | None = None,
+    ) -> DataValue:
+        """The value as it is stored, on one track or carrier track."""
+        return DataValue(
+            spec_name=self.spec.name,
+            data_type=self.spec.data_type,
+            source=source,
+            collected_at=collected_at,
+            value_number=self.value.number,
+            value_text=self.value.text,
+            value_boolean=self.value.boolean,
+            value_json=self.value.json,
+            value_unit=self.unit,
+            judge=self.judge,
+            alarmed=self.alarmed,
+            track_id=track_id,
+            carrier_track_id=carrier_track_id,
+            device_record_id=device_record_id,
+            original_value=self.original_value,
+            original_unit=self.original_unit,
+        )
 
     @property
     def holds(self) -> bool:
@@ -136,6 +182,37 @@ def is_alarmed(spec: StepDataSpec, value: TypedValue) -> bool:
     return _outside(value.number, alarm.min, alarm.max)
 
 
+def _converted(
+    spec: StepDataSpec,
+    number: float,
+    unit: str,
+    spec_unit: str,
+    units_of_measure: UnitsOfMeasure | None,
+) -> float:
+    """`number` sent in `unit`, in the spec's unit; DATA_VALUE_INVALID naming both units when
+    it cannot be (an unknown unit, or one of another kind)."""
+    if units_of_measure is None:
+        raise TypeError(f"a value in {unit} for spec {spec.name} needs a units converter")
+    try:
+        converted = units_of_measure.convert(number, unit, spec_unit)
+    except UnitMismatch as err:
+        raise DomainError(
+            ErrorCode.DATA_VALUE_INVALID,
+            f"value {number!r} {unit} for spec {spec.name}: {unit} cannot be converted to the "
+            f"spec's unit {spec_unit} ({err.why})",
+            {
+                "specName": spec.name,
+                "dataType": spec.data_type.value,
+                "value": repr(number),
+                "unit": unit,
+                "specUnit": spec_unit,
+            },
+        ) from None
+    if not math.isfinite(converted):
+        raise _invalid(spec, number, f"not a finite number in {spec_unit}")
+    return float(f"{converted:.{CONVERTED_DIGITS}g}")
+
+
 def judged(
     spec: StepDataSpec,
     raw: Any,
@@ -143,14 +220,29 @@ def judged(
     unit: str | None = None,
     pass_values: Iterable[str] = (),
     fail_values: Iterable[str] = (),
+    units_of_measure: UnitsOfMeasure | None = None,
 ) -> JudgedValue:
+    """Coerced to the spec's type; a number sent in another unit than the spec's is converted
+    into it (the original kept), then judged and checked for alarms in the spec's unit.
+    `units_of_measure` may be None only where values carry no unit of their own (trackOut,
+    device data)."""
     value = coerce(spec, raw)
+    spec_unit = ((spec.limits.unit or "").strip() or None) if spec.limits else None
+    unit = (unit or "").strip() or None
+    original_value: float | None = None
+    original_unit: str | None = None
+    if value.number is not None and unit and spec_unit and unit != spec_unit:
+        original_value, original_unit = value.number, unit
+        value = TypedValue(number=_converted(spec, value.number, unit, spec_unit, units_of_measure))
+        unit = spec_unit
     return JudgedValue(
         spec=spec,
         value=value,
-        unit=unit if unit is not None else (spec.limits.unit if spec.limits else None),
+        unit=unit if unit is not None else spec_unit,
         judge=judge_value(spec, value, source_judge, pass_values, fail_values),
         alarmed=is_alarmed(spec, value),
+        original_value=original_value,
+        original_unit=original_unit,
     )
 
 
@@ -175,11 +267,13 @@ def read_measurements(
     data_spec_map: dict[str, str],
     *,
     carrier_level: bool,
+    units_of_measure: UnitsOfMeasure,
     pass_values: Iterable[str] = (),
     fail_values: Iterable[str] = (),
 ) -> StepData:
     """Map names to the step's bound specs (unmapped names are listed, not refused), allow
-    only AUTO-method specs, coerce, judge, alarm. carrier_level: EACH_CARRIER specs only."""
+    only AUTO-method specs, coerce, convert into the spec's unit, judge, alarm. carrier_level:
+    EACH_CARRIER specs only."""
     values: list[JudgedValue] = []
     unmapped: list[str] = []
     for m in measurements:
@@ -193,7 +287,9 @@ def read_measurements(
                 f"spec {spec.name} is collected {spec.method.value}, not by machines",
                 {"specName": spec.name, "method": spec.method.value, "measurement": m.name},
             )
-        values.append(judged(spec, m.value, m.judge, m.unit, pass_values, fail_values))
+        values.append(
+            judged(spec, m.value, m.judge, m.unit, pass_values, fail_values, units_of_measure)
+        )
     return StepData(
         values=tuple(values),
         unmapped=tuple(dict.fromkeys(unmapped)),

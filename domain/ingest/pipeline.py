@@ -35,7 +35,7 @@ from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.write import Accepted, write_accepted
 from domain.limits import Limits
-from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, UnitsOfMeasure
 from domain.security import StationBinding
 from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
@@ -56,12 +56,18 @@ class IngestOutcome:
 
 class IngestService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, limits: Limits, mappings: MappingCache
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        limits: Limits,
+        mappings: MappingCache,
+        units_of_measure: UnitsOfMeasure,
     ):
         self.uow_factory = uow_factory
         self.clock = clock
         self.limits = limits
         self.mappings = mappings
+        self.units_of_measure = units_of_measure
 
     # ------------------------------------------------------------ entry points
 
@@ -185,7 +191,9 @@ class IngestService:
         first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
         if first is not None:
             return IngestOutcome(IngestStatus.DUPLICATE, event=first)
-        judgement = await Acceptor(uow, self.mappings, actor).judge(root, station_type, resolved)
+        judgement = await Acceptor(
+            uow, self.mappings, actor, units_of_measure=self.units_of_measure
+        ).judge(root, station_type, resolved)
         accepted = Accepted.of(env, input_hash, judgement, now, actor.token_name)
         event = await write_accepted(uow, accepted)
         return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)

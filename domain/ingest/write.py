@@ -17,7 +17,7 @@ from domain.enums import IngestStatus, TrackResult, TrackSource
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON
 from domain.ingest.accept import Judgement
-from domain.ingest.data import JudgedValue, StepData
+from domain.ingest.data import StepData
 from domain.ingest.envelope import DERIVED_KEY_SEPARATOR, stored_input
 from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.resolve import Verdict
@@ -210,7 +210,7 @@ def _carrier_writes(a: Accepted, carrier_data: StepData) -> CarrierWrites:
             out_at=a.occurred_at,
             result=a.result,
         ),
-        values=tuple(_value(jv, a.source, a.occurred_at) for jv in carrier_data.values),
+        values=tuple(jv.data_value(a.source, a.occurred_at) for jv in carrier_data.values),
     )
 
 
@@ -232,7 +232,7 @@ def _tracks(a: Accepted) -> tuple[tuple[Track, tuple[DataValue, ...]], ...]:
                 out_at=a.occurred_at,
                 result=v.result,
             ),
-            tuple(_value(jv, a.source, a.occurred_at) for jv in v.values),
+            tuple(jv.data_value(a.source, a.occurred_at) for jv in v.values),
         )
         for v in a.ok
     )
@@ -286,20 +286,4 @@ async def _partial_rejection(
         IngestCommitted(
             IngestStatus.REJECTED, env.source_system, line_code, rejection_id=rejection.id
         )
-    )
-
-
-def _value(jv: JudgedValue, source: TrackSource, at: datetime) -> DataValue:
-    return DataValue(
-        spec_name=jv.spec.name,
-        data_type=jv.spec.data_type,
-        source=source,
-        collected_at=at,
-        value_number=jv.value.number,
-        value_text=jv.value.text,
-        value_boolean=jv.value.boolean,
-        value_json=jv.value.json,
-        value_unit=jv.unit,
-        judge=jv.judge,
-        alarmed=jv.alarmed,
     )

@@ -36,6 +36,7 @@ from domain.ports.runs_and_units import (
 )
 from domain.ports.security import AuditRepository, TokenRepository
 from domain.ports.unit_of_work import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.ports.units_of_measure import UnitMismatch, UnitsOfMeasure
 
 __all__ = [
     "AuditFilter",
@@ -69,8 +70,10 @@ __all__ = [
     "StationRepository",
     "TokenRepository",
     "TrackRepository",
+    "UnitMismatch",
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UnitRepository",
+    "UnitsOfMeasure",
     "WorkOrderRepository",
 ]

@@ -28,7 +28,7 @@ from domain.lifecycle import can_be_held
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep, StepDataSpec
 from domain.runs_and_units import Unit
-from domain.tracks import DataValue, Track
+from domain.tracks import Track
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_json_input, check_optional_code, check_values
@@ -245,18 +245,9 @@ async def record_device_data(
         if record is not None:
             await uow.data_values.add_many(
                 [
-                    DataValue(
-                        spec_name=v.spec.name,
-                        data_type=v.spec.data_type,
-                        source=TrackSource(cmd.source.value),
-                        collected_at=at,
-                        value_number=v.value.number,
-                        value_text=v.value.text,
-                        value_boolean=v.value.boolean,
-                        value_json=v.value.json,
-                        value_unit=v.unit,
-                        judge=v.judge,
-                        alarmed=v.alarmed,
+                    v.data_value(
+                        TrackSource(cmd.source.value),
+                        at,
                         track_id=None if is_carrier else target.id,
                         carrier_track_id=target.id if is_carrier else None,
                         device_record_id=record.id,

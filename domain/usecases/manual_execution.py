@@ -26,7 +26,7 @@ from domain.lifecycle import advance, attempt_of, check_in_station, tracked_in
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep, RouteVersion, StepDataSpec
 from domain.runs_and_units import Run, Unit
-from domain.tracks import DataValue, Track
+from domain.tracks import Track
 from domain.usecases.bus import Command, Deps
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import check_code, check_optional_code, check_values
@@ -216,23 +216,7 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     )
     await uow.tracks.close(closed)
     await uow.data_values.add_many(
-        [
-            DataValue(
-                spec_name=v.spec.name,
-                data_type=v.spec.data_type,
-                source=TrackSource.MANUAL,
-                collected_at=at,
-                value_number=v.value.number,
-                value_text=v.value.text,
-                value_boolean=v.value.boolean,
-                value_json=v.value.json,
-                value_unit=v.unit,
-                judge=v.judge,
-                alarmed=v.alarmed,
-                track_id=closed.id,
-            )
-            for v, at in values
-        ]
+        [v.data_value(TrackSource.MANUAL, at, track_id=closed.id) for v, at in values]
     )
     moved = advance(unit, result, version, step)
     if any(v.holds for v, _ in values):

@@ -29,12 +29,21 @@ class DataValue:
     value_boolean: bool | None
     value_json: JSON | None
     value_unit: str | None = strawberry.field(
-        description="Measurement unit as reported or as set in the spec limits, e.g. C, V, Ohm."
+        description="Measurement unit, e.g. C, V, Ohm: the spec limits' unit when they have "
+        "one (a number sent in another unit is converted into it: originalValue, "
+        "originalUnit), else as reported."
     )
     judge: Judge | None
     alarmed: bool
     source: TrackSource
     collected_at: datetime
+    original_value: float | None = strawberry.field(
+        description="The number as sent, when it came in another unit than its spec's and "
+        "valueNumber holds it converted into the spec's unit (judged there); else null."
+    )
+    original_unit: str | None = strawberry.field(
+        description="The unit the value was sent in, when it was converted; else null."
+    )
 
 
 def served_values(found: list[dt.DataValue]) -> list[DataValue]:

@@ -139,42 +139,47 @@ async def test_execution_records_round_trip(impl: Implementation) -> None:
                 ),
             ]
         )
-        await u.data_values.add_many(
-            [
-                DataValue(
-                    "Temp",
-                    DataType.NUMBER,
-                    TrackSource.BATCH,
-                    AT,
-                    value_number=245.5,
-                    value_unit="C",
-                    judge=Judge.PASS,
-                    alarmed=True,
-                    track_id=tracks[0].id,
-                    ingest_event_id=saved.id,
-                ),
-                DataValue(
-                    "Ok",
-                    DataType.BOOLEAN,
-                    TrackSource.BATCH,
-                    AT,
-                    value_boolean=False,
-                    judge=Judge.NA,
-                    carrier_track_id=ctrack.id,
-                    ingest_event_id=saved.id,
-                ),
-                DataValue(
-                    "Doc",
-                    DataType.JSON,
-                    TrackSource.MANUAL,
-                    LATER,
-                    value_json={"a": [1, "b"]},
-                    track_id=tracks[2].id,
-                ),
-            ]
-        )
+        written = [
+            DataValue(
+                "Temp",
+                DataType.NUMBER,
+                TrackSource.BATCH,
+                AT,
+                value_number=245.5,
+                value_unit="C",
+                judge=Judge.PASS,
+                alarmed=True,
+                track_id=tracks[0].id,
+                ingest_event_id=saved.id,
+                # sent in kelvin, stored in the spec's unit
+                original_value=518.65,
+                original_unit="K",
+            ),
+            DataValue(
+                "Ok",
+                DataType.BOOLEAN,
+                TrackSource.BATCH,
+                AT,
+                value_boolean=False,
+                judge=Judge.NA,
+                carrier_track_id=ctrack.id,
+                ingest_event_id=saved.id,
+            ),
+            DataValue(
+                "Doc",
+                DataType.JSON,
+                TrackSource.MANUAL,
+                LATER,
+                value_json={"a": [1, "b"]},
+                track_id=tracks[2].id,
+            ),
+        ]
+        await u.data_values.add_many(written)
         await u.commit()
     assert [tr.id for tr in tracks] == sorted(tr.id or 0 for tr in tracks)
+    # every field comes back, the originals of a converted value too (and null where none)
+    kept = await impl.values_of_event(saved.id or 0)
+    assert [replace(v, id=None) for v in kept] == written[:2]
 
     async with uow() as u:
         assert await u.ingest_events.get_by_key(event.source_system, "k-1") == saved
@@ -247,6 +252,8 @@ async def test_execution_records_round_trip(impl: Implementation) -> None:
         assert sorted(links) == sorted([u1.id, u2.id])
         got = [replace(rows.value_from_row(v), id=None) for v in values]
         assert got[0].value_number == 245.5 and got[0].alarmed and got[0].judge is Judge.PASS
+        assert (got[0].original_value, got[0].original_unit) == (518.65, "K")
+        assert (got[1].original_value, got[1].original_unit) == (None, None)
         assert (got[1].value_boolean, got[1].carrier_track_id, got[1].track_id) == (
             False,
             ctrack.id,

@@ -99,7 +99,11 @@ def _tracks(
                     source,
                     LATER,
                     value_number=float(i),
+                    value_unit="V",
                     judge=Judge.PASS if result is TrackResult.PASS else Judge.FAIL,
+                    # the first sent in mV: converted, its original kept
+                    original_value=None if i else 0.0,
+                    original_unit=None if i else "mV",
                 ),
             ),
         )
@@ -171,6 +175,11 @@ async def test_record_stores_an_event_and_everything_it_writes(impl: Implementat
             assert len(found) == 1
             assert found[0] == replace(track, id=found[0].id, ingest_event_id=saved.id)
         assert await u.data_values.failed_spec_names(stored[0][0].id or 0) == set()
+        values = await impl.values_of_event(saved.id or 0)
+        assert [replace(v, id=None) for v in values] == [
+            replace(v, track_id=found[0].id, ingest_event_id=saved.id)
+            for (_, (v,)), found in zip(writes.tracks, stored, strict=True)
+        ]
         assert await u.data_values.failed_spec_names(stored[1][0].id or 0) == {"V"}
         assert await u.units.get_many([u1.sn, u2.sn]) == list(advanced)
         run = await u.runs.get(f"{tag}-RUN")

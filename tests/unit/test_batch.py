@@ -16,7 +16,7 @@ from domain.ingest.pipeline import IngestOutcome, IngestService, MappingCache
 from domain.limits import Limits
 from domain.usecases import carriers as cr
 from tests.exec_builders import ExecFactory
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, envelope
 
 
@@ -51,7 +51,11 @@ class Oven:
 async def oven(units: int, partial: bool = False) -> Oven:
     bus, store = fake_bus()
     f = await ExecFactory(bus).build(units=units, partial=partial)
-    return Oven(f, store, IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache()))
+    return Oven(
+        f,
+        store,
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+    )
 
 
 def refused(result: IngestOutcome, code: ErrorCode) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from domain.enums import (
     Judge,
     SpecItemType,
     StationType,
+    TrackSource,
     TriggerType,
 )
 from domain.errors import DomainError, ErrorCode
@@ -20,6 +22,9 @@ from domain.ingest.data import coerce, judged, missing_required, read_measuremen
 from domain.mapping.normalized import Measurement
 from domain.master import SpecAlarm, SpecLimits
 from domain.routes import RouteStep, StepDataSpec
+from tests.fakes import FakeUnitsOfMeasure
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 def spec(dtype: DataType, **kw: Any) -> StepDataSpec:
@@ -109,6 +114,75 @@ def test_without_limits_the_source_judges_or_na() -> None:
     assert judged(spec(DataType.NUMBER, limits=SpecLimits(None, None, "V")), 3, None).unit == "V"
 
 
+IN_KOHM = spec(DataType.NUMBER, name="R21", limits=SpecLimits(28.0, 28.4, "kOhm"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "unit", "number", "judge"),
+    [
+        (28300.0, "Ohm", 28.3, Judge.PASS),  # the CFX example's good board
+        (28400.0, "Ohm", 28.4, Judge.PASS),  # on the limit: no float noise fails it
+        (29000.0, "Ohm", 29.0, Judge.FAIL),
+        ("28300", "Ohm", 28.3, Judge.PASS),  # a numeric string converts as well
+        (28_300_000.0, "mOhm", 28.3, Judge.PASS),
+    ],
+)
+def test_a_value_in_another_unit_is_converted_into_the_specs_before_judging(
+    raw: Any, unit: str, number: float, judge: Judge
+) -> None:
+    v = judged(IN_KOHM, raw, None, unit, units_of_measure=FakeUnitsOfMeasure())
+    assert (v.value.number, v.unit, v.judge) == (number, "kOhm", judge)
+    assert (v.original_value, v.original_unit) == (float(raw), unit)
+    stored = v.data_value(TrackSource.TEST, NOW)
+    assert (stored.value_number, stored.value_unit) == (number, "kOhm")
+    assert (stored.original_value, stored.original_unit) == (float(raw), unit)
+
+
+@pytest.mark.parametrize("unit", ["kOhm", " kOhm ", None, ""])
+def test_a_value_in_the_specs_unit_or_without_one_is_kept_as_sent(unit: str | None) -> None:
+    # no converter needed: nothing is converted
+    v = judged(IN_KOHM, 28.3, None, unit)
+    assert (v.value.number, v.unit, v.judge) == (28.3, "kOhm", Judge.PASS)
+    assert (v.original_value, v.original_unit) == (None, None)
+
+
+def test_only_numbers_with_a_spec_unit_are_converted() -> None:
+    text = judged(spec(DataType.TEXT, limits=SpecLimits(None, None, "kOhm")), "open", None, "Ohm")
+    assert (text.value.text, text.unit, text.original_unit) == ("open", "Ohm", None)
+    free = judged(spec(DataType.NUMBER), 28300, None, "Ohm")
+    assert (free.value.number, free.unit, free.original_unit) == (28300.0, "Ohm", None)
+
+
+@pytest.mark.parametrize(
+    ("unit", "why"), [("mV", "different things"), ("furlong", "unknown unit 'furlong'")]
+)
+def test_a_unit_that_cannot_be_converted_is_data_value_invalid_naming_both(
+    unit: str, why: str
+) -> None:
+    with pytest.raises(DomainError) as caught:
+        judged(IN_KOHM, 5.0, None, unit, units_of_measure=FakeUnitsOfMeasure())
+    err = caught.value
+    assert err.code is ErrorCode.DATA_VALUE_INVALID
+    assert unit in err.message and "kOhm" in err.message and why in err.message
+    assert err.details == {
+        "specName": "R21",
+        "dataType": "NUMBER",
+        "value": "5.0",
+        "unit": unit,
+        "specUnit": "kOhm",
+    }
+
+
+def test_alarms_are_checked_in_the_specs_unit() -> None:
+    guarded = spec(
+        DataType.NUMBER,
+        limits=SpecLimits(None, None, "V"),
+        alarm=SpecAlarm(AlarmAction.HOLD, None, 5.0),
+    )
+    assert not judged(guarded, 4900, None, "mV", units_of_measure=FakeUnitsOfMeasure()).alarmed
+    assert judged(guarded, 5100, None, "mV", units_of_measure=FakeUnitsOfMeasure()).alarmed
+
+
 def step_with(*specs: StepDataSpec) -> RouteStep:
     return RouteStep(10, "OP", "Op", StationType.AUTO, data_specs=specs)
 
@@ -129,12 +203,19 @@ def test_read_measurements_maps_lists_unmapped_and_key_failures() -> None:
         ],
         {"r_1": "R1"},
         carrier_level=False,
+        units_of_measure=FakeUnitsOfMeasure(),
     )
     assert [v.spec.name for v in data.values] == ["R1", "R1"]  # a repeated name stores every value
     assert data.unmapped == ("temp", "Peak")  # carrier specs are not the unit's
     assert data.key_failures == ("R1",)
     with pytest.raises(DomainError) as caught:
-        read_measurements(step, [Measurement("Note", "x")], {}, carrier_level=False)
+        read_measurements(
+            step,
+            [Measurement("Note", "x")],
+            {},
+            carrier_level=False,
+            units_of_measure=FakeUnitsOfMeasure(),
+        )
     assert caught.value.code is ErrorCode.DATA_SPEC_METHOD_MISMATCH
 
 

@@ -15,7 +15,7 @@ from domain.usecases import holds as ho
 from domain.usecases import lifecycle as lc
 from domain.usecases import manual_execution as ex
 from domain.usecases import runs_and_units as prod
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
@@ -97,7 +97,9 @@ async def test_a_held_unit_is_refused_with_its_open_holds() -> None:
     f, _store = await factory(units=1)
     sn = f.sns[0]
     hold = await f.do(ho.HoldUnits(ho.UnitFilter(sns=(sn,)), "paste lot"))
-    service = IngestService(f.bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        f.bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     outcome = await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)
     assert outcome.status is IngestStatus.REJECTED and outcome.error is not None
     assert outcome.error.code is ErrorCode.UNIT_ON_HOLD
@@ -153,7 +155,9 @@ async def test_an_alarm_hold_opens_a_hold() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1, aoi_hold=True)
     sn = f.sns[0]
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     env = f.envelope(f.aoi_input(sn, void=20.0, extra=[{"key": "void_pct", "val": 41.0}]))
     assert (await service.ingest(env, ACTOR)).status is IngestStatus.ACCEPTED
     assert store.units[sn].status is UnitStatus.ON_HOLD

@@ -24,7 +24,7 @@ from domain.limits import Limits
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from tests.conftest import unique
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING, IngestFactory
 
 FUZZ = settings(
@@ -107,7 +107,11 @@ async def _ingest_and_check(
 async def _world() -> tuple[IngestService, FakeStore, IngestFactory]:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=3)
-    return IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache()), store, f
+    return (
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+        store,
+        f,
+    )
 
 
 @FUZZ

@@ -10,7 +10,7 @@ from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
@@ -19,7 +19,11 @@ async def line(
 ) -> tuple[IngestFactory, FakeStore, IngestService]:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=units, aoi_hold=aoi_hold)
-    return f, store, IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    return (
+        f,
+        store,
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+    )
 
 
 async def test_our_limits_are_the_authority_and_key_failures_fail() -> None:

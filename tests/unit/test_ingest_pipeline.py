@@ -7,14 +7,16 @@ from typing import Any
 from domain.enums import IngestStatus, UnitStatus
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
 async def test_accept_duplicate_and_refusal_through_fakes() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=2)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     env = f.envelope(f.aoi_input(f.sns[0]))
     accepted = await service.ingest(env, ACTOR)
     assert accepted.status is IngestStatus.ACCEPTED, accepted.error
@@ -48,10 +50,12 @@ async def test_a_refusal_that_lost_the_race_to_an_accepted_send_is_a_duplicate()
             accepted.append((await service.ingest(env, ACTOR)).status)
             return await super()._refuse(*args, **kwargs)
 
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
-    outcome = await Racing(bus.uow_factory, FakeClock(), Limits(), MappingCache()).ingest(
-        env, ACTOR
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
     )
+    outcome = await Racing(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    ).ingest(env, ACTOR)
     assert accepted == [IngestStatus.ACCEPTED]
     assert outcome.status is IngestStatus.DUPLICATE and outcome.event is not None
     assert not store.rejections
@@ -73,10 +77,12 @@ async def test_a_different_input_that_lost_the_race_is_an_idempotency_conflict()
             await service.ingest(f.envelope(first), ACTOR)
             return await super()._refuse(*args, **kwargs)
 
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
-    outcome = await Racing(bus.uow_factory, FakeClock(), Limits(), MappingCache()).ingest(
-        other, ACTOR
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
     )
+    outcome = await Racing(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    ).ingest(other, ACTOR)
     assert outcome.status is IngestStatus.REJECTED and outcome.error is not None
     assert outcome.error.code.value == "IDEMPOTENCY_CONFLICT"
     assert [r.error_code.value for r in store.rejections] == ["IDEMPOTENCY_CONFLICT"]
@@ -105,6 +111,8 @@ async def test_a_stored_mapping_compile_would_refuse_harms_no_other_run() -> Non
         )
         await uow.commit()
     assert store.runs[f.code("OLD-RUN")].status in (RunStatus.AUTHORIZED, RunStatus.IN_PROGRESS)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     outcome = await service.ingest(f.envelope(f.aoi_input(f.sns[0])), ACTOR)
     assert outcome.status is IngestStatus.ACCEPTED, outcome.error

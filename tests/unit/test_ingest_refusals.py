@@ -17,7 +17,7 @@ from domain.limits import Limits
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from tests.conftest import unique
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
@@ -62,7 +62,11 @@ class Line:
 async def line(units: int = 3, authorize: bool = True) -> Line:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=units, authorize=authorize)
-    return Line(f, store, IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache()))
+    return Line(
+        f,
+        store,
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+    )
 
 
 def details(error: DomainError) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from domain.usecases import manual_execution as ex
 from domain.usecases import master_data as md
 from domain.usecases.carriers import LoadCarrier
 from tests.exec_builders import wash_factory, wash_input
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory, envelope
 
 # ---------------------------------------------------------------- line interlock
@@ -25,7 +25,9 @@ async def test_a_station_of_another_line_is_refused_and_one_without_a_line_recor
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=2)
     c = f.code
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     await f.do(md.UpsertLine(dm.Line(c("L2"), "Line 2")))
     aoi = dm.Station(c("AOI-1"), "AOI-1", StationType.AUTO, c("L2"), c("AOI-G"))
     await f.do(md.UpsertStation(aoi))
@@ -79,7 +81,7 @@ async def test_loads_stay_open_across_batch_steps_until_a_step_that_is_not_batch
     f = await wash_factory(bus, units=2)
     # the AOI event below happened at 10:00: the service's clock is past it
     clock = FakeClock(datetime(2026, 3, 2, 10, 30, tzinfo=UTC))
-    service = IngestService(bus.uow_factory, clock, Limits(), MappingCache())
+    service = IngestService(bus.uow_factory, clock, Limits(), MappingCache(), FakeUnitsOfMeasure())
     for sn in f.sns:
         store.units[sn] = replace(store.units[sn], current_step_no=20)
     tray = f.code("TRAY-1")

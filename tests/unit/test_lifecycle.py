@@ -19,7 +19,7 @@ from domain.usecases import manual_execution as ex
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from tests.exec_builders import ExecFactory
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
@@ -56,7 +56,11 @@ class Line:
 async def line(units: int = 3, **build: Any) -> Line:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=units, **build)
-    return Line(f, store, IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache()))
+    return Line(
+        f,
+        store,
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+    )
 
 
 async def with_retest(max_attempts: int = 2) -> Line:

@@ -17,7 +17,7 @@ from domain.usecases import manual_execution as ex
 from domain.usecases.bus import Command
 from domain.values import ValueInput as Value
 from tests.exec_builders import ExecFactory
-from tests.fakes import FakeClock, FakeStore, fake_bus
+from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, envelope
 
 #: an operator's value (issue 17 item 4 makes it domain.values.ValueInput)
@@ -101,7 +101,9 @@ async def test_in_station_refusals() -> None:
     await refused(f, tin(f, sn), ErrorCode.UNIT_ALREADY_IN_STATION)
     # the service's clock past the event's 09:00 (MES_MAX_CLOCK_SKEW)
     clock = FakeClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
-    service = IngestService(f.bus.uow_factory, clock, Limits(), MappingCache())
+    service = IngestService(
+        f.bus.uow_factory, clock, Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     aoi = {
         "sourceSystem": f.code("AOI-1"),
         "dedupeKey": "x",

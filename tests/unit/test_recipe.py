@@ -14,7 +14,7 @@ from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from domain.routes import RouteStep
 from domain.usecases import master_data as md
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, PROGRAMMED, IngestFactory
 
 
@@ -43,7 +43,11 @@ def test_the_mapping_reads_the_recipe() -> None:
 async def _factory(recipe: str | None) -> tuple[IngestFactory, IngestService, object]:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=3, aoi_mapping=PROGRAMMED, aoi_recipe=recipe)
-    return f, IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache()), store
+    return (
+        f,
+        IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()),
+        store,
+    )
 
 
 async def test_another_program_is_refused_with_expected_and_got() -> None:

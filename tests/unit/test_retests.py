@@ -10,7 +10,7 @@ from domain.errors import ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
 from tests.conftest import unique
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, IngestFactory
 
 
@@ -22,7 +22,9 @@ def resend(f: IngestFactory, boards: list[Any], tx: str) -> dict[str, Any]:
 async def test_a_test_result_resent_under_another_key_is_a_duplicate_of_the_first() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=3)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     a, b, c = f.sns
     for sn in f.sns:
         assert (await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)).error is None

@@ -12,7 +12,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestService, MappingCache
 from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING, TIMED, IngestFactory
 
 
@@ -58,7 +58,9 @@ def test_a_bad_start_time_is_payload_invalid(payload: dict[str, object], words: 
 async def test_the_track_keeps_the_machines_duration() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=2, aoi_mapping=TIMED)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     a, b = f.sns
     timed = f.aoi_input(a, extra=None)
     timed["payload"] |= {
@@ -83,7 +85,9 @@ async def test_the_track_keeps_the_machines_duration() -> None:
 async def test_a_start_after_the_end_is_refused_and_writes_nothing() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1, aoi_mapping=TIMED)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     late = f.aoi_input(f.sns[0])
     late["payload"]["startedAt"] = "2026-03-02T09:00:00+01:00"
     out = await service.ingest(f.envelope(late), ACTOR)

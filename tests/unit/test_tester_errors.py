@@ -13,7 +13,7 @@ from domain.limits import Limits
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.vocabulary import to_judge, to_result
 from domain.usecases import manual_execution as ex
-from tests.fakes import FakeClock, fake_bus
+from tests.fakes import FakeClock, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, ICT_MAPPING, IngestFactory
 
 P, F, E = TrackResult.PASS, TrackResult.FAIL, TrackResult.ERROR
@@ -71,7 +71,9 @@ def _ict(f: IngestFactory, sn: str, result: str, key: str) -> dict[str, object]:
 async def test_an_error_track_keeps_its_attempt_and_does_not_use_up_max_attempts() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=2)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     sn = f.sns[0]
     assert (await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)).status.value == "ACCEPTED"
     # maxAttempts is 1 at ICT: two tester errors, then the real FAIL still has attempt 1
@@ -96,7 +98,9 @@ async def test_an_error_track_keeps_its_attempt_and_does_not_use_up_max_attempts
 async def test_an_event_with_an_errored_and_a_passed_board_is_error_a_failed_one_fail() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=3)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     for sn in f.sns:
         await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)
     a, b, c = f.sns
@@ -114,7 +118,9 @@ async def test_an_event_with_an_errored_and_a_passed_board_is_error_a_failed_one
 async def test_a_key_failure_leaves_an_error_an_error() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     sn = f.sns[0]
     await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)
     # R1 is a KEY spec out of limits: a PASS would become FAIL, an ERROR stays ERROR
@@ -126,7 +132,9 @@ async def test_a_key_failure_leaves_an_error_an_error() -> None:
 async def test_a_manual_track_out_may_record_error() -> None:
     bus, store = fake_bus()
     f = await IngestFactory(bus).build(units=1)
-    service = IngestService(bus.uow_factory, FakeClock(), Limits(), MappingCache())
+    service = IngestService(
+        bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
     sn = f.sns[0]
     await service.ingest(f.envelope(f.aoi_input(sn)), ACTOR)
     await service.ingest(f.envelope(_ict(f, sn, "Passed", f.code("P1"))), ACTOR)
