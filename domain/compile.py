@@ -15,7 +15,7 @@ from typing import Any
 
 from domain.enums import LateKeyFailAction, RouteVersionStatus, StationType, TriggerType
 from domain.errors import CompileCode
-from domain.mapping.schema import mapping_problems
+from domain.mapping.schema import alternatives_of, mapping_problems
 from domain.master import DataCollectionSpec, ExecutionConfig, Operation, Routing
 from domain.routes import (
     DEFAULT_MAX_REWORKS,
@@ -181,13 +181,16 @@ class _StepCompiler:
             return
         for problem in mapping_problems(mapping, stype):
             self.error(CompileCode.INGEST_MAPPING_INVALID, f"ingestMapping {problem}")
-        event_type = mapping.get("eventType") if isinstance(mapping, dict) else None
-        if isinstance(event_type, str) and event_type != stype.value:
-            self.error(
-                CompileCode.EVENT_TYPE_MISMATCH,
-                f"ingestMapping.eventType {event_type} differs from the step's stationType "
-                f"{stype.value}",
-            )
+        if not isinstance(mapping, dict):
+            return
+        for alternative in alternatives_of(mapping):
+            event_type = alternative.get("eventType") if isinstance(alternative, dict) else None
+            if isinstance(event_type, str) and event_type != stype.value:
+                self.error(
+                    CompileCode.EVENT_TYPE_MISMATCH,
+                    f"ingestMapping.eventType {event_type} differs from the step's stationType "
+                    f"{stype.value}",
+                )
 
     def _bind_specs(self, names: tuple[str, ...] | None) -> list[DataCollectionSpec]:
         own = [s for s in self.inputs.specs if s.operation_code == self.operation_code]

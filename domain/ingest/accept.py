@@ -80,7 +80,7 @@ class Acceptor:
         and raises only when every unit is refused (or the event as a whole is)."""
         holds = await open_holds_of(self.uow, resolved.units)
         verdicts = [Verdict(unit=u, error=check_unit_state(u, holds)) for u in resolved.units]
-        step, mapping = self._event_step(verdicts, resolved, station_type)
+        step, mapping = self._event_step(verdicts, resolved, station_type, root)
         partial = mapping is not None and mapping.partial
         _settle(verdicts, partial)
         run_error = check_run_state(resolved.run)
@@ -133,15 +133,21 @@ class Acceptor:
         )
 
     def _event_step(
-        self, verdicts: list[Verdict], resolved: Resolved, station_type: StationType
+        self,
+        verdicts: list[Verdict],
+        resolved: Resolved,
+        station_type: StationType,
+        root: dict[str, Any],
     ) -> tuple[RouteStep | None, IngestMapping | None]:
         """The event's step: the first unit's (of the units that may execute at all, standing
-        at a step of this type). Without one, the policy is the mapping that found the units."""
+        at a step of this type), and the step's mapping (of a oneOf, the alternative that reads
+        the payload). Without one, the policy is the mapping that found the units."""
         for v in verdicts:
             if v.error is None:
                 step = resolved.version.step(v.unit.current_step_no)
                 if step is not None and step.station_type is station_type:
-                    return step, self.mappings.get(resolved.version, step)
+                    found = self.mappings.get(resolved.version, step)
+                    return step, found.pick(root) if found else None
         return None, resolved.found_by
 
     def _same_units(

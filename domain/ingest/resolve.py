@@ -10,6 +10,7 @@ from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import JudgedValue
 from domain.ingest.records import IngestEnvelope
+from domain.mapping.alternatives import StepMapping
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import UnitReading
 from domain.mapping.paths import values_at
@@ -26,16 +27,16 @@ class MappingCache:
 
     def __init__(self, size: int = 2048):
         self.size = size
-        self._cache: dict[tuple[int, int], IngestMapping] = {}
+        self._cache: dict[tuple[int, int], StepMapping] = {}
 
-    def get(self, version: RouteVersion, step: RouteStep) -> IngestMapping | None:
+    def get(self, version: RouteVersion, step: RouteStep) -> StepMapping | None:
         if version.id is None or not isinstance(step.ingest_mapping, dict):
             return None
         key = (version.id, step.step_no)
         found = self._cache.get(key)
         if found is None:
             try:
-                found = IngestMapping.parse(step.ingest_mapping)
+                found = StepMapping.parse(step.ingest_mapping)
             except (KeyError, TypeError, ValueError):
                 # a stored mapping compile would refuse (written past compile, or by an older
                 # build): that step takes no events, and no other run's events suffer for it
@@ -66,8 +67,8 @@ class Resolved:
     version: RouteVersion
     carrier: Carrier | None = None
     loads: list[CarrierLoad] = field(default_factory=list)
-    #: the candidate mapping that found the units (its batchPolicy holds when no unit stands
-    #: at a step of the event's type)
+    #: the candidate mapping (the alternative of a oneOf) that found the units (its
+    #: batchPolicy holds when no unit stands at a step of the event's type)
     found_by: IngestMapping | None = None
 
 
@@ -105,11 +106,11 @@ async def resolve_units(
         for step in version.steps:
             if step.station_type is not station_type:
                 continue
-            mapping = mappings.get(version, step)
-            if mapping is None:
+            step_mapping = mappings.get(version, step)
+            if step_mapping is None:
                 continue
-            paths = (mapping.sn, mapping.sn_list, mapping.unit_items, mapping.carrier)
-            tried += [p.text for p in paths if p]
+            tried += step_mapping.unit_paths
+            mapping = step_mapping.pick(root)
             sns = mapping.unit_sns(root)
             if not sns and carrier_code is None and station_type is StationType.BATCH:
                 carrier_code = mapping.carrier_code(root)

@@ -45,7 +45,7 @@ def tester_result_ids(
         if step.station_type is not StationType.TEST:
             continue
         mapping = mappings.get(version, step)
-        test_id = mapping.test_result_id_of(root) if mapping else None
+        test_id = mapping.pick(root).test_result_id_of(root) if mapping else None
         if test_id is not None:
             found[test_id] = None
     return list(found)
@@ -113,7 +113,7 @@ def _readings_by(
     if mapping is None:
         return {}
     try:
-        normalized = mapping.normalize(root, StationType.TEST)
+        normalized = mapping.pick(root).normalize(root, StationType.TEST)
     except DomainError:
         return {}
     return {r.sn: r for r in normalized.units}

@@ -155,11 +155,18 @@ def _event_row(a: Accepted) -> IngestEvent:
             "carrierCode": normalized.carrier_code,
             "stepNo": j.step.step_no,
             "units": [
-                {"sn": v.unit.sn, "result": v.result.value, "values": len(v.values)} for v in a.ok
+                {
+                    "sn": v.unit.sn,
+                    "result": v.result.value,
+                    "values": len(v.values),
+                    "operatorId": v.reading.operator if v.reading else None,
+                }
+                for v in a.ok
             ],
             "carrierValues": len(j.carrier_data.values) if j.carrier_data else 0,
             "unmapped": list(j.unmapped),
             "unnamedMeasurements": normalized.unnamed_measurements,
+            "mappingAlternative": normalized.mapping_alternative,
             "keyFailures": _key_failures(a),
             "refused": [
                 {"sn": v.unit.sn, "code": v.error.code.value, "details": v.error.details}
@@ -231,6 +238,7 @@ def _tracks(a: Accepted) -> tuple[tuple[Track, tuple[DataValue, ...]], ...]:
                 in_at=a.started_at,
                 out_at=a.occurred_at,
                 result=v.result,
+                operator_id=v.reading.operator if v.reading else None,
             ),
             tuple(jv.data_value(a.source, a.occurred_at) for jv in v.values),
         )

@@ -19,7 +19,7 @@ from domain.mapping.measurements import (
 )
 from domain.mapping.normalized import Measurement, NormalizedPayload, UnitReading
 from domain.mapping.paths import Path, parse_path
-from domain.mapping.reading import as_code, invalid, one, optional_one, short
+from domain.mapping.reading import as_code, as_operator, invalid, one, optional_one, short
 from domain.mapping.vocabulary import to_result
 from domain.validation import MAX_CODE_LENGTH
 
@@ -54,9 +54,14 @@ class IngestMapping:
     unit_sn: Path | None
     unit_result: Path | None
     unit_measurements: tuple[MeasurementsSpec, ...]
+    #: who did the work: a root path, and inside `units` a path relative to the unit item
+    operator: Path | None = None
+    unit_operator: Path | None = None
+    #: the index of this mapping in its step's `oneOf` (None: the step has one mapping)
+    alternative: int | None = None
 
     @classmethod
-    def parse(cls, raw: dict[str, Any]) -> IngestMapping:
+    def parse(cls, raw: dict[str, Any], alternative: int | None = None) -> IngestMapping:
         """Parse a mapping that compile validated (schema and required fields)."""
         result = raw.get("result") or {}
         units = raw.get("units") or {}
@@ -82,6 +87,9 @@ class IngestMapping:
             unit_sn=_p(units.get("snPath")),
             unit_result=_p(units.get("resultPath")),
             unit_measurements=parse_measurements(units.get("measurements")),
+            operator=_p(raw.get("operatorPath")),
+            unit_operator=_p(units.get("operatorPath")),
+            alternative=alternative,
         )
 
     # ------------------------------------------------------------ step 3: which units
@@ -201,12 +209,14 @@ class IngestMapping:
             fail_values=self.fail_values,
             event_result=event_result,
             unnamed_measurements=read.unnamed,
+            mapping_alternative=self.alternative,
         )
 
     def _units(self, root: Any, station_type: StationType) -> _Units:
         top = read_measurements(self.measurements, root, "measurements")
         top_measurements = top.measurements
         unnamed = top.unnamed
+        operator = self._operator(self.operator, root, "operator")
         if self.unit_items is not None and self.unit_sn is not None:
             readings = []
             for index, item in enumerate(self.unit_items.items(root)):
@@ -222,7 +232,9 @@ class IngestMapping:
                 if self.unit_measurements:
                     own = read_measurements(self.unit_measurements, item, f"{where}.measurements")
                     measurements, unnamed = own.measurements, unnamed + own.unnamed
-                readings.append(UnitReading(sn, result, measurements))
+                # the unit's own operator when its item names one, else the event's
+                own_operator = self._operator(self.unit_operator, item, f"{where} operator")
+                readings.append(UnitReading(sn, result, measurements, own_operator or operator))
             if not readings:
                 raise invalid(
                     f"units: itemsPath {self.unit_items.text} yielded no unit",
@@ -240,12 +252,21 @@ class IngestMapping:
                 ]
             elif self.sn is not None:
                 sns = [as_code(v, "sn", self.sn.text) for v in self.sn.values(root)]
-            batch = tuple(UnitReading(sn, result) for sn in dict.fromkeys(sns))
+            batch = tuple(UnitReading(sn, result, operator=operator) for sn in dict.fromkeys(sns))
             return _Units(batch, top_measurements, bool(batch), unnamed)
         if self.sn is None:
             raise invalid("the mapping has no snPath")
         sn = as_code(one(self.sn, root, "sn"), "sn", self.sn.text)
-        return _Units((UnitReading(sn, result, top_measurements),), (), True, unnamed)
+        reading = UnitReading(sn, result, top_measurements, operator)
+        return _Units((reading,), (), True, unnamed)
+
+    @staticmethod
+    def _operator(path: Path | None, root: Any, what: str) -> str | None:
+        """Who did the work, when the path finds someone (a null or absent operator is none)."""
+        if path is None:
+            return None
+        value = optional_one(path, root, what)
+        return None if value is None else as_operator(value, what, path.text)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,8 @@ class UnitReading:
     sn: str
     result: TrackResult
     measurements: tuple[Measurement, ...] = ()
+    #: who did the work (`operatorPath`): the track's operator
+    operator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ class NormalizedPayload:
     event_result: TrackResult | None = None
     #: measurement items skipped because neither their namePath nor a fallback named them
     unnamed_measurements: int = 0
+    #: which alternative of the step's `oneOf` read the payload (None: the step has one mapping)
+    mapping_alternative: int | None = None
 
     @property
     def result(self) -> TrackResult:

@@ -39,6 +39,14 @@ def as_code(value: Any, what: str, path: str) -> str:
     return text
 
 
+def as_operator(value: Any, what: str, path: str) -> str:
+    """An operator's id: a string (a badge number sent as a number is a mapping mistake more
+    often than an id), 1–100 characters, no outer white space."""
+    if not isinstance(value, str):
+        raise invalid(f"{what} at {path} is not a string", path=path, value=short(value))
+    return as_code(value, what, path)
+
+
 def one(path: Path, root: Any, what: str) -> Any:
     found = path.values(root)
     if not found:

@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from domain.enums import StationType
+from domain.mapping.alternatives import ONE_OF
 from domain.mapping.measurements import climb_problems
 from domain.mapping.paths import parse_path
 
@@ -65,7 +66,8 @@ def _climbs(specs: Any, where: str) -> list[str]:
 def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     """Every reason the mapping is unusable for a step of this type; [] when it is valid.
 
-    Each message names the field, so an engineer can fix it without reading the schema.
+    Each message names the field (in a `oneOf`, the alternative's index first), so an engineer
+    can fix it without reading the schema.
     """
     if not isinstance(mapping, dict):
         return ["ingestMapping must be a JSON object"]
@@ -76,6 +78,35 @@ def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     ]
     if problems:
         return problems
+    if ONE_OF in mapping:
+        return _one_of_problems(mapping, station_type)
+    return _fields_problems(mapping, station_type)
+
+
+def _one_of_problems(mapping: dict[str, Any], station_type: StationType) -> list[str]:
+    """Each alternative is a whole mapping (the schema checked their shapes): alone, so the
+    trace's mappingAlternative says all that read the event, and not nested."""
+    problems: list[str] = []
+    others = sorted(k for k in mapping if k != ONE_OF)
+    if others:
+        problems.append(f"{ONE_OF}: a mapping with oneOf has no other keys ({', '.join(others)})")
+    for n, alternative in enumerate(mapping[ONE_OF]):
+        if ONE_OF in alternative:
+            problems.append(f"{ONE_OF}.{n}: alternatives do not nest")
+            continue
+        problems += [f"{ONE_OF}.{n}: {p}" for p in _fields_problems(alternative, station_type)]
+    return problems
+
+
+def alternatives_of(mapping: dict[str, Any]) -> list[Any]:
+    """The mappings a step's ingestMapping holds: its oneOf's alternatives, or itself."""
+    found = mapping.get(ONE_OF)
+    return found if isinstance(found, list) else [mapping]
+
+
+def _fields_problems(mapping: dict[str, Any], station_type: StationType) -> list[str]:
+    """§3's required fields and the checks the schema cannot say, for one mapping."""
+    problems: list[str] = []
     units = mapping.get("units")
     result = mapping.get("result")
     problems += _climbs(mapping.get("measurements"), "measurements")
@@ -83,7 +114,7 @@ def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
         problems += _climbs(units.get("measurements"), "units.measurements")
         problems += [
             f"units.{key}: ^. climbs only in the paths inside a measurement item"
-            for key in ("snPath", "resultPath")
+            for key in ("snPath", "resultPath", "operatorPath")
             if key in units and parse_path(units[key]).up
         ]
     if "stationCodePath" not in mapping:
