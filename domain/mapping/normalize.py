@@ -54,6 +54,8 @@ class IngestMapping:
     unit_sn: Path | None
     unit_result: Path | None
     unit_measurements: tuple[MeasurementsSpec, ...]
+    #: STORE, IGNORE or REFUSE a measurement name no bound spec takes (domain/ingest/data.py)
+    unmapped_names: str = "STORE"
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> IngestMapping:
@@ -82,6 +84,7 @@ class IngestMapping:
             unit_sn=_p(units.get("snPath")),
             unit_result=_p(units.get("resultPath")),
             unit_measurements=parse_measurements(units.get("measurements")),
+            unmapped_names=raw.get("unmappedNames") or "STORE",
         )
 
     # ------------------------------------------------------------ step 3: which units
