@@ -55,3 +55,8 @@ class DataValue:
     #: the number and unit as sent, when they were converted into the spec's unit (else None)
     original_value: float | None = None
     original_unit: str | None = None
+    #: the limits the machine sent with the value, as sent, and their unit (else None)
+    low_limit: float | None = None
+    high_limit: float | None = None
+    expected: float | None = None
+    limit_unit: str | None = None

@@ -17,7 +17,7 @@ TRACE = """query($sn: String!) { unit(sn: $sn) {
     station { code stationType group { code } }
     unit { sn }
     dataValues { specName dataType valueNumber valueText valueBoolean valueJson valueUnit judge alarmed source collectedAt
-      originalValue originalUnit }
+      originalValue originalUnit lowLimit highLimit expected limitUnit }
     ingestEvent { id dedupeKey sourceSystem } }
   ingestEvents { id dedupeKey eventType occurredAt receivedAt stepNo result payload normalized
     dataValueCount dataValues { specName } tracks { id } } } }"""

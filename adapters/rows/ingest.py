@@ -163,6 +163,10 @@ def value_to_values(v: DataValue) -> dict[str, Any]:
         "device_record_id": v.device_record_id,
         "original_value": v.original_value,
         "original_unit": v.original_unit,
+        "low_limit": v.low_limit,
+        "high_limit": v.high_limit,
+        "expected": v.expected,
+        "limit_unit": v.limit_unit,
     }
 
 
@@ -179,6 +183,9 @@ _NUMBER, _TEXT, _BOOL, _JSON, _UNIT = (
     _AT[n] for n in ("value_number", "value_text", "value_boolean", "value_json", "value_unit")
 )
 _ORIGINAL_VALUE, _ORIGINAL_UNIT = _AT["original_value"], _AT["original_unit"]
+_LOW, _HIGH, _EXPECTED, _LIMIT_UNIT = (
+    _AT[n] for n in ("low_limit", "high_limit", "expected", "limit_unit")
+)
 
 
 def value_from_row(r: Sequence[Any]) -> DataValue:
@@ -206,6 +213,10 @@ def value_from_row(r: Sequence[Any]) -> DataValue:
         r[_ID],
         r[_ORIGINAL_VALUE],
         r[_ORIGINAL_UNIT],
+        r[_LOW],
+        r[_HIGH],
+        r[_EXPECTED],
+        r[_LIMIT_UNIT],
     )
 
 

@@ -115,6 +115,11 @@ data_value = Table(
     # as sent, when the value was converted into its spec's unit (issue 19); else null
     Column("original_value", Float),
     Column("original_unit", SafeString(50)),
+    # the limits the machine sent with the value, as sent (issue 19); else null
+    Column("low_limit", Float),
+    Column("high_limit", Float),
+    Column("expected", Float),
+    Column("limit_unit", SafeString(50)),
 )
 Index("ix_data_value_track", data_value.c.track_id, data_value.c.id)
 Index("ix_data_value_event", data_value.c.ingest_event_id, data_value.c.id)

@@ -192,6 +192,7 @@ class Acceptor:
             units_of_measure=self.units_of_measure,
             pass_values=normalized.pass_values,
             fail_values=normalized.fail_values,
+            unmapped_names=mapping.unmapped_names,
         )
         if normalized.result is TrackResult.PASS and not data.key_failures:
             missing = missing_required(
@@ -235,8 +236,11 @@ def _unit_data(
             units_of_measure=units_of_measure,
             pass_values=normalized.pass_values,
             fail_values=normalized.fail_values,
+            unmapped_names=mapping.unmapped_names,
         )
     except DomainError as err:
+        if err.code is ErrorCode.INGEST_PAYLOAD_INVALID:
+            raise  # unmappedNames: REFUSE refuses the event, not only this unit
         v.error = _for_unit(err, v.unit.sn)
         return ()
     v.values = data.values

@@ -6,16 +6,22 @@ measurements); an itemsPath may flatten several `[*]` levels, and the paths insi
 climb them with `^.`. A name is one path or several joined with "."; `nameFallbacks` are tried
 in turn when it is null; an item still without a name is skipped and counted, not refused (the
 SDK's lean SPI form has no MeasurementName at all). `fields` read several values from one item.
+The limits a machine sends with a value (lowLimitPath, highLimitPath, expectedPath, and
+limitUnitPath when their unit is not the value's) go with each value read from the item.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.mapping.normalized import Measurement
 from domain.mapping.paths import Ancestors, Path, parse_path
-from domain.mapping.reading import as_code, invalid, optional_one
+from domain.mapping.reading import as_code, invalid, optional_one, short
+
+#: the keywords of the limits a machine sends with a measurement
+LIMIT_KEYS = ("lowLimitPath", "highLimitPath", "expectedPath", "limitUnitPath")
 
 #: a name: its parts' values joined with "."
 NameSpec = tuple[Path, ...]
@@ -46,6 +52,10 @@ class MeasurementsSpec:
     fields: tuple[tuple[Path, str], ...]
     unit: Path | None
     judge: Path | None
+    low: Path | None = None
+    high: Path | None = None
+    expected: Path | None = None
+    limit_unit: Path | None = None
 
     @classmethod
     def parse(cls, spec: dict[str, Any]) -> MeasurementsSpec:
@@ -59,6 +69,10 @@ class MeasurementsSpec:
             fields=tuple((parse_path(p), s) for p, s in (spec.get("fields") or {}).items()),
             unit=None if unit is None else parse_path(unit),
             judge=None if judge is None else parse_path(judge),
+            low=_optional_path(spec.get("lowLimitPath")),
+            high=_optional_path(spec.get("highLimitPath")),
+            expected=_optional_path(spec.get("expectedPath")),
+            limit_unit=_optional_path(spec.get("limitUnitPath")),
         )
 
     def read(self, root: Any, where: str) -> MeasurementsRead:
@@ -74,16 +88,32 @@ class MeasurementsSpec:
             judge = optional_one(self.judge, item, f"measurement {name} judge", ancestors)
             unit_text = None if unit is None else str(unit)[:50]
             judge_text = None if judge is None else str(judge)[:50]
+            read = self._limits(
+                Measurement(name, None, unit_text, judge_text), item, ancestors, name
+            )
             if self.value is not None:
                 value = _value(self.value.values(item, ancestors))
-                out.append(Measurement(name, value, unit_text, judge_text))
+                out.append(replace(read, value=value))
             for path, suffix in self.fields:
                 found = path.values(item, ancestors)
                 # a field the item lacks (or sends as null) gives no value
                 if found and found != [None]:
                     field_name = as_code(f"{name}.{suffix}", f"measurement {at} name", path.text)
-                    out.append(Measurement(field_name, _value(found), unit_text, judge_text))
+                    out.append(replace(read, name=field_name, value=_value(found)))
         return MeasurementsRead(tuple(out), unnamed)
+
+    def _limits(self, m: Measurement, item: Any, ancestors: Ancestors, name: str) -> Measurement:
+        """The limits the item sends (none when the mapping reads none)."""
+        if self.low is None and self.high is None and self.expected is None:
+            return m
+        unit = optional_one(self.limit_unit, item, f"measurement {name} limit unit", ancestors)
+        return replace(
+            m,
+            low=_limit(self.low, item, ancestors, name),
+            high=_limit(self.high, item, ancestors, name),
+            expected=_limit(self.expected, item, ancestors, name),
+            limit_unit=None if unit is None or not str(unit).strip() else str(unit).strip()[:50],
+        )
 
     def _name(self, item: Any, ancestors: Ancestors, at: str) -> str | None:
         for spec in (self.name, *self.fallbacks):
@@ -108,6 +138,32 @@ class MeasurementsSpec:
         return None
 
 
+def _optional_path(spec: str | None) -> Path | None:
+    return None if spec is None else parse_path(spec)
+
+
+def _limit(path: Path | None, item: Any, ancestors: Ancestors, name: str) -> float | None:
+    """A sent limit: a finite number or numeric string; null or absent is no limit."""
+    raw = optional_one(path, item, f"measurement {name} limit", ancestors)
+    if raw is None or path is None:
+        return None
+    number: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    elif isinstance(raw, str):
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number):
+        raise invalid(
+            f"measurement {name}: limit {short(raw)!r} at {path.text} is not a finite number",
+            path=path.text,
+            value=short(raw),
+        )
+    return number
+
+
 def _value(found: list[Any]) -> Any:
     return found[0] if len(found) == 1 else (found or None)
 
@@ -115,7 +171,7 @@ def _value(found: list[Any]) -> Any:
 def _item_paths(spec: dict[str, Any]) -> list[tuple[str, str]]:
     """(where, path) for every path of a spec that is read inside its items."""
     out: list[tuple[str, str]] = []
-    for key in ("namePath", "valuePath", "unitPath", "judgePath"):
+    for key in (*LIMIT_KEYS, "namePath", "valuePath", "unitPath", "judgePath"):
         value = spec.get(key)
         out += [(key, p) for p in ([value] if isinstance(value, str) else value or ())]
     for n, fallback in enumerate(spec.get("nameFallbacks") or ()):

@@ -59,6 +59,8 @@ class IngestMapping:
     unit_operator: Path | None = None
     #: the index of this mapping in its step's `oneOf` (None: the step has one mapping)
     alternative: int | None = None
+    #: STORE, IGNORE or REFUSE a measurement name no bound spec takes (domain/ingest/data.py)
+    unmapped_names: str = "STORE"
 
     @classmethod
     def parse(cls, raw: dict[str, Any], alternative: int | None = None) -> IngestMapping:
@@ -90,6 +92,7 @@ class IngestMapping:
             operator=_p(raw.get("operatorPath")),
             unit_operator=_p(units.get("operatorPath")),
             alternative=alternative,
+            unmapped_names=raw.get("unmappedNames") or "STORE",
         )
 
     # ------------------------------------------------------------ step 3: which units

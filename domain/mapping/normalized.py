@@ -18,6 +18,12 @@ class Measurement:
     unit: str | None = None
     #: the source's own judge word, if it sent one
     judge: str | None = None
+    #: the limits the machine sent with the value (lowLimitPath, ...), and their unit when it
+    #: is not the value's (limitUnitPath)
+    low: float | None = None
+    high: float | None = None
+    expected: float | None = None
+    limit_unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,22 @@ class DataValue:
     original_unit: str | None = strawberry.field(
         description="The unit the value was sent in, when it was converted; else null."
     )
+    low_limit: float | None = strawberry.field(
+        description="The low limit the machine sent with the value (mapping lowLimitPath), as "
+        "sent, in limitUnit; it judged the value when no spec gave limits. Else null."
+    )
+    high_limit: float | None = strawberry.field(
+        description="The high limit the machine sent with the value (highLimitPath), as sent, "
+        "in limitUnit; it judged the value when no spec gave limits. Else null."
+    )
+    expected: float | None = strawberry.field(
+        description="The nominal value the machine sent (expectedPath), in limitUnit; stored, "
+        "never judged. Else null."
+    )
+    limit_unit: str | None = strawberry.field(
+        description="The unit of the sent limits: limitUnitPath's, else the unit the value "
+        "was sent in. Null when no limits were sent."
+    )
 
 
 def served_values(found: list[dt.DataValue]) -> list[DataValue]:

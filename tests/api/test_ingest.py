@@ -44,8 +44,9 @@ async def test_walkthrough_aoi_event_is_accepted_and_traced(
         10,
         "PASS",
     )
+    # lamp_hours has no spec: listed, and kept as a value without one (unmappedNames: STORE)
     assert event["normalized"]["unmapped"] == ["lamp_hours"]
-    assert event["dataValueCount"] == 2
+    assert event["dataValueCount"] == 3
     trace = (await api.gql(TRACE, {"sn": sn}))["unit"]
     assert (trace["status"], trace["currentStepNo"]) == ("QUEUED", 20)
     assert trace["run"]["status"] == "IN_PROGRESS"
@@ -67,6 +68,8 @@ async def test_walkthrough_aoi_event_is_accepted_and_traced(
     assert values["VoidRatio"]["judge"] == "PASS"  # no judge sent, inside the limits
     assert values["VoidRatio"]["valueUnit"] == "%"
     assert values["Snapshot"]["judge"] == "NA"  # no limits, no judge
+    lamp = values["lamp_hours"]
+    assert (lamp["dataType"], lamp["valueNumber"], lamp["judge"]) == ("NUMBER", 5120.0, "NA")
     assert track["ingestEvent"]["dedupeKey"] == trace["ingestEvents"][0]["dedupeKey"]
     assert trace["ingestEvents"][0]["tracks"] == [{"id": track["id"]}]
 
@@ -80,7 +83,8 @@ async def test_a_measurement_without_a_name_is_counted_not_refused(
     r = await ingest(api, data)
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["normalized"]["unnamedMeasurements"] == 2
-    assert r["event"]["dataValueCount"] == 2  # the named ones, as without the nameless
+    # the named ones (lamp_hours kept without a spec), as without the nameless
+    assert r["event"]["dataValueCount"] == 3
 
 
 async def test_cfx_units_tested_for_two_boards(

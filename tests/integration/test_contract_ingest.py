@@ -154,6 +154,11 @@ async def test_execution_records_round_trip(impl: Implementation) -> None:
                 # sent in kelvin, stored in the spec's unit
                 original_value=518.65,
                 original_unit="K",
+                # the limits the machine sent, in their own unit
+                low_limit=473.15,
+                high_limit=523.15,
+                expected=498.15,
+                limit_unit="K",
             ),
             DataValue(
                 "Ok",
@@ -254,6 +259,13 @@ async def test_execution_records_round_trip(impl: Implementation) -> None:
         assert got[0].value_number == 245.5 and got[0].alarmed and got[0].judge is Judge.PASS
         assert (got[0].original_value, got[0].original_unit) == (518.65, "K")
         assert (got[1].original_value, got[1].original_unit) == (None, None)
+        assert (got[0].low_limit, got[0].high_limit, got[0].expected, got[0].limit_unit) == (
+            473.15,
+            523.15,
+            498.15,
+            "K",
+        )
+        assert (got[1].low_limit, got[1].limit_unit) == (None, None)
         assert (got[1].value_boolean, got[1].carrier_track_id, got[1].track_id) == (
             False,
             ctrack.id,

@@ -205,7 +205,9 @@ def test_read_measurements_maps_lists_unmapped_and_key_failures() -> None:
         carrier_level=False,
         units_of_measure=FakeUnitsOfMeasure(),
     )
-    assert [v.spec.name for v in data.values] == ["R1", "R1"]  # a repeated name stores every value
+    # a repeated name stores every value; a name without a spec is kept (unmappedNames: STORE)
+    assert [v.spec.name for v in data.values] == ["R1", "R1", "temp"]
+    assert (data.values[2].spec.data_type, data.values[2].judge) == (DataType.NUMBER, Judge.NA)
     assert data.unmapped == ("temp", "Peak")  # carrier specs are not the unit's
     assert data.key_failures == ("R1",)
     with pytest.raises(DomainError) as caught:

@@ -23,7 +23,8 @@ async def test_accept_duplicate_and_refusal_through_fakes() -> None:
     assert (await service.ingest(env, ACTOR)).status is IngestStatus.DUPLICATE
     assert store.units[f.sns[0]].status is UnitStatus.QUEUED
     assert store.units[f.sns[0]].current_step_no == 20
-    assert len(store.tracks) == 1 and len(store.values) == 2
+    # VoidRatio, Snapshot and lamp_hours (no spec: kept, unmappedNames STORE by default)
+    assert len(store.tracks) == 1 and len(store.values) == 3
     refused = await service.ingest(f.envelope(f.aoi_input(f.sns[1], station=f.code("NOPE"))), ACTOR)
     assert refused.status is IngestStatus.REJECTED
     assert refused.error is not None and refused.error.code.value == "STATION_NOT_FOUND"
