@@ -284,8 +284,12 @@ class FakeUnits(_Repo):
     async def existing_sns(self, sns: Sequence[str]) -> list[str]:
         return sorted(sn for sn in set(sns) if sn in self.s.units)
 
-    async def taken_barcodes(self, barcodes: Sequence[str]) -> list[str]:
-        names = self.s.units.keys() | self.s.panels.keys() | self.s.carriers.keys()
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        names = set(self.s.panels)
+        names |= self.s.units.keys() if units else set()
+        names |= self.s.carriers.keys() if carriers else set()
         return sorted(b for b in set(barcodes) if b in names)
 
     async def add_panels(self, panels: Sequence[Panel]) -> None:

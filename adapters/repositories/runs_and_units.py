@@ -151,10 +151,14 @@ class SqlUnitRepository(SqlRepository):
         if taken:
             raise KeyTaken(taken)
 
-    async def taken_barcodes(self, barcodes: Sequence[str]) -> list[str]:
-        found = await self._existing(t.unit.c.sn, barcodes)
-        found |= await self._existing(t.panel.c.panel_sn, barcodes)
-        found |= await self._existing(t.carrier.c.carrier_no, barcodes)
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        found = await self._existing(t.panel.c.panel_sn, barcodes)
+        if units:
+            found |= await self._existing(t.unit.c.sn, barcodes)
+        if carriers:
+            found |= await self._existing(t.carrier.c.carrier_no, barcodes)
         return sorted(found)
 
     async def add_panels(self, panels: Sequence[Panel]) -> None:

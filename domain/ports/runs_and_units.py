@@ -54,8 +54,10 @@ class UnitRepository(Protocol):
         already; the caller refuses (and so rolls back what was inserted)."""
         ...
 
-    async def taken_barcodes(self, barcodes: Sequence[str]) -> list[str]:
-        """The barcodes that name a unit, a panel or a carrier already (one namespace)."""
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        """The barcodes that name a panel already, or a unit or a carrier (when asked)."""
         ...
 
     async def add_panels(self, panels: Sequence[Panel]) -> None:

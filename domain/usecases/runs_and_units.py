@@ -313,8 +313,9 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     else:
         prefix = f"{run.run_no}-" if cmd.sn_prefix is None else cmd.sn_prefix
         sns = await _generate_sns(uow, deps, prefix, size)
-    # a barcode names one thing: an SN that is a panel's or a carrier's would be ambiguous
-    existing = await uow.units.taken_barcodes(sns)
+    # an SN that is a panel's barcode would be ambiguous; one that is a carrier's is not (a
+    # barcode resolves as a unit SN before a carrier, as it always did)
+    existing = await uow.units.taken_barcodes(sns, carriers=False)
     if existing:
         raise _units_exist(existing)
     now = deps.clock.now()
