@@ -35,7 +35,7 @@ def test_what_cannot_be_a_panel_is_refused(spec: PanelSpec, field: str) -> None:
     with pytest.raises(DomainError) as refused:
         panel_boards(spec, None)
     assert refused.value.code is ErrorCode.VALIDATION_FAILED
-    assert refused.value.details["field"] == field
+    assert (refused.value.details or {})["field"] == field
 
 
 def test_the_site_sn_pattern_applies_to_generated_boards() -> None:
@@ -47,4 +47,4 @@ def test_a_barcode_names_one_thing_in_a_registration() -> None:
     check_barcodes_distinct(["P1", "P2"], ["P1-1", "P2-1"])
     with pytest.raises(DomainError) as refused:
         check_barcodes_distinct(["P1"], ["P1", "X", "X"])
-    assert refused.value.details["repeated"] == ["P1", "X"]
+    assert (refused.value.details or {})["repeated"] == ["P1", "X"]
