@@ -6,6 +6,8 @@ import pytest
 
 from domain.errors import DomainError, ErrorCode
 from domain.panels import MAX_PANEL_POSITIONS, PanelSpec, check_barcodes_distinct, panel_boards
+from domain.usecases.runs_and_units import RegisterUnits
+from tests.unit.test_production import a_run, factory, refused, released
 
 
 def test_boards_are_named_by_pattern_unless_they_have_their_own_label() -> None:
@@ -48,3 +50,25 @@ def test_a_barcode_names_one_thing_in_a_registration() -> None:
     with pytest.raises(DomainError) as refused:
         check_barcodes_distinct(["P1"], ["P1", "X", "X"])
     assert (refused.value.details or {})["repeated"] == ["P1", "X"]
+
+
+async def test_a_registration_of_panels_is_bounded_and_all_or_nothing() -> None:
+    f, store = await factory()
+    await released(f)
+    run_no = await a_run(f)
+    eleven = tuple(PanelSpec(f.code(f"P{i}"), 1000) for i in range(11))
+    bad: list[tuple[PanelSpec, ...]] = [
+        (),
+        eleven,  # 11,000 boards: over MES_MAX_REGISTER_UNITS
+        (PanelSpec(f.code("A"), 2), PanelSpec(f.code("A"), 2)),  # one barcode twice
+        (PanelSpec(f.code("B"), 1), PanelSpec(f.code("B-1"), 1, sn_pattern="{panel}{position}")),
+    ]
+    for panels in bad:
+        await refused(f, store, RegisterUnits(run_no, panels=panels), ErrorCode.VALIDATION_FAILED)
+    assert store.panels == {}
+    units = await f.do(RegisterUnits(run_no, panels=(PanelSpec(f.code("OK"), 2),)))
+    assert [(u.sn, u.panel_sn, u.position) for u in units] == [
+        (f.code("OK-1"), f.code("OK"), 1),
+        (f.code("OK-2"), f.code("OK"), 2),
+    ]
+    assert store.panels[f.code("OK")].run_no == run_no
