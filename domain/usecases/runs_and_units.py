@@ -380,7 +380,8 @@ def _units_exist(sns: list[str]) -> DomainError:
 async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> list[str]:
     """`size` new SNs numbered by the prefix's counter (shared by every run; the counter row
     stays locked until commit, so concurrent registrations get blocks of their own). Numbers
-    whose SN exists already (registered explicitly) are skipped, never a dead end."""
+    whose SN is taken already (a unit registered explicitly, or a panel's barcode) are skipped,
+    never a dead end."""
     check_sn(f"{prefix}{1:06d}", "snPrefix", deps.limits.sn_pattern)  # before the counter
     sns: list[str] = []
     while len(sns) < size:
@@ -390,6 +391,6 @@ async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> 
             check_sn(f"{prefix}{n:06d}", "snPrefix", deps.limits.sn_pattern)
             for n in range(first, first + wanted)
         ]
-        taken = set(await uow.units.existing_sns(block))
+        taken = set(await uow.units.taken_barcodes(block, carriers=False))
         sns += [sn for sn in block if sn not in taken]
     return sns

@@ -72,3 +72,12 @@ async def test_a_registration_of_panels_is_bounded_and_all_or_nothing() -> None:
         (f.code("OK-2"), f.code("OK"), 2),
     ]
     assert store.panels[f.code("OK")].run_no == run_no
+
+
+async def test_generated_sns_skip_a_panel_barcode() -> None:
+    f, _ = await factory()
+    await released(f)
+    run_no = await a_run(f)
+    await f.do(RegisterUnits(run_no, panels=(PanelSpec(f"{run_no}-000001", 1),)))
+    units = await f.do(RegisterUnits(run_no, count=1))
+    assert [u.sn for u in units] == [f"{run_no}-000002"]
