@@ -44,6 +44,9 @@ class Unit:
     step_fails: int = 0
     #: the status an ON_HOLD unit had before the hold (RELEASE goes back to it)
     held_from: UnitStatus | None = None
+    #: the panel the board was registered on and its position there (domain/panels.py)
+    panel_sn: str | None = None
+    position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "workOrder",
             "run",
             "unit",
+            "panel",
             "carrier",
             "ingestEvent",
             "validateUnits",

@@ -145,10 +145,26 @@ class CreateRunInput:
 
 
 @strawberry.input(
-    description="Either explicit sns, or count (+ optional snPrefix) to generate serial numbers."
+    description="A panel: one barcode over boards at positions 1..positions. sns gives the "
+    "boards' own labels by position (null where a board has none); the others are named by "
+    "snPattern ({panel} and {position}, default {panel}-{position}). xOutPositions is not yet "
+    "supported (refused)."
+)
+class PanelInput:
+    panel_sn: str
+    positions: int
+    sns: list[str | None] | None = None
+    sn_pattern: str | None = None
+    x_out_positions: list[int] | None = None
+
+
+@strawberry.input(
+    description="One of: explicit sns, count (+ optional snPrefix) to generate serial numbers, "
+    "or panels whose boards are the units."
 )
 class RegisterUnitsInput:
     run_no: str
     sns: list[str] | None = None
     count: int | None = None
     sn_prefix: str | None = None
+    panels: list[PanelInput] | None = None

@@ -16,6 +16,7 @@ from domain.carriers import Carrier, CarrierLoad, CarrierTrack
 from domain.holds import HeldUnit, Hold
 from domain.ingest.records import EventDocuments, EventHead
 from domain.master import DataCollectionSpec, Line, Operation, Routing, Station, StationGroup
+from domain.panels import Panel
 from domain.ports import ReadStore
 from domain.routes import RouteVersion
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
@@ -138,6 +139,14 @@ class Loaders:
             return found
 
         return one(units)
+
+    @cached_property
+    def panel(self) -> DataLoader[str, Panel | None]:
+        return one(self.store.panels)
+
+    @cached_property
+    def boards_of_panel(self) -> DataLoader[str, list[Unit]]:
+        return many(self.store.boards_of_panels)
 
     @cached_property
     def unit_count_of_run(self) -> DataLoader[str, int]:

@@ -10,6 +10,7 @@ import strawberry
 from domain import master as dm
 from domain.enums import SpecItemType, TriggerType
 from domain.errors import DomainError
+from domain.panels import PanelSpec
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command
@@ -30,6 +31,7 @@ from graphql_api.types.master import (
 from graphql_api.types.runs_and_units import Run, Unit, WorkOrder
 
 P = TypeVar("P")
+T = TypeVar("T")
 
 
 async def run_command(
@@ -42,7 +44,7 @@ async def run_command(
         return failed(error=MesError.of(err))
 
 
-def _tuple(values: list[str] | None) -> tuple[str, ...] | None:
+def _tuple(values: list[T] | None) -> tuple[T, ...] | None:
     return None if values is None else tuple(values)
 
 
@@ -254,6 +256,7 @@ class Mutation:
             sns=_tuple(input.sns),
             count=input.count,
             sn_prefix=input.sn_prefix,
+            panels=None if input.panels is None else tuple(_panel(x) for x in input.panels),
         )
         return await run_command(
             info,
@@ -261,3 +264,13 @@ class Mutation:
             lambda r: p.RegisterUnitsPayload(units=[Unit.of(u) for u in r]),
             p.RegisterUnitsPayload,
         )
+
+
+def _panel(x: i.PanelInput) -> PanelSpec:
+    return PanelSpec(
+        panel_sn=x.panel_sn,
+        positions=x.positions,
+        sns=_tuple(x.sns),
+        sn_pattern=x.sn_pattern,
+        x_out_positions=_tuple(x.x_out_positions),
+    )

@@ -6,7 +6,7 @@ import strawberry
 
 from graphql_api.context import Info
 from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station, load_station
-from graphql_api.types.runs_and_units import Run, Unit, WorkOrder
+from graphql_api.types.runs_and_units import Panel, Run, Unit, WorkOrder, load_panel
 
 
 @strawberry.type
@@ -46,6 +46,10 @@ class Query:
     async def run(self, info: Info, run_no: str) -> Run | None:
         found = await info.context.loaders.run.load(run_no)
         return Run.of(found) if found else None
+
+    @strawberry.field
+    async def panel(self, info: Info, panel_sn: str) -> Panel | None:
+        return await load_panel(info, panel_sn)
 
     @strawberry.field
     async def unit(self, info: Info, sn: str) -> Unit | None:

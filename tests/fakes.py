@@ -36,6 +36,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
+from domain.panels import Panel
 from domain.ports import KeyClaim, UnitMismatch
 from domain.routes import RouteVersion
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
@@ -103,6 +104,7 @@ class FakeStore:
         self.tracks: list[Track] = []
         self.values: list[DataValue] = []
         self.carriers: dict[str, Carrier] = {}
+        self.panels: dict[str, Panel] = {}
         self.loads: list[CarrierLoad] = []
         self.carrier_tracks: list[CarrierTrack] = []
         self.device_records: list[DeviceDataRecord] = []
@@ -281,6 +283,23 @@ class FakeUnits(_Repo):
 
     async def existing_sns(self, sns: Sequence[str]) -> list[str]:
         return sorted(sn for sn in set(sns) if sn in self.s.units)
+
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        names = set(self.s.panels)
+        names |= self.s.units.keys() if units else set()
+        names |= self.s.carriers.keys() if carriers else set()
+        return sorted(b for b in set(barcodes) if b in names)
+
+    async def add_panels(self, panels: Sequence[Panel]) -> None:
+        taken = [p.panel_sn for p in panels if p.panel_sn in self.s.panels]
+        if taken:
+            raise KeyTaken(taken)
+        self.s.panels.update((p.panel_sn, p) for p in panels)
+
+    async def get_panel(self, panel_sn: str) -> Panel | None:
+        return self.s.panels.get(panel_sn)
 
     async def add_many(self, units: Sequence[Unit]) -> None:
         taken = [u.sn for u in units if u.sn in self.s.units]

@@ -13,6 +13,7 @@ from adapters import tables as t
 from adapters.pg import columns, keyed
 from adapters.reads.base import ReadBase, grouped, split_rows
 from domain.holds import HeldUnit, Hold
+from domain.panels import Panel
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 # a unit comes with its run and work order: one round trip where a trace made three
@@ -79,6 +80,16 @@ class RunAndUnitReads(ReadBase):
             run_nos,
         )
         return {r.run_no: int(r.n) for r in found}
+
+    async def panels(self, panel_sns: Sequence[str]) -> dict[str, Panel]:
+        found = await self._in(select(t.panel), t.panel.c.panel_sn, panel_sns)
+        return {r.panel_sn: rows.panel_from_row(r) for r in found}
+
+    async def boards_of_panels(self, panel_sns: Sequence[str]) -> dict[str, list[Unit]]:
+        found = await self._in(
+            select(t.unit).order_by(t.unit.c.position), t.unit.c.panel_sn, panel_sns
+        )
+        return grouped(found, "panel_sn", rows.unit_from_row)
 
     async def dispositions_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[Disposition]]:
         found = await self._in(

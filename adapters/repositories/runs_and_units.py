@@ -26,6 +26,7 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import KeyTaken
+from domain.panels import Panel
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
@@ -149,6 +150,34 @@ class SqlUnitRepository(SqlRepository):
             taken += [u.sn for u in part if u.sn not in inserted]
         if taken:
             raise KeyTaken(taken)
+
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        found = await self._existing(t.panel.c.panel_sn, barcodes)
+        if units:
+            found |= await self._existing(t.unit.c.sn, barcodes)
+        if carriers:
+            found |= await self._existing(t.carrier.c.carrier_no, barcodes)
+        return sorted(found)
+
+    async def add_panels(self, panels: Sequence[Panel]) -> None:
+        stmt = (
+            self._conflict_insert(t.panel)
+            .on_conflict_do_nothing(index_elements=["panel_sn"])
+            .returning(t.panel.c.panel_sn)
+        )
+        taken: list[str] = []
+        for part in chunks(sorted(panels, key=lambda p: p.panel_sn)):
+            result = await self._exec(stmt, [rows.panel_to_values(p) for p in part])
+            inserted = set(result.scalars())
+            taken += [p.panel_sn for p in part if p.panel_sn not in inserted]
+        if taken:
+            raise KeyTaken(taken)
+
+    async def get_panel(self, panel_sn: str) -> Panel | None:
+        r = await self._one(select(t.panel).where(t.panel.c.panel_sn == panel_sn))
+        return rows.panel_from_row(r) if r else None
 
     async def get_by_id(self, unit_id: int, *, for_update: bool = False) -> Unit | None:
         r = await self._one(select(t.unit).where(t.unit.c.id == unit_id), for_update)

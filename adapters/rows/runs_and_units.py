@@ -13,6 +13,7 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.holds import HeldUnit, Hold
+from domain.panels import Panel
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
@@ -74,6 +75,8 @@ def unit_to_values(u: Unit) -> dict[str, Any]:
         "created_at": u.created_at,
         "step_fails": u.step_fails,
         "held_from": u.held_from.value if u.held_from else None,
+        "panel_sn": u.panel_sn,
+        "position": u.position,
     }
 
 
@@ -92,6 +95,8 @@ def unit_from_row(r: Row[Any]) -> Unit:
         created_at=r.created_at,
         step_fails=r.step_fails,
         held_from=_STATUSES[r.held_from] if r.held_from else None,
+        panel_sn=r.panel_sn,
+        position=r.position,
     )
 
 
@@ -133,3 +138,18 @@ def hold_from_row(r: Row[Any]) -> Hold:
 
 def held_unit_from_row(r: Row[Any]) -> HeldUnit:
     return HeldUnit(unit_id=r.unit_id, sn=r.sn, released_at=r.released_at)
+
+
+def panel_to_values(p: Panel) -> dict[str, Any]:
+    return {
+        "panel_sn": p.panel_sn,
+        "positions": p.positions,
+        "run_no": p.run_no,
+        "created_at": p.created_at,
+    }
+
+
+def panel_from_row(r: Row[Any]) -> Panel:
+    return Panel(
+        panel_sn=r.panel_sn, positions=r.positions, run_no=r.run_no, created_at=r.created_at
+    )

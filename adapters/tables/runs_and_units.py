@@ -8,6 +8,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Table,
+    UniqueConstraint,
 )
 
 from adapters.tables.base import CODE, ENUM, metadata
@@ -47,6 +48,16 @@ sn_sequence = Table(
     Column("last_value", Integer, nullable=False),
 )
 
+# a panel's barcode (issue 19 item 1); its boards are units with panel_sn and position
+panel = Table(
+    "panel",
+    metadata,
+    Column("panel_sn", CODE, primary_key=True),
+    Column("positions", Integer, nullable=False),
+    Column("run_no", CODE, ForeignKey("run.run_no"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
 unit = Table(
     "unit",
     metadata,
@@ -59,6 +70,9 @@ unit = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("step_fails", Integer, nullable=False, server_default="0"),
     Column("held_from", ENUM),
+    Column("panel_sn", CODE, ForeignKey("panel.panel_sn")),
+    Column("position", Integer),
+    UniqueConstraint("panel_sn", "position"),
 )
 Index("ix_unit_run_no_id", unit.c.run_no, unit.c.id)
 Index("ix_unit_wo_no", unit.c.wo_no)

@@ -24,6 +24,7 @@ from domain.master import (
     Station,
     StationGroup,
 )
+from domain.panels import Panel
 from domain.routes import RouteVersion
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.security import ApiToken
@@ -101,6 +102,11 @@ class ReadStore(Protocol):
         ...
 
     async def unit_counts_of_runs(self, run_nos: Sequence[str]) -> dict[str, int]: ...
+    async def panels(self, panel_sns: Sequence[str]) -> dict[str, Panel]: ...
+    async def boards_of_panels(self, panel_sns: Sequence[str]) -> dict[str, list[Unit]]:
+        """Each panel's boards in position order."""
+        ...
+
     async def units_of_run(
         self, run_no: str, first: int, after_id: int | None
     ) -> tuple[list[Unit], bool]:

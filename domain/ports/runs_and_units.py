@@ -12,6 +12,7 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.holds import Hold
+from domain.panels import Panel
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 
 
@@ -53,6 +54,17 @@ class UnitRepository(Protocol):
         already; the caller refuses (and so rolls back what was inserted)."""
         ...
 
+    async def taken_barcodes(
+        self, barcodes: Sequence[str], *, units: bool = True, carriers: bool = True
+    ) -> list[str]:
+        """The barcodes that name a panel already, or a unit or a carrier (when asked)."""
+        ...
+
+    async def add_panels(self, panels: Sequence[Panel]) -> None:
+        """KeyTaken names the panel barcodes that exist already."""
+        ...
+
+    async def get_panel(self, panel_sn: str) -> Panel | None: ...
     async def status_counts(self, run_no: str) -> dict[UnitStatus, int]: ...
     async def count_for_work_order(self, wo_no: str, statuses: Sequence[UnitStatus]) -> int:
         """The work order's units (of all its runs) in one of these statuses."""

@@ -88,6 +88,7 @@ async def load_carrier(cmd: LoadCarrier, uow: UnitOfWork, deps: Deps) -> Carrier
         raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
     at = _when(cmd.at, deps)
     units = await _units(uow, cmd.sns)
+    await _not_a_panel(uow, cmd.carrier_no)
     carrier = await uow.carriers.get_or_create(cmd.carrier_no, deps.clock.now())
     assert carrier.id is not None
     open_loads = await uow.carriers.open_loads_of_units(list(units))
@@ -145,3 +146,13 @@ async def unload_carrier(cmd: UnloadCarrier, uow: UnitOfWork, deps: Deps) -> Car
     await uow.carriers.close_loads([ld.id or 0 for ld in loads], at)
     uow.publish(UnitsChanged(tuple(units[ld.unit_id] for ld in loads if ld.unit_id in units)))
     return carrier
+
+
+async def _not_a_panel(uow: UnitOfWork, carrier_no: str) -> None:
+    """A panel's barcode names the panel: a carrier of that name would be ambiguous."""
+    if await uow.units.taken_barcodes([carrier_no], units=False, carriers=False):
+        raise DomainError(
+            ErrorCode.UNIT_ALREADY_EXISTS,
+            f"{carrier_no!r} is a panel's barcode, not a carrier",
+            {"sns": [carrier_no], "count": 1},
+        )

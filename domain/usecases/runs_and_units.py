@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -13,6 +13,7 @@ from domain.changes import UnitsChanged
 from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode, KeyTaken, not_found
 from domain.lifecycle import registered
+from domain.panels import Panel, PanelSpec, check_barcodes_distinct, panel_boards
 from domain.ports import UnitOfWork
 from domain.run_states import RunAction
 from domain.runs_and_units import Run, Unit, WorkOrder
@@ -277,6 +278,7 @@ class RegisterUnits(Command):
     sns: tuple[str, ...] | None = None
     count: int | None = None
     sn_prefix: str | None = None
+    panels: tuple[PanelSpec, ...] | None = None
     action: ClassVar[str] = "registerUnits"
     entity_type: ClassVar[str] = "Run"
 
@@ -285,11 +287,15 @@ class RegisterUnits(Command):
 
 
 async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> list[Unit]:
-    """All or nothing: explicit SNs, or `count` generated as prefix + a 6-digit sequence counted
-    per prefix across runs."""
+    """All or nothing: explicit SNs, `count` generated as prefix + a 6-digit sequence counted
+    per prefix across runs, or panels whose boards are the units."""
     limit = deps.limits.max_register_units
-    if (cmd.sns is None) == (cmd.count is None):
-        raise DomainError(ErrorCode.VALIDATION_FAILED, "send either sns or count", {"field": "sns"})
+    if sum(x is not None for x in (cmd.sns, cmd.count, cmd.panels)) != 1:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED, "send one of sns, count or panels", {"field": "sns"}
+        )
+    if cmd.panels is not None:
+        return await _register_panels(cmd.run_no, cmd.panels, uow, deps)
     if cmd.sns is not None and not cmd.sns:
         raise DomainError(ErrorCode.VALIDATION_FAILED, "sns must not be empty", {"field": "sns"})
     size = len(cmd.sns) if cmd.sns is not None else (cmd.count or 0)
@@ -307,19 +313,59 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     else:
         prefix = f"{run.run_no}-" if cmd.sn_prefix is None else cmd.sn_prefix
         sns = await _generate_sns(uow, deps, prefix, size)
-    existing = await uow.units.existing_sns(sns)
+    # an SN that is a panel's barcode would be ambiguous; one that is a carrier's is not (a
+    # barcode resolves as a unit SN before a carrier, as it always did)
+    existing = await uow.units.taken_barcodes(sns, carriers=False)
     if existing:
         raise _units_exist(existing)
-    version = await uow.route_versions.get_by_id(run.route_version_id)
-    first_step = version.first_step_no if version else None
     now = deps.clock.now()
-    units = [registered(sn, run, first_step, now) for sn in sns]
+    first_step = await _first_step(uow, run)
+    return await _add_units(uow, [registered(sn, run, first_step, now) for sn in sns])
+
+
+async def _first_step(uow: UnitOfWork, run: Run) -> int | None:
+    version = await uow.route_versions.get_by_id(run.route_version_id)
+    return version.first_step_no if version else None
+
+
+async def _add_units(uow: UnitOfWork, units: list[Unit]) -> list[Unit]:
     try:
         await uow.units.add_many(units)
     except KeyTaken as taken:  # by a concurrent registration since the check above
         raise _units_exist(taken.keys) from None
     uow.publish(UnitsChanged.of(units))
     return units
+
+
+async def _register_panels(
+    run_no: str, specs: tuple[PanelSpec, ...], uow: UnitOfWork, deps: Deps
+) -> list[Unit]:
+    """Each panel's barcode and every board's SN must be new in the one namespace of unit SNs,
+    panel barcodes and carriers (UNIT_ALREADY_EXISTS otherwise)."""
+    check_positive(len(specs), "panels", maximum=deps.limits.max_register_units)
+    check_positive(
+        sum(s.positions for s in specs), "panels.positions", deps.limits.max_register_units
+    )
+    boards = [(spec, panel_boards(spec, deps.limits.sn_pattern)) for spec in specs]
+    panel_sns = [spec.panel_sn for spec in specs]
+    board_sns = [sn for _, bs in boards for _, sn in bs]
+    check_barcodes_distinct(panel_sns, board_sns)
+    run = rs.moved(await _locked_run(uow, run_no), RunAction.REGISTER_UNITS)
+    existing = await uow.units.taken_barcodes(panel_sns + board_sns)
+    if existing:
+        raise _units_exist(existing)
+    now = deps.clock.now()
+    try:
+        await uow.units.add_panels([Panel(s.panel_sn, s.positions, run.run_no, now) for s in specs])
+    except KeyTaken as taken:
+        raise _units_exist(taken.keys) from None
+    first_step = await _first_step(uow, run)
+    units = [
+        replace(registered(sn, run, first_step, now), panel_sn=spec.panel_sn, position=position)
+        for spec, bs in boards
+        for position, sn in bs
+    ]
+    return await _add_units(uow, units)
 
 
 def _units_exist(sns: list[str]) -> DomainError:
@@ -334,7 +380,8 @@ def _units_exist(sns: list[str]) -> DomainError:
 async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> list[str]:
     """`size` new SNs numbered by the prefix's counter (shared by every run; the counter row
     stays locked until commit, so concurrent registrations get blocks of their own). Numbers
-    whose SN exists already (registered explicitly) are skipped, never a dead end."""
+    whose SN is taken already (a unit registered explicitly, or a panel's barcode) are skipped,
+    never a dead end."""
     check_sn(f"{prefix}{1:06d}", "snPrefix", deps.limits.sn_pattern)  # before the counter
     sns: list[str] = []
     while len(sns) < size:
@@ -344,6 +391,6 @@ async def _generate_sns(uow: UnitOfWork, deps: Deps, prefix: str, size: int) -> 
             check_sn(f"{prefix}{n:06d}", "snPrefix", deps.limits.sn_pattern)
             for n in range(first, first + wanted)
         ]
-        taken = set(await uow.units.existing_sns(block))
+        taken = set(await uow.units.taken_barcodes(block, carriers=False))
         sns += [sn for sn in block if sn not in taken]
     return sns

@@ -105,9 +105,15 @@ class Unit:
     sn: str
     status: UnitStatus
     current_step_no: int | None
+    panel_sn: str | None = strawberry.field(description="The panel this board was registered on.")
+    position: int | None = strawberry.field(description="The board's position on its panel.")
     wo_no: strawberry.Private[str]
     run_no: strawberry.Private[str]
     unit_id: strawberry.Private[int]
+
+    @strawberry.field(description="The panel this board was registered on, if any.")
+    async def panel(self, info: Info) -> Panel | None:
+        return await load_panel(info, self.panel_sn) if self.panel_sn else None
 
     @strawberry.field(
         description="Ordered by outAt, the machine's time (late arrivals take their place; "
@@ -160,10 +166,42 @@ class Unit:
             sn=u.sn,
             status=u.status,
             current_step_no=u.current_step_no,
+            panel_sn=u.panel_sn,
+            position=u.position,
             wo_no=u.wo_no,
             run_no=u.run_no,
             unit_id=u.id or 0,
         )
+
+
+@strawberry.type(description="A barcode over several boards at positions 1..positions.")
+class Panel:
+    panel_sn: str
+    positions: int
+    created_at: datetime
+    run_no: strawberry.Private[str]
+
+    @strawberry.field(description="The panel's boards in position order.")
+    async def boards(self, info: Info) -> list[Unit]:
+        found = await info.context.loaders.boards_of_panel.load(self.panel_sn)
+        return [Unit.of(u) for u in found]
+
+    @strawberry.field
+    async def run(self, info: Info) -> Run | None:
+        found = await info.context.loaders.run.load(self.run_no)
+        return Run.of(found) if found else None
+
+
+async def load_panel(info: Info, panel_sn: str) -> Panel | None:
+    found = await info.context.loaders.panel.load(panel_sn)
+    if found is None:
+        return None
+    return Panel(
+        panel_sn=found.panel_sn,
+        positions=found.positions,
+        created_at=found.created_at,
+        run_no=found.run_no,
+    )
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from domain.enums import (
     WorkOrderStatus,
 )
 from domain.errors import KeyTaken
+from domain.panels import Panel
 from domain.runs_and_units import Run, Unit, WorkOrder
 from domain.security import ApiToken, Scope
 from tests.conftest import unique
@@ -188,3 +189,49 @@ async def test_tokens_one_active_token_per_name_refused_alike(impl: Implementati
         mine = [tk for tk in await u.tokens.all() if tk.name == name]
     assert [tk.id for tk in mine] == [stored.id, second.id]
     assert mine[0].revoked_at == LATER and mine[1].active
+
+
+async def test_panels_boards_and_one_barcode_namespace(impl: Implementation) -> None:
+    uow = impl.new_uow
+    tag = unique("PN")
+    await master_data(uow, tag)
+    async with uow() as u:
+        version = await u.route_versions.add(a_version(f"{tag}-R", 1, RouteVersionStatus.READY))
+        await u.commit()
+    assert version.id is not None
+    wo = WorkOrder(f"{tag}-WO", "PCB-9", 4, routing_code=f"{tag}-R")
+    run = Run(f"{tag}-RUN", wo.wo_no, RunStatus.PREP, 4, version.id, created_at=AT)
+    panel = Panel(f"{tag}-P", 2, run.run_no, AT)
+    boards = [
+        Unit(
+            f"{tag}-P-{i}",
+            wo.wo_no,
+            run.run_no,
+            UnitStatus.QUEUED,
+            10,
+            AT,
+            panel_sn=panel.panel_sn,
+            position=i,
+        )
+        for i in (1, 2)
+    ]
+    async with uow() as u:
+        await u.work_orders.add(wo)
+        await u.runs.add(run)
+        await u.units.add_panels([panel])
+        await u.units.add_many(boards)
+        await u.carriers.get_or_create(f"{tag}-C", AT)
+        await u.commit()
+    async with uow() as u:
+        assert await u.units.get_panel(panel.panel_sn) == panel
+        assert await u.units.get_panel(f"{tag}-NONE") is None
+        board = await u.units.get(f"{tag}-P-2")
+        assert board is not None and (board.panel_sn, board.position) == (panel.panel_sn, 2)
+        asked = [f"{tag}-P", f"{tag}-P-1", f"{tag}-C", f"{tag}-FREE"]
+        assert await u.units.taken_barcodes(asked) == sorted(asked[:3])
+        assert await u.units.taken_barcodes(asked, carriers=False) == sorted(asked[:2])
+        assert await u.units.taken_barcodes(asked, units=False, carriers=False) == [f"{tag}-P"]
+    async with uow() as u:
+        with pytest.raises(KeyTaken) as taken:
+            await u.units.add_panels([replace(panel, positions=3)])
+        assert taken.value.keys == [panel.panel_sn]
