@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import AT, IngestFactory
 from tests.queries import INGEST, TRACE
+from tests.tokens import token
 
 CFX = Path(__file__).parent.parent / "fixtures" / "cfx"
 
@@ -31,13 +34,13 @@ REGISTER = """mutation($i: RegisterUnitsInput!) { registerUnits(input: $i) {
 #: materials installed on them (MaterialsInstalled)
 INFO_MAPPINGS = [
     {
-        "stationCodePath": "payload.Source",
-        "units": {"itemsPath": "payload.MessageBody.Units[*]", "snPath": "UnitIdentifier"},
+        "stationCodePath": "sourceSystem",
+        "units": {"itemsPath": "payload.Units[*]", "snPath": "UnitIdentifier"},
     },
     {
-        "stationCodePath": "payload.Source",
+        "stationCodePath": "sourceSystem",
         "units": {
-            "itemsPath": "payload.MessageBody.InstalledMaterials[*]",
+            "itemsPath": "payload.InstalledMaterials[*]",
             "snPath": "UnitIdentifier",
         },
     },
@@ -45,7 +48,8 @@ INFO_MAPPINGS = [
 
 
 def message(name: str) -> dict[str, Any]:
-    return dict(json.loads((CFX / f"{name}.json").read_text()))
+    """The published message's body (the payload; the envelope's sourceSystem is its Source)."""
+    return dict(json.loads((CFX / f"{name}.json").read_text())["MessageBody"])
 
 
 async def gql(api: ApiClient, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -86,12 +90,10 @@ def info_input(f: IngestFactory, msg: dict[str, Any], key: str | None = None) ->
 
 
 def naming(f: IngestFactory, name: str, sns: list[str]) -> dict[str, Any]:
-    """The published message from this test's station, naming these SNs in its unit items
-    (the published ones name one carrier or panel barcode: panels are another issue's)."""
+    """The published message naming these SNs in its unit items (the published ones name one
+    carrier or panel barcode: panels are another issue's)."""
     msg = copy.deepcopy(message(name))
-    msg["Source"] = f.code("AOI-1")
-    body = msg["MessageBody"]
-    items = body["Units"] if "Units" in body else body["InstalledMaterials"]
+    items = msg["Units"] if "Units" in msg else msg["InstalledMaterials"]
     for item, sn in zip(items, sns, strict=False):
         item["UnitIdentifier"] = sn
     return msg
@@ -146,8 +148,7 @@ async def test_an_info_event_naming_no_known_unit_is_still_accepted(
 ) -> None:
     # as published: its carrier barcode is no unit here
     msg = message("CFX.Production.UnitsArrived")
-    msg["Source"] = f.code("AOI-1")
-    barcode = msg["MessageBody"]["Units"][0]["UnitIdentifier"]
+    barcode = msg["Units"][0]["UnitIdentifier"]
     r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [] and r["event"]["sn"] is None
@@ -172,24 +173,24 @@ async def test_a_message_no_info_mapping_reads_is_refused(api: ApiClient, f: Ing
     r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
     assert r["status"] == "REJECTED"
     assert r["error"]["code"] == "INGEST_PAYLOAD_INVALID"
-    assert "payload.MessageBody.Units[*]" in r["error"]["details"]["pathsTried"]
+    assert "payload.Units[*]" in r["error"]["details"]["pathsTried"]
 
 
 @pytest.mark.parametrize(
     ("mapping", "says"),
     [
         (
-            {"stationCodePath": "payload.Source", "snPath": "payload.sn", "result": {"path": "x"}},
+            {"stationCodePath": "sourceSystem", "snPath": "payload.sn", "result": {"path": "x"}},
             "result not allowed",
         ),
         (
             {
-                "stationCodePath": "payload.Source",
+                "stationCodePath": "sourceSystem",
                 "units": {"itemsPath": "payload.U[*]", "snPath": "SN", "resultPath": "R"},
             },
             "units.resultPath not allowed",
         ),
-        ({"stationCodePath": "payload.Source"}, "needs a units path"),
+        ({"stationCodePath": "sourceSystem"}, "needs a units path"),
         ({"snPath": "payload.sn"}, "stationCodePath is required"),
     ],
 )
@@ -219,3 +220,32 @@ async def test_info_mappings_are_set_at_the_route_scope_only(
     )
     error = refused["setExecutionConfig"]["error"]
     assert (error["code"], error["details"]["field"]) == ("VALIDATION_FAILED", "infoMappings")
+
+
+async def test_finished_units_are_listed_not_linked(
+    api: ApiClient, services: Services, f: IngestFactory
+) -> None:
+    async with services.engine.begin() as conn:
+        await conn.execute(update(t.unit).where(t.unit.c.sn == f.sns[1]).values(status="SCRAPPED"))
+    msg = naming(f, "CFX.Production.UnitsDeparted", [f.sns[0], f.sns[1]])
+    r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [f.sns[0]]
+    assert r["event"]["normalized"]["terminalSns"] == [f.sns[1]]
+
+
+async def test_a_token_bound_to_another_station_is_forbidden(
+    api: ApiClient, services: Services, f: IngestFactory
+) -> None:
+    ict, aoi = f.code("ICT-1"), f.code("AOI-1")
+    secret = await token(services, "ingest", ict)
+    msg = naming(f, "CFX.Production.UnitsArrived", [f.sns[0]])
+    sent = info_input(f, msg) | {"sourceSystem": ict}
+    # the payload's station is the envelope's source here: ICT-1 writes for itself
+    ok = (await api.gql(INGEST, {"i": sent}, token=secret))["ingestEvent"]
+    assert ok["status"] == "ACCEPTED", ok["error"]
+    bound = await token(services, "ingest", ict, aoi)  # may send as ICT-1, bound to AOI-1
+    refused = (
+        await api.gql(INGEST, {"i": info_input(f, msg) | {"sourceSystem": ict}}, token=bound)
+    )["ingestEvent"]
+    assert (refused["status"], refused["error"]["code"]) == ("REJECTED", "FORBIDDEN")
