@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.enums import LateKeyFailAction, RouteVersionStatus, StationType, TriggerType
 from domain.errors import CompileCode
+from domain.mapping.info import info_mapping_problems
 from domain.mapping.schema import alternatives_of, mapping_problems
 from domain.master import DataCollectionSpec, ExecutionConfig, Operation, Routing
 from domain.routes import (
@@ -282,6 +283,11 @@ def compile_route(inputs: CompileInputs, version_no: int, compiled_at: datetime)
         errors.extend(compiler.errors)
         if compiled is not None:
             steps.append(compiled)
+    info_mappings = route_info_mappings(inputs.configs)
+    errors += [
+        CompileError(None, CompileCode.INGEST_MAPPING_INVALID.value, problem)
+        for problem in info_mapping_problems(info_mappings)
+    ]
     return RouteVersion(
         routing_code=routing.code,
         version_no=version_no,
@@ -297,7 +303,16 @@ def compile_route(inputs: CompileInputs, version_no: int, compiled_at: datetime)
         steps=tuple(steps),
         errors=tuple(errors),
         max_reworks=route_max_reworks(inputs.configs),
+        info_mappings=info_mappings,
     )
+
+
+def route_info_mappings(configs: Iterable[ExecutionConfig]) -> tuple[dict[str, Any], ...]:
+    """infoMappings of the route-scope config (copied: the version is immutable), or none."""
+    for cfg in configs:
+        if cfg.step_no is None and cfg.operation_code is None and cfg.info_mappings is not None:
+            return tuple(copy.deepcopy(list(cfg.info_mappings)))
+    return ()
 
 
 def route_max_reworks(configs: Iterable[ExecutionConfig]) -> int:

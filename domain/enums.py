@@ -16,6 +16,9 @@ class IngestEventType(StrEnum):
     AUTO = "AUTO"
     BATCH = "BATCH"
     TEST = "TEST"
+    #: a message that reports no result (arrival, departure, work started, materials
+    #: installed): linked to the units it names, no track, no step (route infoMappings)
+    INFO = "INFO"
 
 
 class TrackSource(StrEnum):

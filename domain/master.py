@@ -114,6 +114,8 @@ class ExecutionConfig:
     on_late_key_fail: LateKeyFailAction | None = None
     #: route scope only: RETEST and REWORK dispositions allowed per unit (default 3)
     max_reworks: int | None = None
+    #: route scope only: mappings without result that read INFO events (tried in order)
+    info_mappings: tuple[dict[str, Any], ...] | None = field(default=None, hash=False)
 
     @property
     def scope(self) -> str:

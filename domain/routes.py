@@ -83,6 +83,8 @@ class RouteVersion:
     #: RETEST and REWORK dispositions together allowed per unit (route execution config;
     #: versions compiled before it existed read 3)
     max_reworks: int = DEFAULT_MAX_REWORKS
+    #: the route's infoMappings (INFO events), frozen like the steps' mappings
+    info_mappings: tuple[dict[str, Any], ...] = field(default=(), hash=False)
 
     @property
     def is_ready(self) -> bool:

@@ -112,6 +112,12 @@ class ExecutionConfigInput:
         description="Route scope only (no stepNo, no operationCode): RETEST and REWORK "
         "dispositions together allowed per unit, 0..100; default 3.",
     )
+    info_mappings: list[JSON] | None = strawberry.field(
+        default=None,
+        description="Route scope only: mappings without result that read INFO events "
+        "(arrivals, departures, work started, materials installed); the first whose units "
+        "path yields a unit reads the event. Frozen in the version by compile.",
+    )
     recipe: str | None = strawberry.field(
         default=None,
         description="The program (recipe) the step's machine must run, frozen at compile. An "

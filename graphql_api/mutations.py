@@ -154,6 +154,9 @@ class Mutation:
                 ingest_mapping=cast(dict[str, Any] | None, input.ingest_mapping),
                 max_attempts=input.max_attempts,
                 max_reworks=input.max_reworks,
+                info_mappings=None
+                if input.info_mappings is None
+                else tuple(cast(dict[str, Any], m) for m in input.info_mappings),
                 recipe=input.recipe,
                 on_late_key_fail=input.on_late_key_fail,
             )

@@ -38,6 +38,8 @@ from domain.routes import (
 )
 from domain.shifts import Shift
 
+INFO_MAPPINGS = "infoMappings"
+
 
 def line_from_row(r: Row[Any]) -> Line:
     return Line(code=r.code, name=r.name)
@@ -123,7 +125,9 @@ def version_to_values(v: RouteVersion) -> dict[str, Any]:
         "version_no": v.version_no,
         "status": v.status.value,
         "compiled_at": v.compiled_at,
-        "route": to_document(v.route),
+        # the infoMappings ride in the route document: route-level like its identity, and no
+        # column of their own (versions compiled before them have none)
+        "route": {**to_document(v.route), INFO_MAPPINGS: list(v.info_mappings)},
         "steps": to_document(v.steps),
         "errors": to_document(v.errors),
         "max_reworks": v.max_reworks,
@@ -137,7 +141,10 @@ def version_from_row(r: Row[Any]) -> RouteVersion:
         version_no=r.version_no,
         status=RouteVersionStatus(r.status),
         compiled_at=r.compiled_at,
-        route=from_document(RouteIdentity, r.route),
+        route=from_document(
+            RouteIdentity, {k: v for k, v in r.route.items() if k != INFO_MAPPINGS}
+        ),
+        info_mappings=tuple(r.route.get(INFO_MAPPINGS) or ()),
         steps=tuple(from_document(RouteStep, s) for s in r.steps),
         errors=tuple(from_document(CompileError, e) for e in r.errors),
         # versions compiled before maxReworks existed read the default

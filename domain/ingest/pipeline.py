@@ -1,4 +1,4 @@
-"""The ingest pipeline for one event (DOMAIN.md §4), AUTO and TEST.
+"""The ingest pipeline for one event (DOMAIN.md §4): AUTO, BATCH, TEST, and INFO (no result).
 
 Accepted: everything is written in one transaction. Refused: nothing of that is written; a
 rejection (the full input and the error) and an audit event are, in a transaction of their own.
@@ -30,6 +30,7 @@ from domain.ingest.envelope import (
     stored_input,
     too_deep_to_keep,
 )
+from domain.ingest.info import record_info
 from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
@@ -183,9 +184,12 @@ class IngestService:
                 raise _conflict(env, existing)
             return IngestOutcome(IngestStatus.DUPLICATE, event=existing)
         progress.key_was_free = True
+        now = self.clock.now()
+        if env.event_type is IngestEventType.INFO:
+            info = await record_info(uow, self.mappings, env, input_hash, actor, now, progress)
+            return None if info is None else IngestOutcome(IngestStatus.ACCEPTED, event=info)
         root = env.root()
         station_type = StationType(env.event_type.value)
-        now = self.clock.now()
         resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
         # TEST: the tester's own result id is an idempotency key too (right after step 3)
         first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)

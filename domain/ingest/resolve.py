@@ -11,6 +11,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import JudgedValue
 from domain.ingest.records import IngestEnvelope
 from domain.mapping.alternatives import StepMapping
+from domain.mapping.info import parse_info_mappings
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import UnitReading
 from domain.mapping.paths import values_at
@@ -28,6 +29,7 @@ class MappingCache:
     def __init__(self, size: int = 2048):
         self.size = size
         self._cache: dict[tuple[int, int], StepMapping] = {}
+        self._info: dict[int, tuple[IngestMapping, ...]] = {}
 
     def get(self, version: RouteVersion, step: RouteStep) -> StepMapping | None:
         if version.id is None or not isinstance(step.ingest_mapping, dict):
@@ -44,6 +46,21 @@ class MappingCache:
             if len(self._cache) >= self.size:
                 self._cache.pop(next(iter(self._cache)))
             self._cache[key] = found
+        return found
+
+    def info(self, version: RouteVersion) -> tuple[IngestMapping, ...]:
+        """The version's infoMappings, parsed (none when they are unusable, as for a step)."""
+        if version.id is None or not version.info_mappings:
+            return ()
+        found = self._info.get(version.id)
+        if found is None:
+            try:
+                found = parse_info_mappings(version.info_mappings)
+            except (KeyError, TypeError, ValueError):
+                found = ()
+            if len(self._info) >= self.size:
+                self._info.pop(next(iter(self._info)))
+            self._info[version.id] = found
         return found
 
 

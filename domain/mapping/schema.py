@@ -63,8 +63,9 @@ def _climbs(specs: Any, where: str) -> list[str]:
     return []
 
 
-def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
-    """Every reason the mapping is unusable for a step of this type; [] when it is valid.
+def mapping_problems(mapping: Any, station_type: StationType | None) -> list[str]:
+    """Every reason the mapping is unusable for a step of this type (None: a route's info
+    mapping, which needs no result); [] when it is valid.
 
     Each message names the field (in a `oneOf`, the alternative's index first), so an engineer
     can fix it without reading the schema.
@@ -83,7 +84,7 @@ def mapping_problems(mapping: Any, station_type: StationType) -> list[str]:
     return _fields_problems(mapping, station_type)
 
 
-def _one_of_problems(mapping: dict[str, Any], station_type: StationType) -> list[str]:
+def _one_of_problems(mapping: dict[str, Any], station_type: StationType | None) -> list[str]:
     """Each alternative is a whole mapping (the schema checked their shapes): alone, so the
     trace's mappingAlternative says all that read the event, and not nested."""
     problems: list[str] = []
@@ -104,7 +105,7 @@ def alternatives_of(mapping: dict[str, Any]) -> list[Any]:
     return found if isinstance(found, list) else [mapping]
 
 
-def _fields_problems(mapping: dict[str, Any], station_type: StationType) -> list[str]:
+def _fields_problems(mapping: dict[str, Any], station_type: StationType | None) -> list[str]:
     """§3's required fields and the checks the schema cannot say, for one mapping."""
     problems: list[str] = []
     units = mapping.get("units")
@@ -121,7 +122,7 @@ def _fields_problems(mapping: dict[str, Any], station_type: StationType) -> list
         problems.append("stationCodePath is required")
     has_result_path = isinstance(result, dict) and "path" in result
     has_unit_result = isinstance(units, dict) and "resultPath" in units
-    if not (has_result_path or has_unit_result):
+    if station_type is not None and not (has_result_path or has_unit_result):
         problems.append("a result is required: result.path, or units.resultPath")
     if (
         station_type in (StationType.AUTO, StationType.TEST)

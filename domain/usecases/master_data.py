@@ -217,14 +217,18 @@ class SetExecutionConfig(Command):
 MAX_REWORKS_LIMIT = 100
 
 
-def check_max_reworks(cfg: ExecutionConfig) -> None:
-    """maxReworks counts per unit over the whole route: the route scope only, 0..100."""
+def check_route_scope(cfg: ExecutionConfig, field_name: str) -> None:
     if cfg.step_no is not None or cfg.operation_code is not None:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,
-            "maxReworks is set at the route scope only (no stepNo, no operationCode)",
-            {"field": "maxReworks"},
+            f"{field_name} is set at the route scope only (no stepNo, no operationCode)",
+            {"field": field_name},
         )
+
+
+def check_max_reworks(cfg: ExecutionConfig) -> None:
+    """maxReworks counts per unit over the whole route: the route scope only, 0..100."""
+    check_route_scope(cfg, "maxReworks")
     assert cfg.max_reworks is not None
     if not 0 <= cfg.max_reworks <= MAX_REWORKS_LIMIT:
         raise DomainError(
@@ -265,6 +269,9 @@ async def set_execution_config(cmd: SetExecutionConfig, uow: UnitOfWork, deps: D
         check_positive(cfg.max_attempts, "maxAttempts", maximum=100)
     if cfg.max_reworks is not None:
         check_max_reworks(cfg)
+    if cfg.info_mappings is not None:
+        check_route_scope(cfg, "infoMappings")
+        check_json_input(list(cfg.info_mappings), "infoMappings", deps.limits.max_json_depth)
     if cfg.recipe is not None:
         check_code(cfg.recipe, "recipe")
     check_json_input(cfg.ingest_mapping, "ingestMapping", deps.limits.max_json_depth)

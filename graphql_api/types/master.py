@@ -313,6 +313,10 @@ class RouteVersion:
         description="RETEST and REWORK dispositions together allowed per unit (the route's "
         "execution config, default 3); one more is DISPOSITION_INVALID."
     )
+    info_mappings: list[JSON] = strawberry.field(
+        description="The route's infoMappings (mappings without result that read INFO "
+        "events), frozen at compile."
+    )
 
     @classmethod
     def of(cls, v: dr.RouteVersion) -> RouteVersion:
@@ -348,4 +352,5 @@ class RouteVersion:
                 CompileError(step_no=e.step_no, code=e.code, message=e.message) for e in v.errors
             ],
             max_reworks=v.max_reworks,
+            info_mappings=[cast(JSON, m) for m in v.info_mappings],
         )

@@ -34,8 +34,8 @@ DEFAULTS: dict[str, Any] = {
 }
 FIELDS = list(DEFAULTS)
 #: fields of the route scope only, frozen on the version rather than merged per step
-#: (their own tests: tests/unit/test_max_reworks.py)
-ROUTE_FIELDS = ["max_reworks"]
+#: (their own tests: tests/unit/test_max_reworks.py, tests/api/test_info_events.py)
+ROUTE_FIELDS = ["max_reworks", "info_mappings"]
 
 
 def test_the_merged_fields_are_the_config_fields() -> None:

@@ -1,0 +1,140 @@
+"""INFO events (issue 19): messages that report no result — arrivals, departures, work
+started, materials installed. Read by the first of a route's infoMappings whose units path
+yields a unit; recorded against the units it names that are known and not finished, with no
+track, no step and no station gate (the token's station binding still holds). Units unknown
+or finished are listed in `normalized`, never a refusal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.actors import Actor
+from domain.changes import IngestCommitted
+from domain.enums import IngestStatus
+from domain.errors import DomainError, ErrorCode
+from domain.ingest.records import IngestEnvelope, IngestEvent
+from domain.ingest.resolve import MappingCache, Progress
+from domain.mapping.normalize import IngestMapping
+from domain.mapping.reading import as_code, one
+from domain.ports import EventWrites, UnitOfWork
+from domain.run_states import FINISHED_UNIT_STATUSES
+from domain.runs_and_units import Unit
+
+
+@dataclass(frozen=True, slots=True)
+class InfoReading:
+    """The mapping that read the event and the SNs it names."""
+
+    mapping: IngestMapping
+    routing_code: str
+    sns: list[str]
+
+
+async def read_info(
+    uow: UnitOfWork, mappings: MappingCache, env: IngestEnvelope, root: dict[str, Any]
+) -> InfoReading:
+    """The first infoMapping (of the named run's version, else of unfinished runs' versions
+    in run creation order) whose units path yields a unit. None yields one: refused, naming
+    the paths tried (nothing could say which station or units the message is about)."""
+    if env.run_no is not None:
+        named = await uow.runs.get(env.run_no)
+        if named is None:
+            raise DomainError(
+                ErrorCode.RUN_NOT_FOUND, f"run {env.run_no!r} not found", {"runNo": env.run_no}
+            )
+        version_ids = [named.route_version_id]
+    else:
+        version_ids = await uow.runs.unfinished_versions()
+    versions = await uow.route_versions.get_many(version_ids)
+    tried: list[str] = []
+    for version_id in version_ids:
+        version = versions.get(version_id)
+        if version is None:
+            continue
+        for mapping in mappings.info(version):
+            sns = mapping.unit_sns(root)
+            if sns:
+                return InfoReading(mapping, version.routing_code, sns)
+            tried += [p.text for p in (mapping.sn, mapping.sn_list, mapping.unit_items) if p]
+    raise DomainError(
+        ErrorCode.INGEST_PAYLOAD_INVALID,
+        "no unit found in the payload by the infoMappings of unfinished runs' routes",
+        {"pathsTried": list(dict.fromkeys(tried))},
+    )
+
+
+async def record_info(
+    uow: UnitOfWork,
+    mappings: MappingCache,
+    env: IngestEnvelope,
+    input_hash: str,
+    actor: Actor,
+    received_at: datetime,
+    progress: Progress,
+) -> IngestEvent | None:
+    """Read, check the station binding, write the event and its links to the known units;
+    None when another sender's event took the key meanwhile (the caller looks again)."""
+    root = env.root()
+    reading = await read_info(uow, mappings, env, root)
+    mapping = reading.mapping
+    station_code = as_code(one(mapping.station, root, "station"), "station", mapping.station.text)
+    station = await uow.stations.get(station_code)
+    refusal = actor.station_refusal(station_code, station)
+    if refusal is not None:
+        raise refusal
+    progress.sns = reading.sns
+    found = {u.sn: u for u in await uow.units.get_many(reading.sns)}
+    linked = [found[sn] for sn in reading.sns if sn in found and _open(found[sn])]
+    terminal = [sn for sn in reading.sns if sn in found and not _open(found[sn])]
+    unknown = [sn for sn in reading.sns if sn not in found]
+    run_nos = sorted({u.run_no for u in linked})
+    occurred_at = env.occurred_at
+    assert occurred_at is not None  # the envelope check requires it
+    line_code = station.line_code if station is not None else None
+    event = IngestEvent(
+        source_system=env.source_system,
+        dedupe_key=env.dedupe_key,
+        input_hash=input_hash,
+        event_type=env.event_type,
+        occurred_at=occurred_at,
+        received_at=received_at,
+        payload=env.payload,
+        run_no=run_nos[0] if len(run_nos) == 1 else None,
+        station_code=station_code,
+        line_code=line_code,
+        sn=linked[0].sn if len(linked) == 1 else None,
+        sn_list=tuple(u.sn for u in linked),
+        normalized={
+            "stationCode": station_code,
+            "lineCode": line_code,
+            "routingCode": reading.routing_code,
+            "infoMapping": mapping.alternative,
+            "units": [{"sn": u.sn, "status": u.status.value} for u in linked],
+            "unknownSns": unknown,
+            "terminalSns": terminal,
+        },
+        meta=env.meta,
+    )
+    stored = await uow.ingest_writes.record(
+        EventWrites(
+            event=event,
+            unit_ids=tuple(u.id for u in linked if u.id is not None),
+            tester_keys=(),
+            carrier=None,
+            tracks=(),
+            units=(),
+            run_start=None,
+        )
+    )
+    if stored is None or stored.id is None:
+        return None
+    uow.publish(
+        IngestCommitted(IngestStatus.ACCEPTED, stored.source_system, line_code, event_id=stored.id)
+    )
+    return stored
+
+
+def _open(unit: Unit) -> bool:
+    return unit.status not in FINISHED_UNIT_STATUSES
