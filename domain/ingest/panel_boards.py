@@ -44,8 +44,9 @@ def board_readings(
     readings: Sequence[UnitReading], units: Sequence[Unit]
 ) -> tuple[UnitReading, ...]:
     """The readings with each panel barcode replaced by its boards' SNs (a reading without a
-    position stands for every board of the panel among `units`). The same board twice is
-    still refused; readings of barcodes that are neither stay as read."""
+    position stands for every board of the panel among `units`; one whose board is not among
+    them is left out). The same board twice is still refused; readings of barcodes that are
+    neither stay as read."""
     own = {u.sn for u in units}
     at: dict[tuple[str, int], Unit] = {}
     of_panel: dict[str, list[Unit]] = {}
@@ -61,13 +62,10 @@ def board_readings(
             out += [replace(r, sn=b.sn) for b in of_panel[r.sn]]
         else:
             board = at.get((r.sn, r.position))
-            if board is None:
-                raise DomainError(
-                    ErrorCode.UNIT_NOT_FOUND,
-                    f"panel {r.sn!r} has no board at position {r.position}",
-                    {"panelSn": r.sn, "position": r.position},
-                )
-            out.append(replace(r, sn=board.sn, position=None))
+            # step 3 refused positions the panel lacks; a board missing here is one the event
+            # is not about now (a PARTIAL replay of another board)
+            if board is not None:
+                out.append(replace(r, sn=board.sn, position=None))
     seen: set[str] = set()
     for r in out:
         if r.sn in seen:

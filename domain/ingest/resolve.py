@@ -186,12 +186,17 @@ async def resolve_units(
             f"{station_type.value} steps of unfinished runs",
             {"pathsTried": list(dict.fromkeys(tried))},
         )
-    if env.restrict_to_sn is not None:
-        sns = [sn for sn in sns if sn == env.restrict_to_sn]
+    only = env.restrict_to_sn
+    if only is not None and (only in sns or carrier is not None):
+        sns = [sn for sn in sns if sn == only]
     progress.sns = sns
     if carrier is None:
         units = await uow.units.get_many(sns, for_update=True)
         sns, units = await _with_boards(uow, found_by, root, sns, units)
+        if only is not None:
+            # a PARTIAL replay of one board of an event that named its panel
+            sns = [sn for sn in sns if sn == only] or [only]
+            units = [u for u in units if u.sn == only]
         progress.sns = sns
     else:
         units = [u for u in units if u.sn in set(sns)]

@@ -134,3 +134,42 @@ async def test_a_100_board_panel_event_is_bounded(api: ApiClient, services: Serv
     # the tracks' insert is one executemany (SQLite's driver reports it row by row)
     others = [q for q in seen if not q.lstrip().startswith("INSERT INTO track ")]
     assert len(others) <= 20, others
+
+
+async def test_a_partial_replay_of_one_board_of_a_panel_event(
+    api: ApiClient, services: Services
+) -> None:
+    panel = unique("PNL")
+    per_board = {**AOI["oneOf"][0], "batchPolicy": "PARTIAL"}
+    f = await IngestFactory(services.bus).build(
+        units=1, aoi_mapping={"oneOf": [per_board, AOI["oneOf"][1]]}, aoi_required=False
+    )
+    await f.do(prod.RegisterUnits(f.run_no, panels=(PanelSpec(panel, 2),)))
+    ahead = body("UnitsInspected.panel")
+    ahead["InspectedPanel"]["UnitIdentifier"] = f"{panel}-2"  # a board's own SN: that board
+    assert (await _ingest(api, _input(f, ahead)))["status"] == "ACCEPTED"
+    message = body("UnitsInspected")
+    for unit in message["InspectedUnits"]:
+        unit["UnitIdentifier"] = panel
+    data = _input(f, message)
+    r = await _ingest(api, data)
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [f"{panel}-1"]
+    listed = await api.gql(
+        "query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) "
+        "{ edges { node { id dedupeKey } } } }",
+        {"s": f.code("AOI-1")},
+    )
+    ids = [
+        e["node"]["id"]
+        for e in listed["ingestRejections"]["edges"]
+        if e["node"]["dedupeKey"] == f"{data['dedupeKey']}#{panel}-2"
+    ]
+    assert len(ids) == 1
+    replay = await api.gql(
+        "mutation($id: ID!) { replayRejection(id: $id) { status error { code details } } }",
+        {"id": ids[0]},
+    )
+    done = replay["replayRejection"]
+    # board 2 is still past the AOI step: refused for itself, the panel's other board unasked
+    assert (done["status"], done["error"]["code"]) == ("REJECTED", "STEP_MISMATCH")
