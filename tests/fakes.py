@@ -320,6 +320,14 @@ class FakeUnits(_Repo):
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
         return [self.s.units[sn] for sn in sorted(set(sns)) if sn in self.s.units]
 
+    async def boards_of_panels(
+        self, panel_sns: Sequence[str], *, for_update: bool = False
+    ) -> list[Unit]:
+        wanted = set(panel_sns)
+        return sorted(
+            (u for u in self.s.units.values() if u.panel_sn in wanted), key=lambda u: u.sn
+        )
+
     async def update_many(self, units: Sequence[Unit]) -> None:
         for u in units:
             self.s.units[u.sn] = u

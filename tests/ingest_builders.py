@@ -89,6 +89,7 @@ class IngestFactory:
         aoi_mapping: dict[str, Any] | None = None,
         aoi_recipe: str | None = None,
         r1_limits: dm.SpecLimits | None = None,
+        aoi_required: bool = True,
     ) -> IngestFactory:
         c = self.code
         await self.do(md.UpsertLine(dm.Line(c("L"), "Line")))
@@ -116,7 +117,7 @@ class IngestFactory:
                 n,
                 a,
                 SpecItemType.KEY,
-                is_required=True,
+                is_required=aoi_required,
                 limits=dm.SpecLimits(0.0, 25.0, "%"),
                 alarm=dm.SpecAlarm(
                     AlarmAction.HOLD if aoi_hold else AlarmAction.ALARM_ONLY, None, 40.0

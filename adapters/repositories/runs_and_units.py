@@ -203,6 +203,17 @@ class SqlUnitRepository(SqlRepository):
             found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
         return found
 
+    async def boards_of_panels(
+        self, panel_sns: Sequence[str], *, for_update: bool = False
+    ) -> list[Unit]:
+        found: list[Unit] = []
+        for part in chunks(sorted(set(panel_sns))):
+            stmt = select(t.unit).where(t.unit.c.panel_sn.in_(part)).order_by(t.unit.c.sn)
+            if for_update:
+                stmt = stmt.with_for_update()
+            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
+        return sorted(found, key=lambda u: u.sn)
+
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
             return

@@ -8,7 +8,7 @@ the `Judgement` goes to domain/ingest/write.py once every check has run.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.actors import Actor
@@ -27,6 +27,7 @@ from domain.ingest.checks import (
     check_unit_state,
 )
 from domain.ingest.data import StepData, missing_required, read_measurements
+from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import NormalizedPayload, UnitReading
@@ -93,6 +94,7 @@ class Acceptor:
         _settle(verdicts, partial)
         assert step is not None and mapping is not None
         normalized = mapping.normalize(root, station_type)
+        normalized = replace(normalized, units=board_readings(normalized.units, resolved.units))
         self._same_units(normalized, resolved, step)
         station = await self.uow.stations.get(normalized.station_code)
         # a station the token may not write for, before anything else is said about it

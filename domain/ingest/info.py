@@ -86,9 +86,10 @@ async def record_info(
         raise refusal
     progress.sns = reading.sns
     found = {u.sn: u for u in await uow.units.get_many(reading.sns)}
-    linked = [found[sn] for sn in reading.sns if sn in found and _open(found[sn])]
-    terminal = [sn for sn in reading.sns if sn in found and not _open(found[sn])]
-    unknown = [sn for sn in reading.sns if sn not in found]
+    sns = await _panels_as_boards(uow, reading.sns, found)
+    linked = [found[sn] for sn in sns if sn in found and _open(found[sn])]
+    terminal = [sn for sn in sns if sn in found and not _open(found[sn])]
+    unknown = [sn for sn in sns if sn not in found]
     run_nos = sorted({u.run_no for u in linked})
     occurred_at = env.occurred_at
     assert occurred_at is not None  # the envelope check requires it
@@ -138,3 +139,15 @@ async def record_info(
 
 def _open(unit: Unit) -> bool:
     return unit.status not in FINISHED_UNIT_STATUSES
+
+
+async def _panels_as_boards(uow: UnitOfWork, sns: list[str], found: dict[str, Unit]) -> list[str]:
+    """A barcode that is no unit's but a panel's stands for the panel's every board (an INFO
+    message links, it judges nothing: positions are not read); adds the boards to `found`."""
+    unknown = [sn for sn in sns if sn not in found]
+    boards = await uow.units.boards_of_panels(unknown) if unknown else []
+    of_panel: dict[str, list[str]] = {}
+    for b in boards:
+        found[b.sn] = b
+        of_panel.setdefault(b.panel_sn or "", []).append(b.sn)
+    return list(dict.fromkeys(s for sn in sns for s in of_panel.get(sn, [sn])))

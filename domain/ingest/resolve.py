@@ -9,6 +9,7 @@ from domain.carriers import Carrier, CarrierLoad
 from domain.enums import StationType, TrackResult
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import JudgedValue
+from domain.ingest.panel_boards import pick_boards
 from domain.ingest.records import IngestEnvelope
 from domain.mapping.alternatives import StepMapping
 from domain.mapping.info import parse_info_mappings
@@ -185,11 +186,18 @@ async def resolve_units(
             f"{station_type.value} steps of unfinished runs",
             {"pathsTried": list(dict.fromkeys(tried))},
         )
-    if env.restrict_to_sn is not None:
-        sns = [sn for sn in sns if sn == env.restrict_to_sn]
+    only = env.restrict_to_sn
+    if only is not None and (only in sns or carrier is not None):
+        sns = [sn for sn in sns if sn == only]
     progress.sns = sns
     if carrier is None:
         units = await uow.units.get_many(sns, for_update=True)
+        sns, units = await _with_boards(uow, found_by, root, sns, units)
+        if only is not None:
+            # a PARTIAL replay of one board of an event that named its panel
+            sns = [sn for sn in sns if sn == only] or [only]
+            units = [u for u in units if u.sn == only]
+        progress.sns = sns
     else:
         units = [u for u in units if u.sn in set(sns)]
     missing = sorted(set(sns) - {u.sn for u in units})
@@ -220,6 +228,33 @@ async def resolve_units(
     order = {sn: i for i, sn in enumerate(sns)}
     units.sort(key=lambda u: order[u.sn])
     return Resolved(units, run, version, carrier, loads, found_by)
+
+
+async def _with_boards(
+    uow: UnitOfWork,
+    mapping: IngestMapping | None,
+    root: dict[str, Any],
+    sns: list[str],
+    units: list[Unit],
+) -> tuple[list[str], list[Unit]]:
+    """The SNs that are no unit's, read as panel barcodes: each stands for the boards the
+    event names (domain/ingest/panel_boards.py); one more statement, only when some are."""
+    found = {u.sn for u in units}
+    unknown = [sn for sn in sns if sn not in found]
+    if not unknown:
+        return sns, units
+    boards = await uow.units.boards_of_panels(unknown, for_update=True)
+    if not boards:
+        return sns, units
+    positions = mapping.unit_positions(root) if mapping is not None else {}
+    picked = pick_boards(boards, positions)
+    of_panel: dict[str, list[str]] = {}
+    for b in picked:
+        of_panel.setdefault(b.panel_sn or "", []).append(b.sn)
+    out: list[str] = []
+    for sn in sns:
+        out += of_panel.get(sn, [sn])
+    return list(dict.fromkeys(out)), units + picked
 
 
 def require_step_of_type(run: Run, version: RouteVersion | None, station_type: StationType) -> None:

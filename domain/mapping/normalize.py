@@ -57,6 +57,8 @@ class IngestMapping:
     #: who did the work: a root path, and inside `units` a path relative to the unit item
     operator: Path | None = None
     unit_operator: Path | None = None
+    #: inside `units`: the board's position on the panel whose barcode the item names
+    unit_position: Path | None = None
     #: the index of this mapping in its step's `oneOf` (None: the step has one mapping)
     alternative: int | None = None
     #: STORE, IGNORE or REFUSE a measurement name no bound spec takes (domain/ingest/data.py)
@@ -91,6 +93,7 @@ class IngestMapping:
             unit_measurements=parse_measurements(units.get("measurements")),
             operator=_p(raw.get("operatorPath")),
             unit_operator=_p(units.get("operatorPath")),
+            unit_position=_p(units.get("positionPath")),
             alternative=alternative,
             unmapped_names=raw.get("unmappedNames") or "STORE",
         )
@@ -110,6 +113,36 @@ class IngestMapping:
         if self.sn_list is not None:
             found += self.sn_list.values(root)
         return _dedupe_sns(found)
+
+    def unit_positions(self, root: Any) -> dict[str, set[int | None]]:
+        """Per barcode of the unit items, the positions they name (None: the item names
+        none), for resolving a panel's barcode to its boards; lenient as unit_sns."""
+        out: dict[str, set[int | None]] = {}
+        if self.unit_items is None or self.unit_sn is None:
+            return out
+        for item in self.unit_items.items(root):
+            for sn in _dedupe_sns(self.unit_sn.values(item)):
+                out.setdefault(sn, set()).add(self._position(item, lenient=True))
+        return out
+
+    def _position(self, item: Any, *, lenient: bool = False, what: str = "units") -> int | None:
+        if self.unit_position is None:
+            return None
+        value = optional_one(self.unit_position, item, f"{what} position")
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        if lenient:
+            return None
+        raise invalid(
+            f"{what} position {short(value)!r} at {self.unit_position.text} is not a "
+            "position (a whole number from 1)",
+            path=self.unit_position.text,
+            value=short(value),
+        )
 
     def carrier_code(self, root: Any) -> str | None:
         if self.carrier is None:
@@ -237,7 +270,10 @@ class IngestMapping:
                     measurements, unnamed = own.measurements, unnamed + own.unnamed
                 # the unit's own operator when its item names one, else the event's
                 own_operator = self._operator(self.unit_operator, item, f"{where} operator")
-                readings.append(UnitReading(sn, result, measurements, own_operator or operator))
+                position = self._position(item, what=where)
+                readings.append(
+                    UnitReading(sn, result, measurements, own_operator or operator, position)
+                )
             if not readings:
                 raise invalid(
                     f"units: itemsPath {self.unit_items.text} yielded no unit",
@@ -282,11 +318,13 @@ class _Units:
 
 
 def _no_repeats(readings: tuple[UnitReading, ...]) -> tuple[UnitReading, ...]:
-    seen: set[str] = set()
+    # a panel's barcode at two positions names two boards; the boards' own SNs are checked
+    # once the barcodes are resolved (domain/panels.py board_readings)
+    seen: set[tuple[str, int | None]] = set()
     for r in readings:
-        if r.sn in seen:
+        if (r.sn, r.position) in seen:
             raise invalid(f"unit {r.sn} is reported twice in one event", sn=r.sn)
-        seen.add(r.sn)
+        seen.add((r.sn, r.position))
     return readings
 
 

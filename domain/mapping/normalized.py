@@ -33,6 +33,8 @@ class UnitReading:
     measurements: tuple[Measurement, ...] = ()
     #: who did the work (`operatorPath`): the track's operator
     operator: str | None = None
+    #: the board's position when `sn` is its panel's barcode (`units.positionPath`)
+    position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

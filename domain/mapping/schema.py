@@ -115,7 +115,7 @@ def _fields_problems(mapping: dict[str, Any], station_type: StationType | None) 
         problems += _climbs(units.get("measurements"), "units.measurements")
         problems += [
             f"units.{key}: ^. climbs only in the paths inside a measurement item"
-            for key in ("snPath", "resultPath", "operatorPath")
+            for key in ("snPath", "resultPath", "operatorPath", "positionPath")
             if key in units and parse_path(units[key]).up
         ]
     if "stationCodePath" not in mapping:

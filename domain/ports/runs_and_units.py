@@ -88,6 +88,12 @@ class UnitRepository(Protocol):
         `runs.get(for_share=True)`. A unit's loads change only under its lock."""
         ...
 
+    async def boards_of_panels(
+        self, panel_sns: Sequence[str], *, for_update: bool = False
+    ) -> list[Unit]:
+        """The boards registered on these panels, in SN order (locked as by get_many)."""
+        ...
+
     async def update_many(self, units: Sequence[Unit]) -> None:
         """Write status, current step, step fails and held-from of these units."""
         ...

@@ -249,3 +249,20 @@ async def test_a_token_bound_to_another_station_is_forbidden(
         await api.gql(INGEST, {"i": info_input(f, msg) | {"sourceSystem": ict}}, token=bound)
     )["ingestEvent"]
     assert (refused["status"], refused["error"]["code"]) == ("REJECTED", "FORBIDDEN")
+
+
+async def test_a_panel_barcode_is_linked_as_its_boards(api: ApiClient, f: IngestFactory) -> None:
+    """UnitsArrived names one barcode at two positions: registered as a panel, it is its
+    boards (issue 19 item 2)."""
+    panel = f.code("PNL")
+    registered = await gql(
+        api,
+        REGISTER,
+        {"i": {"runNo": f.run_no, "panels": [{"panelSn": panel, "positions": 2}]}},
+    )
+    assert registered["registerUnits"]["error"] is None
+    msg = naming(f, "CFX.Production.UnitsArrived", [panel, panel])
+    r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [f"{panel}-1", f"{panel}-2"]
+    assert r["event"]["normalized"]["unknownSns"] == []

@@ -231,6 +231,9 @@ async def test_panels_boards_and_one_barcode_namespace(impl: Implementation) -> 
         assert await u.units.taken_barcodes(asked) == sorted(asked[:3])
         assert await u.units.taken_barcodes(asked, carriers=False) == sorted(asked[:2])
         assert await u.units.taken_barcodes(asked, units=False, carriers=False) == [f"{tag}-P"]
+        found = await u.units.boards_of_panels([f"{tag}-P", f"{tag}-NONE"], for_update=True)
+        assert [(b.sn, b.position) for b in found] == [(f"{tag}-P-1", 1), (f"{tag}-P-2", 2)]
+        assert await u.units.boards_of_panels([]) == []
     async with uow() as u:
         with pytest.raises(KeyTaken) as taken:
             await u.units.add_panels([replace(panel, positions=3)])

@@ -15,12 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.enums import RouteVersionStatus, StationType, TrackResult
+from domain.enums import RouteVersionStatus, StationType, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
+from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache
 from domain.mapping.alternatives import StepMapping
 from domain.mapping.schema import mapping_problems
 from domain.routes import RouteIdentity, RouteStep, RouteVersion
+from domain.runs_and_units import Unit
 
 CFX = Path(__file__).resolve().parents[1] / "fixtures" / "cfx"
 
@@ -238,3 +240,34 @@ def test_compile_refuses_bad_shapes(mapping: dict[str, Any], fragment: str) -> N
 
 def test_a_valid_one_of_compiles() -> None:
     assert mapping_problems(AOI, StationType.AUTO) == []
+
+
+def test_units_tested_as_published_reads_each_board_at_its_position() -> None:
+    """The published UnitsTested names its panel's barcode at positions 1 and 2 (issue 19
+    item 2): positionPath tells the boards apart, each with its own result and measurements."""
+    root = cfx_event("UnitsTested")
+    mapping = _tested(snPath="UnitIdentifier", positionPath="UnitPositionNumber")
+    mapping["units"]["measurements"] = {
+        "itemsPath": "Tests[*].Measurements[*]",
+        "namePath": "MeasurementName",
+        "valuePath": "MeasuredValue.Value",
+    }
+    assert mapping_problems(mapping, StationType.TEST) == []
+    assert mapping_problems(_tested(positionPath="^.x"), StationType.TEST) != []
+    parsed = StepMapping.parse(mapping).pick(root)
+    assert parsed.unit_positions(root) == {"PANEL34543535": {1, 2}}
+    read = parsed.normalize(root, StationType.TEST)
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    boards = [
+        Unit(f"B{n}", "WO", "RUN", UnitStatus.QUEUED, 10, at, panel_sn="PANEL34543535", position=n)
+        for n in (1, 2)
+    ]
+    readings = board_readings(read.units, boards)
+    assert [(r.sn, r.result) for r in readings] == [
+        ("B1", TrackResult.PASS),
+        ("B2", TrackResult.PASS),
+    ]
+    assert [[m.name for m in r.measurements] for r in readings] == [
+        ["RESISTANCE_MEASUREMENT_R21"],
+        ["RESISTANCE_MEASUREMENT_R21", "RESISTANCE_MEASUREMENT_R22"],
+    ]
