@@ -97,7 +97,8 @@ async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
     for unit in by_position["InspectedUnits"]:
         unit["UnitIdentifier"] = panel
     r = await _ingest(api, _input(f, copy.deepcopy(by_position)))
-    assert r["error"]["code"] == "UNIT_X_OUT", r
+    assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT"), r
+    assert r["error"]["details"]["sn"] == f"{panel}-2"
     # a panel whose every board is X_OUT: nothing for a panel-level event to reach
     every = unique("XPNL")
     g = await _x_out_factory(services, every, 2, (1, 2))
