@@ -63,6 +63,8 @@ class UnitStatus(StrEnum):
     DONE = "DONE"
     ON_HOLD = "ON_HOLD"
     SCRAPPED = "SCRAPPED"
+    #: a board of a panel marked skipped (issue 19 item 3): never worked, terminal like SCRAPPED
+    X_OUT = "X_OUT"
 
 
 class RunStatus(StrEnum):
@@ -139,6 +141,8 @@ class DispositionAction(StrEnum):
     HOLD = "HOLD"
     RELEASE = "RELEASE"
     SCRAP = "SCRAP"
+    #: recorded by a registration or an event that marked a panel's board X_OUT, not by hand
+    X_OUT = "X_OUT"
 
 
 class AuditOutcome(StrEnum):

@@ -96,8 +96,8 @@ def registered(sn: str, run: Run, first_step_no: int | None, at: datetime) -> Un
 
 
 def can_be_held(unit: Unit) -> bool:
-    """Any unit but a SCRAPPED one can be held (an ON_HOLD one by one more hold)."""
-    return unit.status is not UnitStatus.SCRAPPED
+    """Any unit but a SCRAPPED or X_OUT one can be held (an ON_HOLD one by one more hold)."""
+    return unit.status not in (UnitStatus.SCRAPPED, UnitStatus.X_OUT)
 
 
 def held(unit: Unit) -> Unit:

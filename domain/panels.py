@@ -39,13 +39,7 @@ def panel_boards(spec: PanelSpec, site_sn_pattern: str | None) -> list[tuple[int
     """The panel's boards as (position, SN), position order. Refuses what cannot be a panel."""
     check_code(spec.panel_sn, "panels.panelSn")
     check_positive(spec.positions, "panels.positions", maximum=MAX_PANEL_POSITIONS)
-    if spec.x_out_positions:
-        # the X_OUT status comes with issue 19 item 3: refused until then rather than lost
-        raise DomainError(
-            ErrorCode.VALIDATION_FAILED,
-            "xOutPositions is not yet supported",
-            {"field": "panels.xOutPositions"},
-        )
+    x_out_positions(spec)
     if spec.sns is not None and len(spec.sns) != spec.positions:
         raise DomainError(
             ErrorCode.VALIDATION_FAILED,
@@ -65,6 +59,25 @@ def panel_boards(spec: PanelSpec, site_sn_pattern: str | None) -> list[tuple[int
         sn = own if own is not None else _named(pattern, spec.panel_sn, position)
         boards.append((position, check_sn(sn, "panels.sns", site_sn_pattern)))
     return boards
+
+
+def x_out_positions(spec: PanelSpec) -> frozenset[int]:
+    """The positions registered X_OUT (skipped boards): each a position of the panel, once."""
+    given = spec.x_out_positions or ()
+    wrong = sorted({p for p in given if not 1 <= p <= spec.positions})
+    repeated = sorted(p for p, n in Counter(given).items() if n > 1)
+    if wrong or repeated:
+        raise DomainError(
+            ErrorCode.VALIDATION_FAILED,
+            f"panel {spec.panel_sn!r}: xOutPositions must be distinct positions "
+            f"1..{spec.positions}",
+            {
+                "field": "panels.xOutPositions",
+                "panelSn": spec.panel_sn,
+                "positions": wrong or repeated,
+            },
+        )
+    return frozenset(given)
 
 
 def _named(pattern: str, panel_sn: str, position: int) -> str:

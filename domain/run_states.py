@@ -16,7 +16,7 @@ from domain.states import Move
 CLOSED_RUN_STATUSES = frozenset({RunStatus.COMPLETED, RunStatus.CLOSED_REWORK, RunStatus.SCRAPPED})
 
 #: Units that no longer keep a run open.
-FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED})
+FINISHED_UNIT_STATUSES = frozenset({UnitStatus.DONE, UnitStatus.SCRAPPED, UnitStatus.X_OUT})
 
 
 class RunAction(StrEnum):
@@ -82,14 +82,14 @@ def moved(run: Run, action: RunAction) -> Run:
 
 
 def check_units_finished(run: Run, unit_counts: Mapping[UnitStatus, int]) -> None:
-    """A run closes only when every unit is DONE or SCRAPPED (DOMAIN.md §6)."""
+    """A run closes only when every unit is DONE, SCRAPPED or X_OUT (DOMAIN.md §6)."""
     finished = FINISHED_UNIT_STATUSES
     open_units = {s.value: n for s, n in unit_counts.items() if s not in finished and n}
     if open_units:
         total = sum(open_units.values())
         raise DomainError(
             ErrorCode.RUN_NOT_READY,
-            f"run {run.run_no!r} still has {total} unit(s) that are not DONE or SCRAPPED",
+            f"run {run.run_no!r} still has {total} unit(s) that are not DONE, SCRAPPED or X_OUT",
             {
                 "runNo": run.run_no,
                 "runStatus": run.status.value,

@@ -153,8 +153,8 @@ class CreateRunInput:
 @strawberry.input(
     description="A panel: one barcode over boards at positions 1..positions. sns gives the "
     "boards' own labels by position (null where a board has none); the others are named by "
-    "snPattern ({panel} and {position}, default {panel}-{position}). xOutPositions is not yet "
-    "supported (refused)."
+    "snPattern ({panel} and {position}, default {panel}-{position}). xOutPositions "
+    "names skipped boards: registered X_OUT (terminal, never worked) with an X_OUT disposition."
 )
 class PanelInput:
     panel_sn: str

@@ -226,9 +226,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="Complete a run whose units are all DONE or SCRAPPED, whatever its status "
-        "(else RUN_NOT_READY with the open units counted); a run with no units may be closed. "
-        "Its work order completes only when its DONE units reach the planned quantity and "
+        description="Complete a run whose units are all DONE, SCRAPPED or X_OUT, whatever its "
+        "status (else RUN_NOT_READY with the open units counted); a run with no units may be "
+        "closed. Its work order completes only when its DONE units reach the planned quantity and "
         "none of its runs is open."
     )
     async def close_run(self, info: Info, run_no: str) -> p.RunPayload:

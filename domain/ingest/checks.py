@@ -19,6 +19,7 @@ _STATE_REFUSALS = {
     UnitStatus.OUT_FAILED: (ErrorCode.UNIT_OUT_FAILED, "is OUT_FAILED"),
     UnitStatus.ON_HOLD: (ErrorCode.UNIT_ON_HOLD, "is ON_HOLD"),
     UnitStatus.SCRAPPED: (ErrorCode.UNIT_SCRAPPED, "is SCRAPPED"),
+    UnitStatus.X_OUT: (ErrorCode.UNIT_X_OUT, "is X_OUT (a skipped board of its panel)"),
     UnitStatus.IN_STATION: (
         ErrorCode.UNIT_ALREADY_IN_STATION,
         "is IN_STATION (a manual track is open)",

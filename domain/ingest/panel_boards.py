@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from domain.enums import UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.mapping.normalized import UnitReading
 from domain.mapping.reading import invalid
@@ -17,7 +18,9 @@ from domain.runs_and_units import Unit
 def pick_boards(boards: Sequence[Unit], positions: Mapping[str, set[int | None]]) -> list[Unit]:
     """Of the panels' boards, those the event names: per panel the boards at the positions
     its items give, or all of them where an item gives none. A position the panel does not
-    have is refused."""
+    have is refused. Without a position, X_OUT boards are left out (skipped boards are never
+    worked); a panel whose every board is X_OUT is refused with UNIT_X_OUT. A board named by its
+    position is picked whatever its status: the state check refuses an X_OUT one by name."""
     by_panel: dict[str, dict[int, Unit]] = {}
     for b in boards:
         if b.panel_sn is not None and b.position is not None:
@@ -26,7 +29,14 @@ def pick_boards(boards: Sequence[Unit], positions: Mapping[str, set[int | None]]
     for panel_sn, at in by_panel.items():
         wanted = positions.get(panel_sn) or {None}
         if None in wanted:
-            picked.update((b.sn, b) for b in at.values())
+            live = [b for b in at.values() if b.status is not UnitStatus.X_OUT]
+            if not live:
+                raise DomainError(
+                    ErrorCode.UNIT_X_OUT,
+                    f"every board of panel {panel_sn!r} is X_OUT",
+                    {"panelSn": panel_sn},
+                )
+            picked.update((b.sn, b) for b in live)
         for position in sorted(p for p in wanted if p is not None):
             board = at.get(position)
             if board is None:

@@ -10,13 +10,19 @@ from typing import ClassVar
 from domain import run_states as rs
 from domain import work_order_states as wos
 from domain.changes import UnitsChanged
-from domain.enums import RunStatus, UnitStatus, WorkOrderStatus
+from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
 from domain.errors import DomainError, ErrorCode, KeyTaken, not_found
 from domain.lifecycle import registered
-from domain.panels import Panel, PanelSpec, check_barcodes_distinct, panel_boards
+from domain.panels import (
+    Panel,
+    PanelSpec,
+    check_barcodes_distinct,
+    panel_boards,
+    x_out_positions,
+)
 from domain.ports import UnitOfWork
 from domain.run_states import RunAction
-from domain.runs_and_units import Run, Unit, WorkOrder
+from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
 from domain.usecases.bus import Command, Deps
 from domain.validation import (
     MAX_CODE_LENGTH,
@@ -218,7 +224,7 @@ class CloseRun(Command):
 
 
 async def close_run(cmd: CloseRun, uow: UnitOfWork, deps: Deps) -> Run:
-    """→ COMPLETED when every unit is DONE or SCRAPPED, whatever the run's status (a run with
+    """→ COMPLETED when every unit is DONE, SCRAPPED or X_OUT, whatever the run's status (a run with
     no units may be closed); the work order completes only by its quantity (DOMAIN.md §6)."""
     run = await _locked_run(uow, cmd.run_no)
     closed = rs.moved(run, RunAction.CLOSE)
@@ -361,11 +367,37 @@ async def _register_panels(
         raise _units_exist(taken.keys) from None
     first_step = await _first_step(uow, run)
     units = [
-        replace(registered(sn, run, first_step, now), panel_sn=spec.panel_sn, position=position)
+        replace(
+            registered(sn, run, first_step, now),
+            panel_sn=spec.panel_sn,
+            position=position,
+            status=UnitStatus.X_OUT if position in x_out_positions(spec) else UnitStatus.QUEUED,
+        )
         for spec, bs in boards
         for position, sn in bs
     ]
-    return await _add_units(uow, units)
+    added = await _add_units(uow, units)
+    await _record_x_outs(uow, [u.sn for u in units if u.status is UnitStatus.X_OUT], now)
+    return added
+
+
+async def _record_x_outs(uow: UnitOfWork, sns: list[str], at: datetime) -> None:
+    """Each board registered X_OUT gets its disposition, so the trace says when and by what."""
+    if not sns:
+        return
+    for unit in await uow.units.get_many(sns):
+        await uow.units.add_disposition(
+            Disposition(
+                unit_id=unit.id or 0,
+                action=DispositionAction.X_OUT,
+                reason=f"registered X_OUT on panel {unit.panel_sn} at position {unit.position}",
+                at=at,
+                from_status=UnitStatus.X_OUT,
+                to_status=UnitStatus.X_OUT,
+                from_step_no=unit.current_step_no,
+                to_step_no=unit.current_step_no,
+            )
+        )
 
 
 def _units_exist(sns: list[str]) -> DomainError:

@@ -112,7 +112,7 @@ async def test_panel_input_is_validated(api: ApiClient, f: Factory) -> None:
         ({"panels": [{"panelSn": p, "positions": 2, "sns": ["A"]}]}, "panels.sns"),
         ({"panels": [{"panelSn": p, "positions": 2, "snPattern": "{panel}"}]}, "panels.snPattern"),
         (
-            {"panels": [{"panelSn": p, "positions": 2, "xOutPositions": [2]}]},
+            {"panels": [{"panelSn": p, "positions": 2, "xOutPositions": [0]}]},
             "panels.xOutPositions",
         ),
         ({"panels": [{"panelSn": p, "positions": 1, "sns": [p]}]}, "panels"),

@@ -29,7 +29,8 @@ def test_boards_are_named_by_pattern_unless_they_have_their_own_label() -> None:
         (PanelSpec("P", MAX_PANEL_POSITIONS + 1), "panels.positions"),
         (PanelSpec("P", 2, sns=("A",)), "panels.sns"),
         (PanelSpec("P", 2, sn_pattern="{panel}"), "panels.snPattern"),
-        (PanelSpec("P", 2, x_out_positions=(1,)), "panels.xOutPositions"),
+        (PanelSpec("P", 2, x_out_positions=(3,)), "panels.xOutPositions"),
+        (PanelSpec("P", 2, x_out_positions=(1, 1)), "panels.xOutPositions"),
         (PanelSpec("", 2), "panels.panelSn"),
     ],
 )

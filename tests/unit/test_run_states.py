@@ -101,7 +101,9 @@ def test_a_run_closes_only_when_every_unit_is_done_or_scrapped() -> None:
             run, {UnitStatus.DONE: 3, UnitStatus.ON_HOLD: 1, UnitStatus.OUT_FAILED: 2}
         )
     assert caught.value.code is NOT_READY
-    assert caught.value.message == "run 'R-1' still has 3 unit(s) that are not DONE or SCRAPPED"
+    assert (
+        caught.value.message == "run 'R-1' still has 3 unit(s) that are not DONE, SCRAPPED or X_OUT"
+    )
     assert caught.value.details == {
         "runNo": "R-1",
         "runStatus": "IN_PROGRESS",

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain import lifecycle as lc
+from domain import run_states as rs
 from domain.enums import (
     DispositionAction,
     RouteVersionStatus,
@@ -19,6 +20,7 @@ from domain.enums import (
     UnitStatus,
 )
 from domain.errors import DomainError, ErrorCode
+from domain.ingest.checks import check_unit_state
 from domain.routes import RouteIdentity, RouteStep, RouteVersion
 from domain.runs_and_units import Run, Unit
 from domain.tracks import Track
@@ -26,6 +28,7 @@ from domain.tracks import Track
 AT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 Q, IN, OF = UnitStatus.QUEUED, UnitStatus.IN_STATION, UnitStatus.OUT_FAILED
 DONE, H, X = UnitStatus.DONE, UnitStatus.ON_HOLD, UnitStatus.SCRAPPED
+XO = UnitStatus.X_OUT
 RETEST, REWORK, HOLD, RELEASE, SCRAP = (
     DispositionAction.RETEST,
     DispositionAction.REWORK,
@@ -33,17 +36,22 @@ RETEST, REWORK, HOLD, RELEASE, SCRAP = (
     DispositionAction.RELEASE,
     DispositionAction.SCRAP,
 )
+#: X_OUT is recorded by a registration or an event, never disposed by hand (issue 19 item 3)
+MARK = DispositionAction.X_OUT
 INVALID = ErrorCode.DISPOSITION_INVALID
 
 #: per status, per disposition: the status after it, or the refusal (written out; an ON_HOLD
 #: unit here was held from OUT_FAILED, so RELEASE returns it there)
+NONE: dict[DispositionAction, UnitStatus | ErrorCode] = dict.fromkeys(DispositionAction, INVALID)
 EXPECTED: dict[UnitStatus, dict[DispositionAction, UnitStatus | ErrorCode]] = {
-    Q: {RETEST: INVALID, REWORK: INVALID, HOLD: H, RELEASE: INVALID, SCRAP: X},
-    IN: {RETEST: INVALID, REWORK: INVALID, HOLD: H, RELEASE: INVALID, SCRAP: X},
-    OF: {RETEST: Q, REWORK: Q, HOLD: H, RELEASE: INVALID, SCRAP: X},
-    DONE: {RETEST: INVALID, REWORK: INVALID, HOLD: H, RELEASE: INVALID, SCRAP: INVALID},
-    H: {RETEST: INVALID, REWORK: INVALID, HOLD: INVALID, RELEASE: OF, SCRAP: X},
-    X: {RETEST: INVALID, REWORK: INVALID, HOLD: INVALID, RELEASE: INVALID, SCRAP: INVALID},
+    Q: {RETEST: INVALID, REWORK: INVALID, HOLD: H, RELEASE: INVALID, SCRAP: X, MARK: INVALID},
+    IN: {RETEST: INVALID, REWORK: INVALID, HOLD: H, RELEASE: INVALID, SCRAP: X, MARK: INVALID},
+    OF: {RETEST: Q, REWORK: Q, HOLD: H, RELEASE: INVALID, SCRAP: X, MARK: INVALID},
+    DONE: {**NONE, HOLD: H},
+    H: {RETEST: INVALID, REWORK: INVALID, HOLD: INVALID, RELEASE: OF, SCRAP: X, MARK: INVALID},
+    X: NONE,
+    # a skipped board is terminal: not held, not scrapped, not sent round again
+    XO: NONE,
 }
 
 CASES = [(s, a, want) for s, by_action in EXPECTED.items() for a, want in by_action.items()]
@@ -115,9 +123,9 @@ def test_a_registered_unit_is_queued_at_the_first_step() -> None:
 def test_hold_and_release(status: UnitStatus) -> None:
     unit = replace(a_unit(status), held_from=None)
     held = lc.held(unit)
-    assert lc.can_be_held(unit) is (status is not X)
-    if status in (H, X):
-        assert held is unit  # a held unit stays held; a scrapped one is held by none
+    assert lc.can_be_held(unit) is (status not in (X, XO))
+    if status in (H, X, XO):
+        assert held is unit  # a held unit stays held; a scrapped or X_OUT one is held by none
     else:
         assert held == replace(unit, status=H, held_from=status)
         assert lc.released(held) == unit
@@ -153,3 +161,12 @@ def test_a_unit_scrapped_in_station_leaves_it() -> None:
     assert lc.leaves_station(held_inside, scrapped)
     assert not lc.leaves_station(a_unit(Q), scrapped)
     assert not lc.leaves_station(inside, lc.held(inside))
+
+
+def test_an_x_out_board_is_terminal_and_refused_by_name() -> None:
+    board = a_unit(XO)
+    assert not lc.can_be_held(board) and lc.held(board) == board
+    refusal = check_unit_state(board)
+    assert refusal is not None and refusal.code is ErrorCode.UNIT_X_OUT
+    run = Run("R-1", "WO-1", RunStatus.IN_PROGRESS, 5, route_version_id=1)
+    rs.check_units_finished(run, {DONE: 2, XO: 1, X: 1})

@@ -1,0 +1,109 @@
+"""X-out boards of a panel (issue 19 item 3) on both databases: registered X_OUT with the
+disposition that says so, terminal for closeRun, left out of later events that name the panel,
+refused (UNIT_X_OUT) when an event names one by position or only X_OUT boards."""
+
+from __future__ import annotations
+
+import copy
+
+from sqlalchemy import update
+
+from adapters import tables as t
+from domain.panels import PanelSpec
+from domain.usecases import runs_and_units as prod
+from graphql_api.bootstrap import Services
+from tests.api.test_close_run import CLOSE, set_state
+from tests.api.test_panel_events import AOI, _ingest, _input, body
+from tests.api.test_panels import _run, register
+from tests.api.test_production import f
+from tests.builders import Factory
+from tests.conftest import ApiClient, unique
+from tests.ingest_builders import IngestFactory
+
+__all__ = ["f"]  # the fixture, shared with test_production
+
+UNIT = """query($sn: String!) { unit(sn: $sn) { sn status
+  dispositions { action reason fromStatus toStatus } } }"""
+
+
+async def test_registered_x_outs_are_x_out_with_a_disposition_and_terminal(
+    api: ApiClient, f: Factory, services: Services
+) -> None:
+    run_no = await _run(api, f)
+    panel = f.code("XPNL")
+    reg = await register(
+        api, run_no, panels=[{"panelSn": panel, "positions": 3, "xOutPositions": [2]}]
+    )
+    assert reg["error"] is None
+    assert [(u["position"], u["status"]) for u in reg["units"]] == [
+        (1, "QUEUED"),
+        (2, "X_OUT"),
+        (3, "QUEUED"),
+    ]
+    board = (await api.gql(UNIT, {"sn": f"{panel}-2"}))["unit"]
+    assert board["dispositions"] == [
+        {
+            "action": "X_OUT",
+            "reason": f"registered X_OUT on panel {panel} at position 2",
+            "fromStatus": "X_OUT",
+            "toStatus": "X_OUT",
+        }
+    ]
+    assert (await api.gql(UNIT, {"sn": f"{panel}-1"}))["unit"]["dispositions"] == []
+    refused = (await api.gql(CLOSE, {"r": run_no}))["closeRun"]
+    assert refused["error"]["code"] == "RUN_NOT_READY"
+    assert refused["error"]["details"]["openUnits"] == 2
+    # the worked boards finish; the X_OUT one counts as finished like a SCRAPPED one
+    await set_state(services.engine, run_no, "IN_PROGRESS")
+    async with services.engine.begin() as conn:
+        await conn.execute(
+            update(t.unit)
+            .where(t.unit.c.run_no == run_no, t.unit.c.status == "QUEUED")
+            .values(status="DONE")
+        )
+    closed = (await api.gql(CLOSE, {"r": run_no}))["closeRun"]
+    assert closed["error"] is None and closed["run"]["status"] == "COMPLETED"
+
+
+async def _x_out_factory(
+    services: Services, panel_sn: str, positions: int, x_outs: tuple[int, ...]
+) -> IngestFactory:
+    f = await IngestFactory(services.bus).build(units=1, aoi_mapping=AOI, aoi_required=False)
+    spec = PanelSpec(panel_sn, positions, x_out_positions=x_outs)
+    await f.do(prod.RegisterUnits(f.run_no, panels=(spec,)))
+    return f
+
+
+async def test_an_event_naming_the_panel_leaves_its_x_outs_out(
+    api: ApiClient, services: Services
+) -> None:
+    panel = unique("XPNL")
+    f = await _x_out_factory(services, panel, 3, (2,))
+    message = body("UnitsInspected.panel")
+    message["InspectedPanel"]["UnitIdentifier"] = panel
+    r = await _ingest(api, _input(f, message))
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [f"{panel}-1", f"{panel}-3"]
+    board = (await api.gql(UNIT, {"sn": f"{panel}-2"}))["unit"]
+    assert board["status"] == "X_OUT"
+
+
+async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
+    api: ApiClient, services: Services
+) -> None:
+    panel = unique("XPNL")
+    f = await _x_out_factory(services, panel, 2, (2,))
+    by_position = body("UnitsInspected")
+    for unit in by_position["InspectedUnits"]:
+        unit["UnitIdentifier"] = panel
+    r = await _ingest(api, _input(f, copy.deepcopy(by_position)))
+    assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT"), r
+    assert r["error"]["details"]["sn"] == f"{panel}-2"
+    # a panel whose every board is X_OUT: nothing for a panel-level event to reach
+    every = unique("XPNL")
+    g = await _x_out_factory(services, every, 2, (1, 2))
+    panel_level = body("UnitsInspected.panel")
+    panel_level["InspectedPanel"]["UnitIdentifier"] = every
+    r = await _ingest(api, _input(g, panel_level))
+    assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
+    assert r["error"]["details"] == {"panelSn": every}
