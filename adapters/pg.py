@@ -126,15 +126,7 @@ class Pg:
         """The rows as the driver gives them, read by position only (no named tuple made per
         row: a trace's thousands of values)."""
         await self.flush()
-        driver = await self._direct()
-        if driver is None:
-            return await self._rows(sql, _scrubbed(args))
-        try:
-            records: list[Any] = await driver.fetch(sql, *_scrubbed(args))
-        except Exception as err:
-            await self._lost(driver, err)
-            raise
-        return records
+        return await self._rows(sql, _scrubbed(args), shaped=False)
 
     async def fetchrow(self, sql: str, *args: Any) -> Any:
         found = await self.fetch(sql, *args)
@@ -176,12 +168,13 @@ class Pg:
         """The transaction is rolled back: what was deferred never happens."""
         self._deferred.clear()
 
-    async def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
+    async def _rows(self, sql: str, args: Sequence[Any], shaped: bool = True) -> list[Any]:
         driver = await self._direct()
         if driver is None:
             return list((await self.conn.exec_driver_sql(sql, tuple(args))).all())
         try:
-            return _shaped(sql, await driver.fetch(sql, *args))
+            found = await driver.fetch(sql, *args)
+            return _shaped(sql, found) if shaped else list(found)
         except Exception as err:
             await self._lost(driver, err)
             raise

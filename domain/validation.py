@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from typing import Any
@@ -233,3 +234,16 @@ def scrubbed(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         return [scrubbed(v, depth + 1) for v in value]
     return value
+
+
+def finite_number(raw: Any) -> float | None:
+    """A finite number, or a string that reads as one (not a boolean); else None."""
+    number: float | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+    elif isinstance(raw, str):
+        try:
+            number = float(raw.strip())
+        except ValueError:
+            return None
+    return number if number is not None and math.isfinite(number) else None

@@ -24,6 +24,7 @@ from domain.mapping.vocabulary import to_judge
 from domain.ports.units_of_measure import UnitMismatch, UnitsOfMeasure
 from domain.routes import RouteStep, StepDataSpec
 from domain.tracks import DataValue
+from domain.validation import finite_number
 
 MAX_TEXT_LENGTH = 10_000
 #: a converted number keeps this many significant digits: a factor's float noise (28400 Ohm is
@@ -117,15 +118,8 @@ def coerce(spec: StepDataSpec, raw: Any) -> TypedValue:
     if dtype is DataType.JSON:
         return TypedValue(json=raw)
     if dtype is DataType.NUMBER:
-        number: float | None = None
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            number = float(raw)
-        elif isinstance(raw, str):
-            try:
-                number = float(raw.strip())
-            except ValueError:
-                number = None
-        if number is None or not math.isfinite(number):
+        number = finite_number(raw)
+        if number is None:
             raise _invalid(spec, raw, "not a finite number")
         return TypedValue(number=number)
     if dtype is DataType.BOOLEAN:

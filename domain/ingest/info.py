@@ -15,7 +15,7 @@ from domain.changes import IngestCommitted
 from domain.enums import IngestStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.records import IngestEnvelope, IngestEvent
-from domain.ingest.resolve import MappingCache, Progress
+from domain.ingest.resolve import MappingCache, Progress, candidate_versions
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.reading import as_code, one
 from domain.ports import EventWrites, UnitOfWork
@@ -38,16 +38,7 @@ async def read_info(
     """The first infoMapping (of the named run's version, else of unfinished runs' versions
     in run creation order) whose units path yields a unit. None yields one: refused, naming
     the paths tried (nothing could say which station or units the message is about)."""
-    if env.run_no is not None:
-        named = await uow.runs.get(env.run_no)
-        if named is None:
-            raise DomainError(
-                ErrorCode.RUN_NOT_FOUND, f"run {env.run_no!r} not found", {"runNo": env.run_no}
-            )
-        version_ids = [named.route_version_id]
-    else:
-        version_ids = await uow.runs.unfinished_versions()
-    versions = await uow.route_versions.get_many(version_ids)
+    _, version_ids, versions = await candidate_versions(uow, env)
     tried: list[str] = []
     for version_id in version_ids:
         version = versions.get(version_id)

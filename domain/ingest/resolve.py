@@ -90,16 +90,11 @@ class Resolved:
     found_by: IngestMapping | None = None
 
 
-async def resolve_units(
-    uow: UnitOfWork,
-    mappings: MappingCache,
-    env: IngestEnvelope,
-    root: dict[str, Any],
-    station_type: StationType,
-    progress: Progress,
-) -> Resolved:
-    """Step 3: machines rarely know run numbers, so the units come from the payload, read by
-    the candidate mappings of unfinished runs (in run creation, then stepNo order)."""
+async def candidate_versions(
+    uow: UnitOfWork, env: IngestEnvelope
+) -> tuple[Run | None, list[int], dict[int, RouteVersion]]:
+    """The route versions whose mappings may read the event: the named run's (RUN_NOT_FOUND
+    when there is no such run), else those of the unfinished runs, in run creation order."""
     named: Run | None = None
     if env.run_no is not None:
         named = await uow.runs.get(env.run_no)
@@ -110,7 +105,20 @@ async def resolve_units(
         version_ids = [named.route_version_id]
     else:
         version_ids = await uow.runs.unfinished_versions()
-    versions = await uow.route_versions.get_many(version_ids)
+    return named, version_ids, await uow.route_versions.get_many(version_ids)
+
+
+async def resolve_units(
+    uow: UnitOfWork,
+    mappings: MappingCache,
+    env: IngestEnvelope,
+    root: dict[str, Any],
+    station_type: StationType,
+    progress: Progress,
+) -> Resolved:
+    """Step 3: machines rarely know run numbers, so the units come from the payload, read by
+    the candidate mappings of unfinished runs (in run creation, then stepNo order)."""
+    named, version_ids, versions = await candidate_versions(uow, env)
     if named is not None:
         require_step_of_type(named, versions.get(named.route_version_id), station_type)
     tried: list[str] = []

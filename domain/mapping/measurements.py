@@ -12,13 +12,13 @@ limitUnitPath when their unit is not the value's) go with each value read from t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.mapping.normalized import Measurement
 from domain.mapping.paths import Ancestors, Path, parse_path
 from domain.mapping.reading import as_code, invalid, optional_one, short
+from domain.validation import finite_number
 
 #: the keywords of the limits a machine sends with a measurement
 LIMIT_KEYS = ("lowLimitPath", "highLimitPath", "expectedPath", "limitUnitPath")
@@ -147,15 +147,8 @@ def _limit(path: Path | None, item: Any, ancestors: Ancestors, name: str) -> flo
     raw = optional_one(path, item, f"measurement {name} limit", ancestors)
     if raw is None or path is None:
         return None
-    number: float | None = None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        number = float(raw)
-    elif isinstance(raw, str):
-        try:
-            number = float(raw.strip())
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number):
+    number = finite_number(raw)
+    if number is None:
         raise invalid(
             f"measurement {name}: limit {short(raw)!r} at {path.text} is not a finite number",
             path=path.text,
