@@ -16,6 +16,7 @@ from adapters.repositories import (
     holds,
     ingest,
     master_data,
+    parking,
     postgres,
     runs_and_units,
     security,
@@ -106,6 +107,7 @@ class SqlUnitOfWork:
         self.audit = kind.audit(conn, pg)
         self.ingest_events = kind.ingest_events(conn, state, pg)
         self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
+        self.parked = parking.SqlParkedEventRepository(conn, pg)
         self.tracks = kind.tracks(conn, pg)
         self.data_values = kind.data_values(conn, pg)
         self.carriers = kind.carriers(conn, pg)

@@ -128,6 +128,9 @@ class IngestStatus(StrEnum):
     ACCEPTED = "ACCEPTED"
     DUPLICATE = "DUPLICATE"
     REJECTED = "REJECTED"
+    #: came before its units reached its step: kept until they do (re-driven) or its time is
+    #: up (issue 20)
+    PARKED = "PARKED"
 
 
 class DeviceDataSource(StrEnum):

@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     HOLD_NOT_FOUND = "HOLD_NOT_FOUND"
     #: the machine's program is not the step's recipe (issue 16)
     RECIPE_MISMATCH = "RECIPE_MISMATCH"
+    #: a parked event whose units did not reach its step within MES_PARK_TTL (issue 20)
+    PARKED_EXPIRED = "PARKED_EXPIRED"
 
 
 class CompileCode(StrEnum):

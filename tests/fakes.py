@@ -25,7 +25,7 @@ from domain.enums import (
 )
 from domain.errors import KeyTaken
 from domain.holds import Hold
-from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.ingest.records import IngestEvent, IngestRejection, ParkedEvent, TesterResultKey
 from domain.limits import Limits
 from domain.master import (
     DataCollectionSpec,
@@ -101,6 +101,8 @@ class FakeStore:
         self.events: list[IngestEvent] = []
         self.test_results: list[TesterResultKey] = []
         self.rejections: list[IngestRejection] = []
+        self.parked: list[ParkedEvent] = []
+        self.parked_ids: list[int] = []
         self.tracks: list[Track] = []
         self.values: list[DataValue] = []
         self.carriers: dict[str, Carrier] = {}
@@ -444,6 +446,46 @@ class FakeRejections(_Repo):
         return n
 
 
+class FakeParked(_Repo):
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> ParkedEvent | None:
+        return next(
+            (
+                p
+                for p in self.s.parked
+                if (p.source_system, p.dedupe_key) == (source_system, dedupe_key)
+            ),
+            None,
+        )
+
+    async def add(self, parked: ParkedEvent) -> ParkedEvent:
+        # ids are never reused, as a sequence's are not
+        self.s.parked_ids = [*self.s.parked_ids, len(self.s.parked_ids) + 1]
+        stored = replace(
+            parked, id=self.s.parked_ids[-1], unit_ids=tuple(dict.fromkeys(parked.unit_ids))
+        )
+        self.s.parked.append(stored)
+        return stored
+
+    async def waiting(self, unit_ids: Sequence[int], step_no: int) -> list[ParkedEvent]:
+        ids = set(unit_ids)
+        found = [
+            p
+            for p in self.s.parked
+            if p.waiting_for_step_no == step_no and ids.intersection(p.unit_ids)
+        ]
+        return sorted(found, key=lambda p: (p.occurred_at, p.id or 0))
+
+    async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
+        found = [p for p in self.s.parked if p.expires_at <= now]
+        return sorted(found, key=lambda p: (p.expires_at, p.id or 0))[:limit]
+
+    async def remove(self, parked_id: int) -> bool:
+        kept = [p for p in self.s.parked if p.id != parked_id]
+        gone = len(kept) != len(self.s.parked)
+        self.s.parked = kept
+        return gone
+
+
 class FakeTracks(_Repo):
     async def get(self, track_id: int) -> Track | None:
         return next((tr for tr in self.s.tracks if tr.id == track_id), None)
@@ -670,6 +712,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(state)
         self.ingest_events = FakeIngestEvents(state)
         self.rejections = FakeRejections(state)
+        self.parked = FakeParked(state)
         self.tracks = FakeTracks(state)
         self.data_values = FakeDataValues(state)
         self.carriers = FakeCarriers(state)

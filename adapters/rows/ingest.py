@@ -22,6 +22,7 @@ from domain.ingest.records import (
     EventHead,
     IngestEvent,
     IngestRejection,
+    ParkedEvent,
     TesterResultKey,
 )
 from domain.tracks import DataValue, Track
@@ -47,6 +48,7 @@ def event_to_values(e: IngestEvent) -> dict[str, Any]:
         "payload": e.payload,
         "normalized": e.normalized,
         "meta": e.meta,
+        "accepted_at": e.accepted_at,
     }
 
 
@@ -68,6 +70,7 @@ def _head_fields(r: Row[Any]) -> dict[str, Any]:
         "carrier_code": r.carrier_code,
         "test_result_id": r.test_result_id,
         "result": TrackResult(r.result) if r.result else None,
+        "accepted_at": r.accepted_at,
     }
 
 
@@ -261,5 +264,43 @@ def rejection_from_row(r: Row[Any]) -> IngestRejection:
         replayable=r.replayable,
         restrict_to_sn=r.restrict_to_sn,
         resolved_by_event_id=r.resolved_by_event_id,
+        token_name=r.token_name,
+    )
+
+
+def parked_to_values(p: ParkedEvent) -> dict[str, Any]:
+    return {
+        "source_system": p.source_system,
+        "dedupe_key": p.dedupe_key,
+        "input_hash": p.input_hash,
+        "event_type": p.event_type.value,
+        "occurred_at": p.occurred_at,
+        "received_at": p.received_at,
+        "expires_at": p.expires_at,
+        "run_no": p.run_no,
+        "waiting_for_step_no": p.waiting_for_step_no,
+        "input": p.input,
+        "sns": list(p.sns),
+        "restrict_to_sn": p.restrict_to_sn,
+        "token_name": p.token_name,
+    }
+
+
+def parked_from_row(r: Row[Any], unit_ids: Sequence[int] = ()) -> ParkedEvent:
+    return ParkedEvent(
+        id=r.id,
+        source_system=r.source_system,
+        dedupe_key=r.dedupe_key,
+        input_hash=r.input_hash,
+        event_type=IngestEventType(r.event_type),
+        occurred_at=r.occurred_at,
+        received_at=r.received_at,
+        expires_at=r.expires_at,
+        run_no=r.run_no,
+        waiting_for_step_no=r.waiting_for_step_no,
+        input=r.input,
+        unit_ids=tuple(unit_ids),
+        sns=tuple(r.sns or ()),
+        restrict_to_sn=r.restrict_to_sn,
         token_name=r.token_name,
     )

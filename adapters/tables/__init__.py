@@ -17,6 +17,8 @@ from adapters.tables.ingest import (
     ingest_event_unit,
     ingest_rejection,
     ingest_rejection_sn,
+    parked_event,
+    parked_event_unit,
     test_result_key,
     track,
 )
@@ -72,6 +74,8 @@ __all__ = [
     "metadata",
     "operation",
     "panel",
+    "parked_event",
+    "parked_event_unit",
     "production_count",
     "route_version",
     "routing",

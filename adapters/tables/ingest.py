@@ -40,6 +40,8 @@ ingest_event = Table(
     Column("payload", Json, nullable=False),
     Column("normalized", Json),
     Column("meta", Json),
+    # a parked event re-driven (issue 20): when it was accepted; null: at receivedAt
+    Column("accepted_at", UtcDateTime),
     UniqueConstraint("source_system", "dedupe_key"),
 )
 Index("ix_ingest_event_received", ingest_event.c.received_at, ingest_event.c.id)
@@ -164,3 +166,41 @@ ingest_rejection_sn = Table(
     Column("sn", CODE, primary_key=True),
 )
 Index("ix_ingest_rejection_sn_sn", ingest_rejection_sn.c.sn, ingest_rejection_sn.c.rejection_id)
+
+# events that came before their units reached their step (issue 20): neither accepted nor
+# refused until a move re-drives them or their time is up; the key is taken while parked
+parked_event = Table(
+    "parked_event",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source_system", SafeString(200), nullable=False),
+    Column("dedupe_key", SafeText, nullable=False),
+    Column("input_hash", SafeString(64), nullable=False),
+    Column("event_type", ENUM, nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("run_no", CODE, nullable=False),
+    Column("waiting_for_step_no", Integer, nullable=False),
+    Column("input", Json, nullable=False),
+    Column("sns", Json, nullable=False),
+    Column("restrict_to_sn", CODE),
+    Column("token_name", CODE),
+    UniqueConstraint("source_system", "dedupe_key"),
+)
+Index("ix_parked_event_expires", parked_event.c.expires_at, parked_event.c.id)
+Index("ix_parked_event_received", parked_event.c.received_at, parked_event.c.id)
+
+# the units a parked event waits for: what a move to a step looks up
+parked_event_unit = Table(
+    "parked_event_unit",
+    metadata,
+    Column("parked_event_id", BigId, ForeignKey("parked_event.id"), primary_key=True),
+    Column("unit_id", BigId, ForeignKey("unit.id"), primary_key=True),
+    Column("waiting_for_step_no", Integer, nullable=False),
+)
+Index(
+    "ix_parked_event_unit_waiting",
+    parked_event_unit.c.unit_id,
+    parked_event_unit.c.waiting_for_step_no,
+)

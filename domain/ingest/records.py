@@ -62,6 +62,8 @@ class EventHead:
     test_result_id: str | None = None
     result: TrackResult | None = None
     id: int | None = None
+    #: when it was accepted, if later than receivedAt (a parked event re-driven, issue 20)
+    accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -114,5 +116,32 @@ class IngestRejection:
     resolved_by_event_id: int | None = None
     last_attempt_at: datetime | None = None
     #: the token that sent it (a replay checks that token's station binding again)
+    token_name: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedEvent:
+    """An event that came before its units reached its step (issue 20): kept, neither
+    accepted nor refused, until a move brings its units there (it is re-driven) or its time
+    is up (a PARKED_EXPIRED rejection). `input` is the envelope as a rejection keeps it."""
+
+    source_system: str
+    dedupe_key: str
+    input_hash: str
+    event_type: IngestEventType
+    occurred_at: datetime
+    received_at: datetime
+    expires_at: datetime
+    run_no: str
+    #: the step the units must reach (of the run's frozen version)
+    waiting_for_step_no: int
+    input: dict[str, Any]
+    #: the units it waits for (their ids) and their SNs, in the event's order
+    unit_ids: tuple[int, ...] = ()
+    sns: tuple[str, ...] = ()
+    #: set when a PARTIAL refusal was parked for one unit only (`dedupeKey#sn`)
+    restrict_to_sn: str | None = None
+    #: the token that sent it (a re-drive is bound by its station binding again)
     token_name: str | None = None
     id: int | None = None

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from domain.carriers import CarrierTrack
 from domain.enums import RunStatus, TrackFlag
-from domain.ingest.records import IngestEvent, IngestRejection, TesterResultKey
+from domain.ingest.records import IngestEvent, IngestRejection, ParkedEvent, TesterResultKey
 from domain.runs_and_units import Unit
 from domain.tracks import DataValue, Track
 
@@ -130,6 +130,32 @@ class RejectionRepository(Protocol):
 
     async def resolve_key(self, source_system: str, dedupe_key: str, event_id: int) -> int:
         """Resolve every unresolved rejection of (sourceSystem, dedupeKey); how many."""
+        ...
+
+
+class ParkedEventRepository(Protocol):
+    """Parked events (issue 20). A parked event leaves the table by `remove`, whoever removes
+    it first (a re-drive, the expiry sweep): the one whose `remove` answers True owns it."""
+
+    async def get_by_key(self, source_system: str, dedupe_key: str) -> ParkedEvent | None:
+        """The event parked under that key (the caller holds the key's lock)."""
+        ...
+
+    async def add(self, parked: ParkedEvent) -> ParkedEvent:
+        """Store it and its units; returns it with its id."""
+        ...
+
+    async def waiting(self, unit_ids: Sequence[int], step_no: int) -> list[ParkedEvent]:
+        """The events parked for any of these units that wait for that step, oldest
+        occurredAt first (ties by id)."""
+        ...
+
+    async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
+        """Up to `limit` events whose expiresAt is at or before `now`, oldest expiry first."""
+        ...
+
+    async def remove(self, parked_id: int) -> bool:
+        """Delete it and its unit links; False when it was gone already."""
         ...
 
 

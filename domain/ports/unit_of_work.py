@@ -12,6 +12,7 @@ from domain.ports.ingest import (
     DataValueRepository,
     IngestEventRepository,
     IngestWrites,
+    ParkedEventRepository,
     RejectionRepository,
     TrackRepository,
 )
@@ -89,6 +90,11 @@ class UnitOfWork(Protocol):
 
     @property
     def rejections(self) -> RejectionRepository: ...
+
+    @property
+    def parked(self) -> ParkedEventRepository:
+        """Events waiting for their units to reach their step (issue 20)."""
+        ...
 
     @property
     def tracks(self) -> TrackRepository: ...

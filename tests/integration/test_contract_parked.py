@@ -1,0 +1,130 @@
+"""The repository contract of parked events (issue 20), on the fake and both SQL units of
+work (the `impl` fixture, tests/integration/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.enums import IngestEventType, RouteVersionStatus, RunStatus, UnitStatus, WorkOrderStatus
+from domain.ingest.records import IngestEvent, ParkedEvent
+from domain.runs_and_units import Run, Unit, WorkOrder
+from tests.conftest import unique
+from tests.repository_data import AT, LATER, Implementation, a_version, assert_utc, master_data
+
+
+async def _units(impl: Implementation, tag: str, n: int) -> list[int]:
+    uow = impl.new_uow
+    await master_data(uow, tag)
+    async with uow() as u:
+        version = await u.route_versions.add(a_version(f"{tag}-R", 1, RouteVersionStatus.READY))
+        await u.work_orders.add(WorkOrder(f"{tag}-WO", "P", n, WorkOrderStatus.IN_PROGRESS))
+        await u.runs.add(
+            Run(f"{tag}-RUN", f"{tag}-WO", RunStatus.IN_PROGRESS, n, version.id or 0, created_at=AT)
+        )
+        await u.units.add_many(
+            [
+                Unit(f"{tag}-SN{i}", f"{tag}-WO", f"{tag}-RUN", UnitStatus.QUEUED, 10, AT)
+                for i in range(n)
+            ]
+        )
+        units = await u.units.get_many([f"{tag}-SN{i}" for i in range(n)])
+        await u.commit()
+    return [unit.id or 0 for unit in sorted(units, key=lambda unit: unit.sn)]
+
+
+def _parked(tag: str, key: str, unit_ids: list[int], step_no: int, minutes: int) -> ParkedEvent:
+    return ParkedEvent(
+        source_system=f"{tag}-EQP",
+        dedupe_key=key,
+        input_hash="a" * 64,
+        event_type=IngestEventType.TEST,
+        occurred_at=AT + timedelta(minutes=minutes),
+        received_at=LATER,
+        expires_at=LATER + timedelta(minutes=minutes),
+        run_no=f"{tag}-RUN",
+        waiting_for_step_no=step_no,
+        input={"sourceSystem": f"{tag}-EQP", "dedupeKey": key, "payload": {"sn": "x"}},
+        unit_ids=tuple(unit_ids),
+        sns=tuple(f"{tag}-SN{i}" for i in range(len(unit_ids))),
+        token_name="tok",
+    )
+
+
+async def test_parked_events_round_trip(impl: Implementation) -> None:
+    """Stored with their units, found by key, by unit and step (oldest occurredAt first), by
+    expiry; removed once (the second remove answers False)."""
+    tag = unique("PK")
+    u0, u1, u2 = await _units(impl, tag, 3)
+    late = _parked(tag, "k-late", [u0, u1], 20, minutes=5)
+    early = _parked(tag, "k-early", [u1], 20, minutes=1)
+    other_step = _parked(tag, "k-30", [u0], 30, minutes=0)
+    async with impl.new_uow() as u:
+        stored_late = await u.parked.add(late)
+        stored_early = await u.parked.add(early)
+        stored_30 = await u.parked.add(other_step)
+        await u.commit()
+    assert stored_late.id is not None and stored_early.id is not None
+    assert len({stored_late.id, stored_early.id, stored_30.id}) == 3
+
+    async with impl.new_uow() as u:
+        found = await u.parked.get_by_key(late.source_system, "k-late")
+        assert found is not None
+        # datetimes compare by instant (SQL gives them back in UTC)
+        assert found == stored_late
+        if impl.name != "fake":
+            assert_utc(found.occurred_at, late.occurred_at)
+            assert_utc(found.expires_at, late.expires_at)
+        assert await u.parked.get_by_key(late.source_system, "k-none") is None
+        waiting = await u.parked.waiting([u1], 20)
+        assert [p.dedupe_key for p in waiting] == ["k-early", "k-late"]
+        assert [p.dedupe_key for p in await u.parked.waiting([u0, u2], 20)] == ["k-late"]
+        assert [p.dedupe_key for p in await u.parked.waiting([u0], 30)] == ["k-30"]
+        assert await u.parked.waiting([u2], 20) == []
+        assert await u.parked.waiting([], 20) == []
+        due = await u.parked.expired(LATER + timedelta(minutes=1), limit=10)
+        assert [p.dedupe_key for p in due] == ["k-30", "k-early"]
+        assert [p.dedupe_key for p in await u.parked.expired(LATER, limit=1)] == ["k-30"]
+        assert sorted(due[1].unit_ids) == [u1]
+
+    async with impl.new_uow() as u:
+        assert await u.parked.remove(stored_early.id)
+        assert not await u.parked.remove(stored_early.id)
+        await u.commit()
+    async with impl.new_uow() as u:
+        assert [p.dedupe_key for p in await u.parked.waiting([u1], 20)] == ["k-late"]
+        assert await u.parked.get_by_key(late.source_system, "k-early") is None
+
+
+async def test_an_uncommitted_park_leaves_nothing(impl: Implementation) -> None:
+    tag = unique("PKR")
+    (u0,) = await _units(impl, tag, 1)
+    async with impl.new_uow() as u:
+        await u.parked.add(_parked(tag, "k-1", [u0], 20, minutes=0))
+    async with impl.new_uow() as u:
+        assert await u.parked.get_by_key(f"{tag}-EQP", "k-1") is None
+        assert await u.parked.waiting([u0], 20) == []
+
+
+async def test_an_event_keeps_its_acceptance_time(impl: Implementation) -> None:
+    """ingest_event.accepted_at (a re-driven event: accepted after it was received)."""
+    source = unique("ACC")
+    event = IngestEvent(
+        source_system=source,
+        dedupe_key="k-1",
+        input_hash="c" * 64,
+        event_type=IngestEventType.AUTO,
+        occurred_at=AT,
+        received_at=AT,
+        accepted_at=LATER,
+        payload={},
+    )
+    async with impl.new_uow() as u:
+        saved = await u.ingest_events.add(event, [])
+        await u.commit()
+    assert saved is not None
+    async with impl.new_uow() as u:
+        found = await u.ingest_events.get_by_key(source, "k-1")
+        assert found is not None
+        assert found == saved
+        if impl.name != "fake":
+            assert_utc(found.accepted_at, LATER)
