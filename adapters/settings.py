@@ -203,6 +203,7 @@ class Settings:
                 ),
                 max_json_depth=_int("MES_MAX_JSON_DEPTH", d.max_json_depth),
                 max_clock_skew_s=_int("MES_MAX_CLOCK_SKEW", d.max_clock_skew_s, minimum=0),
+                park_ttl_s=_int("MES_PARK_TTL", d.park_ttl_s, minimum=1),
                 sn_pattern=_pattern("MES_SN_PATTERN"),
                 subscription_queue=_int("MES_SUBSCRIPTION_QUEUE", d.subscription_queue),
                 max_subscriptions_per_connection=_int(

@@ -41,5 +41,8 @@ class Limits:
     max_subscriptions_per_connection: int = 20
     #: how far an event's occurredAt may be ahead of the service's clock, in seconds
     max_clock_skew_s: int = 300
+    #: how long a parked event waits for its units before it becomes a PARKED_EXPIRED
+    #: rejection, in seconds (issue 20)
+    park_ttl_s: int = 86_400
     #: units one holdUnits may hold (one transaction; past it: VALIDATION_FAILED)
     max_hold_units: int = 10_000

@@ -31,7 +31,7 @@ from domain.ingest.envelope import (
     too_deep_to_keep,
 )
 from domain.ingest.info import record_info
-from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection
+from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection, ParkedEvent
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.write import Accepted, write_accepted
@@ -53,6 +53,10 @@ class IngestOutcome:
     event: IngestEvent | None = None
     error: DomainError | None = None
     rejection: IngestRejection | None = None
+    #: PARKED: the parked event (issue 20)
+    parked: ParkedEvent | None = None
+    #: parked events this transaction re-drove (accepted or refused), for the metrics
+    redriven: int = 0
 
 
 class IngestService:
