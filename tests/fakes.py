@@ -294,6 +294,9 @@ class FakeUnits(_Repo):
         names |= self.s.carriers.keys() if carriers else set()
         return sorted(b for b in set(barcodes) if b in names)
 
+    async def lock_registrations(self) -> None:
+        """A fake unit of work is one transaction at a time already."""
+
     async def add_panels(self, panels: Sequence[Panel]) -> None:
         taken = [p.panel_sn for p in panels if p.panel_sn in self.s.panels]
         if taken:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +29,10 @@ from domain.enums import (
 from domain.errors import KeyTaken
 from domain.panels import Panel
 from domain.runs_and_units import Disposition, Run, Unit, WorkOrder
+
+#: the advisory lock every registration takes (the bytes of "MES-REG1"; the ingest key locks
+#: are hashes of text, a collision with this one costs a wait, never a wrong answer)
+REGISTRATION_LOCK = int.from_bytes(b"MES-REG1", "big")
 
 
 class SqlWorkOrderRepository(SqlRepository):
@@ -160,6 +165,10 @@ class SqlUnitRepository(SqlRepository):
         if carriers:
             found |= await self._existing(t.carrier.c.carrier_no, barcodes)
         return sorted(found)
+
+    async def lock_registrations(self) -> None:
+        if self.conn.dialect.name == "postgresql":
+            await self._exec(text("SELECT pg_advisory_xact_lock(:key)"), {"key": REGISTRATION_LOCK})
 
     async def add_panels(self, panels: Sequence[Panel]) -> None:
         stmt = (

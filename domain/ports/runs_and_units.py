@@ -60,6 +60,13 @@ class UnitRepository(Protocol):
         """The barcodes that name a panel already, or a unit or a carrier (when asked)."""
         ...
 
+    async def lock_registrations(self) -> None:
+        """Until the transaction ends, no other registration checks or claims barcodes: a
+        panel barcode and a unit SN live in different tables, so only this keeps one barcode
+        from being registered as both at once (PostgreSQL: one transaction-level advisory
+        lock; SQLite serializes writers)."""
+        ...
+
     async def add_panels(self, panels: Sequence[Panel]) -> None:
         """KeyTaken names the panel barcodes that exist already."""
         ...

@@ -307,6 +307,7 @@ async def register_units(cmd: RegisterUnits, uow: UnitOfWork, deps: Deps) -> lis
     size = len(cmd.sns) if cmd.sns is not None else (cmd.count or 0)
     check_positive(size, "count" if cmd.count is not None else "sns", maximum=limit)
     run = rs.moved(await _locked_run(uow, cmd.run_no), RunAction.REGISTER_UNITS)
+    await uow.units.lock_registrations()  # after the run's lock, as every registration
     if cmd.sns is not None:
         sns = [check_sn(sn, "sns", deps.limits.sn_pattern) for sn in cmd.sns]
         repeated = sorted(sn for sn, n in Counter(sns).items() if n > 1)
@@ -357,6 +358,7 @@ async def _register_panels(
     board_sns = [sn for _, bs in boards for _, sn in bs]
     check_barcodes_distinct(panel_sns, board_sns)
     run = rs.moved(await _locked_run(uow, run_no), RunAction.REGISTER_UNITS)
+    await uow.units.lock_registrations()  # after the run's lock, as every registration
     existing = await uow.units.taken_barcodes(panel_sns + board_sns)
     if existing:
         raise _units_exist(existing)

@@ -19,6 +19,7 @@ from adapters import tables as t
 from domain.enums import IngestStatus
 from domain.errors import DomainError
 from domain.ingest.records import IngestEnvelope
+from domain.panels import PanelSpec
 from domain.runs_and_units import Run
 from domain.usecases import carriers as cr
 from domain.usecases import runs_and_units as prod
@@ -293,6 +294,40 @@ async def test_registrations_of_overlapping_sns_in_opposite_orders_never_deadloc
             )
         )
     assert audited == 2 * n  # the refused side too
+
+
+async def test_one_barcode_registered_at_once_as_a_panel_and_as_a_unit_is_one_of_them(
+    services: Services,
+) -> None:
+    """A panel barcode and a unit SN live in different tables: registrations take one lock,
+    so a barcode sent as a panel by one run and as a unit by another at once is registered
+    once, and the other side refused UNIT_ALREADY_EXISTS."""
+    f = await IngestFactory(services.bus).build(units=1)
+    (first, _), (second, _) = await fresh_runs(services, f.run_no, 2, units=0, step_no=10)
+    outcomes: Counter[str] = Counter()
+    n = rounds(services)
+    for _ in range(n):
+        barcode = unique("PNL")
+        panel = PanelSpec(barcode, 2, sn_pattern="{panel}-B{position}")
+        results = await both(
+            services.bus.handle(prod.RegisterUnits(first, panels=(panel,)), ACTOR),
+            services.bus.handle(prod.RegisterUnits(second, sns=(barcode,)), ACTOR),
+        )
+        assert not unexpected(results), results
+        outcomes.update(
+            "OK" if isinstance(r, list) else r.code.value
+            for r in results
+            if isinstance(r, list | DomainError)
+        )
+        async with services.engine.connect() as conn:
+            as_panel = await conn.scalar(
+                select(func.count()).select_from(t.panel).where(t.panel.c.panel_sn == barcode)
+            )
+            as_unit = await conn.scalar(
+                select(func.count()).select_from(t.unit).where(t.unit.c.sn == barcode)
+            )
+        assert (as_panel, as_unit) in ((1, 0), (0, 1)), (barcode, as_panel, as_unit)
+    assert outcomes == {"OK": n, "UNIT_ALREADY_EXISTS": n}, outcomes
 
 
 # ---------------------------------------------------------------- token revocation
