@@ -179,7 +179,8 @@ def _event_row(a: Accepted) -> IngestEvent:
         sn_list=tuple(sns),
         carrier_code=normalized.carrier_code,
         test_result_id=normalized.test_result_id,
-        result=a.result,
+        # an event whose every board was skipped gave no verdict (as an INFO event gives none)
+        result=a.result if a.ok or j.carrier_data is not None else None,
         normalized={
             "stationCode": normalized.station_code,
             "lineCode": normalized.line_code,

@@ -243,6 +243,7 @@ async def test_an_event_whose_every_board_is_skipped_is_accepted_without_tracks(
     assert store.tracks == [] and len(store.dispositions) == 2
     assert {store.units[f"{panel}-{n}"].status for n in (1, 2)} == {UnitStatus.X_OUT}
     assert out.event is not None and out.event.sn_list == (f"{panel}-1", f"{panel}-2")
+    assert out.event.result is None  # no board was judged
     assert [ld.unloaded_at for ld in store.loads] == [out.event.occurred_at]
 
 
