@@ -69,12 +69,17 @@ class RepositoryIngestWrites:
             [replace(k, event_id=event_id) for k in writes.tester_keys]
         )
         recorded = [tr.unit_id for tr, _ in writes.tracks]
+        # the boards it marked X_OUT leave their carriers (a carrier-only BATCH event must not
+        # find them in its open loads)
+        x_outs = [d.unit_id for d in writes.dispositions]
         at = writes.event.occurred_at
         carrier_track_id: int | None = None
         if writes.carrier is None:
             # recorded at a step that is not BATCH: the units are off their carriers
-            await self.carriers.close_loads_of_units(recorded, at)
+            await self.carriers.close_loads_of_units(recorded + x_outs, at)
         else:
+            if x_outs:
+                await self.carriers.close_loads_of_units(x_outs, at)
             carrier_track_id = await self._carrier(writes.carrier, recorded, at, event_id)
         # the values take their track's event as they are stored (a copy of each of a TEST
         # event's hundred values would cost ~1 ms of CPU)
@@ -85,6 +90,9 @@ class RepositoryIngestWrites:
             ]
         )
         await self.units.update_many(writes.units)
+        for disposition in writes.dispositions:
+            # the boards a skip value marked X_OUT: a few per panel, mostly none
+            await self.units.add_disposition(disposition)
         start = writes.run_start
         if start is not None:
             # the run is held since the event's units were locked: only another execution

@@ -33,6 +33,7 @@ from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork, UnitsOfMeasure
 from domain.routes import RouteStep
+from domain.runs_and_units import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,8 @@ class Judgement:
     carrier_data: StepData | None
     #: measurement names no bound spec took, over every unit and then the carrier
     unmapped: tuple[str, ...]
+    #: the panel boards the machine skipped (a skip value, `reading.skipped`): X_OUT, no track
+    x_outs: tuple[Verdict, ...] = ()
 
 
 class Acceptor:
@@ -111,11 +114,16 @@ class Acceptor:
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)
         readings = {r.sn: r for r in normalized.units}
         unmapped: dict[str, None] = {}
+        x_outs: list[Verdict] = []
         for v in verdicts:
             if v.error is None:
                 reading = readings.get(v.unit.sn) or UnitReading(
                     v.unit.sn, normalized.event_result or TrackResult.PASS
                 )
+                if is_x_out(v.unit, reading):
+                    v.reading = reading
+                    x_outs.append(v)
+                    continue
                 names = _unit_data(
                     v, reading, step, mapping, normalized, carrier_data, self.units_of_measure
                 )
@@ -125,13 +133,14 @@ class Acceptor:
             unmapped.update(dict.fromkeys(carrier_data.unmapped))
         return Judgement(
             resolved,
-            tuple(v for v in verdicts if v.error is None),
+            tuple(v for v in verdicts if v.error is None and all(v is not x for x in x_outs)),
             tuple(v for v in verdicts if v.error is not None),
             step,
             mapping,
             normalized,
             carrier_data,
             tuple(unmapped),
+            tuple(x_outs),
         )
 
     def _event_step(
@@ -215,6 +224,15 @@ class Acceptor:
                     },
                 )
         return data
+
+
+def is_x_out(unit: Unit, reading: UnitReading) -> bool:
+    """A skip value (`result.skipValues`) makes a panel's board X_OUT: the machine skipped a
+    board its supplier marked bad, as every later machine will. A unit of no panel is not
+    X-outed on a machine's word: X_OUT is terminal and closeRun counts it finished, so a
+    skipped single board would leave the flow with nobody deciding. Its reading stays an
+    ERROR track (no verdict): it waits at the step, and quality may scrap it by hand."""
+    return reading.skipped is not None and unit.panel_sn is not None
 
 
 def _unit_data(

@@ -27,12 +27,13 @@ from domain.routes import RouteVersion
 
 def reading_digest(reading: UnitReading) -> str:
     """What a unit's result is compared by: its result and measurements as normalized."""
-    return document_hash(
-        {
-            "result": reading.result.value,
-            "measurements": [[m.name, m.value, m.unit, m.judge] for m in reading.measurements],
-        }
-    )
+    compared: dict[str, Any] = {
+        "result": reading.result.value,
+        "measurements": [[m.name, m.value, m.unit, m.judge] for m in reading.measurements],
+    }
+    if reading.skipped is not None:
+        compared["skipped"] = reading.skipped  # a skip value (X_OUT): not the same as ERROR
+    return document_hash(compared)
 
 
 def tester_result_ids(

@@ -1,19 +1,20 @@
 """§4 step 9: everything an accepted event writes, in the caller's transaction, from one
 `Accepted` value: what it writes (`EventWrites`: the event row, the tester keys, a BATCH
-event's carrier writes, the tracks with their values, the units' advance, the run's start),
+event's carrier writes, the tracks with their values, the units' advance, the boards a skip
+value marked X_OUT with their dispositions, the run's start),
 stored by one operation (`uow.ingest_writes.record`, which also resolves the key's
 rejections); then the hold of its alarmed units and the PARTIAL rejections it leaves."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from domain import run_states as rs
 from domain.carriers import CarrierTrack
 from domain.changes import IngestCommitted, UnitsChanged
-from domain.enums import IngestStatus, TrackResult, TrackSource
+from domain.enums import DispositionAction, IngestStatus, TrackResult, TrackSource, UnitStatus
 from domain.holding import open_hold
 from domain.holds import ALARM_REASON
 from domain.ingest.accept import Judgement
@@ -24,7 +25,7 @@ from domain.ingest.resolve import Verdict
 from domain.ingest.retests import keys_of
 from domain.lifecycle import advance, attempt_of, event_result
 from domain.ports import CarrierWrites, EventWrites, RunStart, UnitOfWork
-from domain.runs_and_units import Unit
+from domain.runs_and_units import Disposition, Unit
 from domain.tracks import DataValue, Track
 
 
@@ -77,6 +78,16 @@ class Accepted:
         return self.judgement.ok
 
     @property
+    def named(self) -> tuple[Verdict, ...]:
+        """The units the event is about, in its order: those recorded and those it marked
+        X_OUT (linked to the event, listed in its snList and normalized units)."""
+        j = self.judgement
+        if not j.x_outs:
+            return j.ok
+        order = {u.sn: i for i, u in enumerate(j.resolved.units)}
+        return tuple(sorted(j.ok + j.x_outs, key=lambda v: order.get(v.unit.sn, 0)))
+
+    @property
     def source(self) -> TrackSource:
         return TrackSource(self.env.event_type.value)
 
@@ -95,7 +106,7 @@ async def write_accepted(uow: UnitOfWork, a: Accepted) -> IngestEvent | None:
             IngestStatus.ACCEPTED, event.source_system, event.line_code, event_id=event.id
         )
     )
-    uow.publish(UnitsChanged.of(v.unit for v in a.ok))
+    uow.publish(UnitsChanged.of(v.unit for v in a.named))
     if to_hold:
         await open_hold(uow, to_hold, ALARM_REASON, a.env.source_system, a.received_at)
     for v in a.judgement.refused:
@@ -112,13 +123,37 @@ def _writes(a: Accepted, advancing: list[Unit]) -> EventWrites:
     started = rs.moved(run, rs.RunAction.EXECUTE)
     return EventWrites(
         event=_event_row(a),
-        unit_ids=tuple(v.unit.id for v in a.ok if v.unit.id is not None),
-        tester_keys=tuple(keys_of(a.env, j.normalized.test_result_id, a.ok)),
+        unit_ids=tuple(v.unit.id for v in a.named if v.unit.id is not None),
+        # a resend under the tester's id finds the skipped boards' readings too (DUPLICATE)
+        tester_keys=tuple(keys_of(a.env, j.normalized.test_result_id, a.named)),
         carrier=None if j.carrier_data is None else _carrier_writes(a, j.carrier_data),
         tracks=_tracks(a),
-        units=tuple(advancing),
+        units=tuple(advancing) + tuple(replace(v.unit, status=UnitStatus.X_OUT) for v in j.x_outs),
         # an AUTHORIZED run's first event starts it
         run_start=None if started is run else RunStart(run.run_no, run.status, started.status),
+        dispositions=tuple(_x_out(a, v) for v in j.x_outs),
+    )
+
+
+def _x_out(a: Accepted, v: Verdict) -> Disposition:
+    """A board the machine skipped (a skip value): X_OUT at its step, by the reading's
+    operator, at the event's time, the reason naming the event (no migration: the
+    disposition has no event column)."""
+    assert v.reading is not None and v.reading.skipped is not None
+    unit, env = v.unit, a.env
+    return Disposition(
+        unit_id=unit.id or 0,
+        action=DispositionAction.X_OUT,
+        reason=(
+            f"marked X_OUT by event {env.source_system}/{env.dedupe_key} at step "
+            f"{a.judgement.step.step_no} (result {v.reading.skipped!r})"
+        ),
+        at=a.occurred_at,
+        from_status=unit.status,
+        to_status=UnitStatus.X_OUT,
+        from_step_no=unit.current_step_no,
+        to_step_no=unit.current_step_no,
+        operator_id=v.reading.operator,
     )
 
 
@@ -127,7 +162,7 @@ def _event_row(a: Accepted) -> IngestEvent:
     judging saw (values per unit, unmapped names, KEY failures, PARTIAL refusals)."""
     env, j = a.env, a.judgement
     normalized = j.normalized
-    sns = [v.unit.sn for v in a.ok]
+    sns = [v.unit.sn for v in a.named]
     return IngestEvent(
         source_system=env.source_system,
         dedupe_key=env.dedupe_key,
@@ -144,7 +179,8 @@ def _event_row(a: Accepted) -> IngestEvent:
         sn_list=tuple(sns),
         carrier_code=normalized.carrier_code,
         test_result_id=normalized.test_result_id,
-        result=a.result,
+        # an event whose every board was skipped gave no verdict (as an INFO event gives none)
+        result=a.result if a.ok or j.carrier_data is not None else None,
         normalized={
             "stationCode": normalized.station_code,
             "lineCode": normalized.line_code,
@@ -154,15 +190,7 @@ def _event_row(a: Accepted) -> IngestEvent:
             "testResultId": normalized.test_result_id,
             "carrierCode": normalized.carrier_code,
             "stepNo": j.step.step_no,
-            "units": [
-                {
-                    "sn": v.unit.sn,
-                    "result": v.result.value,
-                    "values": len(v.values),
-                    "operatorId": v.reading.operator if v.reading else None,
-                }
-                for v in a.ok
-            ],
+            "units": [_unit_entry(v, j.x_outs) for v in a.named],
             "carrierValues": len(j.carrier_data.values) if j.carrier_data else 0,
             "unmapped": list(j.unmapped),
             "unnamedMeasurements": normalized.unnamed_measurements,
@@ -176,6 +204,22 @@ def _event_row(a: Accepted) -> IngestEvent:
         },
         meta=env.meta,
     )
+
+
+def _unit_entry(v: Verdict, x_outs: tuple[Verdict, ...]) -> dict[str, Any]:
+    """A unit in the event's `normalized`: its result (X_OUT for a board the event marked), how
+    many values were kept, its operator, and the skip value when the machine sent one."""
+    reading = v.reading
+    x_out = any(v is x for x in x_outs)
+    entry: dict[str, Any] = {
+        "sn": v.unit.sn,
+        "result": UnitStatus.X_OUT.value if x_out else v.result.value,
+        "values": 0 if x_out else len(v.values),
+        "operatorId": reading.operator if reading else None,
+    }
+    if reading is not None and reading.skipped is not None:
+        entry["skipped"] = reading.skipped
+    return entry
 
 
 def _key_failures(a: Accepted) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from domain.mapping.measurements import (
 from domain.mapping.normalized import Measurement, NormalizedPayload, UnitReading
 from domain.mapping.paths import Path, parse_path
 from domain.mapping.reading import as_code, as_operator, invalid, one, optional_one, short
-from domain.mapping.vocabulary import to_result
+from domain.mapping.vocabulary import is_skip, to_result
 from domain.validation import MAX_CODE_LENGTH
 
 
@@ -63,6 +63,8 @@ class IngestMapping:
     alternative: int | None = None
     #: STORE, IGNORE or REFUSE a measurement name no bound spec takes (domain/ingest/data.py)
     unmapped_names: str = "STORE"
+    #: words meaning the machine skipped the board (an X-out): no verdict, the board X_OUT
+    skip_values: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, raw: dict[str, Any], alternative: int | None = None) -> IngestMapping:
@@ -96,6 +98,7 @@ class IngestMapping:
             unit_position=_p(units.get("positionPath")),
             alternative=alternative,
             unmapped_names=raw.get("unmappedNames") or "STORE",
+            skip_values=tuple(result.get("skipValues") or ()),
         )
 
     # ------------------------------------------------------------ step 3: which units
@@ -169,12 +172,20 @@ class IngestMapping:
 
     # ------------------------------------------------------------ step 6: the reading
 
-    def _result(self, path: Path | None, root: Any, what: str) -> TrackResult:
+    def _result(
+        self, path: Path | None, root: Any, what: str, *, skips: bool = True
+    ) -> tuple[TrackResult, str | None]:
+        """The result at the path, and the word as sent when it is a skip value (the result is
+        then ERROR: no verdict). `skips`: False for a BATCH carrier's own result (skipValues
+        mark boards; compile refuses them on a BATCH mapping without `units`)."""
         if path is None:
             raise invalid(f"{what}: the mapping has no result path")
         value = one(path, root, f"{what} result")
+        if skips and is_skip(value, self.skip_values):
+            return TrackResult.ERROR, str(value)
         result = to_result(value, self.pass_values, self.fail_values, self.error_values)
         if result is None:
+            extra = {"skipValues": list(self.skip_values)} if self.skip_values else {}
             raise invalid(
                 f"{what}: result {short(value)!r} at {path.text} is neither a pass nor a fail "
                 "value (nor an error value)",
@@ -183,8 +194,9 @@ class IngestMapping:
                 passValues=list(self.pass_values),
                 failValues=list(self.fail_values),
                 errorValues=list(self.error_values),
+                **extra,
             )
-        return result
+        return result, None
 
     def normalize(self, root: Any, station_type: StationType) -> NormalizedPayload:
         station = as_code(one(self.station, root, "station"), "station", self.station.text)
@@ -229,7 +241,7 @@ class IngestMapping:
         read = self._units(root, station_type)
         event_result = None
         if station_type is StationType.BATCH and self.unit_items is None:
-            event_result = self._result(self.result, root, "event")
+            event_result, _ = self._result(self.result, root, "event", skips=False)
         return NormalizedPayload(
             station_code=station,
             units=read.units,
@@ -261,9 +273,9 @@ class IngestMapping:
                     one(self.unit_sn, item, f"{where} sn"), f"{where} sn", self.unit_sn.text
                 )
                 if self.unit_result is not None:
-                    result = self._result(self.unit_result, item, where)
+                    result, skipped = self._result(self.unit_result, item, where)
                 else:
-                    result = self._result(self.result, root, where)
+                    result, skipped = self._result(self.result, root, where)
                 measurements = top_measurements
                 if self.unit_measurements:
                     own = read_measurements(self.unit_measurements, item, f"{where}.measurements")
@@ -272,7 +284,9 @@ class IngestMapping:
                 own_operator = self._operator(self.unit_operator, item, f"{where} operator")
                 position = self._position(item, what=where)
                 readings.append(
-                    UnitReading(sn, result, measurements, own_operator or operator, position)
+                    UnitReading(
+                        sn, result, measurements, own_operator or operator, position, skipped
+                    )
                 )
             if not readings:
                 raise invalid(
@@ -282,8 +296,9 @@ class IngestMapping:
             # BATCH with `units`: per-board values; the carrier's specs read the top level
             carrier_values = top_measurements if station_type is StationType.BATCH else ()
             return _Units(_no_repeats(tuple(readings)), carrier_values, True, unnamed)
-        result = self._result(self.result, root, "event")
-        if station_type is StationType.BATCH:
+        batch = station_type is StationType.BATCH
+        result, skipped = self._result(self.result, root, "event", skips=not batch)
+        if batch:
             sns = []
             if self.sn_list is not None:
                 sns = [
@@ -291,12 +306,12 @@ class IngestMapping:
                 ]
             elif self.sn is not None:
                 sns = [as_code(v, "sn", self.sn.text) for v in self.sn.values(root)]
-            batch = tuple(UnitReading(sn, result, operator=operator) for sn in dict.fromkeys(sns))
-            return _Units(batch, top_measurements, bool(batch), unnamed)
+            named = tuple(UnitReading(sn, result, operator=operator) for sn in dict.fromkeys(sns))
+            return _Units(named, top_measurements, bool(named), unnamed)
         if self.sn is None:
             raise invalid("the mapping has no snPath")
         sn = as_code(one(self.sn, root, "sn"), "sn", self.sn.text)
-        reading = UnitReading(sn, result, top_measurements, operator)
+        reading = UnitReading(sn, result, top_measurements, operator, skipped=skipped)
         return _Units((reading,), (), True, unnamed)
 
     @staticmethod

@@ -35,6 +35,10 @@ class UnitReading:
     operator: str | None = None
     #: the board's position when `sn` is its panel's barcode (`units.positionPath`)
     position: int | None = None
+    #: the result as sent when it is one of the mapping's `result.skipValues`: the machine
+    #: skipped the board. A panel's board becomes X_OUT (no track); `result` is then ERROR,
+    #: which is what a unit of no panel records (domain/ingest/accept.py)
+    skipped: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +69,5 @@ class NormalizedPayload:
 
     @property
     def result(self) -> TrackResult:
-        return event_result(u.result for u in self.units)
+        """Over the units' verdicts (a skipped board gives none)."""
+        return event_result(u.result for u in self.units if u.skipped is None)

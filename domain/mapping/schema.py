@@ -134,4 +134,33 @@ def _fields_problems(mapping: dict[str, Any], station_type: StationType | None) 
         problems.append("TEST needs testResultIdPath")
     if station_type is StationType.BATCH and "carrierCodePath" not in mapping:
         problems.append("BATCH needs carrierCodePath")
+    if isinstance(result, dict):
+        problems += _skip_problems(result, station_type, has_units=isinstance(units, dict))
+    return problems
+
+
+#: the result lists a skip value must not be in (words compare case-insensitively)
+VERDICT_LISTS = ("passValues", "failValues", "errorValues")
+
+
+def _skip_problems(
+    result: dict[str, Any], station_type: StationType | None, *, has_units: bool
+) -> list[str]:
+    """`result.skipValues` (issue 19): no word in it is also a pass, fail or error value, and a
+    BATCH mapping without `units` has none (its one result is the carrier's: a carrier is not
+    skipped, its boards are)."""
+    skips = result.get("skipValues")
+    if not skips:
+        return []
+    problems: list[str] = []
+    if station_type is StationType.BATCH and not has_units:
+        problems.append(
+            "result.skipValues: a BATCH mapping without units reads the carrier's result; "
+            "skipValues mark boards (read them per board with units)"
+        )
+    words = {w.strip().upper(): w for w in skips}
+    for key in VERDICT_LISTS:
+        said = (w.strip().upper() for w in result.get(key) or ())
+        both = [words[w] for w in said if w in words]
+        problems += [f"result.skipValues: {w!r} is also in result.{key}" for w in both]
     return problems

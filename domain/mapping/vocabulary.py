@@ -47,6 +47,13 @@ def to_result(
     return None
 
 
+def is_skip(value: Any, skip_values: Iterable[str] = ()) -> bool:
+    """Whether the result is one of the mapping's `skipValues` (case-insensitive): the machine
+    skipped the board (an X-out), no verdict at all. No built-in words: only the mapping's."""
+    w = word(value)
+    return w is not None and w in {s.strip().upper() for s in skip_values}
+
+
 def to_judge(value: Any, pass_values: Iterable[str] = (), fail_values: Iterable[str] = ()) -> Judge:
     """A source's judge word by the result vocabulary: PASS, FAIL, or NA for anything else
     (an unknown judge word is NA, never a refusal; so is an error word: no verdict)."""

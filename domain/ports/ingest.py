@@ -11,7 +11,7 @@ from typing import Protocol
 from domain.carriers import CarrierTrack
 from domain.enums import RunStatus, TrackFlag
 from domain.ingest.records import IngestEvent, IngestRejection, ParkedEvent, TesterResultKey
-from domain.runs_and_units import Unit
+from domain.runs_and_units import Disposition, Unit
 from domain.tracks import DataValue, Track
 
 
@@ -57,16 +57,21 @@ class EventWrites:
     carrier: CarrierWrites | None
     #: one track per recorded unit with its values (event and carrier track set when stored)
     tracks: tuple[tuple[Track, tuple[DataValue, ...]], ...]
-    #: the units advanced (those an alarm holds are held by the domain after `record`)
+    #: the units advanced (those an alarm holds are held by the domain after `record`), and
+    #: the boards it marked X_OUT (a skip value)
     units: tuple[Unit, ...]
     run_start: RunStart | None
+    #: the X_OUT dispositions of the boards it marked (naming the event: no id needed)
+    dispositions: tuple[Disposition, ...] = ()
 
 
 class IngestWrites(Protocol):
     async def record(self, writes: EventWrites) -> IngestEvent | None:
         """Store them in the caller's transaction, in this order: the event and its units, the
-        tester keys, the loads (closed, or the carrier's writes), the tracks with their
-        values, the units, the run's start, and the resolution of the key's open rejections.
+        tester keys, the loads (closed, or the carrier's writes; the X_OUT boards' closed), the
+        tracks with their
+        values, the units, their dispositions, the run's start, and the resolution of the
+        key's open rejections.
         The stored event; None (nothing written) when another sender's event took the key
         meanwhile."""
         ...

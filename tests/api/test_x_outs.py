@@ -1,6 +1,7 @@
 """X-out boards of a panel (issue 19 item 3) on both databases: registered X_OUT with the
 disposition that says so, terminal for closeRun, left out of later events that name the panel,
-refused (UNIT_X_OUT) when an event names one by position or only X_OUT boards."""
+refused (UNIT_X_OUT) when an event names one by position or only X_OUT boards; marked X_OUT by
+an event whose result for the board is a skip value (`result.skipValues`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import copy
 from sqlalchemy import update
 
 from adapters import tables as t
+from domain.enums import TrackResult
 from domain.panels import PanelSpec
+from domain.usecases import manual_execution as ex
 from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.api.test_close_run import CLOSE, set_state
@@ -19,6 +22,7 @@ from tests.api.test_production import f
 from tests.builders import Factory
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import IngestFactory
+from tests.unit.test_skip_values import SKIP_AOI
 
 __all__ = ["f"]  # the fixture, shared with test_production
 
@@ -107,3 +111,57 @@ async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
     r = await _ingest(api, _input(g, panel_level))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
     assert r["error"]["details"] == {"panelSn": every}
+
+
+SKIP_TRACE = """query($sn: String!) { unit(sn: $sn) { sn status currentStepNo
+  tracks { stepNo result } dispositions { action reason operatorId }
+  ingestEvents { dedupeKey } } }"""
+
+
+async def test_a_skip_value_marks_a_board_x_out_and_the_run_still_closes(
+    api: ApiClient, services: Services
+) -> None:
+    f = await IngestFactory(services.bus).build(units=1, aoi_mapping=SKIP_AOI, aoi_required=False)
+    panel = unique("SKP")
+    await f.do(prod.RegisterUnits(f.run_no, panels=(PanelSpec(panel, 2),)))
+    one, two = f"{panel}-1", f"{panel}-2"
+    # the SDK's published UnitsInspected, its panel renamed, the second board "Skipped"
+    message = body("UnitsInspected")
+    for unit in message["InspectedUnits"]:
+        unit["UnitIdentifier"] = panel
+    message["InspectedUnits"][1]["OverallResult"] = "Skipped"
+    data = _input(f, message)
+    r = await _ingest(api, data)
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [one, two]
+    assert [(u["sn"], u["result"]) for u in r["event"]["normalized"]["units"]] == [
+        (one, "PASS"),
+        (two, "X_OUT"),
+    ]
+    board = (await api.gql(SKIP_TRACE, {"sn": two}))["unit"]
+    assert (board["status"], board["currentStepNo"], board["tracks"]) == ("X_OUT", 10, [])
+    assert board["dispositions"] == [
+        {
+            "action": "X_OUT",
+            "reason": f"marked X_OUT by event {data['sourceSystem']}/{data['dedupeKey']} at "
+            "step 10 (result 'Skipped')",
+            "operatorId": "BADGE489499",
+        }
+    ]
+    assert board["ingestEvents"] == [{"dedupeKey": data["dedupeKey"]}]
+    worked = (await api.gql(SKIP_TRACE, {"sn": one}))["unit"]
+    assert (worked["status"], worked["currentStepNo"]) == ("QUEUED", 20)
+    assert worked["tracks"] == [{"stepNo": 10, "result": "PASS"}]
+    # ICT names the panel without positions: the X_OUT board gets no track
+    r = await _ingest(api, f.ict_input([(panel, "Passed", 1000.0, 3.3)]))
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [one]
+    assert (await api.gql(SKIP_TRACE, {"sn": two}))["unit"]["tracks"] == []
+    pack = f.code("PACK-1")
+    await f.do(ex.TrackIn(pack, f.run_no, one))
+    await f.do(ex.TrackOut(pack, f.run_no, one, TrackResult.PASS))
+    # the factory's own (plain) unit finishes too; the X_OUT board counts as finished
+    async with services.engine.begin() as conn:
+        await conn.execute(update(t.unit).where(t.unit.c.sn == f.sns[0]).values(status="DONE"))
+    closed = (await api.gql(CLOSE, {"r": f.run_no}))["closeRun"]
+    assert closed["error"] is None and closed["run"]["status"] == "COMPLETED"
