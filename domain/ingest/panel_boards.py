@@ -1,7 +1,8 @@
 """Issue 19 item 2: an event that names a panel's barcode is about the panel's boards. With a
 position (`units.positionPath`) the item is the board at that position; without one, the
-panel's every board (a panel-level result is each board's result). A barcode is a unit's SN
-first, then a panel's: a position sent with a plain unit's SN is ignored."""
+panel's every board (a panel-level result is each board's result). X_OUT boards are left out
+either way. A barcode is a unit's SN first, then a panel's: a position sent with a plain unit's
+SN is ignored."""
 
 from __future__ import annotations
 
@@ -15,28 +16,23 @@ from domain.mapping.reading import invalid
 from domain.runs_and_units import Unit
 
 
-def pick_boards(boards: Sequence[Unit], positions: Mapping[str, set[int | None]]) -> list[Unit]:
+def pick_boards(
+    boards: Sequence[Unit], positions: Mapping[str, set[int | None]]
+) -> tuple[list[Unit], list[Unit]]:
     """Of the panels' boards, those the event names: per panel the boards at the positions
-    its items give, or all of them where an item gives none. A position the panel does not
-    have is refused. Without a position, X_OUT boards are left out (skipped boards are never
-    worked); a panel whose every board is X_OUT is refused with UNIT_X_OUT. A board named by its
-    position is picked whatever its status: the state check refuses an X_OUT one by name."""
+    its items give, or all of them where an item gives none; and the X_OUT boards it named,
+    left out (skipped boards are never worked, whether the event names them by position or
+    names their panel). A position the panel does not have is refused; an event that names
+    only X_OUT boards is refused with UNIT_X_OUT."""
     by_panel: dict[str, dict[int, Unit]] = {}
     for b in boards:
         if b.panel_sn is not None and b.position is not None:
             by_panel.setdefault(b.panel_sn, {})[b.position] = b
-    picked: dict[str, Unit] = {}
+    named: dict[str, Unit] = {}
     for panel_sn, at in by_panel.items():
         wanted = positions.get(panel_sn) or {None}
         if None in wanted:
-            live = [b for b in at.values() if b.status is not UnitStatus.X_OUT]
-            if not live:
-                raise DomainError(
-                    ErrorCode.UNIT_X_OUT,
-                    f"every board of panel {panel_sn!r} is X_OUT",
-                    {"panelSn": panel_sn},
-                )
-            picked.update((b.sn, b) for b in live)
+            named.update((b.sn, b) for b in at.values())
         for position in sorted(p for p in wanted if p is not None):
             board = at.get(position)
             if board is None:
@@ -46,8 +42,19 @@ def pick_boards(boards: Sequence[Unit], positions: Mapping[str, set[int | None]]
                     f"(its positions: 1..{max(at)})",
                     {"panelSn": panel_sn, "position": position},
                 )
-            picked[board.sn] = board
-    return sorted(picked.values(), key=lambda u: u.sn)
+            named[board.sn] = board
+    picked = sorted(
+        (b for b in named.values() if b.status is not UnitStatus.X_OUT), key=lambda u: u.sn
+    )
+    x_outs = sorted((b for b in named.values() if b.status is UnitStatus.X_OUT), key=lambda u: u.sn)
+    if x_outs and not picked:
+        panels = sorted({b.panel_sn or "" for b in x_outs})
+        raise DomainError(
+            ErrorCode.UNIT_X_OUT,
+            f"every board the event names on panel(s) {', '.join(panels)} is X_OUT",
+            {"panelSns": panels, "sns": [b.sn for b in x_outs][:100]},
+        )
+    return picked, x_outs
 
 
 def board_readings(

@@ -88,6 +88,8 @@ class Resolved:
     #: the candidate mapping (the alternative of a oneOf) that found the units (its
     #: batchPolicy holds when no unit stands at a step of the event's type)
     found_by: IngestMapping | None = None
+    #: the X_OUT boards the event named (by position or by their panel), left out
+    x_outs: tuple[str, ...] = ()
 
 
 async def candidate_versions(
@@ -198,9 +200,10 @@ async def resolve_units(
     if only is not None and (only in sns or carrier is not None):
         sns = [sn for sn in sns if sn == only]
     progress.sns = sns
+    x_outs: tuple[str, ...] = ()
     if carrier is None:
         units = await uow.units.get_many(sns, for_update=True)
-        sns, units = await _with_boards(uow, found_by, root, sns, units)
+        sns, units, x_outs = await _with_boards(uow, found_by, root, sns, units)
         if only is not None:
             # a PARTIAL replay of one board of an event that named its panel
             sns = [sn for sn in sns if sn == only] or [only]
@@ -235,7 +238,7 @@ async def resolve_units(
     assert version is not None
     order = {sn: i for i, sn in enumerate(sns)}
     units.sort(key=lambda u: order[u.sn])
-    return Resolved(units, run, version, carrier, loads, found_by)
+    return Resolved(units, run, version, carrier, loads, found_by, x_outs)
 
 
 async def _with_boards(
@@ -244,25 +247,26 @@ async def _with_boards(
     root: dict[str, Any],
     sns: list[str],
     units: list[Unit],
-) -> tuple[list[str], list[Unit]]:
+) -> tuple[list[str], list[Unit], tuple[str, ...]]:
     """The SNs that are no unit's, read as panel barcodes: each stands for the boards the
-    event names (domain/ingest/panel_boards.py); one more statement, only when some are."""
+    event names (domain/ingest/panel_boards.py), and the X_OUT boards it named are left out
+    (their SNs are the third answer); one more statement, only when some are."""
     found = {u.sn for u in units}
     unknown = [sn for sn in sns if sn not in found]
     if not unknown:
-        return sns, units
+        return sns, units, ()
     boards = await uow.units.boards_of_panels(unknown, for_update=True)
     if not boards:
-        return sns, units
+        return sns, units, ()
     positions = mapping.unit_positions(root) if mapping is not None else {}
-    picked = pick_boards(boards, positions)
-    of_panel: dict[str, list[str]] = {}
+    picked, x_outs = pick_boards(boards, positions)
+    of_panel: dict[str, list[str]] = {b.panel_sn or "": [] for b in boards}
     for b in picked:
-        of_panel.setdefault(b.panel_sn or "", []).append(b.sn)
+        of_panel[b.panel_sn or ""].append(b.sn)
     out: list[str] = []
     for sn in sns:
         out += of_panel.get(sn, [sn])
-    return list(dict.fromkeys(out)), units + picked
+    return list(dict.fromkeys(out)), units + picked, tuple(b.sn for b in x_outs)
 
 
 def require_step_of_type(run: Run, version: RouteVersion | None, station_type: StationType) -> None:

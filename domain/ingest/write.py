@@ -194,6 +194,8 @@ def _event_row(a: Accepted) -> IngestEvent:
             "carrierValues": len(j.carrier_data.values) if j.carrier_data else 0,
             "unmapped": list(j.unmapped),
             "unnamedMeasurements": normalized.unnamed_measurements,
+            # X_OUT boards the event named (by position or by their panel): left out
+            "xOutsLeftOut": list(j.resolved.x_outs),
             "mappingAlternative": normalized.mapping_alternative,
             "keyFailures": _key_failures(a),
             "refused": [

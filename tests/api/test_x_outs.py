@@ -1,6 +1,7 @@
 """X-out boards of a panel (issue 19 item 3) on both databases: registered X_OUT with the
 disposition that says so, terminal for closeRun, left out of later events that name the panel,
-refused (UNIT_X_OUT) when an event names one by position or only X_OUT boards; marked X_OUT by
+left out too when an event names one by position, refused (UNIT_X_OUT) when an event names
+only X_OUT boards; marked X_OUT by
 an event whose result for the board is a skip value (`result.skipValues`)."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.unit.test_skip_values import SKIP_AOI
 
 __all__ = ["f"]  # the fixture, shared with test_production
 
+EVENT = "query($id: ID!) { ingestEvent(id: $id) { normalized } }"
 UNIT = """query($sn: String!) { unit(sn: $sn) { sn status
   dispositions { action reason fromStatus toStatus } } }"""
 
@@ -92,7 +94,7 @@ async def test_an_event_naming_the_panel_leaves_its_x_outs_out(
     assert board["status"] == "X_OUT"
 
 
-async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
+async def test_x_out_boards_an_event_names_are_left_out_and_only_x_outs_is_unit_x_out(
     api: ApiClient, services: Services
 ) -> None:
     panel = unique("XPNL")
@@ -100,9 +102,14 @@ async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
     by_position = body("UnitsInspected")
     for unit in by_position["InspectedUnits"]:
         unit["UnitIdentifier"] = panel
+    # named by its position, the X_OUT board is left out: the other board's result is taken
     r = await _ingest(api, _input(f, copy.deepcopy(by_position)))
-    assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT"), r
-    assert r["error"]["details"]["sn"] == f"{panel}-2"
+    assert r["status"] == "ACCEPTED", r["error"]
+    assert r["event"]["snList"] == [f"{panel}-1"]
+    event = (await api.gql(EVENT, {"id": r["event"]["id"]}))["ingestEvent"]
+    assert event["normalized"]["xOutsLeftOut"] == [f"{panel}-2"]
+    board = (await api.gql(UNIT, {"sn": f"{panel}-2"}))["unit"]
+    assert board["status"] == "X_OUT"
     # a panel whose every board is X_OUT: nothing for a panel-level event to reach
     every = unique("XPNL")
     g = await _x_out_factory(services, every, 2, (1, 2))
@@ -110,7 +117,13 @@ async def test_an_event_naming_x_out_boards_is_refused_unit_x_out(
     panel_level["InspectedPanel"]["UnitIdentifier"] = every
     r = await _ingest(api, _input(g, panel_level))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
-    assert r["error"]["details"] == {"panelSn": every}
+    assert r["error"]["details"] == {"panelSns": [every], "sns": [f"{every}-1", f"{every}-2"]}
+    # nor for one that names only the X_OUT boards by position
+    only = copy.deepcopy(by_position)
+    for unit in only["InspectedUnits"]:
+        unit["UnitIdentifier"] = every
+    r = await _ingest(api, _input(g, only))
+    assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
 
 
 SKIP_TRACE = """query($sn: String!) { unit(sn: $sn) { sn status currentStepNo

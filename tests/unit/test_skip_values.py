@@ -226,10 +226,10 @@ async def test_a_skipped_board_is_x_out_with_a_disposition_naming_the_event() ->
     assert out.status is IngestStatus.ACCEPTED, out.error
     assert out.event is not None and out.event.sn_list == (one,)
     assert [(t.unit_sn, t.step_no) for t in store.tracks] == [(one, 10), (one, 20)]
-    # named by its position, it is refused as every X_OUT board is
+    # named by its position it is left out; the other board has moved on (STEP_MISMATCH)
     out = await _ingest(service, _inspected(f, panel, "Passed", "Skipped", key="K3"))
-    assert out.error is not None and out.error.code is ErrorCode.UNIT_X_OUT
-    assert (out.error.details or {})["sn"] == two
+    assert out.error is not None and out.error.code is ErrorCode.STEP_MISMATCH
+    assert (out.error.details or {})["sn"] == one
 
 
 async def test_an_event_whose_every_board_is_skipped_is_accepted_without_tracks() -> None:
