@@ -224,7 +224,9 @@ async def cfx_factory(do: Any, store: ReadStore) -> list[str]:
     return done
 
 
-def _event(source: str, event_type: IngestEventType, minute: int, payload: dict[str, Any]) -> Any:
+def _event(
+    source: str, event_type: IngestEventType, minute: int, payload: dict[str, Any]
+) -> IngestEnvelope:
     return IngestEnvelope(
         source_system=source,
         dedupe_key=f"{source}/{X_OUT_PANEL}",

@@ -69,7 +69,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
 
     async def send(
-        self, source: str, key: str, event_type: str, payload: dict[str, Any]
+        self, source: str, key: str, event_type: str, at: str, payload: dict[str, Any]
     ) -> dict[str, Any]:
         """Sends once (the first answer is kept: a test may need an earlier step's example
         another test sent already), as the machine: an ingest token bound to its source."""
@@ -80,7 +80,7 @@ class World:
                 "sourceSystem": source,
                 "dedupeKey": key,
                 "eventType": event_type,
-                "occurredAt": "2026-03-03T09:00:00+01:00",
+                "occurredAt": at,
                 "payload": payload,
             }
             answer = await self.api.gql(INGEST, {"i": data}, token=self.tokens[source])
@@ -88,10 +88,11 @@ class World:
         return self.answers[key]
 
     async def example(self, name: str, event_type: str) -> dict[str, Any]:
-        """The published message as published: its body, its source, its UniqueID as key."""
+        """The published message as published: its body, its source, its time, its UniqueID
+        as the key."""
         env = envelope(name)
         key = f"{env['Source']}/{env['UniqueID']}"
-        return await self.send(env["Source"], key, event_type, env["MessageBody"])
+        return await self.send(env["Source"], key, event_type, env["TimeStamp"], env["MessageBody"])
 
     async def reinspect_board_2(self, name: str) -> None:
         """Ours, not the SDK's: the example's board 2 inspected again, passing."""
@@ -101,7 +102,8 @@ class World:
         board["OverallResult"] = "Passed"
         body["InspectedUnits"] = [board]
         body["TransactionId"] = f"{body['TransactionId']}-again"
-        r = await self.send(env["Source"], f"{env['Source']}/again", "AUTO", body)
+        key = f"{env['Source']}/again"
+        r = await self.send(env["Source"], key, "AUTO", env["TimeStamp"], body)
         assert r["status"] == "ACCEPTED", r["error"]
 
     async def at_aoi(self) -> None:
