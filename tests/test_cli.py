@@ -55,13 +55,20 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     # the interlocks (issue 16): a tester ERROR then a PASS, a wrong AOI program refused
     assert "BRD200-000003 at ICT: ERROR then PASS (a tester error, then a pass)" in first.output
     assert "BRD200-000005 at AOI with program BRD200-BOT: RECIPE_MISMATCH" in first.output
+    # issue 19: the IPC-CFX examples' line and an X-out panel through its whole route
+    assert "WO-3001-01: PANEL34543535, CARRIER5566, PANEL23423432, FFSHkkskamJDHS" in first.output
+    assert (
+        "X-out panel PNL300-X01 (position 3) through SPI, AOI, ICT: ACCEPTED, ACCEPTED, "
+        "ACCEPTED; WO-3002-01 COMPLETED" in first.output
+    )
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
-    assert count(url, t.unit) == 16  # 10 of the full route, 6 of the inspect-and-test route
-    assert count(url, t.route_version) == 2
-    assert count(url, t.run) == 2
-    assert count(url, t.station) == 6
+    # 10 of the full route, 6 of the inspect-and-test route, 16 of the IPC-CFX examples' routes
+    assert count(url, t.unit) == 32
+    assert count(url, t.route_version) == 6
+    assert count(url, t.run) == 7
+    assert count(url, t.station) == 12
     assert count(url, t.carrier_track) == 1
     assert count(url, t.production_count) == 8
     assert "placement counts: 8 jobs (0 new)" in second.output
@@ -84,12 +91,12 @@ def test_demo_sends_events_and_replay_reports_what_is_still_refused(tmp_path: Pa
     url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
     first = invoke("demo", "--database-url", url)
     assert "events: 6 ACCEPTED, 1 REJECTED UNIT_NOT_FOUND" in first.output, first.output
-    # with the floor's, the quality story's and the interlock story's events
-    assert count(url, t.ingest_event) == 15
+    # with the floor's, the quality story's, the interlock story's and the X-out panel's events
+    assert count(url, t.ingest_event) == 18
     assert count(url, t.ingest_rejection) == 2  # UNIT_NOT_FOUND and RECIPE_MISMATCH
     again = invoke("demo", "--database-url", url)
     assert "events: 6 DUPLICATE, 1 REJECTED UNIT_NOT_FOUND" in again.output
-    assert count(url, t.ingest_event) == 15
+    assert count(url, t.ingest_event) == 18
     replay = invoke("rejections", "replay", "--code", "UNIT_NOT_FOUND", "--database-url", url)
     assert replay.exit_code == 0, replay.output
     assert "still refused: UNIT_NOT_FOUND: 1" in replay.output

@@ -21,6 +21,7 @@ from domain.ports import ReadStore
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from domain.usecases.bus import Command, MessageBus
+from graphql_api.demo.cfx import cfx_factory, x_out_story
 from graphql_api.demo.events import aoi_event, ict_event
 from graphql_api.demo.factory import (
     AOI_MAPPING,
@@ -130,11 +131,13 @@ async def load_demo(
         units = await do(prod.RegisterUnits(RUN, count=UNITS, sn_prefix="BRD100-"))
         done.append(f"{len(units)} units registered: {units[0].sn} … {units[-1].sn}")
     done += await _test_line(do, store)
+    done += await cfx_factory(do, store)
     if ingest is not None:
         done += await _send_events(ingest, actor)
         done += await run_the_floor(bus, store, ingest, actor)
         done += await quality_story(bus, store, ingest, actor)
         done += await interlock_story(ingest, actor)
+        done += await x_out_story(do, store, ingest, actor)
     return done
 
 

@@ -1,0 +1,187 @@
+"""The demo's mappings for the IPC-CFX SDK's published example messages (tests/fixtures/cfx):
+the machine sends the message's `MessageBody` as the ingest `payload` and its CFX handle
+(`Source`) as `sourceSystem`, which is the station's code here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: IPC-CFX TestResult / ProcessingResult words; Error and Aborted are the machine's own faults
+RESULT: dict[str, Any] = {
+    "passValues": ["Passed", "Succeeded"],
+    "failValues": ["Failed"],
+    "errorValues": ["Error", "Aborted"],
+}
+#: every number of a CFX SolderPasteMeasurement (full) or InspectionMeasurementLean (lean)
+SPI_FIELDS = {
+    "X": "X",
+    "Y": "Y",
+    "Z": "Height",
+    "DX": "DX",
+    "DY": "DY",
+    "Vol": "Volume",
+    "A": "Area",
+    "EX": "ExpectedX",
+    "EY": "ExpectedY",
+    "EZ": "ExpectedHeight",
+    "EVol": "ExpectedVolume",
+}
+#: every number of a CFX test condition (Temperature, Humidity…) of a burn-in test
+CONDITION_FIELDS = {
+    "MeanValue": "Mean",
+    "MedianValue": "Median",
+    "MaxValue": "Max",
+    "MinValue": "Min",
+}
+
+#: UnitsInspected from an SPI, full and lean form: each deposit's numbers; the lean form has no
+#: MeasurementName, its inspection's RefNo and the deposit's Sequence name it
+SPI_MAPPING: dict[str, Any] = {
+    "eventType": "AUTO",
+    "stationCodePath": "sourceSystem",
+    "operatorPath": "payload.Inspector.OperatorIdentifier",
+    "result": RESULT,
+    "units": {
+        "itemsPath": "payload.InspectedUnits[*]",
+        "snPath": "UnitIdentifier",
+        "positionPath": "UnitPositionNumber",
+        "resultPath": "OverallResult",
+        "measurements": {
+            "itemsPath": "Inspections[*].Measurements[*]",
+            "namePath": "MeasurementName",
+            "nameFallbacks": [["^.RefNo", "Sequence"]],
+            "fields": SPI_FIELDS,
+            "judgePath": "Result",
+        },
+    },
+}
+
+
+def _inspections(items: str) -> dict[str, Any]:
+    return {"itemsPath": items, "namePath": "InspectionName", "valuePath": "Result"}
+
+
+#: UnitsInspected from an AOI: per board (InspectedUnits) or one verdict on the whole panel
+#: (InspectedPanel); each inspection's result is kept as a value
+AOI_MAPPING: dict[str, Any] = {
+    "oneOf": [
+        {
+            "eventType": "AUTO",
+            "stationCodePath": "sourceSystem",
+            "operatorPath": "payload.Inspector.OperatorIdentifier",
+            "result": RESULT,
+            "units": {
+                "itemsPath": "payload.InspectedUnits[*]",
+                "snPath": "UnitIdentifier",
+                "positionPath": "UnitPositionNumber",
+                "resultPath": "OverallResult",
+                "measurements": _inspections("Inspections[*]"),
+            },
+        },
+        {
+            "eventType": "AUTO",
+            "stationCodePath": "sourceSystem",
+            "operatorPath": "payload.Inspector.OperatorIdentifier",
+            "snPath": "payload.InspectedPanel.UnitIdentifier",
+            "result": {"path": "payload.InspectedPanel.OverallResult", **RESULT},
+            "measurements": _inspections("payload.InspectedPanel.Inspections[*]"),
+        },
+    ]
+}
+
+
+def _numeric(items: str) -> dict[str, Any]:
+    """A CFX NumericMeasurement with the limits the tester sent (in ExpectedValueUnits)."""
+    return {
+        "itemsPath": items,
+        "namePath": "MeasurementName",
+        "valuePath": "MeasuredValue.Value",
+        "unitPath": "MeasuredValue.ValueUnits",
+        "lowLimitPath": "MeasuredValue.MinimumAcceptableValue",
+        "highLimitPath": "MeasuredValue.MaximumAcceptableValue",
+        "expectedPath": "MeasuredValue.ExpectedValue",
+        "limitUnitPath": "MeasuredValue.ExpectedValueUnits",
+        "judgePath": "Result",
+    }
+
+
+#: UnitsTested from an ICT: each test's measurements, and those a failed test's symptoms relate
+ICT_MAPPING: dict[str, Any] = {
+    "eventType": "TEST",
+    "stationCodePath": "sourceSystem",
+    "testResultIdPath": "payload.TransactionId",
+    "operatorPath": "payload.Tester.OperatorIdentifier",
+    "result": RESULT,
+    "units": {
+        "itemsPath": "payload.TestedUnits[*]",
+        "snPath": "UnitIdentifier",
+        "positionPath": "UnitPositionNumber",
+        "resultPath": "OverallResult",
+        "measurements": [
+            _numeric("Tests[*].Measurements[*]"),
+            _numeric("Tests[*].SymptomsFound[*].RelatedMeasurements[*]"),
+        ],
+    },
+    "dataSpecMap": {"RESISTANCE_MEASUREMENT_R21": "R21", "RESISTANCE_MEASUREMENT_R22": "R22"},
+}
+#: UnitsTested from a burn-in chamber: each test's conditions (temperature, humidity), named by
+#: the test and the condition's CFX type
+BURN_IN_MAPPING: dict[str, Any] = {
+    "eventType": "TEST",
+    "stationCodePath": "sourceSystem",
+    "testResultIdPath": "payload.TransactionId",
+    "operatorPath": "payload.Tester.OperatorIdentifier",
+    "result": RESULT,
+    "units": {
+        "itemsPath": "payload.TestedUnits[*]",
+        "snPath": "UnitIdentifier",
+        "positionPath": "UnitPositionNumber",
+        "resultPath": "OverallResult",
+        "measurements": {
+            "itemsPath": "Tests[*].TestConditions[*]",
+            "namePath": ["^.TestName", "$type"],
+            "fields": CONDITION_FIELDS,
+        },
+    },
+}
+#: UnitsProcessed from a conformal coater: each board's readings with the coater's limits
+COATING_MAPPING: dict[str, Any] = {
+    "eventType": "AUTO",
+    "stationCodePath": "sourceSystem",
+    "result": RESULT,
+    "units": {
+        "itemsPath": "payload.UnitProcessData[*]",
+        "snPath": "UnitIdentifier",
+        "positionPath": "UnitPositionNumber",
+        "resultPath": "UnitResult",
+        "measurements": {
+            "itemsPath": "UnitProcessData.Readings[*]",
+            "namePath": "MeasurementName",
+            "valuePath": "ActualValue",
+            "lowLimitPath": "MinAcceptableValue",
+            "highLimitPath": "MaxAcceptableValue",
+            "expectedPath": "ExpectedValue",
+            "judgePath": "Result",
+        },
+    },
+}
+#: messages without a result, as INFO events: UnitsArrived, UnitsDeparted, WorkStarted (Units)
+#: and MaterialsInstalled (InstalledMaterials)
+INFO_MAPPINGS: tuple[dict[str, Any], ...] = (
+    {
+        "stationCodePath": "sourceSystem",
+        "units": {
+            "itemsPath": "payload.Units[*]",
+            "snPath": "UnitIdentifier",
+            "positionPath": "PositionNumber",
+        },
+    },
+    {
+        "stationCodePath": "sourceSystem",
+        "units": {
+            "itemsPath": "payload.InstalledMaterials[*]",
+            "snPath": "UnitIdentifier",
+            "positionPath": "UnitPositionNumber",
+        },
+    },
+)
