@@ -4,7 +4,7 @@ PARKED_EXPIRED rejection, once, with its audit row and its announcement."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -90,7 +90,7 @@ async def test_an_event_removed_first_by_another_is_left_to_it(
     gone = parked_ict(f, f.sns[0], 1, clock.now() - timedelta(days=2))
     listed = FakeParked.expired
 
-    async def stale(self: FakeParked, now: object, limit: int) -> list[ParkedEvent]:
+    async def stale(self: FakeParked, now: datetime, limit: int) -> list[ParkedEvent]:
         return [*(await listed(self, now, limit)), replace(gone, id=999)]
 
     monkeypatch.setattr(FakeParked, "expired", stale)
@@ -111,4 +111,3 @@ async def test_an_open_rejection_of_the_same_input_counts_another_attempt() -> N
     assert await expire_parked(f.bus.uow_factory, clock) == 1
     [rejection] = store.rejections
     assert rejection.id == earlier.id and rejection.attempts == 3
-
