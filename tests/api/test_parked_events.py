@@ -263,3 +263,15 @@ async def test_one_process_sweeps_at_a_time(services: Services) -> None:
         assert await sweep_once(engine, services.ingest.uow_factory, services.ingest.clock) is None
     async with exclusive(engine, SWEEP_LOCK) as after:
         assert after
+
+
+def test_the_sweep_interval_is_a_checked_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.settings import ConfigError
+
+    monkeypatch.setenv("MES_PARK_SWEEP_INTERVAL", "0.5")
+    assert Settings.from_env().park_sweep_interval_s == 0.5
+    monkeypatch.delenv("MES_PARK_SWEEP_INTERVAL")
+    assert Settings.from_env().park_sweep_interval_s == 60
+    monkeypatch.setenv("MES_PARK_SWEEP_INTERVAL", "-1")
+    with pytest.raises(ConfigError, match="MES_PARK_SWEEP_INTERVAL"):
+        Settings.from_env()
