@@ -160,6 +160,8 @@ class Settings:
     log_json: bool = False
     #: the planned GraphQL executor (graphql_api/fast_execution.py); off: Strawberry's own
     fast_execution: bool = True
+    #: seconds between `mes serve`'s sweeps of expired parked events (0: none)
+    park_sweep_interval_s: float = 60.0
 
     @property
     def safe_url(self) -> str:
@@ -180,6 +182,7 @@ class Settings:
             "db_pre_ping": flag("MES_DB_PRE_PING", False),
             "log_json": flag("MES_LOG_JSON", False),
             "fast_execution": flag("MES_FAST_EXECUTION", True),
+            "park_sweep_interval_s": _float("MES_PARK_SWEEP_INTERVAL", 60.0),
             "limits": Limits(
                 max_register_units=_int("MES_MAX_REGISTER_UNITS", d.max_register_units),
                 max_hold_units=_int("MES_MAX_HOLD_UNITS", d.max_hold_units),

@@ -8,7 +8,7 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
@@ -314,7 +314,10 @@ def create_app(
     auth_required: bool = True,
     feed: ChangeFeed | None = None,
     fast_execution: bool = True,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> Starlette:
+    """The app; `background` jobs run from its start-up to its shutdown (the sweep of parked
+    events: graphql_api/park_sweep.py)."""
     graphql = MesGraphQL(
         bus=bus,
         store=store,
@@ -340,7 +343,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        jobs = [asyncio.create_task(job()) for job in background]
         yield
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         if feed is not None:
             await feed.aclose()  # the listening connection of live events
 

@@ -48,6 +48,7 @@ FIELD_SCOPES: dict[tuple[str, str], Scope] = {
             "validateUnits",
             "ingestEvents",
             "ingestRejections",
+            "parkedEvents",
             "productionReport",
             "deviceDataRecords",
             "holds",

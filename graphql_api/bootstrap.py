@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -44,6 +46,7 @@ class Services:
             auth_required=auth_required,
             feed=self.feed,
             fast_execution=self.settings.fast_execution,
+            background=self._background(),
         )
         if flag("MES_COUNT_SQL"):
             from graphql_api.sql_count import SqlCountMiddleware, count_statements_of
@@ -51,6 +54,16 @@ class Services:
             count_statements_of(self.engine)
             app.add_middleware(SqlCountMiddleware)
         return app
+
+    def _background(self) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        """The jobs a server runs besides answering: the sweep of expired parked events."""
+        interval = self.settings.park_sweep_interval_s
+        if interval <= 0:
+            return []
+        from graphql_api.park_sweep import sweep_every
+
+        ingest = self.ingest
+        return [lambda: sweep_every(interval, self.engine, ingest.uow_factory, ingest.clock)]
 
     async def close(self) -> None:
         await self.feed.aclose()

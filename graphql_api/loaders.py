@@ -14,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from domain.carriers import Carrier, CarrierLoad, CarrierTrack
 from domain.holds import HeldUnit, Hold
-from domain.ingest.records import EventDocuments, EventHead
+from domain.ingest.records import EventDocuments, EventHead, ParkedEvent
 from domain.master import DataCollectionSpec, Line, Operation, Routing, Station, StationGroup
 from domain.panels import Panel
 from domain.ports import ReadStore
@@ -163,6 +163,14 @@ class Loaders:
     @cached_property
     def holds_of_unit(self) -> DataLoader[int, list[Hold]]:
         return many(self.store.holds_of_units)
+
+    @cached_property
+    def parked_events_of_unit(self) -> DataLoader[int, list[ParkedEvent]]:
+        return many(self.store.parked_events_of_units)
+
+    @cached_property
+    def units_of_parked_event(self) -> DataLoader[int, list[Unit]]:
+        return many(self.store.units_of_parked_events)
 
     @cached_property
     def held_units_of_hold(self) -> DataLoader[int, list[HeldUnit]]:

@@ -65,6 +65,11 @@ SUBSCRIBERS_DROPPED = Counter(
     "Subscriptions whose connection was closed because their queue overflowed (4008).",
     registry=REGISTRY,
 )
+PARK_EXPIRED = Counter(
+    "mes_ingest_park_expired",
+    "Parked events whose units did not reach their step in time (PARKED_EXPIRED rejections).",
+    registry=REGISTRY,
+)
 
 
 class LabelCap:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.ports import ParkedFilter
 from graphql_api.context import Info
+from graphql_api.pagination import Connection, after_time, connection, page_size, time_cursor
 from graphql_api.types.master import Line, Operation, RouteVersion, Routing, Station, load_station
+from graphql_api.types.parking import ParkedEvent, ParkedEventFilter
 from graphql_api.types.runs_and_units import Panel, Run, Unit, WorkOrder, load_panel
 
 
@@ -55,3 +58,24 @@ class Query:
     async def unit(self, info: Info, sn: str) -> Unit | None:
         found = await info.context.loaders.unit.load(sn)
         return Unit.of(found) if found else None
+
+    @strawberry.field(
+        description="Events waiting for their units to reach their step, newest "
+        "first by order received."
+    )
+    async def parked_events(
+        self,
+        info: Info,
+        filter: ParkedEventFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> Connection[ParkedEvent]:
+        f = filter or ParkedEventFilter()
+        page, more = await info.context.store.parked_events_page(
+            ParkedFilter(source_system=f.source_system, sn=f.sn),
+            page_size(info, first),
+            after_time(after),
+        )
+        return connection(
+            page, more, after, ParkedEvent.of, lambda p: time_cursor(p.received_at, p.id)
+        )

@@ -28,7 +28,13 @@ from domain.ports.master_data import (
     StationGroupRepository,
     StationRepository,
 )
-from domain.ports.reads import AuditFilter, EventFilter, ReadStore, RejectionFilter
+from domain.ports.reads import (
+    AuditFilter,
+    EventFilter,
+    ParkedFilter,
+    ReadStore,
+    RejectionFilter,
+)
 from domain.ports.runs_and_units import (
     HoldRepository,
     RunRepository,
@@ -60,6 +66,7 @@ __all__ = [
     "LineRepository",
     "OperationRepository",
     "ParkedEventRepository",
+    "ParkedFilter",
     "ProductionCountRepository",
     "ReadStore",
     "RejectionFilter",

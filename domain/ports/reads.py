@@ -15,7 +15,13 @@ from domain.enums import (
 )
 from domain.errors import ErrorCode
 from domain.holds import HeldUnit, Hold
-from domain.ingest.records import EventDocuments, EventHead, IngestEvent, IngestRejection
+from domain.ingest.records import (
+    EventDocuments,
+    EventHead,
+    IngestEvent,
+    IngestRejection,
+    ParkedEvent,
+)
 from domain.master import (
     DataCollectionSpec,
     Line,
@@ -52,6 +58,14 @@ class RejectionFilter:
     unresolved_only: bool = False
     received_from: datetime | None = None
     received_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedFilter:
+    """Parked events waiting for this unit, or sent by this source (both: both)."""
+
+    source_system: str | None = None
+    sn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +154,22 @@ class ReadStore(Protocol):
     async def rejections_page(
         self, where: RejectionFilter, first: int, after: tuple[datetime, int] | None
     ) -> tuple[list[IngestRejection], bool]: ...
+
+    async def parked_events_page(
+        self, where: ParkedFilter, first: int, after: tuple[datetime, int] | None
+    ) -> tuple[list[ParkedEvent], bool]:
+        """Newest first by order received (ties by id), keyset-paged; units not loaded
+        (units_of_parked_events)."""
+        ...
+
+    async def parked_events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[ParkedEvent]]:
+        """Per unit, the parked events waiting for it, oldest occurredAt first (units not
+        loaded)."""
+        ...
+
+    async def units_of_parked_events(self, ids: Sequence[int]) -> dict[int, list[Unit]]:
+        """Per parked event, the units it waits for, in registration order."""
+        ...
 
     async def carriers_by_no(self, carrier_nos: Sequence[str]) -> dict[str, Carrier]: ...
     async def carriers_by_id(self, ids: Sequence[int]) -> dict[int, Carrier]: ...

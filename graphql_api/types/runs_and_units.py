@@ -13,6 +13,7 @@ from graphql_api.pagination import Connection, after_unit, connection, page_size
 from graphql_api.types.carriers import CarrierLoad, CarrierTrack
 from graphql_api.types.holds import Hold
 from graphql_api.types.master import Line, RouteVersion
+from graphql_api.types.parking import ParkedEvent
 from graphql_api.types.tracks import IngestEvent, Track
 
 
@@ -135,6 +136,13 @@ class Unit:
     async def holds(self, info: Info) -> list[Hold]:
         found = await info.context.loaders.holds_of_unit.load(self.unit_id)
         return [Hold.of(h) for h in found]
+
+    @strawberry.field(
+        description="Events waiting for this unit to reach their step, oldest occurredAt first."
+    )
+    async def parked_events(self, info: Info) -> list[ParkedEvent]:
+        found = await info.context.loaders.parked_events_of_unit.load(self.unit_id)
+        return [ParkedEvent.of(p) for p in found]
 
     @strawberry.field
     async def carrier_loads(self, info: Info) -> list[CarrierLoad]:
