@@ -97,7 +97,8 @@ class Acceptor:
         _settle(verdicts, partial)
         assert step is not None and mapping is not None
         normalized = mapping.normalize(root, station_type)
-        normalized = replace(normalized, units=board_readings(normalized.units, resolved.units))
+        boards = board_readings(normalized.units, resolved.units, resolved.carried)
+        normalized = replace(normalized, units=boards)
         self._same_units(normalized, resolved, step)
         station = await self.uow.stations.get(normalized.station_code)
         # a station the token may not write for, before anything else is said about it

@@ -58,13 +58,17 @@ def pick_boards(
 
 
 def board_readings(
-    readings: Sequence[UnitReading], units: Sequence[Unit]
+    readings: Sequence[UnitReading],
+    units: Sequence[Unit],
+    carried: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[UnitReading, ...]:
     """The readings with each panel barcode replaced by its boards' SNs (a reading without a
     position stands for every board of the panel among `units`; one whose board is not among
-    them is left out). The same board twice is still refused; readings of barcodes that are
-    neither stay as read."""
+    them is left out), and each carrier name in `carried` by its units' (a position ignored).
+    The same board twice is still refused; readings of barcodes that are none of these stay
+    as read."""
     own = {u.sn for u in units}
+    carried = carried or {}
     at: dict[tuple[str, int], Unit] = {}
     of_panel: dict[str, list[Unit]] = {}
     for u in units:
@@ -73,7 +77,9 @@ def board_readings(
             of_panel.setdefault(u.panel_sn, []).append(u)
     out: list[UnitReading] = []
     for r in readings:
-        if r.sn in own or r.sn not in of_panel:
+        if r.sn in carried and r.sn not in own:
+            out += [replace(r, sn=sn, position=None) for sn in carried[r.sn] if sn in own]
+        elif r.sn in own or r.sn not in of_panel:
             out.append(replace(r, position=None))
         elif r.position is None:
             out += [replace(r, sn=b.sn) for b in of_panel[r.sn]]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.carriers import Carrier, CarrierLoad
-from domain.enums import StationType, TrackResult
+from domain.enums import StationType, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import JudgedValue
 from domain.ingest.panel_boards import pick_boards
@@ -90,6 +90,8 @@ class Resolved:
     found_by: IngestMapping | None = None
     #: the X_OUT boards the event named (by position or by their panel), left out
     x_outs: tuple[str, ...] = ()
+    #: carriers named where a unit's barcode goes, and the units each stands for
+    carried: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 async def candidate_versions(
@@ -201,9 +203,10 @@ async def resolve_units(
         sns = [sn for sn in sns if sn == only]
     progress.sns = sns
     x_outs: tuple[str, ...] = ()
+    carried: dict[str, tuple[str, ...]] = {}
     if carrier is None:
         units = await uow.units.get_many(sns, for_update=True)
-        sns, units, x_outs = await _with_boards(uow, found_by, root, sns, units)
+        sns, units, x_outs, carried = await _with_boards(uow, found_by, root, sns, units)
         if only is not None:
             # a PARTIAL replay of one board of an event that named its panel
             sns = [sn for sn in sns if sn == only] or [only]
@@ -238,7 +241,7 @@ async def resolve_units(
     assert version is not None
     order = {sn: i for i, sn in enumerate(sns)}
     units.sort(key=lambda u: order[u.sn])
-    return Resolved(units, run, version, carrier, loads, found_by, x_outs)
+    return Resolved(units, run, version, carrier, loads, found_by, x_outs, carried)
 
 
 async def _with_boards(
@@ -247,26 +250,60 @@ async def _with_boards(
     root: dict[str, Any],
     sns: list[str],
     units: list[Unit],
-) -> tuple[list[str], list[Unit], tuple[str, ...]]:
+) -> tuple[list[str], list[Unit], tuple[str, ...], dict[str, tuple[str, ...]]]:
     """The SNs that are no unit's, read as panel barcodes: each stands for the boards the
     event names (domain/ingest/panel_boards.py), and the X_OUT boards it named are left out
-    (their SNs are the third answer); one more statement, only when some are."""
+    (their SNs are the third answer); one more statement, only when some are. Those that are
+    no panel's either, read as carrier names: each stands for the carrier's loaded units (the
+    fourth answer, by carrier name)."""
     found = {u.sn for u in units}
     unknown = [sn for sn in sns if sn not in found]
     if not unknown:
-        return sns, units, ()
+        return sns, units, (), {}
     boards = await uow.units.boards_of_panels(unknown, for_update=True)
-    if not boards:
-        return sns, units, ()
-    positions = mapping.unit_positions(root) if mapping is not None else {}
-    picked, x_outs = pick_boards(boards, positions)
-    of_panel: dict[str, list[str]] = {b.panel_sn or "": [] for b in boards}
-    for b in picked:
-        of_panel[b.panel_sn or ""].append(b.sn)
+    of_barcode: dict[str, list[str]] = {b.panel_sn or "": [] for b in boards}
+    x_outs: list[Unit] = []
+    picked: list[Unit] = []
+    if boards:
+        positions = mapping.unit_positions(root) if mapping is not None else {}
+        picked, x_outs = pick_boards(boards, positions)
+        for b in picked:
+            of_barcode[b.panel_sn or ""].append(b.sn)
+    carried: dict[str, tuple[str, ...]] = {}
+    for code in (sn for sn in unknown if sn not in of_barcode):
+        loaded = await _carried_units(uow, code)
+        if loaded is not None:
+            carried[code] = tuple(u.sn for u in loaded)
+            of_barcode[code] = list(carried[code])
+            picked += loaded
     out: list[str] = []
     for sn in sns:
-        out += of_panel.get(sn, [sn])
-    return list(dict.fromkeys(out)), units + picked, tuple(b.sn for b in x_outs)
+        out += of_barcode.get(sn, [sn])
+    return list(dict.fromkeys(out)), units + picked, tuple(b.sn for b in x_outs), carried
+
+
+async def _carried_units(uow: UnitOfWork, carrier_no: str) -> list[Unit] | None:
+    """A barcode that is a carrier's name: the units it carries (open loads, looked at again
+    once the units are locked, as a carrier-only event does), X_OUT boards left out; None when
+    it is no carrier's; CARRIER_EMPTY when it carries nothing."""
+    carrier = await uow.carriers.get(carrier_no)
+    if carrier is None or carrier.id is None:
+        return None
+    loads = await uow.carriers.open_loads(carrier.id)
+    units = await uow.units.get_many_by_id([ld.unit_id for ld in loads], for_update=True)
+    still = {
+        ld.unit_id
+        for ld in await uow.carriers.open_loads_of_units([u.id or 0 for u in units])
+        if ld.carrier_id == carrier.id
+    }
+    units = [u for u in units if u.id in still and u.status is not UnitStatus.X_OUT]
+    if not units:
+        raise DomainError(
+            ErrorCode.CARRIER_EMPTY,
+            f"carrier {carrier_no!r} has no open loads",
+            {"carrierNo": carrier_no},
+        )
+    return sorted(units, key=lambda u: u.sn)
 
 
 def require_step_of_type(run: Run, version: RouteVersion | None, station_type: StationType) -> None:
