@@ -27,6 +27,7 @@ from graphql_api.types.ingest import (
     IngestRejectionFilter,
     IngestResult,
 )
+from graphql_api.types.parking import ParkedEvent
 from graphql_api.types.tracks import IngestEvent
 
 log = structlog.get_logger("mes.ingest")
@@ -67,6 +68,7 @@ def result_of(outcome: IngestOutcome) -> IngestResult:
         event=IngestEvent.of(outcome.event) if outcome.event else None,
         error=MesError.of(outcome.error) if outcome.error else None,
         rejection=IngestRejection.of(outcome.rejection) if outcome.rejection else None,
+        parked_event=ParkedEvent.of(outcome.parked) if outcome.parked else None,
     )
 
 

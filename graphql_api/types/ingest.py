@@ -13,6 +13,7 @@ from domain.ingest.records import IngestRejection as DomainRejection
 from graphql_api.context import Info
 from graphql_api.scalars import JSON
 from graphql_api.types.common import MesError
+from graphql_api.types.parking import ParkedEvent
 from graphql_api.types.tracks import IngestEvent, load_event
 
 
@@ -73,6 +74,11 @@ class IngestResult:
     error: MesError | None = None
     rejection: IngestRejection | None = strawberry.field(
         default=None, description="Set when REJECTED: the stored rejection, which can be replayed."
+    )
+    parked_event: ParkedEvent | None = strawberry.field(
+        default=None,
+        description="Set when PARKED: the event waits for its units to reach its step "
+        "(re-driven then; a PARKED_EXPIRED rejection at its expiresAt).",
     )
 
 
