@@ -120,7 +120,7 @@ class PgUnitRepository(SqlUnitRepository):
         """The locked units; their runs, held with them, are remembered (TransactionState)."""
         for r in locked:
             self.state.runs[r.run__run_no] = _run_of(r)
-        return [rows.unit_from_row(r) for r in locked]
+        return [self._locked(r, True) for r in locked]
 
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:

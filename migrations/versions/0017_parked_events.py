@@ -1,7 +1,9 @@
 """parked_event and parked_event_unit, and ingest_event.accepted_at (issue 20): events that
 came before their units reached their step wait there until a move re-drives them;
 ingest_claim_key (0013) replaced by one that also answers the key's parked event (its id and
-input hash), so a resend of a parked event costs no statement more than any other send
+input hash), so a resend of a parked event costs no statement more than any other send;
+unit.has_parked, set when an event is parked for the unit, so a move of a unit without
+looks for no parked event
 
 Revision ID: 0017
 Revises: 0016
@@ -75,6 +77,10 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("accepted_at", adapters.types.UtcDateTime(), nullable=True)
         )
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("has_parked", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     op.create_table(
         "parked_event",
         sa.Column("id", adapters.types.BigId, autoincrement=True, nullable=False),
@@ -134,5 +140,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_parked_event_received")
         batch_op.drop_index("ix_parked_event_expires")
     op.drop_table("parked_event")
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.drop_column("has_parked")
     with op.batch_alter_table("ingest_event", schema=None) as batch_op:
         batch_op.drop_column("accepted_at")

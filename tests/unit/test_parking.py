@@ -4,6 +4,7 @@ the re-drive by every move that brings units to a step."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from domain import master as dm
 from domain.enums import (
@@ -33,11 +34,11 @@ async def line(units: int = 2) -> tuple[IngestFactory, FakeStore, IngestService]
     return f, store, service
 
 
-def ict(f: IngestFactory, *sns: str, key: str = "ICT-K", vcc: float | None = 3.3) -> dict:  # type: ignore[type-arg]
+def ict(f: IngestFactory, *sns: str, key: str = "ICT-K", vcc: float | None = 3.3) -> dict[str, Any]:
     return f.ict_input([(sn, "Passed", 1001.0, vcc) for sn in sns], key=f.code(key))
 
 
-async def send(service: IngestService, f: IngestFactory, data: dict) -> IngestOutcome:  # type: ignore[type-arg]
+async def send(service: IngestService, f: IngestFactory, data: dict[str, Any]) -> IngestOutcome:
     return await service.ingest(f.envelope(data), ACTOR)
 
 
