@@ -212,3 +212,24 @@ async def test_partial_parks_only_when_every_unit_is_behind() -> None:
     c_units = await f.do(prod.RegisterUnits(f.run_no, count=2, sn_prefix=f.code("P-")))
     waiting = await send(service, f, ict(f, *(u.sn for u in c_units), key="ICT-2"))
     assert waiting.status is IngestStatus.PARKED, waiting.error
+
+
+async def test_a_release_disposition_re_drives() -> None:
+    from domain.enums import DispositionAction
+    from domain.usecases import lifecycle as lc
+
+    f, store, _ = await line(units=1)
+    sn = f.sns[0]
+    await f.do(ho.HoldUnits(ho.UnitFilter(sns=(sn,)), "check the solder"))
+    # the event comes while the unit is held at the AOI step: held is refused first (§4 step 4)
+    service = IngestService(
+        f.bus.uow_factory, FakeClock(), Limits(), MappingCache(), FakeUnitsOfMeasure()
+    )
+    held = await send(service, f, ict(f, sn))
+    assert held.error is not None and held.error.code is ErrorCode.UNIT_ON_HOLD
+    store.units[sn] = replace(store.units[sn], status=UnitStatus.QUEUED)
+    assert (await send(service, f, ict(f, sn, key="K2"))).status is IngestStatus.PARKED
+    await f.do(ho.HoldUnits(ho.UnitFilter(sns=(sn,)), "again"))
+    store.units[sn] = replace(store.units[sn], current_step_no=20)
+    await f.do(lc.DisposeUnit(sn, DispositionAction.RELEASE, "checked"))
+    assert not store.parked and store.units[sn].current_step_no == 30
