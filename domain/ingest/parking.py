@@ -161,7 +161,8 @@ class Redriver:
             return 0
         accepted = Accepted.of(env, p.input_hash, judgement, p.received_at, p.token_name, now)
         event = await write_accepted(uow, accepted)
-        assert event is not None  # the key is locked, and a parked key has no event
+        if event is None:
+            return 0  # cannot be: a parked key has no event, and its lock is ours
         await uow.audit.add(self._audit(mover, p, AuditOutcome.OK, event.id))
         if depth >= len(judgement.resolved.version.steps):
             return 0  # each re-drive moves its units on: deeper is a loop, not a route

@@ -170,7 +170,7 @@ class IngestService:
             await hold_token(uow, actor)  # a revoked token is refused as such, not stored
             raise
         # the token held (revocation waits for us, or we see it), the key locked, its event
-        # read: one round trip on PostgreSQL
+        # and its parked event read: one round trip on PostgreSQL
         claim = await uow.ingest_events.claim_key(env.source_system, env.dedupe_key, actor.token_id)
         if not claim.token_held:
             raise TokenRevoked(actor)

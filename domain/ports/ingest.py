@@ -98,8 +98,8 @@ class IngestEventRepository(Protocol):
         """`TokenRepository.hold` of the token (None: no token to hold), then, if it is held,
         `lock_key`, `get_by_key` and the key's parked event (its id and hash): what an accept
         does first, as one step (PostgreSQL: one round trip, the function of migration 0013,
-        replaced by 0017; each of its statements reads after the
-        one before, so the read after the lock sees what the lock's last holder committed).
+        replaced by 0017; each of its statements reads after the one before, so the read
+        after the lock sees what the lock's last holder committed).
         A revoked token takes no lock."""
         ...
 
