@@ -107,7 +107,7 @@ class SqlUnitOfWork:
         self.audit = kind.audit(conn, pg)
         self.ingest_events = kind.ingest_events(conn, state, pg)
         self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
-        self.parked = parking.SqlParkedEventRepository(conn, pg)
+        self.parked = parking.SqlParkedEventRepository(conn, state, pg)
         self.tracks = kind.tracks(conn, pg)
         self.data_values = kind.data_values(conn, pg)
         self.carriers = kind.carriers(conn, pg)

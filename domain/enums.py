@@ -153,6 +153,9 @@ class AuditOutcome(StrEnum):
     REFUSED = "REFUSED"
     #: an ingest event sent again: nothing else was written
     DUPLICATE = "DUPLICATE"
+    #: an ingest event that came before its units reached its step: kept until they do
+    #: (issue 20); a re-drive audits its outcome as OK or REFUSED
+    PARKED = "PARKED"
     #: the service failed the request (an internal error, the database unavailable): the
     #: client did nothing wrong, and nothing of the mutation was written
     ERROR = "ERROR"

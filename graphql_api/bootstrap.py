@@ -80,8 +80,14 @@ def bootstrap(
     feed = feed_for(engine.url.render_as_string(hide_password=False))
     uows = SqlUnitOfWorkFactory(engine, versions, feed)
     clock = clock or SystemClock()
-    bus = MessageBus(uow_factory=uows, clock=clock, limits=settings.limits, handlers=HANDLERS)
     ingest = IngestService(uows, clock, settings.limits, MappingCache(), PintUnitsOfMeasure())
+    bus = MessageBus(
+        uow_factory=uows,
+        clock=clock,
+        limits=settings.limits,
+        handlers=HANDLERS,
+        redriver=ingest.redriver,
+    )
     return Services(
         settings=settings,
         engine=engine,

@@ -40,6 +40,17 @@ INGEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     registry=REGISTRY,
 )
+INGEST_PARKED = Counter(
+    "mes_ingest_parked",
+    "Ingest events parked: they came before their units reached their step (issue 20).",
+    registry=REGISTRY,
+)
+INGEST_REDRIVEN = Counter(
+    "mes_ingest_redriven",
+    "Parked events run again by the ingest that brought their units to their step "
+    "(accepted, refused or parked again; re-drives by manual moves are not counted).",
+    registry=REGISTRY,
+)
 GRAPHQL_SECONDS = Histogram(
     "mes_graphql_request_seconds",
     "GraphQL request latency by operation.",
@@ -105,6 +116,10 @@ def record_ingest(source_system: str, outcome: IngestOutcome, seconds: float) ->
     source = OTHER if forbidden else source_label(source_system)
     INGEST_EVENTS.labels(status, code, source).inc()
     INGEST_SECONDS.labels(status).observe(seconds)
+    if outcome.status is IngestStatus.PARKED and outcome.parked is not None:
+        INGEST_PARKED.inc()
+    if outcome.redriven:
+        INGEST_REDRIVEN.inc(outcome.redriven)
     event = outcome.event
     if outcome.status is IngestStatus.ACCEPTED and event is not None and event.normalized:
         units = event.normalized.get("units") or ()

@@ -381,7 +381,13 @@ class FakeIngestEvents(_Repo):
         if token_id is not None and not await FakeTokens(self.s).hold(token_id):
             return KeyClaim(token_held=False, event=None)
         await self.lock_key(source_system, dedupe_key)
-        return KeyClaim(token_held=True, event=await self.get_by_key(source_system, dedupe_key))
+        parked = await FakeParked(self.s).get_by_key(source_system, dedupe_key)
+        return KeyClaim(
+            token_held=True,
+            event=await self.get_by_key(source_system, dedupe_key),
+            parked_id=parked.id if parked else None,
+            parked_hash=parked.input_hash if parked else None,
+        )
 
     async def get_by_id(self, event_id: int) -> IngestEvent | None:
         return next((e for e in self.s.events if e.id == event_id), None)
@@ -760,6 +766,11 @@ class FakeUnitOfWorkFactory:
 
 
 def fake_bus(limits: Limits | None = None) -> tuple[MessageBus, FakeStore]:
+    from domain.ingest.parking import Redriver
+    from domain.ingest.resolve import MappingCache
+
     factory = FakeUnitOfWorkFactory()
-    bus = MessageBus(factory, FakeClock(), limits or Limits(), HANDLERS)
+    clock, limits = FakeClock(), limits or Limits()
+    redriver = Redriver(MappingCache(), clock, limits, FakeUnitsOfMeasure())
+    bus = MessageBus(factory, clock, limits, HANDLERS, redriver)
     return bus, factory.store

@@ -57,7 +57,21 @@ class SqlIngestEventRepository(SqlRepository):
         if token_id is not None and not await SqlTokenRepository(self.conn, self.pg).hold(token_id):
             return KeyClaim(token_held=False, event=None)
         await self.lock_key(source_system, dedupe_key)
-        return KeyClaim(token_held=True, event=await self.get_by_key(source_system, dedupe_key))
+        event = await self.get_by_key(source_system, dedupe_key)
+        p = t.parked_event
+        parked = (
+            await self._exec(
+                select(p.c.id, p.c.input_hash).where(
+                    p.c.source_system == source_system, p.c.dedupe_key == dedupe_key
+                )
+            )
+        ).first()
+        return KeyClaim(
+            token_held=True,
+            event=event,
+            parked_id=parked.id if parked else None,
+            parked_hash=parked.input_hash if parked else None,
+        )
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         """The event of a key, and in the same statement whether the key has open rejections

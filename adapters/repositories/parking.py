@@ -7,15 +7,23 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters import rows
 from adapters import tables as t
+from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
+from adapters.repositories.transaction import TransactionState
 from domain.ingest.records import ParkedEvent
 
 
 class SqlParkedEventRepository(SqlRepository):
+    def __init__(self, conn: AsyncConnection, state: TransactionState, pg: Pg | None = None):
+        super().__init__(conn, pg)
+        #: the units this transaction locked without parked events (TransactionState.unparked)
+        self.state = state
+
     async def get_by_key(self, source_system: str, dedupe_key: str) -> ParkedEvent | None:
         p = t.parked_event
         found = await self._with_units(
@@ -32,6 +40,11 @@ class SqlParkedEventRepository(SqlRepository):
         ).scalar_one()
         unit_ids = list(dict.fromkeys(parked.unit_ids))
         if unit_ids:
+            # the units are locked by the caller: who locks them next sees the flag
+            self.state.unparked.difference_update(unit_ids)
+            await self._exec(
+                update(t.unit).where(t.unit.c.id.in_(unit_ids)).values(has_parked=True)
+            )
             await self._exec(
                 insert(t.parked_event_unit),
                 [
@@ -46,6 +59,8 @@ class SqlParkedEventRepository(SqlRepository):
         return replace(parked, id=new_id, unit_ids=tuple(unit_ids))
 
     async def waiting(self, unit_ids: Sequence[int], step_no: int) -> list[ParkedEvent]:
+        # every unit of a parked event has the flag: those locked without it have none
+        unit_ids = [i for i in unit_ids if i not in self.state.unparked]
         if not unit_ids:
             return []
         p, link = t.parked_event, t.parked_event_unit

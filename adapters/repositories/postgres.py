@@ -120,7 +120,7 @@ class PgUnitRepository(SqlUnitRepository):
         """The locked units; their runs, held with them, are remembered (TransactionState)."""
         for r in locked:
             self.state.runs[r.run__run_no] = _run_of(r)
-        return [rows.unit_from_row(r) for r in locked]
+        return [self._locked(r, True) for r in locked]
 
     async def update_many(self, units: Sequence[Unit]) -> None:
         if not units:
@@ -149,7 +149,9 @@ _EVENT_BY_KEY = f"""SELECT {columns(t.ingest_event, "e.")}, EXISTS (
 FROM (SELECT 1) AS one
 LEFT JOIN ingest_event e ON e.source_system = $1 AND e.dedupe_key = $2"""
 # the token held, the key locked and its event read in one round trip (migration 0013)
-_CLAIM_KEY = f"""SELECT c.token_held, c.has_open_rejection, {columns(t.ingest_event, "(c.event).")}
+# (and the key's parked event: migration 0017)
+_CLAIM_KEY = f"""SELECT c.token_held, c.has_open_rejection, {columns(t.ingest_event, "(c.event).")},
+  c.parked_id, c.parked_hash
 FROM ingest_claim_key($1, $2, $3, $4) AS c"""
 _EVENT_ROW = RowsInsert(
     t.ingest_event, "ON CONFLICT (source_system, dedupe_key) DO NOTHING RETURNING id"
@@ -184,7 +186,12 @@ class PgIngestEventRepository(SqlIngestEventRepository):
         )
         if not r.token_held:
             return KeyClaim(token_held=False, event=None)
-        return KeyClaim(token_held=True, event=self._learnt(source_system, dedupe_key, r))
+        return KeyClaim(
+            token_held=True,
+            event=self._learnt(source_system, dedupe_key, r),
+            parked_id=r.parked_id,
+            parked_hash=r.parked_hash,
+        )
 
     async def get_by_key(self, source_system: str, dedupe_key: str) -> IngestEvent | None:
         r = await self.pg.fetchrow(_EVENT_BY_KEY, source_system, dedupe_key)

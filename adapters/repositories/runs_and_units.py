@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import (
     bindparam,
@@ -200,7 +201,7 @@ class SqlUnitRepository(SqlRepository):
             stmt = select(t.unit).where(t.unit.c.id.in_(part)).order_by(t.unit.c.sn)
             if for_update:
                 stmt = stmt.with_for_update()
-            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
+            found += [self._locked(r, for_update) for r in await self._exec(stmt)]
         return found
 
     async def get_many(self, sns: Sequence[str], *, for_update: bool = False) -> list[Unit]:
@@ -209,8 +210,15 @@ class SqlUnitRepository(SqlRepository):
             stmt = select(t.unit).where(t.unit.c.sn.in_(part)).order_by(t.unit.c.sn)
             if for_update:
                 stmt = stmt.with_for_update()
-            found += [rows.unit_from_row(r) for r in await self._exec(stmt)]
+            found += [self._locked(r, for_update) for r in await self._exec(stmt)]
         return found
+
+    def _locked(self, r: Any, for_update: bool) -> Unit:
+        """The unit of a row; one locked without parked events is remembered
+        (TransactionState.unparked)."""
+        if for_update and not r.has_parked:
+            self.state.unparked.add(r.id)
+        return rows.unit_from_row(r)
 
     async def boards_of_panels(
         self, panel_sns: Sequence[str], *, for_update: bool = False

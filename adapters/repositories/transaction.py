@@ -23,7 +23,12 @@ class TransactionState:
       has open rejections (learnt by `ingest_events.get_by_key`). Rejections of a key are
       only stored under its lock, so the answer holds until the transaction ends;
       `rejections.resolve_key` sends no UPDATE when none were open.
+    - `unparked`: the units this transaction locked whose `has_parked` was false: no event
+      is parked for them (parking one sets it, under the units' locks, and never clears it),
+      so `parked.waiting` looks for none of theirs (an accepted event's move costs no
+      statement for order tolerance, issue 20); `parked.add` drops its units.
     """
 
     runs: dict[str, Run] = field(default_factory=dict)
     open_rejections: dict[tuple[str, str], bool] = field(default_factory=dict)
+    unparked: set[int] = field(default_factory=set)

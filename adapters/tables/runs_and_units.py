@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
     Integer,
     Table,
     UniqueConstraint,
+    false,
 )
 
 from adapters.tables.base import CODE, ENUM, metadata
@@ -72,6 +74,9 @@ unit = Table(
     Column("held_from", ENUM),
     Column("panel_sn", CODE, ForeignKey("panel.panel_sn")),
     Column("position", Integer),
+    # events were parked for it (issue 20; never cleared): a move of a unit without looks
+    # for none (TransactionState.unparked)
+    Column("has_parked", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("panel_sn", "position"),
 )
 Index("ix_unit_run_no_id", unit.c.run_no, unit.c.id)

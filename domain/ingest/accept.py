@@ -22,11 +22,13 @@ from domain.holding import open_holds_of
 from domain.ingest.checks import (
     check_recipe,
     check_run_state,
+    check_same_units,
     check_station,
     check_step,
     check_unit_state,
 )
 from domain.ingest.data import StepData, missing_required, read_measurements
+from domain.ingest.early import is_early, waiting_step
 from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
 from domain.mapping.normalize import IngestMapping
@@ -54,6 +56,9 @@ class Judgement:
     unmapped: tuple[str, ...]
     #: the panel boards the machine skipped (a skip value, `reading.skipped`): X_OUT, no track
     x_outs: tuple[Verdict, ...] = ()
+    #: set when the units have not reached the event's step yet: the step it waits for
+    #: (issue 20, domain/ingest/early.py); the rest is judged as if they stood there
+    waiting_for_step_no: int | None = None
 
 
 class Acceptor:
@@ -94,12 +99,16 @@ class Acceptor:
         for v in verdicts:
             if v.error is None:
                 _, v.error = check_step(v.unit, resolved.version, station_type, expected)
+        if is_early(verdicts, partial):
+            early = await self._early(root, station_type, resolved, verdicts)
+            if early is not None:
+                return early
         _settle(verdicts, partial)
         assert step is not None and mapping is not None
         normalized = mapping.normalize(root, station_type)
         boards = board_readings(normalized.units, resolved.units, resolved.carried)
         normalized = replace(normalized, units=boards)
-        self._same_units(normalized, resolved, step)
+        check_same_units(normalized, resolved, step)
         station = await self.uow.stations.get(normalized.station_code)
         # a station the token may not write for, before anything else is said about it
         forbidden = (
@@ -144,6 +153,24 @@ class Acceptor:
             tuple(x_outs),
         )
 
+    async def _early(
+        self,
+        root: dict[str, Any],
+        station_type: StationType,
+        resolved: Resolved,
+        verdicts: list[Verdict],
+    ) -> Judgement | None:
+        """Units not yet at the event's step (issue 20): judged as if they stood there (any
+        other refusal is raised), the judgement naming the step it waits for; None: not early."""
+        step = await waiting_step(
+            self.uow, self.mappings, self.actor, root, station_type, resolved, verdicts
+        )
+        if step is None:
+            return None
+        there = [replace(u, current_step_no=step.step_no) for u in resolved.units]
+        judgement = await self.judge(root, station_type, replace(resolved, units=there))
+        return replace(judgement, waiting_for_step_no=step.step_no)
+
     def _event_step(
         self,
         verdicts: list[Verdict],
@@ -161,29 +188,6 @@ class Acceptor:
                     found = self.mappings.get(resolved.version, step)
                     return step, found.pick(root) if found else None
         return None, resolved.found_by
-
-    def _same_units(
-        self, normalized: NormalizedPayload, resolved: Resolved, step: RouteStep
-    ) -> None:
-        """The step's own mapping must yield the units step 3 found (or, for a carrier-only
-        BATCH event, name that carrier)."""
-        found = {u.sn for u in resolved.units}
-        if resolved.carrier is not None and not normalized.sns_given:
-            if normalized.carrier_code != resolved.carrier.carrier_no:
-                raise DomainError(
-                    ErrorCode.INGEST_PAYLOAD_INVALID,
-                    f"step {step.step_no}'s mapping reads carrier {normalized.carrier_code}, "
-                    f"not {resolved.carrier.carrier_no}",
-                    {"stepNo": step.step_no, "carrierNo": normalized.carrier_code},
-                )
-            return
-        read = {r.sn for r in normalized.units}
-        if not found <= read:
-            raise DomainError(
-                ErrorCode.INGEST_PAYLOAD_INVALID,
-                f"step {step.step_no}'s mapping reads units {sorted(read)}, not {sorted(found)}",
-                {"stepNo": step.step_no, "mapped": sorted(read), "resolved": sorted(found)},
-            )
 
     def _carrier_data(
         self,

@@ -4,7 +4,7 @@ validateUnits give the same answer (none of them writes anything)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from domain import run_states as rs
 from domain.enums import StationType, UnitStatus
@@ -13,6 +13,10 @@ from domain.holds import Hold
 from domain.master import Station
 from domain.routes import RouteStep, RouteVersion
 from domain.runs_and_units import Run, Unit
+
+if TYPE_CHECKING:
+    from domain.ingest.resolve import Resolved
+    from domain.mapping.normalized import NormalizedPayload
 
 _STATE_REFUSALS = {
     UnitStatus.DONE: (ErrorCode.UNIT_ALREADY_DONE, "is DONE"),
@@ -141,3 +145,25 @@ def check_recipe(step: RouteStep, got: str | None, sn: str | None = None) -> Dom
         f"recipe {got!r} is not step {step.step_no}'s recipe {step.recipe!r}",
         details,
     )
+
+
+def check_same_units(normalized: NormalizedPayload, resolved: Resolved, step: RouteStep) -> None:
+    """Step 6: the step's own mapping must yield the units step 3 found (or, for a
+    carrier-only BATCH event, name that carrier); else INGEST_PAYLOAD_INVALID."""
+    found = {u.sn for u in resolved.units}
+    if resolved.carrier is not None and not normalized.sns_given:
+        if normalized.carrier_code != resolved.carrier.carrier_no:
+            raise DomainError(
+                ErrorCode.INGEST_PAYLOAD_INVALID,
+                f"step {step.step_no}'s mapping reads carrier {normalized.carrier_code}, "
+                f"not {resolved.carrier.carrier_no}",
+                {"stepNo": step.step_no, "carrierNo": normalized.carrier_code},
+            )
+        return
+    read = {r.sn for r in normalized.units}
+    if not found <= read:
+        raise DomainError(
+            ErrorCode.INGEST_PAYLOAD_INVALID,
+            f"step {step.step_no}'s mapping reads units {sorted(read)}, not {sorted(found)}",
+            {"stepNo": step.step_no, "mapped": sorted(read), "resolved": sorted(found)},
+        )

@@ -6,14 +6,11 @@ rejection (the full input and the error) and an audit event are, in a transactio
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from domain.actors import Actor, TokenRevoked, hold_token
 from domain.audit import AuditEvent
-from domain.changes import IngestCommitted
 from domain.enums import (
     AuditOutcome,
     IngestEventType,
@@ -27,24 +24,26 @@ from domain.ingest.envelope import (
     canonical_hash,
     check_envelope,
     check_not_ahead,
-    stored_input,
     too_deep_to_keep,
 )
 from domain.ingest.info import record_info
+from domain.ingest.parking import Redriver, arrivals, park
 from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection, ParkedEvent
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
+from domain.ingest.stored import (
+    record_rejection,
+    sender_of,
+    stored_envelope,
+)
 from domain.ingest.write import Accepted, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, UnitsOfMeasure
-from domain.security import StationBinding
 from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 
 #: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
 MAX_SOURCE_LENGTH = MAX_KEY_LENGTH
 MAX_STORED_KEY = MAX_KEY_LENGTH + 1 + MAX_CODE_LENGTH
-#: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
-NOT_REPLAYABLE = frozenset({ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.PAYLOAD_TOO_LARGE})
 
 
 @dataclass
@@ -73,6 +72,8 @@ class IngestService:
         self.limits = limits
         self.mappings = mappings
         self.units_of_measure = units_of_measure
+        #: re-drives parked events (issue 20); the use cases that move units share it
+        self.redriver = Redriver(mappings, clock, limits, units_of_measure)
 
     # ------------------------------------------------------------ entry points
 
@@ -148,17 +149,8 @@ class IngestService:
     async def _sender(self, rejection: IngestRejection, actor: Actor) -> Actor:
         """The replayer, also bound by the station binding of the token that sent the input
         (an admin replay must not land a machine's event on another machine's station)."""
-        if rejection.token_name is None:
-            return actor  # sent with auth off, or before tokens were kept on rejections
         async with self.uow_factory() as uow:
-            token = await uow.tokens.get(rejection.token_name)
-        # a token that cannot be found binds to nothing: the replay is refused
-        binding = StationBinding() if token is None else token.binding
-        return replace(
-            actor,
-            bindings=actor.bindings + (() if binding is None else (binding,)),
-            token_name=rejection.token_name,
-        )
+            return await sender_of(uow, actor, rejection.token_name)
 
     # ------------------------------------------------------------ the accepting path
 
@@ -178,7 +170,7 @@ class IngestService:
             await hold_token(uow, actor)  # a revoked token is refused as such, not stored
             raise
         # the token held (revocation waits for us, or we see it), the key locked, its event
-        # read: one round trip on PostgreSQL
+        # and its parked event read: one round trip on PostgreSQL
         claim = await uow.ingest_events.claim_key(env.source_system, env.dedupe_key, actor.token_id)
         if not claim.token_held:
             raise TokenRevoked(actor)
@@ -187,6 +179,8 @@ class IngestService:
             if existing.input_hash != input_hash:
                 raise _conflict(env, existing)
             return IngestOutcome(IngestStatus.DUPLICATE, event=existing)
+        if claim.parked_id is not None:
+            return await _parked_again(uow, env, input_hash, claim.parked_id, claim.parked_hash)
         progress.key_was_free = True
         now = self.clock.now()
         if env.event_type is IngestEventType.INFO:
@@ -202,9 +196,17 @@ class IngestService:
         judgement = await Acceptor(
             uow, self.mappings, actor, units_of_measure=self.units_of_measure
         ).judge(root, station_type, resolved)
+        if judgement.waiting_for_step_no is not None:
+            parked = await park(
+                uow, env, input_hash, judgement, None, self.limits, actor.token_name, self.clock
+            )
+            return IngestOutcome(IngestStatus.PARKED, parked=parked)
         accepted = Accepted.of(env, input_hash, judgement, now, actor.token_name)
         event = await write_accepted(uow, accepted)
-        return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
+        if event is None:
+            return None
+        redriven = await self.redriver.redrive(uow, arrivals(accepted), actor)
+        return IngestOutcome(IngestStatus.ACCEPTED, event=event, redriven=redriven)
 
     # ------------------------------------------------------------ refusals
 
@@ -245,42 +247,22 @@ class IngestService:
                     return outcome
                 if raced is not None:
                     err = _conflict(env, raced)
-            rejection = await uow.rejections.find_open(source, key, input_hash)
-            if rejection is not None:
-                rejection = replace(
-                    rejection,
-                    attempts=rejection.attempts + 1,
-                    last_attempt_at=now,
-                    error_code=err.code,
-                    error_message=err.message,
-                    error_details=err.details,
-                    sns=tuple(sns) or rejection.sns,
-                )
-                await uow.rejections.update(rejection)
-            else:
-                rejection = await uow.rejections.add(
-                    IngestRejection(
-                        source_system=source,
-                        dedupe_key=key,
-                        input_hash=input_hash,
-                        event_type=env.event_type,
-                        received_at=now,
-                        occurred_at=_aware(env.occurred_at),
-                        error_code=err.code,
-                        error_message=err.message,
-                        error_details=err.details,
-                        input=stored_input(env, truncated=truncated),
-                        sns=tuple(sns),
-                        replayable=err.code not in NOT_REPLAYABLE and not had_nul and not truncated,
-                        restrict_to_sn=env.restrict_to_sn,
-                        last_attempt_at=now,
-                        token_name=actor.token_name,
-                    )
-                )
+            rejection = await record_rejection(
+                uow,
+                env,
+                input_hash,
+                err,
+                sns,
+                now,
+                actor.token_name,
+                truncated=truncated,
+                replayable=not had_nul,
+                source=source,
+                key=key,
+            )
             await uow.audit.add(
                 self._audit(env, actor, IngestOutcome(IngestStatus.REJECTED, error=err))
             )
-            uow.publish(IngestCommitted(IngestStatus.REJECTED, source, rejection_id=rejection.id))
             await uow.commit()
         return IngestOutcome(IngestStatus.REJECTED, error=err, rejection=rejection)
 
@@ -325,6 +307,7 @@ class IngestService:
             IngestStatus.ACCEPTED: AuditOutcome.OK,
             IngestStatus.DUPLICATE: AuditOutcome.DUPLICATE,
             IngestStatus.REJECTED: AuditOutcome.REFUSED,
+            IngestStatus.PARKED: AuditOutcome.PARKED,
         }[outcome.status]
         err = outcome.error
         return actor.audit(
@@ -336,8 +319,27 @@ class IngestService:
             err.code.value if err else None,
             {"eventId": outcome.event.id}
             if outcome.event
-            else ({"message": err.message} if err else None),
+            else (
+                {"message": err.message}
+                if err
+                else ({"parkedEventId": outcome.parked.id} if outcome.parked else None)
+            ),
         )
+
+
+async def _parked_again(
+    uow: UnitOfWork, env: IngestEnvelope, input_hash: str, parked_id: int, parked_hash: str | None
+) -> IngestOutcome:
+    """A resend of a parked key: PARKED again (nothing written) with the same input, else
+    IDEMPOTENCY_CONFLICT naming the parked event."""
+    if parked_hash != input_hash:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            f"dedupeKey {env.dedupe_key!r} of {env.source_system} is parked with another input",
+            {"parkedEventId": str(parked_id)},
+        )
+    parked = await uow.parked.get_by_key(env.source_system, env.dedupe_key)
+    return IngestOutcome(IngestStatus.PARKED, parked=parked)
 
 
 def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
@@ -381,23 +383,11 @@ def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
 
 def envelope_of(rejection: IngestRejection) -> IngestEnvelope:
     """The envelope a stored (replayable) input stands for."""
-    raw = rejection.input
-    occurred = raw.get("occurredAt")
-    occurred_at = datetime.fromisoformat(occurred) if isinstance(occurred, str) else None
-    payload = raw.get("payload")
-    return IngestEnvelope(
-        source_system=raw.get("sourceSystem", rejection.source_system),
+    return stored_envelope(
+        rejection.input,
+        rejection.source_system,
         # a PARTIAL unit's rejection replays under its own key, `dedupeKey#sn`
-        dedupe_key=rejection.dedupe_key,
-        event_type=IngestEventType(raw.get("eventType", rejection.event_type.value)),
-        occurred_at=occurred_at,
-        payload=payload,
-        run_no=raw.get("runNo"),
-        meta=raw.get("meta"),
-        restrict_to_sn=rejection.restrict_to_sn,
-        payload_bytes=len(json.dumps(payload, default=str)),
+        rejection.dedupe_key,
+        rejection.event_type,
+        rejection.restrict_to_sn,
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value if value is not None and value.tzinfo is not None else None

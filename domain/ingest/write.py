@@ -45,6 +45,8 @@ class Accepted:
     started_at: datetime
     #: the event's result, over its recorded units (and a BATCH event's own)
     result: TrackResult
+    #: a parked event re-driven: when it was accepted (`received_at` stays its arrival)
+    accepted_at: datetime | None = None
 
     @classmethod
     def of(
@@ -54,6 +56,7 @@ class Accepted:
         judgement: Judgement,
         received_at: datetime,
         token_name: str | None,
+        accepted_at: datetime | None = None,
     ) -> Accepted:
         normalized = judgement.normalized
         occurred_at = normalized.occurred_at or env.occurred_at
@@ -70,6 +73,7 @@ class Accepted:
             occurred_at,
             normalized.started_at or occurred_at,
             result,
+            accepted_at,
         )
 
     @property
@@ -205,6 +209,7 @@ def _event_row(a: Accepted) -> IngestEvent:
             ],
         },
         meta=env.meta,
+        accepted_at=a.accepted_at,
     )
 
 
@@ -290,6 +295,12 @@ def _tracks(a: Accepted) -> tuple[tuple[Track, tuple[DataValue, ...]], ...]:
         )
         for v in a.ok
     )
+
+
+def advanced_units(a: Accepted) -> list[Unit]:
+    """The recorded units as the event moved them, but those an alarm holds (issue 20: the
+    units whose parked events may now run)."""
+    return _moved(a)[0]
 
 
 def _moved(a: Accepted) -> tuple[list[Unit], list[Unit]]:

@@ -80,10 +80,13 @@ class IngestWrites(Protocol):
 @dataclass(frozen=True, slots=True)
 class KeyClaim:
     """What `claim_key` found: whether the sender's token is still active (held), and the
-    event already accepted under the key (None: free, or the token was revoked)."""
+    event already accepted under the key (None: free, or the token was revoked); and the
+    event parked under the key, its id and input hash (issue 20; None: none is)."""
 
     token_held: bool
     event: IngestEvent | None
+    parked_id: int | None = None
+    parked_hash: str | None = None
 
 
 class IngestEventRepository(Protocol):
@@ -98,9 +101,10 @@ class IngestEventRepository(Protocol):
         self, source_system: str, dedupe_key: str, token_id: int | None
     ) -> KeyClaim:
         """`TokenRepository.hold` of the token (None: no token to hold), then, if it is held,
-        `lock_key` and `get_by_key`: what an accept does first, as one step (PostgreSQL: one
-        round trip, the function of migration 0013; each of its statements reads after the
-        one before, so the read after the lock sees what the lock's last holder committed).
+        `lock_key`, `get_by_key` and the key's parked event (its id and hash): what an accept
+        does first, as one step (PostgreSQL: one round trip, the function of migration 0013,
+        replaced by 0017; each of its statements reads after the one before, so the read
+        after the lock sees what the lock's last holder committed).
         A revoked token takes no lock."""
         ...
 

@@ -6,9 +6,9 @@ with the actor and the request id.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from domain.actors import Actor, hold_token
 from domain.audit import AuditEvent
@@ -16,7 +16,11 @@ from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from domain.runs_and_units import Unit
 from domain.validation import scrubbed
+
+if TYPE_CHECKING:
+    from domain.ingest.parking import Redriver
 
 #: the audit trail keeps this much of an entity key (a refused one may be any length)
 MAX_AUDIT_KEY = 200
@@ -50,6 +54,15 @@ class Deps:
     limits: Limits
     #: who sends the command (handlers check its station binding)
     actor: Actor | None = None
+    #: re-drives parked events when a handler brings units to a step (issue 20)
+    redriver: Redriver | None = None
+
+    async def redrive(self, uow: UnitOfWork, units: Sequence[Unit]) -> int:
+        """The events parked for these units (as the handler moved them) at their steps run
+        again in the handler's transaction (domain/ingest/parking.py); how many."""
+        if self.redriver is None or self.actor is None:
+            return 0
+        return await self.redriver.redrive(uow, units, self.actor)
 
 
 R = TypeVar("R")
@@ -63,9 +76,10 @@ class MessageBus:
         clock: Clock,
         limits: Limits,
         handlers: dict[type[Command], Handler],
+        redriver: Redriver | None = None,
     ):
         self.uow_factory = uow_factory
-        self.deps = Deps(clock=clock, limits=limits)
+        self.deps = Deps(clock=clock, limits=limits, redriver=redriver)
         self.handlers = handlers
 
     def _audit(

@@ -146,7 +146,9 @@ async def release_hold(cmd: ReleaseHold, uow: UnitOfWork, deps: Deps) -> Hold:
     if ids:
         # units first, then the hold row (release locks it): the order every writer keeps
         units = await uow.units.get_many_by_id(ids, for_update=True)
-        await release_units(uow, units, deps.clock.now(), hold.id)
+        released = await release_units(uow, units, deps.clock.now(), hold.id)
+        # those QUEUED again: their events parked for where they stand (issue 20)
+        await deps.redrive(uow, released)
         await uow.audit.add_many(_unit_audits(deps, "releaseHold", units, {"holdId": str(hold.id)}))
     after = await uow.holds.get(cmd.hold_id)
     assert after is not None

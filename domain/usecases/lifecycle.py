@@ -70,6 +70,9 @@ async def dispose_unit(cmd: DisposeUnit, uow: UnitOfWork, deps: Deps) -> Dispose
     if cmd.disposition is not DispositionAction.HOLD:
         await uow.units.update_many([moved])
         uow.publish(UnitsChanged.of([moved]))
+        if moved.status is not unit.status or moved.current_step_no != unit.current_step_no:
+            # QUEUED again (RETEST, REWORK, RELEASE): its events parked for there (issue 20)
+            await deps.redrive(uow, [moved])
     record = await uow.units.add_disposition(
         Disposition(
             unit_id=unit.id or 0,

@@ -225,4 +225,6 @@ async def track_out(cmd: TrackOut, uow: UnitOfWork, deps: Deps) -> Executed:
     else:
         await uow.units.update_many([moved])
         uow.publish(UnitsChanged.of([moved]))
+        if moved.current_step_no != unit.current_step_no:
+            await deps.redrive(uow, [moved])  # its events parked for the next step (issue 20)
     return Executed(closed, moved)

@@ -164,6 +164,11 @@ class IngestEvent:
     event_type: IngestEventType
     occurred_at: datetime
     received_at: datetime
+    accepted_at: datetime | None = strawberry.field(
+        description="When it was accepted, when later than receivedAt: a parked event (it "
+        "came before its units reached its step) re-driven when they did. Null: accepted "
+        "as it arrived."
+    )
     run_no: str | None
     step_no: int | None
     station_code: str | None
@@ -214,6 +219,7 @@ class IngestEvent:
             event_type=e.event_type,
             occurred_at=e.occurred_at,
             received_at=e.received_at,
+            accepted_at=e.accepted_at,
             run_no=e.run_no,
             step_no=e.step_no,
             station_code=e.station_code,

@@ -1,5 +1,9 @@
 """parked_event and parked_event_unit, and ingest_event.accepted_at (issue 20): events that
-came before their units reached their step wait there until a move re-drives them
+came before their units reached their step wait there until a move re-drives them;
+ingest_claim_key (0013) replaced by one that also answers the key's parked event (its id and
+input hash), so a resend of a parked event costs no statement more than any other send;
+unit.has_parked, set when an event is parked for the unit, so a move of a unit without
+looks for no parked event
 
 Revision ID: 0017
 Revises: 0016
@@ -19,10 +23,63 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# 0013's function, as it was (the downgrade puts it back)
+CLAIM_KEY_0013 = """
+CREATE FUNCTION ingest_claim_key(p_lock text, p_source varchar, p_key varchar, p_token bigint)
+RETURNS TABLE (token_held boolean, has_open_rejection boolean, event ingest_event)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  IF p_token IS NOT NULL THEN
+    PERFORM 1 FROM api_token WHERE id = p_token AND revoked_at IS NULL FOR SHARE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT false, false, NULL::ingest_event;
+      RETURN;
+    END IF;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
+  RETURN QUERY SELECT true, EXISTS (
+      SELECT 1 FROM ingest_rejection j WHERE j.source_system = p_source
+      AND j.dedupe_key = p_key AND j.resolved_by_event_id IS NULL), e
+    FROM (SELECT 1) AS one
+    LEFT JOIN ingest_event e ON e.source_system = p_source AND e.dedupe_key = p_key;
+END
+$$
+"""
+# the same, and the event parked under the key (read after the lock, as the event is)
+CLAIM_KEY = """
+CREATE FUNCTION ingest_claim_key(p_lock text, p_source varchar, p_key varchar, p_token bigint)
+RETURNS TABLE (token_held boolean, has_open_rejection boolean, event ingest_event,
+  parked_id bigint, parked_hash varchar)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  IF p_token IS NOT NULL THEN
+    PERFORM 1 FROM api_token WHERE id = p_token AND revoked_at IS NULL FOR SHARE;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT false, false, NULL::ingest_event, NULL::bigint, NULL::varchar;
+      RETURN;
+    END IF;
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_lock, 0));
+  RETURN QUERY SELECT true, EXISTS (
+      SELECT 1 FROM ingest_rejection j WHERE j.source_system = p_source
+      AND j.dedupe_key = p_key AND j.resolved_by_event_id IS NULL), e, p.id, p.input_hash
+    FROM (SELECT 1) AS one
+    LEFT JOIN ingest_event e ON e.source_system = p_source AND e.dedupe_key = p_key
+    LEFT JOIN parked_event p ON p.source_system = p_source AND p.dedupe_key = p_key;
+END
+$$
+"""
+DROP_CLAIM_KEY = "DROP FUNCTION ingest_claim_key(text, varchar, varchar, bigint)"
+
+
 def upgrade() -> None:
     with op.batch_alter_table("ingest_event", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("accepted_at", adapters.types.UtcDateTime(), nullable=True)
+        )
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("has_parked", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
     op.create_table(
         "parked_event",
@@ -67,9 +124,15 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_parked_event_unit_waiting", ["unit_id", "waiting_for_step_no"], unique=False
         )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(DROP_CLAIM_KEY)
+        op.execute(CLAIM_KEY)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(DROP_CLAIM_KEY)
+        op.execute(CLAIM_KEY_0013)
     with op.batch_alter_table("parked_event_unit", schema=None) as batch_op:
         batch_op.drop_index("ix_parked_event_unit_waiting")
     op.drop_table("parked_event_unit")
@@ -77,5 +140,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_parked_event_received")
         batch_op.drop_index("ix_parked_event_expires")
     op.drop_table("parked_event")
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.drop_column("has_parked")
     with op.batch_alter_table("ingest_event", schema=None) as batch_op:
         batch_op.drop_column("accepted_at")

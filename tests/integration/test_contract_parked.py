@@ -128,3 +128,19 @@ async def test_an_event_keeps_its_acceptance_time(impl: Implementation) -> None:
         assert found == saved
         if impl.name != "fake":
             assert_utc(found.accepted_at, LATER)
+
+
+async def test_claim_key_answers_the_keys_parked_event(impl: Implementation) -> None:
+    """The accept's first step names the event parked under the key (its id and input hash),
+    so a resend of a parked event is answered without another statement on PostgreSQL."""
+    tag = unique("PC")
+    [u0] = await _units(impl, tag, 1)
+    async with impl.new_uow() as u:
+        stored = await u.parked.add(_parked(tag, "k-parked", [u0], 20, minutes=0))
+        await u.commit()
+    async with impl.new_uow() as u:
+        claim = await u.ingest_events.claim_key(f"{tag}-EQP", "k-parked", None)
+        assert (claim.token_held, claim.event) == (True, None)
+        assert (claim.parked_id, claim.parked_hash) == (stored.id, "a" * 64)
+        free = await u.ingest_events.claim_key(f"{tag}-EQP", "k-free", None)
+        assert (free.event, free.parked_id, free.parked_hash) == (None, None, None)

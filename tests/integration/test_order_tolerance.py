@@ -194,7 +194,6 @@ async def outcome_of(services: Services, sns: Sequence[str]) -> list[Any]:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="parking is being merged (issue 20)")
 async def test_a_route_sent_in_reverse_or_random_order_ends_as_sent_in_order(
     services: Services,
 ) -> None:
@@ -229,7 +228,6 @@ async def test_a_route_sent_in_reverse_or_random_order_ends_as_sent_in_order(
     assert results["random"] == results["in order"]
 
 
-@pytest.mark.xfail(strict=True, reason="parking is being merged (issue 20)")
 @pytest.mark.postgres_only
 async def test_an_early_event_and_its_unblocking_event_sent_at_once_each_end_accepted_once(
     services: Services,

@@ -106,7 +106,10 @@ async def test_loads_move_between_carriers_and_unload() -> None:
 async def test_all_or_nothing_refuses_the_whole_event_and_writes_nothing() -> None:
     o = await oven(units=3)
     f = o.f
-    o.at_reflow(f.sns[:2])  # the third unit is still at step 10
+    o.at_reflow(f.sns[:2])
+    # the third unit is past the reflow step (one still behind it would park the event until
+    # it arrives: issue 20, tests/unit/test_parking.py)
+    o.store.units[f.sns[2]] = replace(o.store.units[f.sns[2]], current_step_no=30)
     before = o.rows()
     details = refused(
         await o.ingest(f.reflow_input(f.sns, carrier=f.code("T-X"))), ErrorCode.STEP_MISMATCH
@@ -143,7 +146,9 @@ async def test_required_carrier_data_and_method() -> None:
 async def test_partial_with_every_board_refused_is_one_rejection() -> None:
     o = await oven(units=2, partial=True)
     f = o.f
-    boards = [{"sn": sn, "readings": []} for sn in f.sns]  # both still at step 10
+    for sn in f.sns:  # both past the reflow step (behind it, the event would park: issue 20)
+        o.store.units[sn] = replace(o.store.units[sn], current_step_no=30)
+    boards = [{"sn": sn, "readings": []} for sn in f.sns]
     details = refused(await o.ingest(f.reflow_input(None, boards=boards)), ErrorCode.STEP_MISMATCH)
     assert [x["sn"] for x in details["refused"]] == f.sns
     assert len(o.store.rejections) == 1

@@ -1,0 +1,100 @@
+"""Order tolerance (issue 20), the judging side: is an event the step check refused only
+early — its units not yet at its step — and which step does it wait for?
+
+The event's step is the first step at or after the furthest of its units, in their frozen
+version, whose station type is the event's type, whose mapping reads the payload and yields
+the event's units, and whose station constraints the event's station meets (type, allowed
+stations, group, line; and the recipe interlock). So every unit is at that step or behind it;
+an event whose units are past every such step (it is late, or the route has none) stays
+STEP_MISMATCH. Choices:
+
+- ALL_OR_NOTHING: one unit behind makes the whole event wait (for the last of its units).
+- PARTIAL: the event waits only when every unit not refused for another reason (its state) is
+  behind; when some stand at the event's step, today's per-unit refusals hold (the ones behind
+  are STEP_MISMATCH rejections, replayable under `dedupeKey#sn`).
+- A station that does not exist, or that the sender may not write for, is no step's to decide:
+  the first step of the type whose mapping reads the units is taken, and the full judging
+  refuses the event (STATION_NOT_FOUND, FORBIDDEN), as it would an event on time.
+
+Which step, here; the other checks (data, required data, limits) then run against that step
+as if the units stood there (`Acceptor.judge`): an early event that fails one is refused with
+its code, never parked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from domain.actors import Actor
+from domain.enums import StationType
+from domain.errors import DomainError, ErrorCode
+from domain.ingest.checks import check_recipe, check_same_units, check_station
+from domain.ingest.panel_boards import board_readings
+from domain.ingest.resolve import MappingCache, Resolved, Verdict
+from domain.master import Station
+from domain.ports import UnitOfWork
+from domain.routes import RouteStep
+
+
+def is_early(verdicts: list[Verdict], partial: bool) -> bool:
+    """Whether the step check's refusals may mean "not there yet": some unit refused
+    STEP_MISMATCH (under PARTIAL: every unit not refused for another reason)."""
+    behind = [v for v in verdicts if v.error is not None and _step_mismatch(v.error)]
+    if not behind:
+        return False
+    return not partial or all(v.error is not None for v in verdicts if _may_wait(v))
+
+
+async def waiting_step(
+    uow: UnitOfWork,
+    mappings: MappingCache,
+    actor: Actor | None,
+    root: dict[str, Any],
+    station_type: StationType,
+    resolved: Resolved,
+    verdicts: list[Verdict],
+) -> RouteStep | None:
+    """The step the event waits for (see the module), or None: it is not early."""
+    version = resolved.version
+    index = {s.step_no: i for i, s in enumerate(version.steps)}
+    positions = [index.get(v.unit.current_step_no or -1) for v in verdicts if _may_wait(v)]
+    if not positions or any(p is None for p in positions):
+        return None
+    furthest = max(p for p in positions if p is not None)
+    stations: dict[str, Station | None] = {}
+    for step in version.steps[furthest:]:
+        if step.station_type is not station_type:
+            continue
+        found = mappings.get(version, step)
+        if found is None:
+            continue
+        mapping = found.pick(root)
+        try:
+            normalized = mapping.normalize(root, station_type)
+            boards = board_readings(normalized.units, resolved.units, resolved.carried)
+            normalized = replace(normalized, units=boards)
+            check_same_units(normalized, resolved, step)
+        except DomainError:
+            continue  # this step's mapping does not read the event
+        code = normalized.station_code
+        if code not in stations:
+            stations[code] = await uow.stations.get(code)
+        station = stations[code]
+        if station is None or (actor is not None and actor.station_refusal(code, station)):
+            return step  # refused by the full judging, whichever step
+        if check_station(station, code, step, resolved.run) or check_recipe(
+            step, normalized.recipe
+        ):
+            continue
+        return step
+    return None
+
+
+def _step_mismatch(err: DomainError) -> bool:
+    return err.code is ErrorCode.STEP_MISMATCH
+
+
+def _may_wait(v: Verdict) -> bool:
+    """Not refused for another reason than its position."""
+    return v.error is None or _step_mismatch(v.error)

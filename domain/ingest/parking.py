@@ -1,0 +1,199 @@
+"""Order tolerance (issue 20), the writing side: an early event is parked (domain/ingest/early.py
+says which are), and re-driven by the transaction that brings its units to its step.
+
+Re-drive: any transaction that makes units QUEUED at a step — an accepted ingest's advance
+(its re-driven events' too), a manual trackOut, a disposition (RETEST, REWORK, RELEASE), a
+hold's release — calls `Redriver.redrive` with the units as it moved them. The events parked
+for those units at those steps run again there, oldest occurredAt first, in that same
+transaction (so no trace shows a unit at a step with an acceptable event still parked):
+
+- whoever removes a parked event first owns it (`uow.parked.remove`; the expiry sweep may
+  have taken it); its key is locked as every sender of it locks it;
+- it is judged again with its stored input, as its sender (that token's station binding),
+  against the units as they stand now;
+- acceptable: written as an accepted event keeping its receivedAt, `acceptedAt` now; its
+  units moving on re-drive again (at most the route's length deep);
+- still early (some unit not there yet, e.g. the others of a batch): parked again, waiting
+  for the step it now waits for, with its own expiry;
+- refused: an ordinary rejection (received when it arrived), replayable as any other.
+
+A unit that arrives held (an alarm HOLD) is not QUEUED: its parked events wait for its
+release. Each re-drive is audited (action `redriveParkedEvent`) by the mover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+from domain.actors import Actor
+from domain.audit import AuditEvent
+from domain.changes import IngestCommitted
+from domain.enums import AuditOutcome, IngestStatus, StationType, UnitStatus
+from domain.errors import DomainError
+from domain.ingest.accept import Acceptor, Judgement
+from domain.ingest.envelope import stored_input
+from domain.ingest.records import IngestEnvelope, ParkedEvent
+from domain.ingest.resolve import MappingCache, Progress, resolve_units
+from domain.ingest.retests import recognise_retest
+from domain.ingest.stored import record_rejection, sender_of, stored_envelope
+from domain.ingest.write import Accepted, advanced_units, write_accepted
+from domain.limits import Limits
+from domain.ports import Clock, UnitOfWork, UnitsOfMeasure
+from domain.runs_and_units import Unit
+from domain.validation import scrubbed
+
+#: the audit action of a re-drive
+REDRIVE_ACTION = "redriveParkedEvent"
+
+
+async def park(
+    uow: UnitOfWork,
+    env: IngestEnvelope,
+    input_hash: str,
+    judgement: Judgement,
+    before: ParkedEvent | None,
+    limits: Limits,
+    token_name: str | None,
+    clock: Clock,
+) -> ParkedEvent:
+    """Store an early event (the caller holds its key's lock) waiting for its judgement's
+    step; `before`: the parked event it was (a re-drive that is still early keeps its arrival
+    and expiry), else it arrives now. Announced as a PARKED ingest."""
+    assert judgement.waiting_for_step_no is not None and env.occurred_at is not None
+    now = clock.now()
+    units = judgement.resolved.units
+    parked = await uow.parked.add(
+        ParkedEvent(
+            source_system=env.source_system,
+            dedupe_key=env.dedupe_key,
+            input_hash=input_hash,
+            event_type=env.event_type,
+            occurred_at=env.occurred_at,
+            received_at=before.received_at if before else now,
+            expires_at=before.expires_at if before else now + timedelta(seconds=limits.park_ttl_s),
+            run_no=judgement.resolved.run.run_no,
+            waiting_for_step_no=judgement.waiting_for_step_no,
+            input=stored_input(env),
+            unit_ids=tuple(u.id for u in units if u.id is not None),
+            sns=tuple(u.sn for u in units),
+            restrict_to_sn=env.restrict_to_sn,
+            token_name=token_name,
+        )
+    )
+    uow.publish(IngestCommitted(IngestStatus.PARKED, env.source_system))
+    return parked
+
+
+class Redriver:
+    """Re-drives parked events inside the mover's transaction (see the module)."""
+
+    def __init__(
+        self,
+        mappings: MappingCache,
+        clock: Clock,
+        limits: Limits,
+        units_of_measure: UnitsOfMeasure,
+    ):
+        self.mappings = mappings
+        self.clock = clock
+        self.limits = limits
+        self.units_of_measure = units_of_measure
+
+    async def redrive(
+        self, uow: UnitOfWork, units: Sequence[Unit], actor: Actor, depth: int = 0
+    ) -> int:
+        """Re-drive the events parked for these units (as the caller moved them) at the steps
+        where they now stand QUEUED; how many ran again (accepted, refused or parked again)."""
+        by_step: dict[int, list[int]] = {}
+        for u in units:
+            if u.status is UnitStatus.QUEUED and u.id is not None and u.current_step_no is not None:
+                by_step.setdefault(u.current_step_no, []).append(u.id)
+        found: dict[int, ParkedEvent] = {}
+        for step_no, unit_ids in by_step.items():
+            for p in await uow.parked.waiting(unit_ids, step_no):
+                found[p.id or 0] = p
+        count = 0
+        for p in sorted(found.values(), key=lambda e: (e.occurred_at, e.id or 0)):
+            if p.id is None or not await uow.parked.remove(p.id):
+                continue  # gone meanwhile (re-driven by an earlier one here, or expired)
+            count += 1 + await self._one(uow, p, actor, depth)
+        return count
+
+    async def _one(self, uow: UnitOfWork, p: ParkedEvent, mover: Actor, depth: int) -> int:
+        """Judge one removed parked event again; the re-drives its acceptance led to."""
+        env = stored_envelope(
+            p.input, p.source_system, p.dedupe_key, p.event_type, p.restrict_to_sn
+        )
+        await uow.ingest_events.lock_key(p.source_system, p.dedupe_key)
+        sender = await sender_of(uow, replace(mover, bindings=()), p.token_name)
+        now = self.clock.now()
+        progress = Progress(sns=list(p.sns))
+        root = env.root()
+        station_type = StationType(env.event_type.value)
+        try:
+            resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
+            first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
+            if first is not None:
+                # the tester's result came meanwhile under another key: nothing to record
+                await uow.audit.add(self._audit(mover, p, AuditOutcome.DUPLICATE, first.id))
+                return 0
+            judgement = await Acceptor(
+                uow, self.mappings, sender, units_of_measure=self.units_of_measure
+            ).judge(root, station_type, resolved)
+        except DomainError as err:
+            await record_rejection(
+                uow,
+                env,
+                p.input_hash,
+                err,
+                progress.sns,
+                now,
+                p.token_name,
+                received_at=p.received_at,
+            )
+            await uow.audit.add(self._audit(mover, p, AuditOutcome.REFUSED, None, err))
+            return 0
+        if judgement.waiting_for_step_no is not None:
+            await park(uow, env, p.input_hash, judgement, p, self.limits, p.token_name, self.clock)
+            await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
+            return 0
+        accepted = Accepted.of(env, p.input_hash, judgement, p.received_at, p.token_name, now)
+        event = await write_accepted(uow, accepted)
+        if event is None:
+            return 0  # cannot be: a parked key has no event, and its lock is ours
+        await uow.audit.add(self._audit(mover, p, AuditOutcome.OK, event.id))
+        if depth >= len(judgement.resolved.version.steps):
+            return 0  # each re-drive moves its units on: deeper is a loop, not a route
+        return await self.redrive(uow, arrivals(accepted), mover, depth + 1)
+
+    def _audit(
+        self,
+        mover: Actor,
+        p: ParkedEvent,
+        outcome: AuditOutcome,
+        event_id: int | None,
+        err: DomainError | None = None,
+    ) -> AuditEvent:
+        details: dict[str, object] = {"parkedEventId": p.id}
+        if event_id is not None:
+            details["eventId"] = event_id
+        if err is not None:
+            details["message"] = err.message
+        return mover.audit(
+            self.clock.now(),
+            REDRIVE_ACTION,
+            "IngestEvent",
+            scrubbed(f"{p.source_system}/{p.dedupe_key}"[:500]),
+            outcome,
+            err.code.value if err else None,
+            details,
+        )
+
+
+def arrivals(a: Accepted) -> list[Unit]:
+    """The units an accepted event brought to another step (QUEUED there; a FAIL or an ERROR
+    leaves them where they were, and moves no parked event)."""
+    before = {v.unit.id: v.unit.current_step_no for v in a.ok}
+    return [u for u in advanced_units(a) if u.current_step_no != before.get(u.id)]
