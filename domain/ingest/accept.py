@@ -61,6 +61,11 @@ class Judgement:
     waiting_for_step_no: int | None = None
 
 
+#: refusals of the event's station at the units' step that a later step of the same type may
+#: not give (the event is then early, not wrong)
+_LATER_STEP_MAY_FIT = frozenset({ErrorCode.STATION_MISMATCH, ErrorCode.RECIPE_MISMATCH})
+
+
 class Acceptor:
     """Judges one resolved event inside the caller's unit of work (steps 4–8); raises
     DomainError on refusal."""
@@ -120,6 +125,12 @@ class Acceptor:
             station, normalized.station_code, step, resolved.run
         ) or check_recipe(step, normalized.recipe)
         if station_error:
+            if station_error.code in _LATER_STEP_MAY_FIT:
+                # two steps of one type in a row (SPI, then AOI): the event's station may be a
+                # later step's, which its units have not reached yet (issue 20)
+                early = await self._early(root, station_type, resolved, verdicts)
+                if early is not None:
+                    return early
             raise station_error
         carrier_data = self._carrier_data(station_type, step, mapping, normalized)
         readings = {r.sn: r for r in normalized.units}

@@ -1,5 +1,7 @@
 """Order tolerance (issue 20), the judging side: is an event the step check refused only
-early — its units not yet at its step — and which step does it wait for?
+early — its units not yet at its step — and which step does it wait for? (Also asked when the
+units stand at a step of the event's type whose station constraints the event's station does
+not meet: with two steps of one type in a row, SPI then AOI, the AOI's result may come first.)
 
 The event's step is the first step at or after the furthest of its units, in their frozen
 version, whose station type is the event's type, whose mapping reads the payload and yields
