@@ -4,11 +4,11 @@ PARKED_EXPIRED rejection. Run by `mes serve`'s sweep and by `mes parked expire`.
 from __future__ import annotations
 
 from domain.actors import Actor
-from domain.changes import IngestCommitted
-from domain.enums import AuditOutcome, IngestStatus
+from domain.enums import AuditOutcome
 from domain.errors import ErrorCode
 from domain.ingest.records import ParkedEvent
-from domain.ingest.rejections import expired_rejection, record_rejection
+from domain.ingest.rejections import expiry_error
+from domain.ingest.stored import record_rejection, stored_envelope
 from domain.ports import Clock, UnitOfWorkFactory
 from domain.usecases.holds import SYSTEM_ACTOR
 from domain.validation import scrubbed
@@ -49,7 +49,25 @@ async def _expire(
         # here, so the key keeps one open rejection
         await uow.ingest_events.lock_key(parked.source_system, parked.dedupe_key)
         now = clock.now()
-        rejection = await record_rejection(uow, expired_rejection(parked, now))
+        # its input as received, replayable (a replay judges it again: it may be accepted, or
+        # parked again); announced as a REJECTED ingest
+        env = stored_envelope(
+            parked.input,
+            parked.source_system,
+            parked.dedupe_key,
+            parked.event_type,
+            parked.restrict_to_sn,
+        )
+        rejection = await record_rejection(
+            uow,
+            env,
+            parked.input_hash,
+            expiry_error(parked),
+            list(parked.sns),
+            now,
+            parked.token_name,
+            received_at=parked.received_at,
+        )
         key = scrubbed(f"{parked.source_system}/{parked.dedupe_key}"[:500])
         await uow.audit.add(
             actor.audit(
@@ -61,9 +79,6 @@ async def _expire(
                 ErrorCode.PARKED_EXPIRED.value,
                 {"message": rejection.error_message, "rejectionId": rejection.id},
             )
-        )
-        uow.publish(
-            IngestCommitted(IngestStatus.REJECTED, parked.source_system, rejection_id=rejection.id)
         )
         await uow.commit()
     return 1

@@ -38,7 +38,8 @@ UNIT_PARKED = """query($sn: String!) { unit(sn: $sn) {
 REJECTIONS = """query($f: IngestRejectionFilter) { ingestRejections(filter: $f) {
   edges { node { id dedupeKey receivedAt replayable sns error { code message details } } } } }"""
 
-REPLAY = """mutation($id: ID!) { replayRejection(id: $id) { status error { code } } }"""
+REPLAY = """mutation($id: ID!) { replayRejection(id: $id) { status error { code }
+  parkedEvent { dedupeKey waitingForStepNo expiresAt } } }"""
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -185,12 +186,20 @@ async def test_mes_parked_expire_turns_expired_events_into_replayable_rejections
         "sns": [a],
     }
     assert "step 20" in rejection["error"]["message"]
-    # a replay judges it again (the unit is still at step 10): refused, not a crash
+    # a replay judges it again: its unit is still at step 10, so it parks again, with a new
+    # expiry (the rejection stays open until the event is accepted)
     replayed = (await api.gql(REPLAY, {"id": rejection["id"]}))["replayRejection"]
-    assert replayed["status"] == "REJECTED" and replayed["error"]["code"]
+    assert replayed["status"] == "PARKED", replayed
+    assert replayed["parkedEvent"]["dedupeKey"] == f.code("OLD")
+    assert replayed["parkedEvent"]["waitingForStepNo"] == 20
+    assert datetime.fromisoformat(replayed["parkedEvent"]["expiresAt"]) > NOW
     again = _invoke("parked", "expire", "--database-url", _url(services.engine))
     assert again.exit_code == 0, again.output
-    assert _keys((await api.gql(PARKED, {"f": source}))["parkedEvents"]) == [f.code("FRESH")]
+    # newest received first: the one parked again by the replay
+    assert _keys((await api.gql(PARKED, {"f": source}))["parkedEvents"]) == [
+        f.code("OLD"),
+        f.code("FRESH"),
+    ]
     assert fresh.id is not None
 
 

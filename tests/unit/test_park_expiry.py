@@ -11,8 +11,8 @@ import pytest
 from domain.changes import IngestCommitted
 from domain.enums import AuditOutcome, IngestStatus
 from domain.errors import ErrorCode
-from domain.ingest.records import ParkedEvent
-from domain.ingest.rejections import expired_rejection
+from domain.ingest.records import IngestRejection, ParkedEvent
+from domain.ingest.rejections import expiry_error
 from domain.usecases.parking import expire_parked
 from tests.fakes import FakeClock, FakeParked, FakeStore, fake_bus
 from tests.ingest_builders import IngestFactory
@@ -104,8 +104,19 @@ async def test_an_open_rejection_of_the_same_input_counts_another_attempt() -> N
     f, store, clock = await _parked()
     parked = await _add(store, parked_ict(f, f.sns[0], 1, clock.now() - timedelta(days=2)), f)
     async with f.bus.uow_factory() as uow:
+        err = expiry_error(parked)
         earlier = await uow.rejections.add(
-            replace(expired_rejection(parked, clock.now()), attempts=2)
+            IngestRejection(
+                source_system=parked.source_system,
+                dedupe_key=parked.dedupe_key,
+                input_hash=parked.input_hash,
+                event_type=parked.event_type,
+                received_at=parked.received_at,
+                error_code=err.code,
+                error_message=err.message,
+                input=parked.input,
+                attempts=2,
+            )
         )
         await uow.commit()
     assert await expire_parked(f.bus.uow_factory, clock) == 1
