@@ -25,7 +25,9 @@ its code, never parked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from domain.actors import Actor
@@ -34,6 +36,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.checks import check_recipe, check_same_units, check_station
 from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
+from domain.mapping.normalized import NormalizedPayload
 from domain.master import Station
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep
@@ -63,34 +66,91 @@ async def waiting_step(
     positions = [index.get(v.unit.current_step_no or -1) for v in verdicts if _may_wait(v)]
     if not positions or any(p is None for p in positions):
         return None
-    furthest = max(p for p in positions if p is not None)
-    stations: dict[str, Station | None] = {}
-    for step in version.steps[furthest:]:
-        if step.station_type is not station_type:
+    fits = _Fits(uow, mappings, actor, root, station_type, resolved)
+    for step in version.steps[max(p for p in positions if p is not None) :]:
+        fit = await fits(step)
+        if fit is None:
             continue
-        found = mappings.get(version, step)
-        if found is None:
-            continue
-        mapping = found.pick(root)
-        try:
-            normalized = mapping.normalize(root, station_type)
-            boards = board_readings(normalized.units, resolved.units, resolved.carried)
-            normalized = replace(normalized, units=boards)
-            check_same_units(normalized, resolved, step)
-        except DomainError:
-            continue  # this step's mapping does not read the event
-        code = normalized.station_code
-        if code not in stations:
-            stations[code] = await uow.stations.get(code)
-        station = stations[code]
-        if station is None or (actor is not None and actor.station_refusal(code, station)):
-            return step  # refused by the full judging, whichever step
-        if check_station(station, code, step, resolved.run) or check_recipe(
-            step, normalized.recipe
+        if isinstance(fit, NormalizedPayload) and await _late(
+            fits, version.steps[: min(p for p in positions if p is not None)], fit
         ):
-            continue
+            return None
         return step
     return None
+
+
+class _Fits:
+    """Whether the event is a step's: its mapping reads the event's units, and the event's
+    station meets the step's constraints (type, allowed stations, group, line; the recipe)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        mappings: MappingCache,
+        actor: Actor | None,
+        root: dict[str, Any],
+        station_type: StationType,
+        resolved: Resolved,
+    ):
+        self.uow, self.mappings, self.actor, self.root = uow, mappings, actor, root
+        self.station_type, self.resolved = station_type, resolved
+        self.stations: dict[str, Station | None] = {}
+
+    async def __call__(self, step: RouteStep) -> NormalizedPayload | bool | None:
+        """The event read by the step (it fits), True when the full judging refuses the event
+        whichever step (no such station, or one the sender may not write for), None when it
+        does not fit."""
+        if step.station_type is not self.station_type:
+            return None
+        found = self.mappings.get(self.resolved.version, step)
+        if found is None:
+            return None
+        try:
+            normalized = found.pick(self.root).normalize(self.root, self.station_type)
+            boards = board_readings(normalized.units, self.resolved.units, self.resolved.carried)
+            normalized = replace(normalized, units=boards)
+            check_same_units(normalized, self.resolved, step)
+        except DomainError:
+            return None  # this step's mapping does not read the event
+        code = normalized.station_code
+        if code not in self.stations:
+            self.stations[code] = await self.uow.stations.get(code)
+        station = self.stations[code]
+        if station is None or (
+            self.actor is not None and self.actor.station_refusal(code, station)
+        ):
+            return True
+        if check_station(station, code, step, self.resolved.run) or check_recipe(
+            step, normalized.recipe
+        ):
+            return None
+        return normalized
+
+
+async def _late(fits: _Fits, passed: Sequence[RouteStep], event: NormalizedPayload) -> bool:
+    """An event that fits a later step may instead be a late one of a step its units passed
+    (a route that tests twice at one station group): it is late when it fits such a step and
+    a unit has a track there at that station that ended at or after the event's time. One
+    statement per unit and such step, only on this rare path."""
+    occurred = event.occurred_at or _sent_time(fits.root)
+    if occurred is None:
+        return False
+    run_no = fits.resolved.run.run_no
+    for step in passed:
+        if not isinstance(await fits(step), NormalizedPayload):
+            continue
+        for unit in fits.resolved.units:
+            tracks = await fits.uow.tracks.matching(
+                run_no, unit.id or 0, step.step_no, event.station_code
+            )
+            if any(t.out_at is not None and t.out_at >= occurred for t in tracks):
+                return True
+    return False
+
+
+def _sent_time(root: dict[str, Any]) -> datetime | None:
+    raw = root.get("occurredAt")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
 
 
 def _step_mismatch(err: DomainError) -> bool:

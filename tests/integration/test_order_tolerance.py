@@ -96,13 +96,19 @@ class Plant:
         return outcome.status
 
 
-async def plant(services: Services) -> Plant:
+async def plant(
+    services: Services, route: Sequence[tuple[int, str, StationType, str]] | None = None
+) -> Plant:
+    """The route (step, operation, type, station group: one station each, `{group}-1`)."""
+    route = route or [(no, op, stype, op) for no, op, stype in STEPS]
     p = Plant(services, unique("OT"), unique("EQP"))
     c = p.code
     await p.do(md.UpsertLine(dm.Line(c("L"), "Line")))
-    for _, op, stype in STEPS:
-        await p.do(md.UpsertStationGroup(dm.StationGroup(c(f"{op}-G"), op)))
-        await p.do(md.UpsertStation(dm.Station(c(f"{op}-1"), op, stype, c("L"), c(f"{op}-G"))))
+    for _, op, stype, group in route:
+        await p.do(md.UpsertStationGroup(dm.StationGroup(c(f"{group}-G"), group)))
+        await p.do(
+            md.UpsertStation(dm.Station(c(f"{group}-1"), group, stype, c("L"), c(f"{group}-G")))
+        )
         await p.do(md.UpsertOperation(dm.Operation(c(op), op, stype)))
         await p.do(
             md.UpsertDataSpec(
@@ -116,15 +122,15 @@ async def plant(services: Services) -> Plant:
                 )
             )
         )
-    steps = tuple(dm.RoutingStep(no, c(op)) for no, op, _ in STEPS)
+    steps = tuple(dm.RoutingStep(no, c(op)) for no, op, _, _ in route)
     await p.do(md.UpsertRouting(dm.Routing(c("R"), "Route", steps=steps)))
-    for no, op, stype in STEPS:
+    for no, op, stype, group in route:
         await p.do(
             md.SetExecutionConfig(
                 dm.ExecutionConfig(
                     c("R"),
                     step_no=no,
-                    station_group_code=c(f"{op}-G"),
+                    station_group_code=c(f"{group}-G"),
                     ingest_mapping=mapping(stype) | {"dataSpecMap": {"v": f"{op}_V"}},
                     max_attempts=3,
                 )
@@ -255,3 +261,56 @@ async def test_an_early_event_and_its_unblocking_event_sent_at_once_each_end_acc
     done = await outcome_of(services, sns)
     assert {(status, step) for status, step, _ in done} == {("QUEUED", 30)}
     assert all([tr[0] for tr in tracks] == [10, 20] for _, _, tracks in done)
+
+
+async def test_a_late_event_of_a_step_tested_twice_is_not_parked_for_the_second_test(
+    services: Services,
+) -> None:
+    """ICT tests at steps 20 and 40 at one station group: once a unit passed step 20, a late
+    copy of its ICT result (sent again under another key) is STEP_MISMATCH, not parked for
+    step 40; an ICT result that came after the unit's step-20 track waits for step 40."""
+    twice = [
+        (10, "SPI", StationType.AUTO, "SPI"),
+        (20, "ICT", StationType.TEST, "ICT"),
+        (30, "AOI", StationType.AUTO, "AOI"),
+        (40, "RICT", StationType.TEST, "ICT"),
+    ]
+    p = await plant(services, twice)
+    [sn] = await p.run(units=1)
+
+    def event(key: str, station: str, stype: StationType, minutes: int) -> dict[str, Any]:
+        return {
+            "key": f"{sn}-{key}",
+            "type": stype,
+            "at": T0 + timedelta(minutes=minutes),
+            "payload": {
+                "sn": sn,
+                "testId": f"{sn}-{key}",
+                "station": p.code(station),
+                "result": "OK",
+                "values": [],
+            },
+        }
+
+    assert await p.send(event("spi", "SPI-1", StationType.AUTO, 0)) is IngestStatus.ACCEPTED
+    ict = event("ict", "ICT-1", StationType.TEST, 5)
+    assert await p.send(ict) is IngestStatus.ACCEPTED
+    late = ict | {"key": f"{sn}-ict-again", "payload": ict["payload"] | {"testId": "again"}}
+    outcome = await services.ingest.ingest(
+        IngestEnvelope(
+            source_system=p.source,
+            dedupe_key=late["key"],
+            event_type=IngestEventType.TEST,
+            occurred_at=late["at"],
+            payload=late["payload"],
+        ),
+        ACTOR,
+    )
+    assert outcome.status is IngestStatus.REJECTED
+    assert outcome.error is not None and outcome.error.code.value == "STEP_MISMATCH"
+    # the second test's result, before the AOI's: it waits for step 40
+    retest = event("rict", "ICT-1", StationType.TEST, 20)
+    assert await p.send(retest) is IngestStatus.PARKED
+    assert await p.send(event("aoi", "AOI-1", StationType.AUTO, 10)) is IngestStatus.ACCEPTED
+    [(status, step, tracks)] = await outcome_of(services, [sn])
+    assert (status, step, [tr[0] for tr in tracks]) == ("DONE", 40, [10, 20, 30, 40])
