@@ -27,6 +27,7 @@ from domain.enums import (
     SpecItemType,
     StationType,
 )
+from domain.ingest.pipeline import IngestOutcome
 from domain.ingest.records import IngestEnvelope
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
@@ -81,8 +82,8 @@ class Plant:
         )
         return [u.sn for u in registered]
 
-    async def send(self, event: dict[str, Any]) -> IngestStatus:
-        outcome = await self.services.ingest.ingest(
+    async def outcome(self, event: dict[str, Any]) -> IngestOutcome:
+        return await self.services.ingest.ingest(
             IngestEnvelope(
                 source_system=self.source,
                 dedupe_key=event["key"],
@@ -92,6 +93,10 @@ class Plant:
             ),
             ACTOR,
         )
+
+    async def send(self, event: dict[str, Any]) -> IngestStatus:
+        """Sent, and not refused."""
+        outcome = await self.outcome(event)
         assert outcome.status is not IngestStatus.REJECTED, outcome.error
         return outcome.status
 
@@ -296,16 +301,7 @@ async def test_a_late_event_of_a_step_tested_twice_is_not_parked_for_the_second_
     ict = event("ict", "ICT-1", StationType.TEST, 5)
     assert await p.send(ict) is IngestStatus.ACCEPTED
     late = ict | {"key": f"{sn}-ict-again", "payload": ict["payload"] | {"testId": "again"}}
-    outcome = await services.ingest.ingest(
-        IngestEnvelope(
-            source_system=p.source,
-            dedupe_key=late["key"],
-            event_type=IngestEventType.TEST,
-            occurred_at=late["at"],
-            payload=late["payload"],
-        ),
-        ACTOR,
-    )
+    outcome = await p.outcome(late)
     assert outcome.status is IngestStatus.REJECTED
     assert outcome.error is not None and outcome.error.code.value == "STEP_MISMATCH"
     # the second test's result, before the AOI's: it waits for step 40
