@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +44,21 @@ GOOD_CONFIGS = [
     config(step_no=20, station_group_code="ICT-G", ingest_mapping=ICT_MAPPING),
     config(step_no=30, station_group_code="PACK-G"),
 ]
+
+
+def with_step(step_no: int, **kw: Any) -> list[dm.ExecutionConfig]:
+    """The good configs with one step's config changed."""
+    return [replace(c, **kw) if c.step_no == step_no else c for c in GOOD_CONFIGS]
+
+
+#: an oven's BATCH event: its station and carrier in the payload
+REFLOW_MAPPING: dict[str, Any] = {
+    "eventType": "BATCH",
+    "stationCodePath": "payload.oven",
+    "carrierCodePath": "payload.carrier",
+    "result": {"path": "payload.status", "passValues": ["COMPLETE"], "failValues": ["ABORTED"]},
+    "measurements": {"itemsPath": "payload.profile[*]", "namePath": "name", "valuePath": "value"},
+}
 
 
 def inputs(

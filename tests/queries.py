@@ -24,3 +24,12 @@ TRACE = """query($sn: String!) { unit(sn: $sn) {
 
 BATCH = """mutation($i: [IngestEventInput!]!) { ingestEvents(inputs: $i) {
   status error { code details } event { id } rejection { id } } }"""
+
+#: ingestEvent with a BATCH event's carrier track (tests/api/test_batch.py)
+BATCH_INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
+  status error { code message details }
+  event { id carrierCode snList result normalized
+          carrierTrack { id stepNo result carrier { carrierNo } dataValues { specName valueNumber judge alarmed }
+                         unitTracks { unit { sn } result } ingestEvent { id } }
+          tracks { result carrierTrack { id } } }
+  rejection { id dedupeKey } } }"""

@@ -6,18 +6,12 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import func, select
 
 from adapters import tables as t
 from adapters.db import create_engine
-from graphql_api.cli import main
-
-
-def invoke(*args: str) -> Result:
-    # the CLI runs its own event loop (asyncio.run): keep it off pytest-asyncio's thread
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(CliRunner().invoke, main, list(args)).result()
+from tests.cli_calls import invoke, token_rows
 
 
 def count(url: str, table: t.Table) -> int:
@@ -210,20 +204,3 @@ def test_token_create_binds_stations_and_list_shows_the_binding(tmp_path: Path) 
     assert rows["aoi-01"]["STATIONS"] == "AOI-01 (named like its sources)"
     assert rows["reader"]["STATIONS"] == "any (unbound)"
     assert rows["reader"]["REVOKED (UTC)"] == "-"
-
-
-def token_rows(url: str) -> dict[str, dict[str, str]]:
-    """`mes token list` read by its header's columns: the last row of each name."""
-    listed = invoke("token", "list", "--database-url", url)
-    assert listed.exit_code == 0, listed.output
-    header, *lines = listed.output.splitlines()
-    names = ["NAME", "SCOPES", "SOURCES", "STATIONS", "CREATED (UTC)", "REVOKED (UTC)"]
-    starts = [header.index(n) for n in names]
-    assert starts == sorted(starts), header
-    ends = [*starts[1:], None]
-    return {
-        line[: starts[1]].strip(): {
-            n: line[a:b].strip() for n, a, b in zip(names, starts, ends, strict=True)
-        }
-        for line in lines
-    }

@@ -16,7 +16,7 @@ from adapters.repositories.security import SqlTokenRepository
 from adapters.settings import Settings
 from domain.security import ApiToken, lookup_of
 from graphql_api.bootstrap import bootstrap
-from tests.test_cli import invoke, token_rows
+from tests.cli_calls import invoke, token_rows
 
 
 @pytest.fixture

@@ -10,14 +10,8 @@ from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
 from tests.db_shortcuts import at_reflow
 from tests.exec_builders import ExecFactory
+from tests.queries import BATCH_INGEST
 
-INGEST = """mutation($i: IngestEventInput!) { ingestEvent(input: $i) {
-  status error { code message details }
-  event { id carrierCode snList result normalized
-          carrierTrack { id stepNo result carrier { carrierNo } dataValues { specName valueNumber judge alarmed }
-                         unitTracks { unit { sn } result } ingestEvent { id } }
-          tracks { result carrierTrack { id } } }
-  rejection { id dedupeKey } } }"""
 CARRIER = """query($c: String!) { carrier(carrierNo: $c) { carrierNo
   loads { unit { sn } loadedAt unloadedAt } tracks { id stepNo unitTracks { unit { sn } } } } }"""
 UNIT = """query($s: String!) { unit(sn: $s) { status currentStepNo
@@ -29,7 +23,7 @@ UNLOAD = """mutation($i: CarrierLoadInput!) { unloadCarrier(input: $i) { carrier
 
 
 async def ingest(api: ApiClient, data: dict[str, Any]) -> dict[str, Any]:
-    return dict((await api.gql(INGEST, {"i": data}))["ingestEvent"])
+    return dict((await api.gql(BATCH_INGEST, {"i": data}))["ingestEvent"])
 
 
 async def test_batch_with_a_unit_list(api: ApiClient, services: Services) -> None:

@@ -4,27 +4,14 @@ Execution is not this module's: the states it reaches are set in the tables."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import ApiClient
-
-CLOSE = """mutation($r: String!) { closeRun(runNo: $r) {
-  run { runNo status workOrder { woNo status } } error { code message details } } }"""
-
-
-async def set_state(
-    engine: AsyncEngine, run_no: str, run_status: str, unit_status: str | None = None
-) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(update(t.run).where(t.run.c.run_no == run_no).values(status=run_status))
-        if unit_status:
-            await conn.execute(
-                update(t.unit).where(t.unit.c.run_no == run_no).values(status=unit_status)
-            )
+from tests.production_calls import CLOSE, set_state
 
 
 async def test_a_run_without_units_closes_and_its_work_order_stays_open(

@@ -5,30 +5,19 @@ tests/unit/test_ingest_judging.py."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from sqlalchemy import update
 
-from adapters import tables as t
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, count_statements, unique
 from tests.ingest_builders import IngestFactory
+from tests.ingest_calls import ingest, move
 from tests.queries import INGEST, TRACE
 
 
 @pytest.fixture
 async def f(services: Services) -> IngestFactory:
     return await IngestFactory(services.bus).build(units=3)
-
-
-async def ingest(api: ApiClient, data: dict[str, Any]) -> dict[str, Any]:
-    return dict((await api.gql(INGEST, {"i": data}))["ingestEvent"])
-
-
-async def move(services: Services, sns: list[str], step: int) -> None:
-    async with services.engine.begin() as conn:
-        await conn.execute(update(t.unit).where(t.unit.c.sn.in_(sns)).values(current_step_no=step))
 
 
 async def test_walkthrough_aoi_event_is_accepted_and_traced(

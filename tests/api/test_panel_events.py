@@ -5,51 +5,15 @@ that position, without one every board of the panel."""
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
-from typing import Any
 
 from domain.panels import PanelSpec
 from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
+from tests.cfx_messages import body
 from tests.conftest import ApiClient, count_statements, unique
-from tests.ingest_builders import AT, IngestFactory
-from tests.queries import INGEST
-
-CFX = Path(__file__).parent.parent / "fixtures" / "cfx"
-RESULT = {"passValues": ["Passed"], "failValues": ["Failed"]}
-#: an AOI per board (the panel's barcode and each board's position) or for the whole panel
-AOI = {
-    "oneOf": [
-        {
-            "eventType": "AUTO",
-            "stationCodePath": "sourceSystem",
-            "result": RESULT,
-            "units": {
-                "itemsPath": "payload.InspectedUnits[*]",
-                "snPath": "UnitIdentifier",
-                "positionPath": "UnitPositionNumber",
-                "resultPath": "OverallResult",
-                "measurements": {
-                    "itemsPath": "Inspections[*]",
-                    "namePath": "InspectionName",
-                    "valuePath": "Result",
-                },
-            },
-        },
-        {
-            "eventType": "AUTO",
-            "stationCodePath": "sourceSystem",
-            "snPath": "payload.InspectedPanel.UnitIdentifier",
-            "result": {"path": "payload.InspectedPanel.OverallResult", **RESULT},
-        },
-    ]
-}
-
-
-def body(name: str) -> dict[str, Any]:
-    path = CFX / f"CFX.Production.TestAndInspection.{name}.json"
-    return dict(json.loads(path.read_text())["MessageBody"])
+from tests.ingest_builders import IngestFactory
+from tests.ingest_calls import ingest
+from tests.panel_builders import AOI, panel_input
 
 
 async def _factory(services: Services, panel_sn: str, positions: int) -> IngestFactory:
@@ -58,25 +22,11 @@ async def _factory(services: Services, panel_sn: str, positions: int) -> IngestF
     return f
 
 
-def _input(f: IngestFactory, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "sourceSystem": f.code("AOI-1"),
-        "dedupeKey": unique("K"),
-        "eventType": "AUTO",
-        "occurredAt": AT,
-        "payload": payload,
-    }
-
-
-async def _ingest(api: ApiClient, data: dict[str, Any]) -> dict[str, Any]:
-    return dict((await api.gql(INGEST, {"i": data}))["ingestEvent"])
-
-
 async def test_the_published_units_inspected_reaches_each_board(
     api: ApiClient, services: Services
 ) -> None:
     f = await _factory(services, "PANEL34543535", 2)
-    r = await _ingest(api, _input(f, body("UnitsInspected")))
+    r = await ingest(api, panel_input(f, body("UnitsInspected")))
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == ["PANEL34543535-1", "PANEL34543535-2"]
     units = r["event"]["normalized"]["units"]
@@ -88,7 +38,7 @@ async def test_the_published_units_inspected_reaches_each_board(
 
 async def test_a_panel_level_verdict_is_each_boards(api: ApiClient, services: Services) -> None:
     f = await _factory(services, "PN123456789", 3)
-    r = await _ingest(api, _input(f, body("UnitsInspected.panel")))
+    r = await ingest(api, panel_input(f, body("UnitsInspected.panel")))
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [f"PN123456789-{n}" for n in (1, 2, 3)]
     assert {u["result"] for u in r["event"]["normalized"]["units"]} == {"PASS"}
@@ -104,17 +54,17 @@ async def test_the_same_board_twice_and_a_missing_position_are_refused(
         unit["UnitIdentifier"] = panel
     twice = copy.deepcopy(message)
     twice["InspectedUnits"][1]["UnitPositionNumber"] = 1
-    r = await _ingest(api, _input(f, twice))
+    r = await ingest(api, panel_input(f, twice))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
     beyond = copy.deepcopy(message)
     beyond["InspectedUnits"][1]["UnitPositionNumber"] = 3
-    r = await _ingest(api, _input(f, beyond))
+    r = await ingest(api, panel_input(f, beyond))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_NOT_FOUND")
     assert r["error"]["details"] == {"panelSn": panel, "position": 3}
     # a board named by its own SN and by its panel's position is the same board twice
     mixed = copy.deepcopy(message)
     mixed["InspectedUnits"][1]["UnitIdentifier"] = f"{panel}-1"
-    r = await _ingest(api, _input(f, mixed))
+    r = await ingest(api, panel_input(f, mixed))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
 
 
@@ -128,7 +78,7 @@ async def test_a_100_board_panel_event_is_bounded(api: ApiClient, services: Serv
         for n in range(1, 101)
     ]
     with count_statements(services.engine) as seen:
-        r = await _ingest(api, _input(f, message))
+        r = await ingest(api, panel_input(f, message))
     assert r["status"] == "ACCEPTED", r["error"]
     assert len(r["event"]["snList"]) == 100
     # the tracks' insert is one executemany (SQLite's driver reports it row by row)
@@ -147,12 +97,12 @@ async def test_a_partial_replay_of_one_board_of_a_panel_event(
     await f.do(prod.RegisterUnits(f.run_no, panels=(PanelSpec(panel, 2),)))
     ahead = body("UnitsInspected.panel")
     ahead["InspectedPanel"]["UnitIdentifier"] = f"{panel}-2"  # a board's own SN: that board
-    assert (await _ingest(api, _input(f, ahead)))["status"] == "ACCEPTED"
+    assert (await ingest(api, panel_input(f, ahead)))["status"] == "ACCEPTED"
     message = body("UnitsInspected")
     for unit in message["InspectedUnits"]:
         unit["UnitIdentifier"] = panel
-    data = _input(f, message)
-    r = await _ingest(api, data)
+    data = panel_input(f, message)
+    r = await ingest(api, data)
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [f"{panel}-1"]
     listed = await api.gql(

@@ -6,15 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from graphql_api.bootstrap import Services
-from tests.api.test_production import a_run, f, payload, released
 from tests.builders import Factory
 from tests.conftest import ApiClient, count_statements
+from tests.panel_builders import register, released_run
 
-__all__ = ["f"]  # the fixture, shared with test_production
-
-ERROR = "error { code message details }"
-REGISTER = f"""mutation($i: RegisterUnitsInput!) {{ registerUnits(input: $i) {{
-  units {{ sn panelSn position status }} {ERROR} }} }}"""
 PANEL = """query($p: String!) { panel(panelSn: $p) { panelSn positions run { runNo }
   boards { sn position panelSn } } }"""
 LOAD = """mutation($i: CarrierLoadInput!) { loadCarrier(input: $i) { error { code } } }"""
@@ -22,19 +17,10 @@ TRACE = """query($sn: String!) { unit(sn: $sn) { sn position
   panel { panelSn positions boards { sn position } } } }"""
 
 
-async def _run(api: ApiClient, f: Factory) -> str:
-    await released(api, f)
-    return await a_run(api, f, runNo=f.code("RUN"))
-
-
-async def register(api: ApiClient, run_no: str, **kw: Any) -> dict[str, Any]:
-    return await payload(api, REGISTER, "registerUnits", i={"runNo": run_no, **kw})
-
-
 async def test_a_panel_registers_its_boards_named_by_pattern_or_own_label(
     api: ApiClient, f: Factory
 ) -> None:
-    run_no = await _run(api, f)
+    run_no = await released_run(api, f)
     p1, p2, own = f.code("PNL1"), f.code("PNL2"), f.code("OWN")
     reg = await register(
         api,
@@ -72,7 +58,7 @@ async def test_a_panel_registers_its_boards_named_by_pattern_or_own_label(
 
 
 async def test_one_barcode_namespace_for_unit_sns_and_panels(api: ApiClient, f: Factory) -> None:
-    run_no = await _run(api, f)
+    run_no = await released_run(api, f)
     sn, panel = f.code("SN"), f.code("PNL")
     assert (await register(api, run_no, sns=[sn]))["error"] is None
     assert (await register(api, run_no, panels=[{"panelSn": panel, "positions": 2}]))[
@@ -104,7 +90,7 @@ async def test_one_barcode_namespace_for_unit_sns_and_panels(api: ApiClient, f: 
 
 
 async def test_panel_input_is_validated(api: ApiClient, f: Factory) -> None:
-    run_no = await _run(api, f)
+    run_no = await released_run(api, f)
     p = f.code("PV")
     cases: list[tuple[dict[str, Any], str]] = [
         ({"panels": [{"panelSn": p, "positions": 0}]}, "panels.positions"),
@@ -127,7 +113,7 @@ async def test_panel_input_is_validated(api: ApiClient, f: Factory) -> None:
 async def test_a_100_board_panel_costs_a_bounded_number_of_statements(
     api: ApiClient, f: Factory, services: Services
 ) -> None:
-    run_no = await _run(api, f)
+    run_no = await released_run(api, f)
     counts: dict[str, list[int]] = {"register": [], "panel": [], "trace": []}
     for n in (2, 100):
         panel = f.code(f"BIG{n}")

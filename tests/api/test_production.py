@@ -17,15 +17,18 @@ from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.builders import Factory
 from tests.conftest import ApiClient, count_statements, unique
+from tests.production_calls import (
+    CREATE_RUN,
+    ERROR,
+    RECEIVE,
+    RELEASE,
+    a_run,
+    payload,
+    released,
+    run_input,
+    wo_input,
+)
 
-ERROR = "error { code message details }"
-RECEIVE = f"""mutation($i: WorkOrderInput!) {{ receiveWorkOrder(input: $i) {{
-  workOrder {{ woNo productCode plannedQty status routingCode dueDate }} {ERROR} }} }}"""
-RELEASE = f"""mutation($w: String!) {{ releaseWorkOrder(woNo: $w) {{
-  workOrder {{ woNo status }} {ERROR} }} }}"""
-CREATE_RUN = f"""mutation($i: CreateRunInput!) {{ createRun(input: $i) {{
-  run {{ runNo status planQty workOrder {{ woNo status }} line {{ code }}
-    routeVersion {{ versionNo status }} }} {ERROR} }} }}"""
 AUTHORIZE = (
     f"""mutation($r: String!) {{ authorizeRun(runNo: $r) {{ run {{ runNo status }} {ERROR} }} }}"""
 )
@@ -36,11 +39,6 @@ REGISTER = f"""mutation($i: RegisterUnitsInput!) {{ registerUnits(input: $i) {{
 UNITS_PAGE = """query($r: String!, $first: Int, $after: String) { run(runNo: $r) {
   units(first: $first, after: $after) { edges { cursor node { sn status currentStepNo } }
     pageInfo { hasNextPage endCursor } totalCount } } }"""
-
-
-async def payload(api: ApiClient, doc: str, field: str, **variables: Any) -> dict[str, Any]:
-    found: dict[str, Any] = (await api.gql(doc, variables))[field]
-    return found
 
 
 async def written(engine: AsyncEngine, wo_no: str) -> dict[str, Any]:
@@ -66,41 +64,6 @@ async def written(engine: AsyncEngine, wo_no: str) -> dict[str, Any]:
         "runs": [tuple(r) for r in runs],
         "units": [tuple(u) for u in units],
     }
-
-
-@pytest.fixture
-async def f(services: Services) -> Factory:
-    """Master data and a READY routing, no work order yet."""
-    factory = Factory(services.bus)
-    await factory.master_data()
-    await factory.routing()
-    return factory
-
-
-def wo_input(f: Factory, **kw: Any) -> dict[str, Any]:
-    return {
-        "woNo": f.code("WO"),
-        "productCode": "PCB-9",
-        "plannedQty": 10,
-        "routingCode": f.code("R"),
-        **kw,
-    }
-
-
-def run_input(f: Factory, **kw: Any) -> dict[str, Any]:
-    return {"woNo": f.code("WO"), "lineCode": f.code("LINE"), "planQty": 5, **kw}
-
-
-async def released(api: ApiClient, f: Factory) -> None:
-    assert (await payload(api, RECEIVE, "receiveWorkOrder", i=wo_input(f)))["error"] is None
-    assert (await payload(api, RELEASE, "releaseWorkOrder", w=f.code("WO")))["error"] is None
-
-
-async def a_run(api: ApiClient, f: Factory, **kw: Any) -> str:
-    created = await payload(api, CREATE_RUN, "createRun", i=run_input(f, **kw))
-    assert created["error"] is None, created["error"]
-    run_no: str = created["run"]["runNo"]
-    return run_no
 
 
 # ---------------------------------------------------------------- work orders

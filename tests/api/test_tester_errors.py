@@ -11,8 +11,9 @@ import pytest
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient
 from tests.db_shortcuts import at_reflow
+from tests.exec_builders import ExecFactory
 from tests.ingest_builders import IngestFactory
-from tests.queries import INGEST, TRACE
+from tests.queries import BATCH_INGEST, INGEST, TRACE
 
 TRACK_IN = """mutation($i: TrackInInput!) { trackIn(input: $i) {
   track { attempt } error { code } } }"""
@@ -77,9 +78,6 @@ async def test_a_manual_track_out_records_error(api: ApiClient, f: IngestFactory
 async def test_a_batch_error_leaves_the_boards_at_the_step(
     api: ApiClient, services: Services
 ) -> None:
-    from tests.api.test_batch import INGEST as BATCH_INGEST
-    from tests.exec_builders import ExecFactory
-
     x = await ExecFactory(services.bus).build(units=2)
     await at_reflow(services, x.sns)
     r = (await api.gql(BATCH_INGEST, {"i": x.reflow_input(x.sns, status="Errored")}))["ingestEvent"]

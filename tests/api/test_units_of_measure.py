@@ -10,9 +10,9 @@ import pytest
 
 from domain.master import SpecLimits
 from graphql_api.bootstrap import Services
-from tests.api.test_ingest import ingest, move
 from tests.conftest import ApiClient
 from tests.ingest_builders import IngestFactory
+from tests.ingest_calls import ingest, move
 from tests.queries import TRACE
 
 

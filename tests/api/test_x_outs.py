@@ -16,16 +16,13 @@ from domain.panels import PanelSpec
 from domain.usecases import manual_execution as ex
 from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
-from tests.api.test_close_run import CLOSE, set_state
-from tests.api.test_panel_events import AOI, _ingest, _input, body
-from tests.api.test_panels import _run, register
-from tests.api.test_production import f
 from tests.builders import Factory
+from tests.cfx_messages import body
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import IngestFactory
-from tests.unit.test_skip_values import SKIP_AOI
-
-__all__ = ["f"]  # the fixture, shared with test_production
+from tests.ingest_calls import ingest
+from tests.panel_builders import AOI, SKIP_AOI, panel_input, register, released_run
+from tests.production_calls import CLOSE, set_state
 
 EVENT = "query($id: ID!) { ingestEvent(id: $id) { normalized } }"
 UNIT = """query($sn: String!) { unit(sn: $sn) { sn status
@@ -35,7 +32,7 @@ UNIT = """query($sn: String!) { unit(sn: $sn) { sn status
 async def test_registered_x_outs_are_x_out_with_a_disposition_and_terminal(
     api: ApiClient, f: Factory, services: Services
 ) -> None:
-    run_no = await _run(api, f)
+    run_no = await released_run(api, f)
     panel = f.code("XPNL")
     reg = await register(
         api, run_no, panels=[{"panelSn": panel, "positions": 3, "xOutPositions": [2]}]
@@ -87,7 +84,7 @@ async def test_an_event_naming_the_panel_leaves_its_x_outs_out(
     f = await _x_out_factory(services, panel, 3, (2,))
     message = body("UnitsInspected.panel")
     message["InspectedPanel"]["UnitIdentifier"] = panel
-    r = await _ingest(api, _input(f, message))
+    r = await ingest(api, panel_input(f, message))
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [f"{panel}-1", f"{panel}-3"]
     board = (await api.gql(UNIT, {"sn": f"{panel}-2"}))["unit"]
@@ -103,7 +100,7 @@ async def test_x_out_boards_an_event_names_are_left_out_and_only_x_outs_is_unit_
     for unit in by_position["InspectedUnits"]:
         unit["UnitIdentifier"] = panel
     # named by its position, the X_OUT board is left out: the other board's result is taken
-    r = await _ingest(api, _input(f, copy.deepcopy(by_position)))
+    r = await ingest(api, panel_input(f, copy.deepcopy(by_position)))
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [f"{panel}-1"]
     event = (await api.gql(EVENT, {"id": r["event"]["id"]}))["ingestEvent"]
@@ -115,14 +112,14 @@ async def test_x_out_boards_an_event_names_are_left_out_and_only_x_outs_is_unit_
     g = await _x_out_factory(services, every, 2, (1, 2))
     panel_level = body("UnitsInspected.panel")
     panel_level["InspectedPanel"]["UnitIdentifier"] = every
-    r = await _ingest(api, _input(g, panel_level))
+    r = await ingest(api, panel_input(g, panel_level))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
     assert r["error"]["details"] == {"panelSns": [every], "sns": [f"{every}-1", f"{every}-2"]}
     # nor for one that names only the X_OUT boards by position
     only = copy.deepcopy(by_position)
     for unit in only["InspectedUnits"]:
         unit["UnitIdentifier"] = every
-    r = await _ingest(api, _input(g, only))
+    r = await ingest(api, panel_input(g, only))
     assert (r["status"], r["error"]["code"]) == ("REJECTED", "UNIT_X_OUT")
 
 
@@ -143,8 +140,8 @@ async def test_a_skip_value_marks_a_board_x_out_and_the_run_still_closes(
     for unit in message["InspectedUnits"]:
         unit["UnitIdentifier"] = panel
     message["InspectedUnits"][1]["OverallResult"] = "Skipped"
-    data = _input(f, message)
-    r = await _ingest(api, data)
+    data = panel_input(f, message)
+    r = await ingest(api, data)
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [one, two]
     assert [(u["sn"], u["result"]) for u in r["event"]["normalized"]["units"]] == [
@@ -166,7 +163,7 @@ async def test_a_skip_value_marks_a_board_x_out_and_the_run_still_closes(
     assert (worked["status"], worked["currentStepNo"]) == ("QUEUED", 20)
     assert worked["tracks"] == [{"stepNo": 10, "result": "PASS"}]
     # ICT names the panel without positions: the X_OUT board gets no track
-    r = await _ingest(api, f.ict_input([(panel, "Passed", 1000.0, 3.3)]))
+    r = await ingest(api, f.ict_input([(panel, "Passed", 1000.0, 3.3)]))
     assert r["status"] == "ACCEPTED", r["error"]
     assert r["event"]["snList"] == [one]
     assert (await api.gql(SKIP_TRACE, {"sn": two}))["unit"]["tracks"] == []

@@ -19,19 +19,19 @@ from domain.enums import CollectionMethod, DataType, RouteVersionStatus, Station
 from domain.errors import CompileCode
 from domain.routes import RouteVersion
 from domain.usecases import master_data as md
-from tests.compile_inputs import GOOD_CONFIGS, OPERATIONS, SPECS, compiled, config
+from tests.compile_inputs import (
+    GOOD_CONFIGS,
+    OPERATIONS,
+    REFLOW_MAPPING,
+    SPECS,
+    compiled,
+    config,
+    with_step,
+)
 from tests.fakes import fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING
 
 N, A, M = DataType.NUMBER, CollectionMethod.AUTO, CollectionMethod.MANUAL
-
-REFLOW_MAPPING: dict[str, Any] = {
-    "eventType": "BATCH",
-    "stationCodePath": "payload.oven",
-    "carrierCodePath": "payload.carrier",
-    "result": {"path": "payload.status", "passValues": ["COMPLETE"], "failValues": ["ABORTED"]},
-    "measurements": {"itemsPath": "payload.profile[*]", "namePath": "name", "valuePath": "value"},
-}
 
 
 def only_error(version: RouteVersion) -> tuple[int | None, str, str]:
@@ -39,11 +39,6 @@ def only_error(version: RouteVersion) -> tuple[int | None, str, str]:
     assert len(version.errors) == 1, version.errors
     e = version.errors[0]
     return e.step_no, e.code, e.message
-
-
-def with_step(step_no: int, **kw: Any) -> list[dm.ExecutionConfig]:
-    """The good configs with one step's config changed."""
-    return [replace(c, **kw) if c.step_no == step_no else c for c in GOOD_CONFIGS]
 
 
 # ------------------------------------------------------------------ READY

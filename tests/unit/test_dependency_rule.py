@@ -1,4 +1,6 @@
-"""domain/ imports no framework (STYLE.md's dependency rule)."""
+"""domain/ imports no framework (STYLE.md's dependency rule); a test module imports no other
+test module and no private name (issue 17): what tests share lives in tests/*_builders.py,
+tests/*_calls.py and the like, and their fixtures in a conftest.py."""
 
 from __future__ import annotations
 
@@ -81,3 +83,59 @@ def test_the_loop_check_sees_a_use_case_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from domain.usecases.bus import Actor\nfrom domain import usecases\n")
     assert imported_modules(bad) >= {"domain.usecases.bus", "domain.usecases"}
+
+
+TESTS = DOMAIN.parent / "tests"
+
+
+def shared_wrongly(path: Path) -> list[str]:
+    """The imports of a file under tests/ that reach a test module (`test_*`) or a private name."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [
+                a.name
+                for a in node.names
+                if a.name.split(".")[0] == "tests"
+                and any(p.startswith("test_") for p in a.name.split("."))
+            ]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            parts = (node.module or "").split(".")
+            if node.level == 0 and parts[0] != "tests":
+                continue
+            if any(p.startswith("test_") for p in parts):
+                found.append(module)
+            found += [
+                f"{module}:{a.name}"
+                for a in node.names
+                if a.name.startswith("test_") or a.name.startswith("_")
+            ]
+    return found
+
+
+def test_no_test_module_imports_another_or_a_private_name() -> None:
+    files = sorted(TESTS.rglob("*.py"))
+    assert len(files) > 100
+    offenders = {str(f.relative_to(TESTS)): shared_wrongly(f) for f in files}
+    assert {f: found for f, found in offenders.items() if found} == {}
+
+
+def test_the_sharing_check_sees_a_test_module_and_a_private_name(tmp_path: Path) -> None:
+    bad = tmp_path / "test_bad.py"
+    bad.write_text(
+        "from tests.api.test_production import f\n"
+        "import tests.unit.test_compile\n"
+        "from tests.api import test_panels\n"
+        "from .test_ingest import ingest\n"
+        "from tests.builders import _private\n"
+        "from tests.builders import Factory\n"
+        "from domain.test_like import _ok\n"
+    )
+    assert shared_wrongly(bad) == [
+        "tests.api.test_production",
+        "tests.unit.test_compile",
+        "tests.api:test_panels",
+        ".test_ingest",
+        "tests.builders:_private",
+    ]

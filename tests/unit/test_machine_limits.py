@@ -29,8 +29,8 @@ from domain.mapping.paths import parse_path
 from domain.mapping.schema import mapping_problems
 from domain.master import SpecLimits
 from domain.routes import RouteStep, StepDataSpec
+from tests.cfx_messages import cfx_event
 from tests.fakes import FakeUnitsOfMeasure
-from tests.unit.test_mapping_measurements import cfx_event
 
 R21 = "RESISTANCE_CHECK_R21.RESISTANCE_MEASUREMENT_R21"
 R22 = "RESISTANCE_CHECK_R22.RESISTANCE_MEASUREMENT_R22"

@@ -6,7 +6,6 @@ composed of several fields, nameFallbacks, fields, and unnamed items skipped and
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,15 +19,7 @@ from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import Measurement
 from domain.mapping.paths import parse_path
 from domain.mapping.schema import mapping_problems
-
-CFX = Path(__file__).resolve().parents[1] / "fixtures" / "cfx"
-
-
-def cfx_event(name: str) -> dict[str, Any]:
-    """The event root of a published example: the machine's MessageBody as payload, its CFX
-    endpoint as the source system."""
-    envelope = json.loads((CFX / f"CFX.Production.TestAndInspection.{name}.json").read_text())
-    return {"sourceSystem": envelope["Source"], "payload": envelope["MessageBody"]}
+from tests.cfx_messages import cfx_event
 
 
 def values(measurements: tuple[Measurement, ...]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import pytest
 from domain.errors import DomainError, ErrorCode
 from domain.panels import MAX_PANEL_POSITIONS, PanelSpec, check_barcodes_distinct, panel_boards
 from domain.usecases.runs_and_units import RegisterUnits
-from tests.unit.test_production import a_run, factory, refused, released
+from tests.production_builders import a_run, factory, refused, released
 
 
 def test_boards_are_named_by_pattern_unless_they_have_their_own_label() -> None:

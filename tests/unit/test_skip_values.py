@@ -28,22 +28,11 @@ from domain.panels import PanelSpec
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from domain.usecases.carriers import LoadCarrier
-from tests.api.test_panel_events import AOI, RESULT, body
-from tests.compile_inputs import compiled, config
+from tests.cfx_messages import body
+from tests.compile_inputs import REFLOW_MAPPING, compiled, config, with_step
 from tests.fakes import FakeClock, FakeStore, FakeUnitsOfMeasure, fake_bus
 from tests.ingest_builders import ACTOR, AOI_MAPPING, AT, ICT_MAPPING, IngestFactory, envelope
-from tests.unit.test_compile import REFLOW_MAPPING, with_step
-
-SKIPS = ["Skipped", "XOut"]
-SKIP_RESULT: dict[str, Any] = {**RESULT, "skipValues": SKIPS}
-OPERATOR = {"operatorPath": "payload.Inspector.OperatorIdentifier"}
-#: the AOI of tests/api/test_panel_events.py (per board, or the whole panel) with skipValues,
-#: reading the inspector
-ALTERNATIVES: list[dict[str, Any]] = AOI["oneOf"]
-SKIP_AOI: dict[str, Any] = {
-    "oneOf": [{**m, **OPERATOR, "result": {**m["result"], **SKIP_RESULT}} for m in ALTERNATIVES]
-}
-
+from tests.panel_builders import AOI, SKIP_AOI, SKIPS
 
 # ---------------------------------------------------------------- the vocabulary
 
