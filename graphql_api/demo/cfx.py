@@ -52,7 +52,7 @@ BURN_IN, COATER, PLACER = (
     "Vendor4.Coater.Machine05",
     "Vendor6.Placer.Machine07",
 )
-#: (station code = the machine's CFX handle, name, type, group)
+#: (station code = the machine's CFX handle, its cfxHandle too, name, type, group)
 STATIONS = [
     (SPI, "SPI 1 (IPC-CFX)", StationType.AUTO, "CFX-SPI"),
     (AOI, "AOI 2 (IPC-CFX)", StationType.AUTO, "CFX-AOI"),
@@ -179,7 +179,7 @@ async def cfx_factory(do: Any, store: ReadStore) -> list[str]:
     for _, _, _, group in STATIONS:
         await do(md.UpsertStationGroup(dm.StationGroup(group, group)))
     for code, name, stype, group in STATIONS:
-        await do(md.UpsertStation(dm.Station(code, name, stype, LINE, group)))
+        await do(md.UpsertStation(dm.Station(code, name, stype, LINE, group, cfx_handle=code)))
     for code, name, stype in OPERATIONS:
         await do(md.UpsertOperation(dm.Operation(code, name, stype)))
     for spec in SPECS:
