@@ -10,8 +10,8 @@ from typing import Any
 from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
-from domain.master import Station
 from domain.ingest.stations import station_named
+from domain.master import Station
 from domain.ports import UnitOfWork
 from domain.security import StationBinding, station_refusal
 
