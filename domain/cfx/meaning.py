@@ -29,27 +29,25 @@ def _names(test: Any, key: str) -> set[str]:
     return {n for n in found if isinstance(n, str)}
 
 
-def test_names(root: Any) -> dict[str, str]:
-    """`TEST.NAME` → `NAME` for each measurement name no other test of its unit repeats."""
-    renames: dict[str, str] = {}
+def measurement_names(root: Any) -> dict[str, str]:
+    """`TEST.NAME` → `NAME` for each measurement name the message does not repeat in several
+    tests of a unit (a name repeated on one board stays prefixed on every board)."""
+    pairs: list[tuple[str, str]] = []
+    repeated: set[str] = set()
     for unit in values_at(f"{BODY}.TestedUnits[*]", root):
-        tests = (
-            [t for t in (unit.get("Tests") or ()) if isinstance(t, dict)]
-            if isinstance(unit, dict)
-            else []
-        )
-        per_test: list[tuple[str, set[str]]] = []
-        for test in tests:
+        tests = unit.get("Tests") if isinstance(unit, dict) else None
+        seen: set[str] = set()
+        for test in tests if isinstance(tests, list) else ():
+            if not isinstance(test, dict):
+                continue
             names = _names(test, "Measurements")
             for symptom in test.get("SymptomsFound") or ():
                 if isinstance(symptom, dict):
                     names |= _names(symptom, "RelatedMeasurements")
-            per_test.append((str(test.get("TestName")), names))
-        for test_name, names in per_test:
-            for name in names:
-                if sum(name in other for _, other in per_test) == 1:
-                    renames[f"{test_name}.{name}"] = name
-    return renames
+            repeated |= names & seen
+            seen |= names
+            pairs += [(str(test.get("TestName")), name) for name in names]
+    return {f"{test}.{name}": name for test, name in pairs if name not in repeated}
 
 
 class CfxMapping(IngestMapping):
@@ -59,7 +57,7 @@ class CfxMapping(IngestMapping):
 
     def normalize(self, root: Any, station_type: StationType) -> NormalizedPayload:
         normalized = super().normalize(root, station_type)
-        renames = test_names(root)
+        renames = measurement_names(root)
         if not renames:
             return normalized
         units = tuple(
