@@ -362,7 +362,9 @@ def create_app(
             # IPC-CFX envelopes (issue 21; graphql_api/cfx_http.py)
             Route(
                 "/cfx",
-                CfxEndpoint(cfx or CfxReceiver(ingest, ingest.uow_factory), limits, actor_of),
+                CfxEndpoint(
+                    cfx or CfxReceiver(ingest, ingest.uow_factory), limits, actor_of
+                ).handle,
                 methods=["POST"],
             ),
             Route("/healthz", healthz),

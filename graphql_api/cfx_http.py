@@ -66,7 +66,7 @@ class CfxEndpoint:
         self.limits = limits
         self.actor_of = actor_of
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         principal = getattr(request.state, "principal", None)
         if not isinstance(principal, Principal) or not principal.allows(Scope.INGEST):
             return refusal(403, "POST /cfx needs a token with the ingest scope", "FORBIDDEN")
