@@ -473,3 +473,17 @@ async def test_a_cfx_handle_is_one_stations(world: World) -> None:
         "code": "CFX-SPI-01",
         "cfxHandle": "Vendor1.SPI.Machine01",
     }
+
+
+async def test_the_receiver_both_transports_call_answers_in_order(world: World) -> None:
+    """What the AMQP consumer calls: `services.cfx.receive(envelopes, actor)`."""
+    arrived = {**envelope("CFX.Production.UnitsArrived"), "UniqueID": str(uuid.uuid4())}
+    actor = Actor(name="amqp-test", request_id="cfx-receive")
+    results = await world.services.cfx.receive([arrived, None, arrived], actor)
+    assert [(r.unique_id, r.status.value) for r in results] == [
+        (arrived["UniqueID"], "ACCEPTED"),
+        (None, "REJECTED"),
+        (arrived["UniqueID"], "DUPLICATE"),
+    ]
+    assert results[0].event_id is not None and results[2].event_id == results[0].event_id
+    assert results[1].error is not None and results[1].outcome is None
