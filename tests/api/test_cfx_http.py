@@ -487,3 +487,17 @@ async def test_the_receiver_both_transports_call_answers_in_order(world: World) 
     ]
     assert results[0].event_id is not None and results[2].event_id == results[0].event_id
     assert results[1].error is not None and results[1].outcome is None
+
+
+async def test_a_result_before_its_step_is_parked(world: World) -> None:
+    """The ICT's UnitsTested for a board still at AOI waits for it (issue 20)."""
+    await world.example(f"{TI}.UnitsInspected.spi-lean")  # FFSHkkskamJDHS now at AOI (20)
+    early = copy.deepcopy(envelope(f"{TI}.UnitsTested"))
+    board = early["MessageBody"]["TestedUnits"][0]
+    board["UnitIdentifier"] = "FFSHkkskamJDHS"
+    early["MessageBody"]["TestedUnits"] = [board]
+    early["MessageBody"]["TransactionId"] = str(uuid.uuid4())
+    early["UniqueID"] = str(uuid.uuid4())
+    result = await world.send(early)
+    assert (result["status"], result["error"], result["eventId"]) == ("PARKED", None, None)
+    assert (await world.send(early))["status"] == "PARKED"  # a resend finds it parked
