@@ -10,6 +10,7 @@ from typing import Any
 from domain.audit import AuditEvent
 from domain.enums import AuditOutcome
 from domain.errors import DomainError, ErrorCode
+from domain.ingest.stations import station_named
 from domain.master import Station
 from domain.ports import UnitOfWork
 from domain.security import StationBinding, station_refusal
@@ -75,7 +76,7 @@ async def check_station_binding(
     only for a bound actor (its group may be in the binding)."""
     if actor is None or not actor.bindings:
         return
-    station = await uow.stations.get(station_code) if station_code else None
+    station = await station_named(uow, station_code)
     refusal = actor.station_refusal(station_code, station)
     if refusal is not None:
         raise refusal

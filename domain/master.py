@@ -35,6 +35,8 @@ class Station:
     station_type: StationType
     line_code: str | None = None
     group_code: str | None = None
+    #: the machine's IPC-CFX handle (an envelope's `Source`), unique across stations
+    cfx_handle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,9 @@ class StationBinding:
         master-data row of `station_code` (None: unknown, which no group can hold)."""
         if station_code is None:
             return False
-        if station_code in self.codes:
+        if station_code in self.codes or (
+            station is not None and (station.code in self.codes or station.cfx_handle in self.codes)
+        ):
             return True
         return station is not None and station.group_code in self.groups
 

@@ -34,6 +34,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from adapters.db import is_unavailable
 from domain.actors import Actor
+from domain.cfx.receive import CfxReceiver
 from domain.ingest.pipeline import IngestService
 from domain.limits import Limits
 from domain.ports import ChangeFeed, ReadStore
@@ -41,6 +42,7 @@ from domain.security import UNRESTRICTED, Principal
 from domain.security import Scope as TokenScope
 from domain.usecases.bus import MessageBus
 from graphql_api.auth import AuthMiddleware, bearer_principal, connection_bearer
+from graphql_api.cfx_http import CfxEndpoint
 from graphql_api.context import Context
 from graphql_api.errors import internal_error_response, unavailable_response
 from graphql_api.graphiql import ASSETS_URL_PATH, AssetFiles, page_response
@@ -315,6 +317,7 @@ def create_app(
     feed: ChangeFeed | None = None,
     fast_execution: bool = True,
     background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    cfx: CfxReceiver | None = None,
 ) -> Starlette:
     """The app; `background` jobs run from its start-up to its shutdown (the sweep of parked
     events: graphql_api/park_sweep.py)."""
@@ -356,6 +359,14 @@ def create_app(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),  # live events (subscriptions.py)
+            # IPC-CFX envelopes (issue 21; graphql_api/cfx_http.py)
+            Route(
+                "/cfx",
+                CfxEndpoint(
+                    cfx or CfxReceiver(ingest, ingest.uow_factory), limits, actor_of
+                ).handle,
+                methods=["POST"],
+            ),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

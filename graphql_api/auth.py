@@ -168,7 +168,8 @@ class AuthMiddleware:
         self.required = required
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _route_path(scope).startswith("/graphql"):
+        path = _route_path(scope)
+        if scope["type"] != "http" or not (path.startswith("/graphql") or path == "/cfx"):
             await self.app(scope, receive, send)
             return
         headers = {

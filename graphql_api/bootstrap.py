@@ -18,6 +18,7 @@ from adapters.repositories import VersionCache
 from adapters.settings import Settings, flag
 from adapters.units_of_measure import PintUnitsOfMeasure
 from adapters.uow import SqlUnitOfWorkFactory
+from domain.cfx.receive import CfxReceiver
 from domain.ingest.pipeline import IngestService
 from domain.ingest.resolve import MappingCache
 from domain.ports import Clock
@@ -35,6 +36,8 @@ class Services:
     ingest: IngestService
     #: committed changes for live subscriptions (PostgreSQL: LISTEN; SQLite: this process)
     feed: LocalFeed
+    #: IPC-CFX envelopes, for `POST /cfx` and the AMQP consumer (domain/cfx/receive.py)
+    cfx: CfxReceiver
 
     def app(self, auth_required: bool = True) -> Starlette:
         app = create_app(
@@ -47,6 +50,7 @@ class Services:
             feed=self.feed,
             fast_execution=self.settings.fast_execution,
             background=self._background(),
+            cfx=self.cfx,
         )
         if flag("MES_COUNT_SQL"):
             from graphql_api.sql_count import SqlCountMiddleware, count_statements_of
@@ -95,6 +99,7 @@ def bootstrap(
         store=SqlReadStore(engine, versions),
         ingest=ingest,
         feed=feed,
+        cfx=CfxReceiver(ingest, uows),
     )
 
 

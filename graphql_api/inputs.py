@@ -37,6 +37,10 @@ class StationInput:
     station_type: StationType
     line_code: str | None = None
     group_code: str | None = None
+    cfx_handle: str | None = strawberry.field(
+        default=None,
+        description="The machine's IPC-CFX handle (an envelope's Source), unique across stations",
+    )
 
 
 @strawberry.input

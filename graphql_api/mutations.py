@@ -76,6 +76,7 @@ class Mutation:
                 station_type=input.station_type,
                 line_code=input.line_code,
                 group_code=input.group_code,
+                cfx_handle=input.cfx_handle,
             )
         )
         return await run_command(

@@ -161,6 +161,9 @@ class FakeStations(_Repo):
     async def get(self, code: str) -> Station | None:
         return self.s.stations.get(code)
 
+    async def get_by_handle(self, cfx_handle: str) -> Station | None:
+        return next((s for s in self.s.stations.values() if s.cfx_handle == cfx_handle), None)
+
     async def upsert(self, station: Station) -> None:
         self.s.stations[station.code] = station
 

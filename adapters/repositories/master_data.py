@@ -67,6 +67,10 @@ class SqlStationRepository(SqlRepository):
         r = await self._one(select(t.station).where(t.station.c.code == code))
         return rows.station_from_row(r) if r else None
 
+    async def get_by_handle(self, cfx_handle: str) -> Station | None:
+        r = await self._one(select(t.station).where(t.station.c.cfx_handle == cfx_handle))
+        return rows.station_from_row(r) if r else None
+
     async def upsert(self, station: Station) -> None:
         values = {
             "code": station.code,
@@ -74,6 +78,7 @@ class SqlStationRepository(SqlRepository):
             "station_type": station.station_type.value,
             "line_code": station.line_code,
             "group_code": station.group_code,
+            "cfx_handle": station.cfx_handle,
         }
         await self._upsert(t.station, values, ["code"])
 

@@ -56,6 +56,7 @@ def station_from_row(r: Row[Any]) -> Station:
         station_type=StationType(r.station_type),
         line_code=r.line_code,
         group_code=r.group_code,
+        cfx_handle=r.cfx_handle,
     )
 
 

@@ -49,6 +49,7 @@ station = Table(
     Column("station_type", ENUM, nullable=False),
     Column("line_code", CODE, ForeignKey("line.code"), index=True),
     Column("group_code", CODE, ForeignKey("station_group.code"), index=True),
+    Column("cfx_handle", CODE, unique=True, index=True),
 )
 
 operation = Table(

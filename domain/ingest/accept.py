@@ -31,6 +31,7 @@ from domain.ingest.data import StepData, missing_required, read_measurements
 from domain.ingest.early import is_early, waiting_step
 from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
+from domain.ingest.stations import station_named
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.normalized import NormalizedPayload, UnitReading
 from domain.ports import UnitOfWork, UnitsOfMeasure
@@ -114,7 +115,9 @@ class Acceptor:
         boards = board_readings(normalized.units, resolved.units, resolved.carried)
         normalized = replace(normalized, units=boards)
         check_same_units(normalized, resolved, step)
-        station = await self.uow.stations.get(normalized.station_code)
+        station = await station_named(self.uow, normalized.station_code)
+        if station is not None and station.code != normalized.station_code:
+            normalized = replace(normalized, station_code=station.code)  # named by its handle
         # a station the token may not write for, before anything else is said about it
         forbidden = (
             self.actor.station_refusal(normalized.station_code, station) if self.actor else None

@@ -36,6 +36,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.checks import check_recipe, check_same_units, check_station
 from domain.ingest.panel_boards import board_readings
 from domain.ingest.resolve import MappingCache, Resolved, Verdict
+from domain.ingest.stations import station_named
 from domain.mapping.normalized import NormalizedPayload
 from domain.master import Station
 from domain.ports import UnitOfWork
@@ -114,8 +115,9 @@ class _Fits:
             return None  # this step's mapping does not read the event
         code = normalized.station_code
         if code not in self.stations:
-            self.stations[code] = await self.uow.stations.get(code)
+            self.stations[code] = await station_named(self.uow, code)
         station = self.stations[code]
+        code = station.code if station is not None else code
         if station is None or (
             self.actor is not None and self.actor.station_refusal(code, station)
         ):

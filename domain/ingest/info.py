@@ -16,6 +16,7 @@ from domain.enums import IngestStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.records import IngestEnvelope, IngestEvent
 from domain.ingest.resolve import MappingCache, Progress, candidate_versions
+from domain.ingest.stations import station_named
 from domain.mapping.normalize import IngestMapping
 from domain.mapping.reading import as_code, one
 from domain.ports import EventWrites, UnitOfWork
@@ -71,7 +72,8 @@ async def record_info(
     reading = await read_info(uow, mappings, env, root)
     mapping = reading.mapping
     station_code = as_code(one(mapping.station, root, "station"), "station", mapping.station.text)
-    station = await uow.stations.get(station_code)
+    station = await station_named(uow, station_code)
+    station_code = station.code if station is not None else station_code
     refusal = actor.station_refusal(station_code, station)
     if refusal is not None:
         raise refusal

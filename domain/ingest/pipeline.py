@@ -101,6 +101,16 @@ class IngestService:
                 return await self._refuse(env, input_hash, err, progress, actor)
         raise RuntimeError("ingest: the dedupe key kept changing hands")  # pragma: no cover
 
+    async def refuse(self, env: IngestEnvelope, err: DomainError, actor: Actor) -> IngestOutcome:
+        """Store a refusal found before the pipeline could judge the event (a CFX envelope
+        without MessageName, or from no known station): kept as any rejection, not
+        replayable (the sender sends it again once it can be read)."""
+        if not actor.may_write_for(env.source_system):
+            return await self._forbidden(env, actor)
+        return await self._refuse(
+            env, canonical_hash(env), err, Progress(), actor, replayable=False
+        )
+
     async def replay(self, rejection_id: int, actor: Actor) -> IngestOutcome:
         """Run a stored rejection again with today's master data (and the run's frozen
         version). Accepted, or a DUPLICATE of an identical accepted input: resolved. Still
@@ -217,6 +227,7 @@ class IngestService:
         err: DomainError,
         progress: Progress,
         actor: Actor,
+        replayable: bool = True,
     ) -> IngestOutcome:
         """Store the refusal (or count another attempt of the same one) and audit it."""
         now = self.clock.now()
@@ -256,7 +267,7 @@ class IngestService:
                 now,
                 actor.token_name,
                 truncated=truncated,
-                replayable=not had_nul,
+                replayable=replayable and not had_nul,
                 source=source,
                 key=key,
             )

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.carriers import Carrier, CarrierLoad
+from domain.cfx.meaning import cfx_info_mappings, cfx_step_mapping, is_cfx
 from domain.enums import StationType, TrackResult, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.data import JudgedValue
@@ -39,7 +40,11 @@ class MappingCache:
         found = self._cache.get(key)
         if found is None:
             try:
-                found = StepMapping.parse(step.ingest_mapping)
+                found = (
+                    cfx_step_mapping(step.ingest_mapping, step.station_type)
+                    if is_cfx(step.ingest_mapping)
+                    else StepMapping.parse(step.ingest_mapping)
+                )
             except (KeyError, TypeError, ValueError):
                 # a stored mapping compile would refuse (written past compile, or by an older
                 # build): that step takes no events, and no other run's events suffer for it
@@ -50,15 +55,19 @@ class MappingCache:
         return found
 
     def info(self, version: RouteVersion) -> tuple[IngestMapping, ...]:
-        """The version's infoMappings, parsed (none when they are unusable, as for a step)."""
-        if version.id is None or not version.info_mappings:
+        """The version's infoMappings, parsed (none when they are unusable, as for a step);
+        a version with a `{"format": "CFX"}` step also reads CFX's messages without a result
+        (after its own)."""
+        if version.id is None:
             return ()
         found = self._info.get(version.id)
         if found is None:
             try:
-                found = parse_info_mappings(version.info_mappings)
+                found = parse_info_mappings(version.info_mappings or ())
             except (KeyError, TypeError, ValueError):
                 found = ()
+            if any(is_cfx(step.ingest_mapping) for step in version.steps):
+                found += cfx_info_mappings()
             if len(self._info) >= self.size:
                 self._info.pop(next(iter(self._info)))
             self._info[version.id] = found

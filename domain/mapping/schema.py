@@ -79,9 +79,32 @@ def mapping_problems(mapping: Any, station_type: StationType | None) -> list[str
     ]
     if problems:
         return problems
+    if FORMAT in mapping:
+        return _format_problems(mapping, station_type)
     if ONE_OF in mapping:
         return _one_of_problems(mapping, station_type)
     return _fields_problems(mapping, station_type)
+
+
+#: a built-in format instead of paths (issue 21); only a dataSpecMap may go with it
+FORMAT = "format"
+FORMAT_TYPES = (StationType.AUTO, StationType.TEST)
+
+
+def _format_problems(mapping: dict[str, Any], station_type: StationType | None) -> list[str]:
+    problems: list[str] = []
+    others = sorted(k for k in mapping if k not in (FORMAT, "dataSpecMap"))
+    if others:
+        problems.append(
+            f"{FORMAT}: a mapping with format has no other keys but dataSpecMap "
+            f"({', '.join(others)})"
+        )
+    if station_type not in FORMAT_TYPES:
+        where = "an infoMapping" if station_type is None else f"a {station_type.value} step"
+        problems.append(
+            f"{FORMAT}: {mapping[FORMAT]} reads AUTO and TEST steps' messages, not {where}"
+        )
+    return problems
 
 
 def _one_of_problems(mapping: dict[str, Any], station_type: StationType | None) -> list[str]:
@@ -94,6 +117,9 @@ def _one_of_problems(mapping: dict[str, Any], station_type: StationType | None) 
     for n, alternative in enumerate(mapping[ONE_OF]):
         if ONE_OF in alternative:
             problems.append(f"{ONE_OF}.{n}: alternatives do not nest")
+            continue
+        if FORMAT in alternative:
+            problems.append(f"{ONE_OF}.{n}: {FORMAT} is for a whole mapping, not an alternative")
             continue
         problems += [f"{ONE_OF}.{n}: {p}" for p in _fields_problems(alternative, station_type)]
     return problems

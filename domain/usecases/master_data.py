@@ -92,6 +92,14 @@ async def upsert_station(cmd: UpsertStation, uow: UnitOfWork, deps: Deps) -> Sta
         raise not_found(
             ErrorCode.STATION_GROUP_NOT_FOUND, "station group", station.group_code or ""
         )
+    if check_optional_code(station.cfx_handle, "cfxHandle") is not None:
+        holder = await uow.stations.get_by_handle(station.cfx_handle or "")
+        if holder is not None and holder.code != station.code:
+            raise DomainError(
+                ErrorCode.VALIDATION_FAILED,
+                f"cfxHandle {station.cfx_handle!r} is station {holder.code!r}'s already",
+                {"field": "cfxHandle", "stationCode": holder.code},
+            )
     await uow.stations.upsert(station)
     return station
 

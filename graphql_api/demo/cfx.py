@@ -13,7 +13,7 @@ is closed. Idempotent: events are resent under their own keys (DUPLICATE).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,7 @@ BURN_IN, COATER, PLACER = (
     "Vendor4.Coater.Machine05",
     "Vendor6.Placer.Machine07",
 )
-#: (station code = the machine's CFX handle, name, type, group)
+#: (station code = the machine's CFX handle, its cfxHandle too, name, type, group)
 STATIONS = [
     (SPI, "SPI 1 (IPC-CFX)", StationType.AUTO, "CFX-SPI"),
     (AOI, "AOI 2 (IPC-CFX)", StationType.AUTO, "CFX-AOI"),
@@ -172,19 +172,48 @@ RUNS = [
 X_OUT_RUN = RUNS[1].run
 
 
-async def cfx_factory(do: Any, store: ReadStore) -> list[str]:
-    """Line SMT-2, its stations, routes, work orders, runs and the examples' units."""
+#: a `{"format": "CFX"}` step (issue 21): the ICT's names mapped onto its specs
+NATIVE = {"format": "CFX"}
+NATIVE_ICT = {**NATIVE, "dataSpecMap": ICT_MAPPING["dataSpecMap"]}
+
+
+def native_station_code(handle: str) -> str:
+    """`Vendor1.SPI.Machine01` → `CFX-SPI-01`: a readable code beside the handle."""
+    _, kind, machine = handle.split(".")
+    return f"CFX-{kind.upper()}-{machine[-2:]}"
+
+
+def native_routes() -> list[CfxRoute]:
+    """The routes with `{"format": "CFX"}` steps: the machines post whole envelopes."""
+    return [
+        replace(
+            route,
+            steps=tuple(
+                (no, op, group, NATIVE_ICT if mapping is ICT_MAPPING else NATIVE, attempts)
+                for no, op, group, mapping, attempts in route.steps
+            ),
+        )
+        for route in ROUTES
+    ]
+
+
+async def cfx_factory(do: Any, store: ReadStore, native: bool = False) -> list[str]:
+    """Line SMT-2, its stations, routes, work orders, runs and the examples' units. The demo
+    reads the examples' bodies by its own mappings, stations coded by their handles; `native`
+    (tests of POST /cfx) gives the stations readable codes and the steps `{"format": "CFX"}`."""
     done: list[str] = []
+    routes = native_routes() if native else ROUTES
     await do(md.UpsertLine(dm.Line(LINE, "SMT line 2 (IPC-CFX machines)")))
     for _, _, _, group in STATIONS:
         await do(md.UpsertStationGroup(dm.StationGroup(group, group)))
-    for code, name, stype, group in STATIONS:
-        await do(md.UpsertStation(dm.Station(code, name, stype, LINE, group)))
+    for handle, name, stype, group in STATIONS:
+        code = native_station_code(handle) if native else handle
+        await do(md.UpsertStation(dm.Station(code, name, stype, LINE, group, cfx_handle=handle)))
     for code, name, stype in OPERATIONS:
         await do(md.UpsertOperation(dm.Operation(code, name, stype)))
     for spec in SPECS:
         await do(md.UpsertDataSpec(spec))
-    for route in ROUTES:
+    for route in routes:
         steps = tuple(dm.RoutingStep(no, op) for no, op, _, _, _ in route.steps)
         await do(
             md.UpsertRouting(
@@ -200,7 +229,9 @@ async def cfx_factory(do: Any, store: ReadStore) -> list[str]:
                 max_attempts=attempts,
             )
             await do(md.SetExecutionConfig(config))
-        await do(md.SetExecutionConfig(dm.ExecutionConfig(route.code, info_mappings=INFO_MAPPINGS)))
+        if not native:
+            info = dm.ExecutionConfig(route.code, info_mappings=INFO_MAPPINGS)
+            await do(md.SetExecutionConfig(info))
         versions = (await store.versions_of_routings([route.code])).get(route.code, [])
         if not any(v.is_ready for v in versions):
             version = await do(md.CompileRouting(route.code))

@@ -6,33 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-#: IPC-CFX TestResult / ProcessingResult words; Error and Aborted are the machine's own faults
-RESULT: dict[str, Any] = {
-    "passValues": ["Passed", "Succeeded"],
-    "failValues": ["Failed"],
-    "errorValues": ["Error", "Aborted"],
-}
-#: every number of a CFX SolderPasteMeasurement (full) or InspectionMeasurementLean (lean)
-SPI_FIELDS = {
-    "X": "X",
-    "Y": "Y",
-    "Z": "Height",
-    "DX": "DX",
-    "DY": "DY",
-    "Vol": "Volume",
-    "A": "Area",
-    "EX": "ExpectedX",
-    "EY": "ExpectedY",
-    "EZ": "ExpectedHeight",
-    "EVol": "ExpectedVolume",
-}
-#: every number of a CFX test condition (Temperature, Humidity…) of a burn-in test
-CONDITION_FIELDS = {
-    "MeanValue": "Mean",
-    "MedianValue": "Median",
-    "MaxValue": "Max",
-    "MinValue": "Min",
-}
+from domain.cfx.mappings import CONDITION_FIELDS, RESULT, SPI_FIELDS, numeric
+from domain.cfx.mappings import INFO_MAPPINGS as ENVELOPE_INFO_MAPPINGS
 
 #: UnitsInspected from an SPI, full and lean form: each deposit's numbers; the lean form has no
 #: MeasurementName, its inspection's RefNo and the deposit's Sequence name it
@@ -91,18 +66,7 @@ AOI_MAPPING: dict[str, Any] = {
 
 
 def _numeric(items: str) -> dict[str, Any]:
-    """A CFX NumericMeasurement with the limits the tester sent (in ExpectedValueUnits)."""
-    return {
-        "itemsPath": items,
-        "namePath": "MeasurementName",
-        "valuePath": "MeasuredValue.Value",
-        "unitPath": "MeasuredValue.ValueUnits",
-        "lowLimitPath": "MeasuredValue.MinimumAcceptableValue",
-        "highLimitPath": "MeasuredValue.MaximumAcceptableValue",
-        "expectedPath": "MeasuredValue.ExpectedValue",
-        "limitUnitPath": "MeasuredValue.ExpectedValueUnits",
-        "judgePath": "Result",
-    }
+    return numeric(items, "MeasurementName")
 
 
 #: UnitsTested from an ICT: each test's measurements, and those a failed test's symptoms relate
@@ -166,7 +130,7 @@ COATING_MAPPING: dict[str, Any] = {
     },
 }
 #: messages without a result, as INFO events: UnitsArrived, UnitsDeparted, WorkStarted (Units)
-#: and MaterialsInstalled (InstalledMaterials)
+#: and MaterialsInstalled (InstalledMaterials); then the same in whole envelopes (`POST /cfx`)
 INFO_MAPPINGS: tuple[dict[str, Any], ...] = (
     {
         "stationCodePath": "sourceSystem",
@@ -184,4 +148,5 @@ INFO_MAPPINGS: tuple[dict[str, Any], ...] = (
             "positionPath": "UnitPositionNumber",
         },
     },
+    *ENVELOPE_INFO_MAPPINGS,
 )

@@ -60,6 +60,9 @@ class Station:
     station_type: StationType
     line_code: strawberry.Private[str | None]
     group_code: strawberry.Private[str | None]
+    cfx_handle: str | None = strawberry.field(
+        description="The machine's IPC-CFX handle (an envelope's Source)"
+    )
 
     @strawberry.field
     async def line(self, info: Info) -> Line | None:
@@ -83,6 +86,7 @@ class Station:
             station_type=s.station_type,
             line_code=s.line_code,
             group_code=s.group_code,
+            cfx_handle=s.cfx_handle,
         )
 
 

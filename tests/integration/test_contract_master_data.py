@@ -88,6 +88,34 @@ async def test_line_group_station_operation_round_trip_and_upsert_in_place(
     await impl.assert_rows(1, t.line, t.line.c.code == line.code)
 
 
+async def test_a_station_is_found_by_its_cfx_handle(impl: Implementation) -> None:
+    uow = impl.new_uow
+    tag = unique("RH")
+    station = Station(f"{tag}-S", "SPI 1", StationType.AUTO, cfx_handle=f"{tag}.SPI.Machine01")
+    async with uow() as u:
+        await u.stations.upsert(station)
+        await u.stations.upsert(Station(f"{tag}-S2", "No handle", StationType.AUTO))
+        await u.commit()
+    async with uow() as u:
+        assert await u.stations.get(station.code) == station
+        assert await u.stations.get_by_handle(f"{tag}.SPI.Machine01") == station
+        assert await u.stations.get_by_handle(station.code) is None
+        assert await u.stations.get_by_handle(f"{tag}.NONE") is None
+    # the handle changes in place, and can be taken away
+    async with uow() as u:
+        await u.stations.upsert(replace(station, cfx_handle=f"{tag}.SPI.Machine09"))
+        await u.commit()
+    async with uow() as u:
+        assert await u.stations.get_by_handle(f"{tag}.SPI.Machine01") is None
+        assert (await u.stations.get_by_handle(f"{tag}.SPI.Machine09")) == replace(
+            station, cfx_handle=f"{tag}.SPI.Machine09"
+        )
+        await u.stations.upsert(replace(station, cfx_handle=None))
+        await u.commit()
+    async with uow() as u:
+        assert await u.stations.get_by_handle(f"{tag}.SPI.Machine09") is None
+
+
 async def test_data_specs_round_trip_with_and_without_limits_and_alarm(
     impl: Implementation,
 ) -> None:

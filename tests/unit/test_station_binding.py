@@ -15,6 +15,7 @@ AOI = Station("AOI-01", "AOI", StationType.AUTO, group_code="SMT-AOI")
 AOI2 = Station("AOI-02", "AOI", StationType.AUTO, group_code="SMT-AOI")
 ICT = Station("ICT-01", "ICT", StationType.TEST, group_code="ICT")
 LOOSE = Station("REWORK-1", "Rework", StationType.MANUAL)  # in no group
+SPI = Station("SPI-01", "SPI", StationType.AUTO, cfx_handle="Vendor1.SPI.Machine01")
 
 BOTH = StationBinding.parse(["AOI-01", "ICT-01"])
 GROUP = StationBinding.parse(["group:SMT-AOI"])
@@ -34,6 +35,11 @@ GROUP = StationBinding.parse(["group:SMT-AOI"])
         (GROUP, "SMT-AOI", None, False),  # a group's code is not a station
         (GROUP, "REWORK-1", LOOSE, False),  # a station in no group is in no binding's group
         (StationBinding(), "AOI-01", AOI, False),  # bound to nothing: a lost token's replay
+        # issue 21: a binding names a station by its code or by its CFX handle
+        (StationBinding.parse(["Vendor1.SPI.Machine01"]), "SPI-01", SPI, True),
+        (StationBinding.parse(["SPI-01"]), "Vendor1.SPI.Machine01", SPI, True),
+        (StationBinding.parse(["Vendor1.SPI.Machine01"]), "AOI-01", AOI, False),
+        (StationBinding.parse(["SPI-01"]), "Vendor1.SPI.Machine01", None, False),
     ],
 )
 def test_a_binding_allows_its_stations_and_the_stations_of_its_groups(

@@ -1,0 +1,503 @@
+"""`POST /cfx` (issue 21): every published IPC-CFX example (tests/fixtures/cfx) POSTed as
+published, the whole envelope, against stations that know their CFX handle (readable codes
+beside the handles) and routes whose steps say `{"format": "CFX"}`, on both databases; with
+ingest tokens bound to the handles as a machine's are. The SDK fails board 2 of PANEL34543535
+at SPI and at AOI: the steps allow one re-inspection, which we send (ours, not the SDK's)."""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from adapters.db import create_engine
+from adapters.migrate import upgrade
+from adapters.settings import Settings
+from domain.actors import Actor
+from domain.limits import Limits
+from graphql_api.bootstrap import Services, bootstrap
+from graphql_api.demo.cfx import cfx_factory, native_station_code
+from tests.conftest import ApiClient, make_token
+from tests.pg import pg_admin
+from tests.tokens import token
+
+CFX = Path(__file__).parent.parent / "fixtures" / "cfx"
+TI = "CFX.Production.TestAndInspection"
+BATCH = 6
+BODY_BYTES = 200_000
+EVENT = """query($id: ID!) { ingestEvent(id: $id) {
+  id eventType sn snList stepNo stationCode sourceSystem dedupeKey occurredAt normalized
+  payload dataValueCount
+  tracks { stepNo result operatorId unit { sn }
+    dataValues { specName dataType valueNumber valueText valueUnit judge
+      originalValue originalUnit lowLimit highLimit expected limitUnit } } } }"""
+BY_KEY = """query($s: String!, $k: String!) { ingestEvent(sourceSystem: $s, dedupeKey: $k) {
+  id } }"""
+REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
+  edges { node { dedupeKey eventType replayable error { code message } } } } }"""
+UNIT_EVENTS = """query($sn: String!) { unit(sn: $sn) { tracks { id } ingestEvents { id eventType } }
+  }"""
+RESULTS = {"Passed": "PASS", "Failed": "FAIL", "Succeeded": "PASS"}
+
+
+def envelope(name: str) -> dict[str, Any]:
+    return dict(json.loads((CFX / f"{name}.json").read_text()))
+
+
+@dataclass
+class World:
+    api: ApiClient
+    services: Services
+    tokens: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def bearer(self, source: str) -> str:
+        if source not in self.tokens:
+            self.tokens[source] = await token(self.services, "ingest", source)
+        return self.tokens[source]
+
+    async def post(
+        self, body: bytes, source: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        sent = {"Authorization": f"Bearer {await self.bearer(source)}", **(headers or {})}
+        return await self.api.client.post("/cfx", content=body, headers=sent)
+
+    async def send(self, env: Any) -> dict[str, Any]:
+        """One envelope, as its machine sends it; its one result."""
+        response = await self.post(json.dumps(env).encode(), env["Source"])
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert len(results) == 1
+        return dict(results[0])
+
+    async def example(self, name: str) -> dict[str, Any]:
+        """The published example as published, sent once (tests share the earlier steps)."""
+        if name not in self.answers:
+            self.answers[name] = await self.send(envelope(name))
+        return self.answers[name]
+
+    async def event(self, result: dict[str, Any]) -> dict[str, Any]:
+        assert result["status"] == "ACCEPTED", result["error"]
+        return dict((await self.api.gql(EVENT, {"id": result["eventId"]}))["ingestEvent"])
+
+    async def reinspect_board_2(self, name: str) -> None:
+        """Ours, not the SDK's: board 2 inspected again, passing, under a UniqueID of its own."""
+        env = copy.deepcopy(envelope(name))
+        board = env["MessageBody"]["InspectedUnits"][1]
+        board["OverallResult"] = "Passed"
+        env["MessageBody"]["InspectedUnits"] = [board]
+        env["UniqueID"] = f"{env['UniqueID']}-again"
+        if env["UniqueID"] not in self.answers:
+            self.answers[env["UniqueID"]] = await self.send(env)
+        assert self.answers[env["UniqueID"]]["status"] == "ACCEPTED"
+
+    async def at_aoi(self) -> None:
+        await self.example(f"{TI}.UnitsInspected.spi")
+        await self.reinspect_board_2(f"{TI}.UnitsInspected.spi")
+
+    async def at_ict(self) -> None:
+        await self.at_aoi()
+        await self.example(f"{TI}.UnitsInspected")
+        await self.reinspect_board_2(f"{TI}.UnitsInspected")
+
+
+@pytest.fixture(scope="module")
+async def world(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    """Per backend, a database of its own with the CFX line set up natively."""
+    name = f"mes_cfxhttp_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('cfxhttp') / 'cfx.db'}"
+    else:
+        session_url: str = request.getfixturevalue("pg_url")
+        pg_admin(f'CREATE DATABASE "{name}"')
+        url = make_url(session_url).set(database=name).render_as_string(False)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        limits = Limits(max_ingest_batch=BATCH, max_body_bytes=BODY_BYTES)
+        services = bootstrap(Settings(database_url=url, limits=limits), engine=engine)
+        actor = Actor(name="test", request_id="cfx-http")
+
+        async def do(cmd: Any) -> Any:
+            return await services.bus.handle(cmd, actor)
+
+        await cfx_factory(do, services.store, native=True)
+        transport = httpx.ASGITransport(app=services.app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
+            yield World(ApiClient(client, token=await make_token(services)), services)
+    finally:
+        await engine.dispose()
+        if backend != "sqlite":
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# ---------------------------------------------------------------- what the message says
+
+
+def numbers(item: dict[str, Any]) -> list[Any]:
+    return [
+        v
+        for k, v in item.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and k != "Sequence"
+    ]
+
+
+def inspected(item: dict[str, Any]) -> list[Any]:
+    """Every inspection's result (named ones), deposit number and defect description."""
+    out: list[Any] = []
+    for i in item["Inspections"]:
+        if i.get("InspectionName"):
+            out.append(i["Result"])
+        out += [n for m in i.get("Measurements") or () for n in numbers(m)]
+        out += [d["Description"] for d in i.get("DefectsFound") or ()]
+    return out
+
+
+def kept(value: dict[str, Any]) -> Any:
+    for key in ("originalValue", "valueNumber", "valueText"):
+        if value[key] is not None:
+            return value[key]
+    return None
+
+
+def as_sent(
+    event: dict[str, Any], boards: list[tuple[str, str, list[Any]]], step_no: int
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per board a track at the step with the machine's result and every value it sent."""
+    assert event["stepNo"] == step_no
+    tracks = {t["unit"]["sn"]: t for t in event["tracks"]}
+    assert sorted(tracks) == sorted(sn for sn, _, _ in boards)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for sn, word, sent in boards:
+        track = tracks[sn]
+        assert (track["stepNo"], track["result"]) == (step_no, RESULTS[word]), sn
+        values = track["dataValues"]
+        assert sorted(map(str, (kept(v) for v in values))) == sorted(map(str, sent)), sn
+        out[sn] = {v["specName"]: v for v in values}
+    return out
+
+
+def boards_of(env: dict[str, Any], items: str) -> list[dict[str, Any]]:
+    return list(env["MessageBody"][items])
+
+
+def sn(item: dict[str, Any]) -> str:
+    return f"{item['UnitIdentifier']}-{item['UnitPositionNumber']}"
+
+
+# ---------------------------------------------------------------- the envelope on the event
+
+
+async def test_the_event_is_the_envelope(world: World) -> None:
+    env = envelope(f"{TI}.UnitsInspected.spi")
+    result = await world.example(f"{TI}.UnitsInspected.spi")
+    assert result["uniqueId"] == env["UniqueID"]
+    event = await world.event(result)
+    assert (event["sourceSystem"], event["dedupeKey"]) == (env["Source"], env["UniqueID"])
+    assert event["payload"] == env  # the whole envelope
+    assert event["eventType"] == "AUTO"
+    # the handle found the station, recorded by its code
+    assert event["stationCode"] == native_station_code(env["Source"]) == "CFX-SPI-01"
+    assert event["occurredAt"].startswith("2026-04-14T")
+
+
+# ---------------------------------------------------------------- UnitsInspected
+
+
+async def test_units_inspected_spi(world: World) -> None:
+    env = envelope(f"{TI}.UnitsInspected.spi")
+    event = await world.event(await world.example(f"{TI}.UnitsInspected.spi"))
+    boards = [(sn(u), u["OverallResult"], inspected(u)) for u in boards_of(env, "InspectedUnits")]
+    values = as_sent(event, boards, 10)
+    assert values["PANEL34543535-2"]["R1.2.Volume"]["valueNumber"] == 5.11
+
+
+async def test_units_inspected_spi_lean(world: World) -> None:
+    env = envelope(f"{TI}.UnitsInspected.spi-lean")
+    event = await world.event(await world.example(f"{TI}.UnitsInspected.spi-lean"))
+    unit = boards_of(env, "InspectedUnits")[0]
+    values = as_sent(event, [(unit["UnitIdentifier"], "Passed", inspected(unit))], 10)
+    assert values["FFSHkkskamJDHS"]["2.1.Height"]["valueNumber"] == 0.092
+
+
+async def test_units_inspected_aoi_per_board_keeps_defects(world: World) -> None:
+    await world.at_aoi()
+    env = envelope(f"{TI}.UnitsInspected")
+    event = await world.event(await world.example(f"{TI}.UnitsInspected"))
+    boards = [(sn(u), u["OverallResult"], inspected(u)) for u in boards_of(env, "InspectedUnits")]
+    values = as_sent(event, boards, 20)
+    board_2 = values["PANEL34543535-2"]
+    assert board_2["COSMETIC_INSPECTION"]["valueText"] == "Failed"
+    assert (
+        board_2["COSMETIC_INSPECTION.SCR23443"]["valueText"] == "Scratch Detected on PCB substrate"
+    )
+    assert board_2["INSPECT_R22.TMBSTN211"]["valueText"] == "Tombston on R22"
+
+
+async def test_units_inspected_aoi_panel(world: World) -> None:
+    env = envelope(f"{TI}.UnitsInspected.panel")
+    event = await world.event(await world.example(f"{TI}.UnitsInspected.panel"))
+    panel = env["MessageBody"]["InspectedPanel"]
+    boards = [
+        (f"{panel['UnitIdentifier']}-{n}", panel["OverallResult"], inspected(panel)) for n in (1, 2)
+    ]
+    as_sent(event, boards, 10)
+    assert event["normalized"]["mappingAlternative"] == 2
+
+
+# ---------------------------------------------------------------- UnitsTested
+
+
+async def test_units_tested_ict_panel(world: World) -> None:
+    await world.at_ict()
+    env = envelope(f"{TI}.UnitsTested")
+    event = await world.event(await world.example(f"{TI}.UnitsTested"))
+    assert event["eventType"] == "TEST"
+    boards = []
+    for u in boards_of(env, "TestedUnits"):
+        sent = [m["MeasuredValue"]["Value"] for t in u["Tests"] for m in t["Measurements"]]
+        sent += [
+            m["MeasuredValue"]["Value"]
+            for t in u["Tests"]
+            for s in t["SymptomsFound"]
+            for m in s["RelatedMeasurements"]
+        ]
+        sent += [s["Description"] for t in u["Tests"] for s in t["SymptomsFound"]]
+        boards.append((sn(u), u["OverallResult"], sent))
+    values = as_sent(event, boards, 30)
+    for board in ("PANEL34543535-1", "PANEL34543535-2"):
+        r21 = values[board]["R21"]  # 28300 Ohm against the spec's 28.0–28.4 kOhm
+        assert (r21["valueNumber"], r21["valueUnit"], r21["judge"]) == (28.3, "kOhm", "PASS")
+        assert (r21["originalValue"], r21["originalUnit"]) == (28300.0, "Ohm")
+    r22 = values["PANEL34543535-1"]["R22"]  # the failed test's symptom's reading, kept
+    assert (r22["valueNumber"], r22["judge"]) == (28.52, "FAIL")
+    symptom = values["PANEL34543535-1"]["RESISTANCE_CHECK_R22.RESFAIL2"]
+    assert symptom["valueText"] == "Resistance Value Out of Tolerance"
+    assert {t["operatorId"] for t in event["tracks"]} == {"BADGE489499"}
+
+
+async def test_units_tested_burn_in(world: World) -> None:
+    event = await world.event(await world.example(f"{TI}.UnitsTested.burn-in"))
+    (track,) = event["tracks"]
+    assert (track["unit"]["sn"], track["result"], track["operatorId"]) == (
+        "UNIT123456789",
+        "PASS",
+        "BADGE489499",
+    )
+    values = {v["specName"]: v["valueNumber"] for v in track["dataValues"]}
+    assert values["HOT_TEST.CFX.Structures.Temperature, CFX.Mean"] == 45.2
+    assert values["COLD_TEST.CFX.Structures.Temperature, CFX.Mean"] == -6.5
+    assert len(values) == 16
+
+
+# ---------------------------------------------------------------- UnitsProcessed
+
+
+async def test_units_processed_coating(world: World) -> None:
+    name = "CFX.Production.Processing.UnitsProcessed.coating"
+    env = envelope(name)
+    event = await world.event(await world.example(name))
+    boards = [
+        (sn(u), u["UnitResult"], [r["ActualValue"] for r in u["UnitProcessData"]["Readings"]])
+        for u in boards_of(env, "UnitProcessData")
+    ]
+    values = as_sent(event, boards, 10)
+    volume = values["CARRIER55678-1"]["FluidVolume"]
+    assert (volume["valueNumber"], volume["judge"], volume["lowLimit"]) == (1.1, "PASS", 0.8)
+
+
+# ---------------------------------------------------------------- INFO
+
+
+@pytest.mark.parametrize(
+    ("name", "items", "position"),
+    [
+        ("CFX.Production.Assembly.MaterialsInstalled", "InstalledMaterials", "UnitPositionNumber"),
+        ("CFX.Production.UnitsArrived", "Units", "PositionNumber"),
+        ("CFX.Production.UnitsDeparted", "Units", "PositionNumber"),
+        ("CFX.Production.WorkStarted", "Units", "PositionNumber"),
+    ],
+)
+async def test_a_message_without_result_is_info_on_its_units(
+    world: World, name: str, items: str, position: str
+) -> None:
+    env = envelope(name)
+    event = await world.event(await world.example(name))
+    sns = sorted(f"{u['UnitIdentifier']}-{u[position]}" for u in env["MessageBody"][items])
+    assert (event["eventType"], sorted(event["snList"]), event["tracks"]) == ("INFO", sns, [])
+    for board in sns:
+        unit = (await world.api.gql(UNIT_EVENTS, {"sn": board}))["unit"]
+        assert {"id": event["id"], "eventType": "INFO"} in unit["ingestEvents"]
+
+
+async def test_a_resend_is_duplicate(world: World) -> None:
+    first = await world.example("CFX.Production.UnitsArrived")
+    again = await world.send(envelope("CFX.Production.UnitsArrived"))
+    assert again == {**first, "status": "DUPLICATE"}
+
+
+# ---------------------------------------------------------------- bodies
+
+
+async def test_a_gzip_body_and_an_array_in_order(world: World) -> None:
+    departed = envelope("CFX.Production.UnitsDeparted")
+    fresh = {**departed, "UniqueID": str(uuid.uuid4())}
+    no_station = {**departed, "UniqueID": str(uuid.uuid4()), "Source": "Vendor9.Ghost.Machine99"}
+    body = json.dumps([fresh, departed, "not an envelope", no_station]).encode()
+    response = await world.post(
+        gzip.compress(body), departed["Source"], {"Content-Encoding": "gzip"}
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["uniqueId"], r["status"]) for r in results] == [
+        (fresh["UniqueID"], "ACCEPTED"),
+        (departed["UniqueID"], results[1]["status"]),  # DUPLICATE when the INFO test ran first
+        (None, "REJECTED"),
+        (no_station["UniqueID"], "REJECTED"),
+    ]
+    assert results[1]["status"] in ("ACCEPTED", "DUPLICATE")
+    assert results[2]["error"]["code"] == "VALIDATION_FAILED"
+    assert results[2]["error"]["details"] == {"field": "envelope"}
+    # bound to another handle: the ghost's envelope is not this token's to store
+    assert results[3]["error"]["code"] == "FORBIDDEN"
+
+
+async def test_refusals_are_stored_as_rejections(world: World) -> None:
+    ghost = {
+        **envelope("CFX.Production.UnitsArrived"),
+        "UniqueID": str(uuid.uuid4()),
+        "Source": "Vendor9.Ghost.Machine99",
+    }
+    result = await world.send(ghost)
+    assert (result["status"], result["error"]["code"]) == ("REJECTED", "STATION_NOT_FOUND")
+    assert result["error"]["details"] == {"cfxHandle": "Vendor9.Ghost.Machine99"}
+    nameless = {**envelope("CFX.Production.UnitsArrived"), "UniqueID": str(uuid.uuid4())}
+    del nameless["MessageName"]
+    result = await world.send(nameless)
+    assert result["error"]["details"] == {"field": "MessageName"}
+    late = {**envelope("CFX.Production.UnitsArrived"), "UniqueID": str(uuid.uuid4())}
+    late["TimeStamp"] = "next Tuesday"
+    result = await world.send(late)
+    assert result["error"]["message"] == "TimeStamp 'next Tuesday' is not an ISO-8601 date-time"
+    for source, keys in (
+        ("Vendor9.Ghost.Machine99", {ghost["UniqueID"]: "STATION_NOT_FOUND"}),
+        (
+            nameless["Source"],
+            {nameless["UniqueID"]: "VALIDATION_FAILED", late["UniqueID"]: "VALIDATION_FAILED"},
+        ),
+    ):
+        edges = (await world.api.gql(REJECTIONS, {"s": source}))["ingestRejections"]["edges"]
+        found = {e["node"]["dedupeKey"]: e["node"]["error"]["code"] for e in edges}
+        assert {k: found.get(k) for k in keys} == keys
+
+
+async def test_the_limits_answer_clearly_and_store_nothing(world: World) -> None:
+    source = envelope("CFX.Production.UnitsArrived")["Source"]
+
+    def fresh() -> dict[str, Any]:
+        return {**envelope("CFX.Production.UnitsArrived"), "UniqueID": str(uuid.uuid4())}
+
+    too_many = [fresh() for _ in range(BATCH + 1)]
+    response = await world.post(json.dumps(too_many).encode(), source)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert "at most 6 envelopes" in response.json()["errors"][0]["message"]
+    padded = fresh()
+    padded["MessageBody"]["Padding"] = "x" * BODY_BYTES
+    response = await world.post(json.dumps([fresh(), padded]).encode(), source)
+    assert response.status_code == 413
+    bomb = fresh()
+    bomb["MessageBody"]["Padding"] = "0" * (BODY_BYTES * 50)
+    packed = gzip.compress(json.dumps([bomb]).encode())
+    assert len(packed) < BODY_BYTES // 4
+    response = await world.post(packed, source, {"Content-Encoding": "gzip"})
+    assert response.status_code == 413
+    assert "inflated" in response.json()["errors"][0]["message"]
+    response = await world.post(b"not gzip", source, {"Content-Encoding": "gzip"})
+    assert response.status_code == 400
+    response = await world.post(b'{"MessageName": ', source)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    response = await world.post(b"[]", source)
+    assert response.status_code == 400
+    for env in (*too_many, bomb):
+        found = await world.api.gql(BY_KEY, {"s": source, "k": env["UniqueID"]})
+        assert found["ingestEvent"] is None
+
+
+async def test_a_token_needs_the_ingest_scope(world: World) -> None:
+    body = json.dumps(envelope("CFX.Production.UnitsArrived")).encode()
+    response = await world.api.client.post("/cfx", content=body)
+    assert response.status_code == 401
+    reader = await token(world.services, "read")
+    response = await world.api.client.post(
+        "/cfx", content=body, headers={"Authorization": f"Bearer {reader}"}
+    )
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_cfx_handle_is_one_stations(world: World) -> None:
+    taken = """mutation($i: StationInput!) { upsertStation(input: $i) {
+      station { code cfxHandle } error { code details } } }"""
+    answer = await world.api.gql(
+        taken,
+        {
+            "i": {
+                "code": "CFX-OTHER",
+                "name": "Another",
+                "stationType": "AUTO",
+                "cfxHandle": "Vendor1.SPI.Machine01",
+            }
+        },
+    )
+    assert answer["upsertStation"]["error"] == {
+        "code": "VALIDATION_FAILED",
+        "details": {"field": "cfxHandle", "stationCode": "CFX-SPI-01"},
+    }
+    station = {"code": "CFX-SPI-01", "name": "SPI", "stationType": "AUTO", "lineCode": "SMT-2"}
+    station |= {"groupCode": "CFX-SPI", "cfxHandle": "Vendor1.SPI.Machine01"}
+    answer = await world.api.gql(taken, {"i": station})  # its own handle: unchanged
+    assert answer["upsertStation"]["station"] == {
+        "code": "CFX-SPI-01",
+        "cfxHandle": "Vendor1.SPI.Machine01",
+    }
+
+
+async def test_the_receiver_both_transports_call_answers_in_order(world: World) -> None:
+    """What the AMQP consumer calls: `services.cfx.receive(envelopes, actor)`."""
+    arrived = {**envelope("CFX.Production.UnitsArrived"), "UniqueID": str(uuid.uuid4())}
+    actor = Actor(name="amqp-test", request_id="cfx-receive")
+    results = await world.services.cfx.receive([arrived, None, arrived], actor)
+    assert [(r.unique_id, r.status.value) for r in results] == [
+        (arrived["UniqueID"], "ACCEPTED"),
+        (None, "REJECTED"),
+        (arrived["UniqueID"], "DUPLICATE"),
+    ]
+    assert results[0].event_id is not None and results[2].event_id == results[0].event_id
+    assert results[1].error is not None and results[1].outcome is None
+
+
+async def test_a_result_before_its_step_is_parked(world: World) -> None:
+    """The ICT's UnitsTested for a board still at AOI waits for it (issue 20)."""
+    await world.example(f"{TI}.UnitsInspected.spi-lean")  # FFSHkkskamJDHS now at AOI (20)
+    early = copy.deepcopy(envelope(f"{TI}.UnitsTested"))
+    board = early["MessageBody"]["TestedUnits"][0]
+    board["UnitIdentifier"] = "FFSHkkskamJDHS"
+    early["MessageBody"]["TestedUnits"] = [board]
+    early["MessageBody"]["TransactionId"] = str(uuid.uuid4())
+    early["UniqueID"] = str(uuid.uuid4())
+    result = await world.send(early)
+    assert (result["status"], result["error"], result["eventId"]) == ("PARKED", None, None)
+    assert (await world.send(early))["status"] == "PARKED"  # a resend finds it parked
