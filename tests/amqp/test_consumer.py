@@ -1,0 +1,258 @@
+"""`mes cfx consume`'s loop against the real broker (RabbitMQ's AMQP 1.0 plugin): envelopes
+reach the sink in order and their message is settled after; an unreadable body is stored as a
+rejection and settled; a sink that raises leaves its message to the next consumer; a broker
+that is not there yet is retried with backoff; a stop finishes the message in hand."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from adapters.amqp import AmqpLink
+from domain.actors import Actor
+from domain.enums import IngestEventType
+from domain.errors import DomainError, ErrorCode
+from domain.ingest.raw_body import record_unreadable
+from domain.ports import RejectionFilter
+from graphql_api import metrics
+from graphql_api.bootstrap import Services
+from graphql_api.cfx_amqp import Backoff, CfxConsumer
+from tests.amqp.broker import drain, gzipped, publish
+
+pytestmark = pytest.mark.amqp
+
+ACTOR = Actor(name="machine", request_id="test")
+WAIT_S = 15.0
+
+
+def sample(name: str) -> float:
+    labels = {"status": "ACCEPTED"} if name == "mes_cfx_accepted_total" else {}
+    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def envelope(n: int) -> dict[str, Any]:
+    return {
+        "MessageName": "CFX.Production.UnitsArrived",
+        "UniqueID": f"00000000-0000-0000-0000-{n:012d}",
+        "TimeStamp": "2026-12-06T10:15:30.1234567+01:00",
+        "Source": "Vendor.Model.1",
+        "MessageBody": {},
+    }
+
+
+@dataclass
+class Result:
+    unique_id: str | None
+    status: str
+    error: Any = None
+    event_id: int | None = None
+
+
+@dataclass
+class RecordingSink:
+    """Keeps what it got; `fail` makes it raise (a database that is down)."""
+
+    calls: list[list[Any]] = field(default_factory=list)
+    fail: bool = False
+    gate: asyncio.Event | None = None
+
+    async def receive(self, envelopes: list[Any], actor: Actor) -> list[Any]:
+        self.calls.append(envelopes)
+        assert actor.name == ACTOR.name and actor.request_id.startswith("amqp-")
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail:
+            raise ConnectionError("the database is down")
+        return [Result(e.get("UniqueID"), "ACCEPTED") for e in envelopes]
+
+
+@dataclass
+class RecordingStore:
+    stored: list[tuple[str, bytes, DomainError]] = field(default_factory=list)
+
+    async def __call__(self, source: str, body: bytes, err: DomainError, actor: Actor) -> None:
+        self.stored.append((source, body, err))
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while not check():
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def consuming(consumer: CfxConsumer) -> AsyncIterator[asyncio.Event]:
+    """The consumer running; on leaving, stopped (its connection closed)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT_S)
+        await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
+
+
+def consumer_of(
+    url: str, address: str, sink: RecordingSink, store: RecordingStore | None = None
+) -> CfxConsumer:
+    return CfxConsumer(
+        AmqpLink(url, address, prefetch=5, timeout=5),
+        sink,
+        store or RecordingStore(),
+        ACTOR,
+        max_body_bytes=64 * 1024,
+        backoff=Backoff(0.05, 0.2),
+    )
+
+
+async def queue_bodies(url: str, address: str) -> list[Any]:
+    return await asyncio.get_running_loop().run_in_executor(None, drain, address, url)
+
+
+async def test_envelopes_reach_the_sink_in_order_and_their_messages_are_settled(
+    amqp_url: str, queue: str
+) -> None:
+    consumed, accepted = sample("mes_cfx_consumed_total"), sample("mes_cfx_accepted_total")
+    publish(queue, envelope(1), [envelope(2), envelope(3)], url=amqp_url)
+    publish(queue, gzipped([envelope(4)]), gzipped(envelope(5)), url=amqp_url)
+    sink = RecordingSink()
+    async with consuming(consumer_of(amqp_url, queue, sink)):
+        await until(lambda: len(sink.calls) == 4, "four messages")
+    ids = [[e["UniqueID"][-1] for e in call] for call in sink.calls]
+    assert ids == [["1"], ["2", "3"], ["4"], ["5"]]
+    assert await queue_bodies(amqp_url, queue) == []  # all settled: none comes back
+    assert sample("mes_cfx_consumed_total") - consumed == 4
+    assert sample("mes_cfx_accepted_total") - accepted == 5
+
+
+async def test_an_unreadable_body_is_stored_and_settled(amqp_url: str, queue: str) -> None:
+    publish(queue, b"not json at all", b"\x1f\x8bnot gzip", b"42", envelope(9), url=amqp_url)
+    sink, store = RecordingSink(), RecordingStore()
+    async with consuming(consumer_of(amqp_url, queue, sink, store)):
+        await until(lambda: len(sink.calls) == 1, "the good message after the bad ones")
+    assert [(s, b) for s, b, _ in store.stored] == [
+        (f"amqp:{queue}", b"not json at all"),
+        (f"amqp:{queue}", b"\x1f\x8bnot gzip"),
+        (f"amqp:{queue}", b"42"),
+    ]
+    messages = [e.message for _, _, e in store.stored]
+    assert "not JSON" in messages[0] and "gzip" in messages[1] and "JSON int" in messages[2]
+    assert {e.code.value for _, _, e in store.stored} == {"INGEST_PAYLOAD_INVALID"}
+    assert await queue_bodies(amqp_url, queue) == []
+
+
+async def test_a_sink_that_raises_leaves_the_message_to_the_next_consumer(
+    amqp_url: str, queue: str
+) -> None:
+    publish(queue, envelope(1), url=amqp_url)
+    failing = RecordingSink(fail=True)
+    first = consumer_of(amqp_url, queue, failing)
+    async with consuming(first):
+        await until(lambda: len(failing.calls) >= 1, "the failing sink's call")
+        await until(lambda: first.backoff.next_s > first.backoff.initial_s, "a backoff")
+    sink = RecordingSink()
+    async with consuming(consumer_of(amqp_url, queue, sink)):
+        await until(lambda: len(sink.calls) == 1, "the redelivery")
+    assert sink.calls[0][0]["UniqueID"].endswith("1")
+    assert await queue_bodies(amqp_url, queue) == []
+
+
+async def test_a_stop_finishes_the_message_in_hand(amqp_url: str, queue: str) -> None:
+    publish(queue, envelope(1), url=amqp_url)
+    gate = asyncio.Event()
+    sink = RecordingSink(gate=gate)
+    consumer = consumer_of(amqp_url, queue, sink)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    await until(lambda: len(sink.calls) == 1, "the message")
+    stop.set()  # SIGTERM while the pipeline works on it
+    await asyncio.sleep(0.1)
+    assert not task.done()
+    gate.set()
+    await asyncio.wait_for(task, WAIT_S)
+    await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
+    assert await queue_bodies(amqp_url, queue) == []  # settled before the connection closed
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+async def test_a_broker_not_there_at_start_is_retried_with_backoff(
+    amqp_url: str, queue: str
+) -> None:
+    """The consumer starts against a port nobody listens on (connection refused); once a
+    proxy to the broker listens there, it connects and consumes."""
+    port = free_port()
+    broker_host, broker_port = "127.0.0.1", int(amqp_url.rsplit(":", 1)[1])
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(broker_host, broker_port)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    publish(queue, envelope(1), url=amqp_url)
+    sink = RecordingSink()
+    consumer = consumer_of(amqp_url.rsplit(":", 1)[0] + f":{port}", queue, sink)
+    async with consuming(consumer):
+        await until(lambda: consumer.failed_connects >= 3, "three refused connections")
+        assert consumer.backoff.next_s == 0.2  # 0.05, 0.1, 0.2: doubled, then capped
+        server = await asyncio.start_server(forward, "127.0.0.1", port)
+        try:
+            await until(lambda: len(sink.calls) == 1, "the message once the broker is there")
+        finally:
+            server.close()
+    assert consumer.backoff.next_s == consumer.backoff.initial_s  # reset by a success
+
+
+async def test_unreadable_bodies_become_rejections_in_the_database(
+    amqp_url: str, queue: str, services: Services
+) -> None:
+    """Through the broker into the real rejection storage (both databases): not replayable,
+    the body kept, its SHA-256 the key; the same body again is another attempt of it."""
+    ingest = services.ingest
+
+    async def store(source: str, body: bytes, err: DomainError, actor: Actor) -> None:
+        await record_unreadable(ingest.uow_factory, ingest.clock, source, body, err, actor, 1000)
+
+    bad, nul = b'{"MessageName": ', b"\x00\x01binary"
+    publish(queue, bad, nul, bad, envelope(1), url=amqp_url)
+    sink = RecordingSink()
+    consumer = consumer_of(amqp_url, queue, sink)
+    consumer.store_unreadable = store
+    async with consuming(consumer):
+        await until(lambda: len(sink.calls) == 1, "the good message after the bad ones")
+    assert await queue_bodies(amqp_url, queue) == []
+    page, _ = await services.store.rejections_page(
+        RejectionFilter(source_system=f"amqp:{queue}"), 10, None
+    )
+    by_key = {r.dedupe_key: r for r in page}
+    assert set(by_key) == {hashlib.sha256(bad).hexdigest(), hashlib.sha256(nul).hexdigest()}
+    text = by_key[hashlib.sha256(bad).hexdigest()]
+    assert (text.attempts, text.replayable, text.event_type) == (2, False, IngestEventType.INFO)
+    assert text.error_code is ErrorCode.INGEST_PAYLOAD_INVALID
+    assert "not JSON" in text.error_message
+    assert text.input["payload"] == {"text": bad.decode(), "bytes": len(bad), "gzip": False}
+    binary = by_key[hashlib.sha256(nul).hexdigest()]
+    assert binary.input["payload"]["base64"] == base64.b64encode(nul).decode()
+    assert not binary.replayable
