@@ -42,17 +42,19 @@ chromium:
 	         >/tmp/mes-chromium-apt.log 2>&1 \
 	       || echo "could not install chromium (see /tmp/mes-chromium-apt.log)"; }
 
-# the AMQP 1.0 tests' broker: RabbitMQ on this machine with its AMQP 1.0 plugin, enabled (as root,
-# idempotent) and waited for (up to 30 s); otherwise the tests say what is missing (they fail
-# under CI=true, skip outside)
+# the AMQP 1.0 tests' broker: RabbitMQ on this machine, started when it is not running and its
+# AMQP 1.0 plugin enabled (as root; idempotent), then waited for (an AMQP 1.0 connection, up to
+# 30 s); otherwise the tests say what is missing (they fail under CI=true, skip outside)
 amqp: setup
 	@if ! command -v rabbitmq-plugins >/dev/null 2>&1; then \
-	  echo "rabbitmq-plugins not found: the AMQP 1.0 tests need RabbitMQ with rabbitmq_amqp1_0"; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	  rabbitmq-plugins enable --quiet rabbitmq_amqp1_0 >/tmp/mes-rabbitmq-plugins.log 2>&1 \
-	    || echo "could not enable rabbitmq_amqp1_0 (see /tmp/mes-rabbitmq-plugins.log)"; \
-	  $(UV) run python -m tests.amqp.broker --wait 30 \
-	    || echo "no AMQP 1.0 broker at $${MES_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672}"; \
+	  echo "rabbitmq-plugins not found: the AMQP tests need RabbitMQ with rabbitmq_amqp1_0"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    rabbitmqctl -q status >/dev/null 2>&1 || rabbitmq-server -detached >/dev/null 2>&1 || true; \
+	    rabbitmq-plugins --quiet enable rabbitmq_amqp1_0 >/tmp/mes-rabbitmq-plugins.log 2>&1 \
+	      || echo "could not enable rabbitmq_amqp1_0 (see /tmp/mes-rabbitmq-plugins.log)"; \
+	  fi; \
+	  $(UV) run python -m tests.amqp.broker --wait 30 || true; \
 	fi
 
 test: lint chromium amqp
