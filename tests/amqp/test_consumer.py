@@ -191,6 +191,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class Proxy:
+    """A TCP proxy to the broker on `port`, listening once `start`ed; `cut` breaks every
+    connection through it (the broker going away, as the consumer sees it)."""
+
+    def __init__(self, port: int, broker_port: int):
+        self.port, self.broker_port = port, broker_port
+        self.server: asyncio.Server | None = None
+        self.connections = 0
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    def close(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.broker_port)
+        self._writers += [writer, up_writer]
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(ConnectionError):
         while data := await reader.read(65536):
@@ -199,30 +229,50 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.close()
 
 
+def proxied(amqp_url: str) -> tuple[str, Proxy]:
+    port = free_port()
+    proxy = Proxy(port, int(amqp_url.rsplit(":", 1)[1]))
+    return amqp_url.rsplit(":", 1)[0] + f":{port}", proxy
+
+
 async def test_a_broker_not_there_at_start_is_retried_with_backoff(
     amqp_url: str, queue: str
 ) -> None:
     """The consumer starts against a port nobody listens on (connection refused); once a
     proxy to the broker listens there, it connects and consumes."""
-    port = free_port()
-    broker_host, broker_port = "127.0.0.1", int(amqp_url.rsplit(":", 1)[1])
-
-    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(broker_host, broker_port)
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
-
+    url, proxy = proxied(amqp_url)
     publish(queue, envelope(1), url=amqp_url)
     sink = RecordingSink()
-    consumer = consumer_of(amqp_url.rsplit(":", 1)[0] + f":{port}", queue, sink)
-    async with consuming(consumer):
-        await until(lambda: consumer.failed_connects >= 3, "three refused connections")
-        assert consumer.backoff.next_s == 0.2  # 0.05, 0.1, 0.2: doubled, then capped
-        server = await asyncio.start_server(forward, "127.0.0.1", port)
-        try:
+    consumer = consumer_of(url, queue, sink)
+    try:
+        async with consuming(consumer):
+            await until(lambda: consumer.failed_connects >= 3, "three refused connections")
+            assert consumer.backoff.next_s == 0.2  # 0.05, 0.1, 0.2: doubled, then capped
+            await proxy.start()
             await until(lambda: len(sink.calls) == 1, "the message once the broker is there")
-        finally:
-            server.close()
+    finally:
+        proxy.close()
     assert consumer.backoff.next_s == consumer.backoff.initial_s  # reset by a success
+
+
+async def test_a_broken_connection_is_made_again(amqp_url: str, queue: str) -> None:
+    url, proxy = proxied(amqp_url)
+    await proxy.start()
+    publish(queue, envelope(1), url=amqp_url)
+    sink = RecordingSink()
+    consumer = consumer_of(url, queue, sink)
+    try:
+        async with consuming(consumer):
+            await until(lambda: len(sink.calls) == 1, "the first message")
+            await asyncio.sleep(0.1)  # settled
+            proxy.cut()
+            publish(queue, envelope(2), url=amqp_url)
+            await until(lambda: len(sink.calls) == 2, "the message after the break")
+    finally:
+        proxy.close()
+    assert proxy.connections == 2
+    assert [c[0]["UniqueID"][-1] for c in sink.calls] == ["1", "2"]
+    assert await queue_bodies(amqp_url, queue) == []
 
 
 async def test_unreadable_bodies_become_rejections_in_the_database(
