@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from proton import Message, ProtonException, Timeout
-from proton.utils import BlockingConnection, BlockingReceiver
+from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
 
 T = TypeVar("T")
 
@@ -40,6 +40,9 @@ class AmqpMessage:
     #: the message's creation time (seconds since the epoch), when the sender set one
     created_at: float | None
     message_id: str | None
+    #: where a request wants its response (a ValidateUnitsRequest), and the id to answer with
+    reply_to: str | None = None
+    correlation_id: Any = None
 
 
 def safe_url(url: str) -> str:
@@ -66,6 +69,8 @@ def _message(msg: Message) -> AmqpMessage:
         content_encoding=msg.content_encoding or None,
         created_at=float(created) if created else None,
         message_id=None if msg.id is None else str(msg.id),
+        reply_to=msg.reply_to or None,
+        correlation_id=msg.correlation_id if msg.correlation_id is not None else msg.id,
     )
 
 
@@ -80,6 +85,7 @@ class AmqpLink:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="amqp")
         self._conn: BlockingConnection | None = None
         self._receiver: BlockingReceiver | None = None
+        self._senders: dict[str, BlockingSender] = {}
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
@@ -98,6 +104,11 @@ class AmqpLink:
     async def release(self) -> None:
         """Give the last received message back (delivery failed): the broker redelivers it."""
         await self._call(self._settle, False)
+
+    async def reply(self, address: str, body: bytes, correlation_id: Any) -> None:
+        """Send a response (JSON) to `address` on this connection; returns once the broker
+        took it."""
+        await self._call(self._reply, address, body, correlation_id)
 
     async def close(self) -> None:
         await self._call(self._close)
@@ -139,8 +150,22 @@ class AmqpLink:
         except ProtonException as err:
             raise AmqpUnavailable(f"{self.address}: {err}") from err
 
+    def _reply(self, address: str, body: bytes, correlation_id: Any) -> None:
+        if self._conn is None:
+            raise AmqpUnavailable("not connected")
+        try:
+            sender = self._senders.get(address)
+            if sender is None:
+                sender = self._senders[address] = self._conn.create_sender(address)
+            message = Message(body=body, correlation_id=correlation_id)
+            message.content_type = "application/json"
+            sender.send(message)
+        except ProtonException as err:
+            raise AmqpUnavailable(f"reply to {address}: {err}") from err
+
     def _close(self) -> None:
         conn, self._conn, self._receiver = self._conn, None, None
+        self._senders.clear()
         if conn is not None:
             # a broken connection may fail to close: it is gone either way
             with contextlib.suppress(Exception):

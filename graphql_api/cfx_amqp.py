@@ -11,13 +11,20 @@ stores each as a rejection), and only then accept (settle) it. So:
   back in order) and the consumer waits (capped exponential backoff) before it connects again;
 - a broker that goes away (or is not there at start): the same wait, then a new connection;
 - `stop` (SIGTERM/SIGINT) is looked at between messages: the message in hand is finished and
-  settled first, then the connection is closed.
+  settled first, then the connection is closed;
+- a result that carries a `response` envelope (a ValidateUnitsResponse) is sent to the
+  message's reply-to address with its correlation id (else its message id) before the
+  message is settled;
+- a token revoked while it consumes (an envelope refused with reason TOKEN_REVOKED, which
+  stores nothing): that message is released and the consumer stops (TokenRevokedStop), so
+  nothing is settled that was not kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,7 +35,7 @@ from typing import Any, Protocol
 import structlog
 
 from adapters.amqp import AmqpLink, AmqpMessage, AmqpUnavailable
-from domain.actors import Actor
+from domain.actors import Actor, TokenRevoked
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.raw_body import read_body
 from graphql_api import metrics
@@ -83,6 +90,13 @@ def code_of(result: Any) -> str:
     if isinstance(error, dict):
         code = error.get("code")
     return str(getattr(code, "value", code or ""))
+
+
+def revoked(result: Any) -> bool:
+    """Was this envelope refused because the token was revoked meanwhile (nothing stored)?"""
+    error = getattr(result, "error", None)
+    details = error.get("details") if isinstance(error, dict) else getattr(error, "details", None)
+    return isinstance(details, dict) and details.get("reason") == "TOKEN_REVOKED"
 
 
 def lag_of(envelope: Any, msg: AmqpMessage, now: float) -> float | None:
@@ -154,7 +168,7 @@ class CfxConsumer:
                 continue
             try:
                 await self.handle(msg)
-            except SinkFailed:
+            except (SinkFailed, TokenRevokedStop):
                 metrics.CFX_RELEASED.inc()
                 await self.link.release()
                 raise
@@ -182,6 +196,8 @@ class CfxConsumer:
             body = msg.body if msg.body is not None else repr(msg.other).encode()
             try:
                 await self.store_unreadable(self.source, body, err, actor)
+            except TokenRevoked as revoked_err:
+                raise TokenRevokedStop(revoked_err.message) from revoked_err
             except Exception as failure:
                 raise SinkFailed() from failure
             metrics.CFX_REJECTED.labels(err.code.value).inc()
@@ -193,6 +209,9 @@ class CfxConsumer:
             results = await self.sink.receive(envelopes, actor)
         except Exception as failure:
             raise SinkFailed() from failure
+        if any(revoked(r) for r in results):
+            raise TokenRevokedStop(f"token {actor.name!r} was revoked")
+        await self._reply(msg, results)
         now = time.time()
         for envelope, result in zip(envelopes, results, strict=False):
             status = status_of(result)
@@ -204,6 +223,22 @@ class CfxConsumer:
             if lag is not None:
                 metrics.CFX_LAG.observe(max(lag, 0.0))
 
+    async def _reply(self, msg: AmqpMessage, results: list[Any]) -> None:
+        """Responses to requests (ValidateUnitsRequest) go to the request's reply-to."""
+        for result in results:
+            response = getattr(result, "response", None)
+            if response is None:
+                continue
+            if msg.reply_to is None:
+                log.warning("amqp.no_reply_to", address=self.link.address)
+                continue
+            body = json.dumps(response, default=str).encode()
+            await self.link.reply(msg.reply_to, body, msg.correlation_id)
+
 
 class SinkFailed(Exception):
     """The envelopes of a message could not be kept (the cause is chained): not settled."""
+
+
+class TokenRevokedStop(Exception):
+    """The consumer's token was revoked: its message is released and the consumer stops."""

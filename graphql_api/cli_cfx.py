@@ -103,7 +103,7 @@ def consume(
     from domain.errors import DomainError
     from domain.ingest.raw_body import record_unreadable
     from graphql_api.bootstrap import bootstrap
-    from graphql_api.cfx_amqp import CfxConsumer
+    from graphql_api.cfx_amqp import CfxConsumer, TokenRevokedStop
 
     async def run() -> None:
         services = bootstrap(settings)
@@ -140,7 +140,10 @@ def consume(
             consumer = CfxConsumer(
                 link, sink, store_unreadable, actor, max_body_bytes=limits.max_body_bytes
             )
-            await consumer.run(stop)
+            try:
+                await consumer.run(stop)
+            except TokenRevokedStop as err:
+                raise ConfigError(f"{err}: stopped (the message in hand was given back)") from err
         finally:
             await asyncio.get_running_loop().run_in_executor(None, link.shutdown)
             await services.close()

@@ -10,7 +10,7 @@ import json
 import zlib
 from typing import Any
 
-from domain.actors import Actor
+from domain.actors import Actor, hold_token
 from domain.enums import AuditOutcome, IngestEventType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import MAX_SOURCE_LENGTH
@@ -107,7 +107,8 @@ async def record_unreadable(
 ) -> IngestRejection:
     """Store a body that could not be read as a rejection (not replayable): its source is the
     transport's (`amqp:<address>`), its dedupe key the SHA-256 of the body (the same body sent
-    again is another attempt of the same rejection), event type INFO; audited as a refusal."""
+    again is another attempt of the same rejection), event type INFO; audited as a refusal.
+    A revoked token stores nothing (TokenRevoked), as on every ingest."""
     digest = hashlib.sha256(body).hexdigest()
     payload, cut = kept_body(body, max_payload_bytes)
     env = IngestEnvelope(
@@ -120,6 +121,7 @@ async def record_unreadable(
     )
     now = clock.now()
     async with uow_factory() as uow:
+        await hold_token(uow, actor)
         await uow.ingest_events.lock_key(env.source_system, env.dedupe_key)
         rejection = await record_rejection(
             uow, env, digest, err, [], now, actor.token_name, truncated=cut, replayable=False

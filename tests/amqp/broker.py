@@ -57,10 +57,10 @@ def gzipped(document: Any) -> bytes:
     return gzip.compress(json.dumps(document).encode())
 
 
-def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Any]:
-    """Receive (and accept) every message the queue holds now: their bodies."""
+def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Message]:
+    """Receive (and accept) every message the queue holds now."""
     conn = BlockingConnection(url, timeout=10)
-    got: list[Any] = []
+    got: list[Message] = []
     try:
         receiver = conn.create_receiver(address, credit=50)
         while True:
@@ -68,7 +68,7 @@ def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Any]:
                 msg = receiver.receive(timeout=wait_s)
             except Timeout:
                 return got
-            got.append(msg.body)
+            got.append(msg)
             receiver.accept()
     finally:
         conn.close()

@@ -9,7 +9,9 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import json
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,15 +19,18 @@ from typing import Any
 import pytest
 
 from adapters.amqp import AmqpLink
-from domain.actors import Actor
+from domain.actors import Actor, TokenRevoked
 from domain.enums import IngestEventType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.raw_body import record_unreadable
 from domain.ports import RejectionFilter
+from domain.usecases.tokens import RevokeToken
 from graphql_api import metrics
 from graphql_api.bootstrap import Services
-from graphql_api.cfx_amqp import Backoff, CfxConsumer
-from tests.amqp.broker import drain, gzipped, publish
+from graphql_api.cfx_amqp import Backoff, CfxConsumer, TokenRevokedStop
+from graphql_api.cli_cfx import token_actor
+from tests.amqp.broker import delete_queue, drain, gzipped, publish
+from tests.conftest import make_token, unique
 
 pytestmark = pytest.mark.amqp
 
@@ -54,6 +59,7 @@ class Result:
     status: str
     error: Any = None
     event_id: int | None = None
+    response: Any = None
 
 
 @dataclass
@@ -63,6 +69,8 @@ class RecordingSink:
     calls: list[list[Any]] = field(default_factory=list)
     fail: bool = False
     gate: asyncio.Event | None = None
+    #: the response envelope its results carry (a ValidateUnitsResponse)
+    response: Any = None
 
     async def receive(self, envelopes: list[Any], actor: Actor) -> list[Any]:
         self.calls.append(envelopes)
@@ -71,7 +79,7 @@ class RecordingSink:
             await self.gate.wait()
         if self.fail:
             raise ConnectionError("the database is down")
-        return [Result(e.get("UniqueID"), "ACCEPTED") for e in envelopes]
+        return [Result(e.get("UniqueID"), "ACCEPTED", response=self.response) for e in envelopes]
 
 
 @dataclass
@@ -306,3 +314,54 @@ async def test_unreadable_bodies_become_rejections_in_the_database(
     binary = by_key[hashlib.sha256(nul).hexdigest()]
     assert binary.input["payload"]["base64"] == base64.b64encode(nul).decode()
     assert not binary.replayable
+
+
+async def test_a_revoked_token_stops_the_consumer_and_gives_its_message_back(
+    amqp_url: str, queue: str
+) -> None:
+    class RevokedSink(RecordingSink):
+        async def receive(self, envelopes: list[Any], actor: Actor) -> list[Any]:
+            self.calls.append(envelopes)
+            error = {"code": "FORBIDDEN", "details": {"reason": "TOKEN_REVOKED"}}
+            return [Result(e.get("UniqueID"), "REJECTED", error) for e in envelopes]
+
+    publish(queue, envelope(1), url=amqp_url)
+    sink = RevokedSink()
+    consumer = consumer_of(amqp_url, queue, sink)
+    with pytest.raises(TokenRevokedStop, match="was revoked"):
+        await asyncio.wait_for(consumer.run(asyncio.Event()), WAIT_S)
+    await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
+    assert len(sink.calls) == 1
+    assert len(await queue_bodies(amqp_url, queue)) == 1  # not settled: still there
+
+
+async def test_a_revoked_token_stores_no_unreadable_body(services: Services) -> None:
+    secret = await make_token(services, scopes="ingest", sources="Vendor.Model.1")
+    actor = await token_actor(services.store, secret)
+    assert actor.token_name is not None
+    await services.bus.handle(RevokeToken(actor.token_name), Actor("test", "revoke"))
+    ingest, source = services.ingest, unique("amqp:/queue/q")
+    err = DomainError(ErrorCode.INGEST_PAYLOAD_INVALID, "the body is not JSON")
+    with pytest.raises(TokenRevoked):
+        await record_unreadable(ingest.uow_factory, ingest.clock, source, b"x", err, actor, 100)
+    page, _ = await services.store.rejections_page(RejectionFilter(source_system=source), 10, None)
+    assert page == []
+
+
+async def test_a_response_goes_to_the_reply_to_address_with_the_correlation_id(
+    amqp_url: str, queue: str
+) -> None:
+    reply_queue = f"mes-test-reply-{uuid.uuid4().hex[:12]}"
+    response = {"MessageName": "CFX.InformationSystem.UnitValidation.ValidateUnitsResponse"}
+    publish(
+        queue, envelope(1), url=amqp_url, reply_to=f"/queue/{reply_queue}", correlation_id="c-7"
+    )
+    sink = RecordingSink(response=response)
+    try:
+        async with consuming(consumer_of(amqp_url, queue, sink)):
+            await until(lambda: len(sink.calls) == 1, "the request")
+        replies = await queue_bodies(amqp_url, f"/queue/{reply_queue}")
+    finally:
+        delete_queue(reply_queue)
+    assert [(json.loads(bytes(m.body)), m.correlation_id) for m in replies] == [(response, "c-7")]
+    assert await queue_bodies(amqp_url, queue) == []
