@@ -12,7 +12,7 @@ UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 # the benchmark's database: dropped and created again by each `make bench`
 BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/mes_bench_smoke
 
-.PHONY: setup demo serve test lint schema bench chromium
+.PHONY: setup demo serve test lint schema bench chromium amqp
 
 setup:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -42,7 +42,22 @@ chromium:
 	         >/tmp/mes-chromium-apt.log 2>&1 \
 	       || echo "could not install chromium (see /tmp/mes-chromium-apt.log)"; }
 
-test: lint chromium
+# the AMQP 1.0 tests' broker: RabbitMQ on this machine, started when it is not running and its
+# AMQP 1.0 plugin enabled (as root; idempotent), then waited for (an AMQP 1.0 connection, up to
+# 30 s); otherwise the tests say what is missing (they fail under CI=true, skip outside)
+amqp: setup
+	@if ! command -v rabbitmq-plugins >/dev/null 2>&1; then \
+	  echo "rabbitmq-plugins not found: the AMQP tests need RabbitMQ with rabbitmq_amqp1_0"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    rabbitmqctl -q status >/dev/null 2>&1 || rabbitmq-server -detached >/dev/null 2>&1 || true; \
+	    rabbitmq-plugins --quiet enable rabbitmq_amqp1_0 >/tmp/mes-rabbitmq-plugins.log 2>&1 \
+	      || echo "could not enable rabbitmq_amqp1_0 (see /tmp/mes-rabbitmq-plugins.log)"; \
+	  fi; \
+	  $(UV) run python -m tests.amqp.broker --wait 30 || true; \
+	fi
+
+test: lint chromium amqp
 	$(UV) run pytest
 
 schema: setup

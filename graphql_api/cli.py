@@ -1,4 +1,4 @@
-"""The `mes` command: serve, migrate, demo, token, rejections, parked, export-schema.
+"""The `mes` command: serve, migrate, demo, token, rejections, parked, cfx, export-schema.
 
 Start-up checks come first, in one place (graphql_api.cli_common): a bad setting, a database
 that cannot be reached or a port in use is one line on stderr and exit code 2. Each command
@@ -14,6 +14,7 @@ import sys
 import click
 
 from adapters.settings import ConfigError, workers_from_env
+from graphql_api.cli_cfx import cfx
 from graphql_api.cli_common import MesGroup, database_url_option, prepare, settings_for
 from graphql_api.cli_parked import parked
 from graphql_api.cli_rejections import rejections
@@ -28,6 +29,7 @@ def main() -> None:
 main.add_command(token)
 main.add_command(rejections)
 main.add_command(parked)
+main.add_command(cfx)
 
 
 @main.command()

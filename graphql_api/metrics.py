@@ -149,3 +149,41 @@ class GraphQLMetrics(SchemaExtension):
 
 async def metrics_endpoint(request: Request) -> Response:
     return Response(_generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+# ---------------------------------------------------------------- CFX over AMQP 1.0 (issue 21)
+# counted by `mes cfx consume` in its own process: `--metrics-port N` serves them at /metrics
+
+CFX_CONSUMED = Counter(
+    "mes_cfx_consumed",
+    "AMQP messages received by `mes cfx consume` (each one envelope or an array of them).",
+    registry=REGISTRY,
+)
+CFX_ACCEPTED = Counter(
+    "mes_cfx_accepted",
+    "CFX envelopes from AMQP kept by the pipeline, by status (ACCEPTED, DUPLICATE, PARKED).",
+    ["status"],
+    registry=REGISTRY,
+)
+CFX_REJECTED = Counter(
+    "mes_cfx_rejected",
+    "CFX envelopes from AMQP refused, and bodies that could not be read, by error code.",
+    ["code"],
+    registry=REGISTRY,
+)
+CFX_RELEASED = Counter(
+    "mes_cfx_released",
+    "AMQP messages given back unsettled because the pipeline failed (redelivered later).",
+    registry=REGISTRY,
+)
+CFX_LAG = Histogram(
+    "mes_cfx_lag_seconds",
+    "From an envelope's TimeStamp (else its message's creation time) to its processing.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+    registry=REGISTRY,
+)
+CFX_CONNECTED = Gauge(
+    "mes_cfx_connected",
+    "1 while `mes cfx consume` holds a connection to its broker.",
+    registry=REGISTRY,
+)

@@ -1,0 +1,172 @@
+"""An AMQP 1.0 receiving link (python-qpid-proton's blocking API), driven from asyncio.
+
+proton's BlockingConnection runs its own reactor inside each blocking call; it is not safe to
+use from two threads at once. `AmqpLink` therefore makes every proton call in one dedicated
+thread (a single-worker executor), one call at a time, and the asyncio side awaits them: the
+consumer awaits `receive`, then the database work, then `accept` — so a message is settled in
+the thread that owns the connection, and only after its work is done. The receiver's credit
+(`prefetch`) lets the broker send the next messages meanwhile; any that are unsettled when the
+connection closes are redelivered by the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from proton import Message, ProtonException, Timeout
+from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
+
+T = TypeVar("T")
+
+
+class AmqpUnavailable(Exception):
+    """The broker cannot be reached, refused us, or the connection broke."""
+
+
+@dataclass(frozen=True, slots=True)
+class AmqpMessage:
+    """What the consumer reads of a received message."""
+
+    body: bytes | None
+    #: the body when it was neither binary nor text (an AMQP value of another type)
+    other: Any
+    content_encoding: str | None
+    #: the message's creation time (seconds since the epoch), when the sender set one
+    created_at: float | None
+    message_id: str | None
+    #: where a request wants its response (a ValidateUnitsRequest), and the id to answer with
+    reply_to: str | None = None
+    correlation_id: Any = None
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _message(msg: Message) -> AmqpMessage:
+    body: Any = msg.body
+    data: bytes | None = None
+    if isinstance(body, bytes | bytearray | memoryview):
+        data = bytes(body)
+    elif isinstance(body, str):
+        data = body.encode("utf-8", "surrogatepass")
+    created = msg.creation_time
+    return AmqpMessage(
+        body=data,
+        other=None if data is not None else body,
+        content_encoding=msg.content_encoding or None,
+        created_at=float(created) if created else None,
+        message_id=None if msg.id is None else str(msg.id),
+        reply_to=msg.reply_to or None,
+        correlation_id=msg.correlation_id if msg.correlation_id is not None else msg.id,
+    )
+
+
+class AmqpLink:
+    """One connection with one receiver on `address`; `connect` again after a failure."""
+
+    def __init__(self, url: str, address: str, prefetch: int = 20, timeout: float = 10.0):
+        self.url = url
+        self.address = address
+        self.prefetch = prefetch
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="amqp")
+        self._conn: BlockingConnection | None = None
+        self._receiver: BlockingReceiver | None = None
+        self._senders: dict[str, BlockingSender] = {}
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def connect(self) -> None:
+        await self._call(self._connect)
+
+    async def receive(self, wait_s: float) -> AmqpMessage | None:
+        """The next message, or None after `wait_s` without one."""
+        return await self._call(self._receive, wait_s)
+
+    async def accept(self) -> None:
+        """Settle the last received message: done with, the broker forgets it."""
+        await self._call(self._settle, True)
+
+    async def release(self) -> None:
+        """Give the last received message back (delivery failed): the broker redelivers it."""
+        await self._call(self._settle, False)
+
+    async def reply(self, address: str, body: bytes, correlation_id: Any) -> None:
+        """Send a response (JSON) to `address` on this connection; returns once the broker
+        took it."""
+        await self._call(self._reply, address, body, correlation_id)
+
+    async def close(self) -> None:
+        await self._call(self._close)
+
+    def shutdown(self) -> None:
+        """Close and stop the thread (after the last call)."""
+        self._close()
+        self._pool.shutdown(wait=True)
+
+    # ------------------------------------------------------------ in the link's thread
+
+    def _connect(self) -> None:
+        self._close()
+        try:
+            self._conn = BlockingConnection(self.url, timeout=self.timeout)
+            self._receiver = self._conn.create_receiver(self.address, credit=self.prefetch)
+        except ProtonException as err:
+            self._close()
+            raise AmqpUnavailable(f"{safe_url(self.url)} {self.address}: {err}") from err
+
+    def _receive(self, wait_s: float) -> AmqpMessage | None:
+        if self._receiver is None:
+            raise AmqpUnavailable("not connected")
+        try:
+            return _message(self._receiver.receive(timeout=wait_s))
+        except Timeout:
+            return None
+        except ProtonException as err:
+            raise AmqpUnavailable(f"{self.address}: {err}") from err
+
+    def _settle(self, accept: bool) -> None:
+        if self._receiver is None:
+            raise AmqpUnavailable("not connected")
+        try:
+            if accept:
+                self._receiver.accept()
+            else:
+                self._receiver.release(delivered=True)
+        except ProtonException as err:
+            raise AmqpUnavailable(f"{self.address}: {err}") from err
+
+    def _reply(self, address: str, body: bytes, correlation_id: Any) -> None:
+        if self._conn is None:
+            raise AmqpUnavailable("not connected")
+        try:
+            sender = self._senders.get(address)
+            if sender is None:
+                sender = self._senders[address] = self._conn.create_sender(address)
+            message = Message(body=body, correlation_id=correlation_id)
+            message.content_type = "application/json"
+            sender.send(message)
+        except ProtonException as err:
+            raise AmqpUnavailable(f"reply to {address}: {err}") from err
+
+    def _close(self) -> None:
+        conn, self._conn, self._receiver = self._conn, None, None
+        self._senders.clear()
+        if conn is not None:
+            # a broken connection may fail to close: it is gone either way
+            with contextlib.suppress(Exception):
+                conn.close()

@@ -1,0 +1,95 @@
+"""The AMQP 1.0 broker of the tests (RabbitMQ with rabbitmq_amqp1_0 on this machine, or
+MES_TEST_AMQP_URL): reach it, publish to a queue, count what a queue holds, delete a queue.
+
+`python -m tests.amqp.broker --wait 30` (run by `make amqp`) waits until an AMQP 1.0
+connection succeeds: the plugin takes a few seconds to start after it is enabled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from typing import Any
+
+from proton import Message, ProtonException, Timeout
+from proton.utils import BlockingConnection
+
+AMQP_URL = os.environ.get("MES_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def reachable(url: str = AMQP_URL, timeout: float = 3.0) -> str | None:
+    """None when an AMQP 1.0 connection opens, else why not."""
+    try:
+        BlockingConnection(url, timeout=timeout).close()
+    except ProtonException as err:
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
+def wait_until_reachable(seconds: float, url: str = AMQP_URL) -> str | None:
+    deadline = time.monotonic() + seconds
+    while True:
+        why = reachable(url)
+        if why is None or time.monotonic() > deadline:
+            return why
+        time.sleep(0.5)
+
+
+def publish(address: str, *bodies: Any, url: str = AMQP_URL, **properties: Any) -> None:
+    """Send each body as one message (bytes as they are; anything else as JSON)."""
+    conn = BlockingConnection(url, timeout=10)
+    try:
+        sender = conn.create_sender(address)
+        for body in bodies:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            sender.send(Message(body=data, **properties))
+    finally:
+        conn.close()
+
+
+def gzipped(document: Any) -> bytes:
+    return gzip.compress(json.dumps(document).encode())
+
+
+def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Message]:
+    """Receive (and accept) every message the queue holds now."""
+    conn = BlockingConnection(url, timeout=10)
+    got: list[Message] = []
+    try:
+        receiver = conn.create_receiver(address, credit=50)
+        while True:
+            try:
+                msg = receiver.receive(timeout=wait_s)
+            except Timeout:
+                return got
+            got.append(msg)
+            receiver.accept()
+    finally:
+        conn.close()
+
+
+def delete_queue(name: str) -> None:
+    """Best effort (rabbitmqctl, as root): the tests' queues are durable."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is not None and os.geteuid() == 0:
+        subprocess.run([ctl, "-q", "delete_queue", name], capture_output=True, timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait at most")
+    why = wait_until_reachable(parser.parse_args().wait)
+    if why is not None:
+        print(f"no AMQP 1.0 broker at {AMQP_URL}: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
