@@ -363,7 +363,7 @@ def create_app(
             Route(
                 "/cfx",
                 CfxEndpoint(
-                    cfx or CfxReceiver(ingest, ingest.uow_factory), limits, actor_of
+                    cfx or CfxReceiver(ingest, ingest.uow_factory, store), limits, actor_of
                 ).handle,
                 methods=["POST"],
             ),

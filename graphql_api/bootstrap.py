@@ -92,14 +92,15 @@ def bootstrap(
         handlers=HANDLERS,
         redriver=ingest.redriver,
     )
+    store = SqlReadStore(engine, versions)
     return Services(
         settings=settings,
         engine=engine,
         bus=bus,
-        store=SqlReadStore(engine, versions),
+        store=store,
         ingest=ingest,
         feed=feed,
-        cfx=CfxReceiver(ingest, uows),
+        cfx=CfxReceiver(ingest, uows, store),
     )
 
 

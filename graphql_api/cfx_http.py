@@ -4,6 +4,9 @@ Bearer token of the ingest scope; the answer is one result per envelope, in orde
     {"results": [{"uniqueId", "status", "error": {"code", "message", "details"} | null,
                   "eventId"}]}
 
+One ValidateUnitsRequest (not in an array) is answered by its ValidateUnitsResponse envelope
+itself; in an array, its result carries it as `response`.
+
 The body's size (inflated too, a gzip bomb included) is capped by BodyLimitMiddleware
 (MES_MAX_BODY_BYTES), each envelope's by MES_MAX_PAYLOAD_BYTES (a stored refusal), their
 number by MES_MAX_INGEST_BATCH. A body that is no JSON, or too many envelopes: refused whole
@@ -40,12 +43,15 @@ def result_json(r: CfxResult) -> dict[str, Any]:
         if r.error is not None
         else None
     )
-    return {
+    out: dict[str, Any] = {
         "uniqueId": r.unique_id,
         "status": r.status.value,
         "error": error,
         "eventId": r.event_id,
     }
+    if r.response is not None:
+        out["response"] = r.response
+    return out
 
 
 def parse_body(body: bytes) -> Any:
@@ -103,4 +109,7 @@ class CfxEndpoint:
                 event_id=result.event_id,
             )
             results.append(result)
+        if not isinstance(document, list) and results[0].response is not None:
+            # one ValidateUnitsRequest: the answer is its ValidateUnitsResponse envelope
+            return JSONResponse(results[0].response)
         return JSONResponse({"results": [result_json(r) for r in results]})

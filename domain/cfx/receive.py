@@ -5,21 +5,29 @@ consumer): each envelope in order through the ingest pipeline, one result each.
     results = await receiver.receive(envelopes, actor)   # list[CfxResult], in order
 
 An envelope that cannot be stored (not an object, no UniqueID or no Source) is only answered;
-every other refusal is stored as a rejection like any refused ingest."""
+every other refusal is stored as a rejection like any refused ingest. A ValidateUnitsRequest is
+a question, not an event: it is answered (`CfxResult.response`, domain/cfx/validation.py) and
+stores nothing."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from domain.actors import Actor
+from domain.cfx import validation
 from domain.cfx.envelope import CfxEnvelope, event_type_of
 from domain.enums import IngestStatus
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestOutcome, IngestService
 from domain.ingest.stations import station_named
-from domain.ports import UnitOfWorkFactory
+from domain.master import Station
+from domain.ports import ReadStore, UnitOfWorkFactory
+
+#: the Source of the envelopes the service sends (a ValidateUnitsResponse)
+MES_HANDLE = "MES"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,8 @@ class CfxResult:
     source: str | None = None
     #: the pipeline's whole answer (None when the envelope was only answered)
     outcome: IngestOutcome | None = None
+    #: the envelope to send back: a ValidateUnitsResponse to a ValidateUnitsRequest
+    response: dict[str, Any] | None = None
 
 
 def _size(raw: Any) -> int:
@@ -46,9 +56,18 @@ def _size(raw: Any) -> int:
 
 
 class CfxReceiver:
-    def __init__(self, ingest: IngestService, uow_factory: UnitOfWorkFactory):
+    def __init__(
+        self,
+        ingest: IngestService,
+        uow_factory: UnitOfWorkFactory,
+        store: ReadStore,
+        handle: str = MES_HANDLE,
+    ):
         self.ingest = ingest
         self.uow_factory = uow_factory
+        self.store = store
+        #: the Source of what the service itself sends (a ValidateUnitsResponse)
+        self.handle = handle
 
     async def receive(self, envelopes: list[Any], actor: Actor) -> list[CfxResult]:
         """Each envelope judged and committed on its own, in order."""
@@ -68,6 +87,8 @@ class CfxReceiver:
             )
         async with self.uow_factory() as uow:
             station = await station_named(uow, cfx.source)
+        if cfx.message_name == validation.REQUEST:
+            return await self._validate(cfx, station, actor)
         env = cfx.ingest(event_type_of(cfx.message_name, station), _size(raw))
         try:
             cfx.check(station)
@@ -79,3 +100,23 @@ class CfxReceiver:
         return CfxResult(
             cfx.unique_id, outcome.status, outcome.error, event_id, cfx.source, outcome
         )
+
+    async def _validate(self, cfx: CfxEnvelope, station: Station | None, actor: Actor) -> CfxResult:
+        """A machine's interlock question, answered as its station (FORBIDDEN for a token that
+        may not write for its Source, as an event of it would be)."""
+        if not actor.may_write_for(cfx.source):
+            err = DomainError(
+                ErrorCode.FORBIDDEN,
+                f"token {actor.name!r} may not write for source {cfx.source[:200]!r}",
+                {"sourceSystem": cfx.source[:200]},
+            )
+            return CfxResult(cfx.unique_id, IngestStatus.REJECTED, err, source=cfx.source)
+        response = await validation.answer(
+            self.store,
+            cfx.raw,
+            station.code if station is not None else cfx.source,
+            now=self.ingest.clock.now(),
+            unique_id=str(uuid.uuid4()),
+            responder=self.handle,
+        )
+        return CfxResult(cfx.unique_id, IngestStatus.ACCEPTED, source=cfx.source, response=response)

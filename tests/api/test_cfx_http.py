@@ -17,17 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from adapters.db import create_engine
-from adapters.migrate import upgrade
-from adapters.settings import Settings
 from domain.actors import Actor
 from domain.limits import Limits
-from graphql_api.bootstrap import Services, bootstrap
-from graphql_api.demo.cfx import cfx_factory, native_station_code
+from graphql_api.bootstrap import Services
+from graphql_api.demo.cfx import native_station_code
+from tests.cfx_world import native_cfx_services
 from tests.conftest import ApiClient, make_token
-from tests.pg import pg_admin
 from tests.tokens import token
 
 CFX = Path(__file__).parent.parent / "fixtures" / "cfx"
@@ -115,31 +111,14 @@ async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
     """Per backend, a database of its own with the CFX line set up natively."""
-    name = f"mes_cfxhttp_{uuid.uuid4().hex[:10]}"
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('cfxhttp') / 'cfx.db'}"
-    else:
-        session_url: str = request.getfixturevalue("pg_url")
-        pg_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(session_url).set(database=name).render_as_string(False)
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        limits = Limits(max_ingest_batch=BATCH, max_body_bytes=BODY_BYTES)
-        services = bootstrap(Settings(database_url=url, limits=limits), engine=engine)
-        actor = Actor(name="test", request_id="cfx-http")
-
-        async def do(cmd: Any) -> Any:
-            return await services.bus.handle(cmd, actor)
-
-        await cfx_factory(do, services.store, native=True)
+    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
+    limits = Limits(max_ingest_batch=BATCH, max_body_bytes=BODY_BYTES)
+    async with native_cfx_services(
+        backend, tmp_path_factory.mktemp("cfxhttp"), pg_url, limits
+    ) as services:
         transport = httpx.ASGITransport(app=services.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
             yield World(ApiClient(client, token=await make_token(services)), services)
-    finally:
-        await engine.dispose()
-        if backend != "sqlite":
-            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------- what the message says
@@ -501,3 +480,33 @@ async def test_a_result_before_its_step_is_parked(world: World) -> None:
     result = await world.send(early)
     assert (result["status"], result["error"], result["eventId"]) == ("PARKED", None, None)
     assert (await world.send(early))["status"] == "PARKED"  # a resend finds it parked
+
+
+async def test_a_validate_units_request_is_answered_by_its_response(world: World) -> None:
+    """The published request, as published: one envelope answered by the ValidateUnitsResponse
+    envelope itself, in an array by a result carrying it; nothing stored."""
+    request = envelope("CFX.InformationSystem.UnitValidation.ValidateUnitsRequest")
+    answer = await world.post(json.dumps(request).encode(), request["Source"])
+    assert answer.status_code == 200, answer.text
+    response = answer.json()
+    assert response["MessageName"] == "CFX.InformationSystem.UnitValidation.ValidateUnitsResponse"
+    assert (response["Target"], response["RequestID"]) == (request["Source"], request["RequestID"])
+    body = response["MessageBody"]
+    assert body["Result"] == {"Result": "Success", "ResultCode": 0, "Message": None}
+    # the demo's boards of CARRIER5566 stand at SPI, not at a placer's step (no route has one
+    # yet): each answered with its refusal
+    got = [
+        (r["UniqueIdentifier"], r["PositionNumber"], r["Result"], r["FailureCode"], r["Message"])
+        for r in body["ValidationResults"]
+    ]
+    assert got == [
+        ("CARRIER5566", 1, "Failed", 9, "STATION_MISMATCH (unit CARRIER5566-1)"),
+        ("CARRIER5566", 2, "Failed", 9, "STATION_MISMATCH (unit CARRIER5566-2)"),
+    ]
+    assert body["PrimaryResult"]["Result"] == "Failed"
+    in_array = await world.post(json.dumps([request]).encode(), request["Source"])
+    [result] = in_array.json()["results"]
+    assert (result["status"], result["eventId"]) == ("ACCEPTED", None)
+    assert result["response"]["MessageBody"]["ValidationResults"] == body["ValidationResults"]
+    stored = await world.api.gql(BY_KEY, {"s": request["Source"], "k": request["UniqueID"]})
+    assert stored["ingestEvent"] is None
