@@ -31,3 +31,10 @@ def token_rows(url: str) -> dict[str, dict[str, str]]:
         }
         for line in lines
     }
+
+
+def secret_of(output: str) -> str:
+    """The secret `mes token create` printed last."""
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("mes_"), output
+    return last

@@ -11,9 +11,8 @@ from adapters.settings import ConfigError
 from domain.security import StationBinding
 from graphql_api.bootstrap import Services
 from graphql_api.cli_cfx import token_actor
+from tests.cli_calls import invoke, secret_of
 from tests.conftest import make_token, unique
-from tests.test_cli import invoke
-from tests.test_cli_tokens import secret_of
 
 
 @pytest.fixture

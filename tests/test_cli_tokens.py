@@ -16,7 +16,7 @@ from adapters.repositories.security import SqlTokenRepository
 from adapters.settings import Settings
 from domain.security import ApiToken, lookup_of
 from graphql_api.bootstrap import bootstrap
-from tests.cli_calls import invoke, token_rows
+from tests.cli_calls import invoke, secret_of, token_rows
 
 
 @pytest.fixture
@@ -41,12 +41,6 @@ def token_of(url: str, secret: str) -> ApiToken | None:
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, run()).result()
-
-
-def secret_of(output: str) -> str:
-    last = output.strip().splitlines()[-1]
-    assert last.startswith("mes_"), output
-    return last
 
 
 def test_a_revoked_name_is_given_again_and_rotate_swaps_the_secret(db_url: str) -> None:

@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -93,3 +94,20 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def envelope(n: int) -> dict[str, Any]:
+    """A small CFX envelope (UnitsArrived, no units), numbered."""
+    return {
+        "MessageName": "CFX.Production.UnitsArrived",
+        "UniqueID": f"00000000-0000-0000-0000-{n:012d}",
+        "TimeStamp": "2026-12-06T10:15:30.1234567+01:00",
+        "Source": "Vendor.Model.1",
+        "MessageBody": {},
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.amqp.broker import drain, publish
-from tests.amqp.test_consumer import envelope, free_port
-from tests.test_cli import invoke
-from tests.test_cli_tokens import secret_of
+from tests.amqp.broker import drain, envelope, free_port, publish
+from tests.cli_calls import invoke, secret_of
 
 pytestmark = pytest.mark.amqp
 

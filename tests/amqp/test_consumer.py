@@ -10,7 +10,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from graphql_api import metrics
 from graphql_api.bootstrap import Services
 from graphql_api.cfx_amqp import Backoff, CfxConsumer, TokenRevokedStop
 from graphql_api.cli_cfx import token_actor
-from tests.amqp.broker import delete_queue, drain, gzipped, publish
+from tests.amqp.broker import delete_queue, drain, envelope, free_port, gzipped, publish
 from tests.conftest import make_token, unique
 
 pytestmark = pytest.mark.amqp
@@ -41,16 +40,6 @@ WAIT_S = 15.0
 def sample(name: str) -> float:
     labels = {"status": "ACCEPTED"} if name == "mes_cfx_accepted_total" else {}
     return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def envelope(n: int) -> dict[str, Any]:
-    return {
-        "MessageName": "CFX.Production.UnitsArrived",
-        "UniqueID": f"00000000-0000-0000-0000-{n:012d}",
-        "TimeStamp": "2026-12-06T10:15:30.1234567+01:00",
-        "Source": "Vendor.Model.1",
-        "MessageBody": {},
-    }
 
 
 @dataclass
@@ -191,12 +180,6 @@ async def test_a_stop_finishes_the_message_in_hand(amqp_url: str, queue: str) ->
     await asyncio.wait_for(task, WAIT_S)
     await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
     assert await queue_bodies(amqp_url, queue) == []  # settled before the connection closed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Proxy:
