@@ -273,3 +273,34 @@ async def test_a_disqualification_of_unknown_units_is_refused(world: World) -> N
     env["UniqueID"] = str(uuid.uuid4())
     result = await world.send(env)
     assert (result["status"], result["error"]["code"]) == ("REJECTED", "VALIDATION_FAILED")
+
+
+async def test_units_unloaded_naming_no_units_unloads_them_all(world: World) -> None:
+    loaded = again(envelope(LOADED))
+    loaded["MessageBody"]["UniqueIdentifier"] = "PALLET9"
+    assert (await world.send(loaded))["status"] == "ACCEPTED"
+    unloaded = again(envelope(UNLOADED))
+    unloaded["MessageBody"].update(UniqueIdentifier="PALLET9", UnitCount=0, Units=[])
+    result = await world.send(unloaded)
+    assert result["status"] == "ACCEPTED", result["error"]
+    loads = (await world.api.gql(CARRIER, {"c": "PALLET9"}))["carrier"]["loads"]
+    assert len(loads) == 2 and all(ld["unloadedAt"] for ld in loads)
+    # the carrier is the message's: one that names none is refused
+    unloaded = again(unloaded)
+    unloaded["MessageBody"]["UniqueIdentifier"] = " "
+    result = await world.send(unloaded)
+    assert (result["status"], result["error"]["code"]) == ("REJECTED", "VALIDATION_FAILED")
+
+
+async def test_other_counts_under_a_sent_unique_id_are_a_conflict(world: World) -> None:
+    env = again(envelope(PLACED))
+    assert (await world.send(env))["status"] == "ACCEPTED"
+    env["MessageBody"]["TotalComponentsPlaced"] = 874
+    result = await world.send(env)
+    assert (result["status"], result["error"]["code"]) == ("REJECTED", "IDEMPOTENCY_CONFLICT")
+    assert (await world.counts(env["UniqueID"])).placed == 875
+    env["UniqueID"] = str(uuid.uuid4())
+    env["MessageBody"]["EndTime"] = "yesterday"
+    result = await world.send(env)
+    assert (result["status"], result["error"]["code"]) == ("REJECTED", "VALIDATION_FAILED")
+    assert await world.counts(env["UniqueID"]) is None
