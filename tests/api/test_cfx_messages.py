@@ -256,7 +256,7 @@ async def test_boards_x_out_or_finished_are_left_as_they_are(world: World) -> No
     assert [d["action"] for d in scrapped["dispositions"]] == ["SCRAP"]
     async with world.services.ingest.uow_factory() as uow:
         event = await uow.ingest_events.get_by_id(int(result["eventId"]))
-    assert event is not None
+    assert event is not None and event.normalized is not None
     assert event.normalized["xOuts"] == [boards[1]]
     assert event.normalized["unchanged"] == [
         {"sn": boards[3], "status": "X_OUT"},
