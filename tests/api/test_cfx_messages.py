@@ -304,3 +304,24 @@ async def test_other_counts_under_a_sent_unique_id_are_a_conflict(world: World) 
     result = await world.send(env)
     assert (result["status"], result["error"]["code"]) == ("REJECTED", "VALIDATION_FAILED")
     assert await world.counts(env["UniqueID"]) is None
+
+
+async def test_a_held_board_disqualified_is_x_out_and_let_go_of(world: World) -> None:
+    board = (await world.boards(X_OUT_PANEL))[2]
+    await world.services.bus.handle(
+        DisposeUnit(board, DispositionAction.HOLD, "suspect"), Actor("test", "hold")
+    )
+    holds = """query($sn: String!) { unit(sn: $sn) { holds { closedAt } } }"""
+    assert (await world.api.gql(holds, {"sn": board}))["unit"]["holds"] == [{"closedAt": None}]
+    env = again(envelope(DISQUALIFIED, "cfx-own"))
+    env["MessageBody"]["Units"] = [{"UnitIdentifier": board}]
+    result = await world.send(env)
+    assert result["status"] == "ACCEPTED", result["error"]
+    unit = await world.unit(board)
+    assert unit["status"] == "X_OUT"
+    assert [(d["fromStatus"], d["toStatus"]) for d in unit["dispositions"]][-1] == (
+        "ON_HOLD",
+        "X_OUT",
+    )
+    [hold] = (await world.api.gql(holds, {"sn": board}))["unit"]["holds"]
+    assert hold["closedAt"] is not None
