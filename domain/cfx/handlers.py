@@ -160,8 +160,11 @@ class CfxMeanings:
             cmd = UnloadCarrier(carrier, tuple(sns), at=m.at, station_code=m.station.code)
             units = await uow.units.get_many(sns)
         else:
+            # every open load of the carrier: its units are the message's
             cmd = UnloadCarrier(carrier, None, at=m.at, station_code=m.station.code)
-            units = []  # every load of the carrier: listed by the carrier's history
+            found = await uow.carriers.get(carrier)
+            loads = await uow.carriers.open_loads(found.id) if found and found.id else []
+            units = await uow.units.get_many_by_id([ld.unit_id for ld in loads])
         await self.bus.run_in(cmd, uow, m.actor)
         normalized = {"meaning": "carrierUnloaded", "carrierNo": carrier, "allUnits": not sns}
         return Done(tuple(units), normalized, (), (), carrier)

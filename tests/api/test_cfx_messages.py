@@ -285,6 +285,10 @@ async def test_units_unloaded_naming_no_units_unloads_them_all(world: World) -> 
     assert result["status"] == "ACCEPTED", result["error"]
     loads = (await world.api.gql(CARRIER, {"c": "PALLET9"}))["carrier"]["loads"]
     assert len(loads) == 2 and all(ld["unloadedAt"] for ld in loads)
+    # the units it unloaded are its units: on their trace
+    for sn in ("MODULE1", "MODULE2"):
+        events = (await world.unit(sn))["ingestEvents"]
+        assert {"id": str(result["eventId"]), "eventType": "INFO"} in events
     # the carrier is the message's: one that names none is refused
     unloaded = again(unloaded)
     unloaded["MessageBody"]["UniqueIdentifier"] = " "
