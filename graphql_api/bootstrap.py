@@ -100,7 +100,7 @@ def bootstrap(
         store=store,
         ingest=ingest,
         feed=feed,
-        cfx=CfxReceiver(ingest, uows, store),
+        cfx=CfxReceiver(ingest, uows, store, bus=bus),
     )
 
 

@@ -529,6 +529,12 @@ class FakeTracks(_Repo):
             and (station_code is None or tr.station_code == station_code)
         ]
 
+    async def latest_run_at(self, station_code: str) -> str | None:
+        return next(
+            (tr.run_no for tr in reversed(self.s.tracks) if tr.station_code == station_code),
+            None,
+        )
+
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         stored = [replace(tr, id=len(self.s.tracks) + i + 1) for i, tr in enumerate(tracks)]
         self.s.tracks.extend(stored)

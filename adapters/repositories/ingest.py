@@ -296,6 +296,17 @@ class SqlTrackRepository(SqlRepository):
         result = await self._exec(stmt.order_by(t.track.c.id.desc()))
         return [rows.track_from_row(r) for r in result]
 
+    async def latest_run_at(self, station_code: str) -> str | None:
+        # newest first by id: the primary key's index, read backwards until the station's
+        result = await self._exec(
+            select(t.track.c.run_no)
+            .where(t.track.c.station_code == station_code)
+            .order_by(t.track.c.id.desc())
+            .limit(1)
+        )
+        run_no = result.scalar()
+        return str(run_no) if run_no is not None else None
+
     async def add_many(self, tracks: Sequence[Track]) -> list[Track]:
         if not tracks:
             return []

@@ -7,7 +7,8 @@ consumer): each envelope in order through the ingest pipeline, one result each.
 An envelope that cannot be stored (not an object, no UniqueID or no Source) is only answered;
 every other refusal is stored as a rejection like any refused ingest. A ValidateUnitsRequest is
 a question, not an event: it is answered (`CfxResult.response`, domain/cfx/validation.py) and
-stores nothing."""
+stores nothing. UnitsLoaded / UnitsUnloaded, ComponentsPlaced and UnitsDisqualified mean a
+command, run in the pipeline's transaction with their INFO event (domain/cfx/handlers.py)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from typing import Any
 from domain.actors import Actor
 from domain.cfx import validation
 from domain.cfx.envelope import CfxEnvelope, event_type_of
+from domain.cfx.handlers import CfxMeanings
 from domain.enums import IngestStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.pipeline import IngestOutcome, IngestService
 from domain.ingest.stations import station_named
 from domain.master import Station
 from domain.ports import ReadStore, UnitOfWorkFactory
+from domain.usecases.bus import MessageBus
 
 #: the Source of the envelopes the service sends (a ValidateUnitsResponse)
 MES_HANDLE = "MES"
@@ -62,12 +65,15 @@ class CfxReceiver:
         uow_factory: UnitOfWorkFactory,
         store: ReadStore,
         handle: str = MES_HANDLE,
+        bus: MessageBus | None = None,
     ):
         self.ingest = ingest
         self.uow_factory = uow_factory
         self.store = store
         #: the Source of what the service itself sends (a ValidateUnitsResponse)
         self.handle = handle
+        #: the messages that mean a command (none without a bus: read as INFO)
+        self.meanings = CfxMeanings(bus) if bus is not None else None
 
     async def receive(self, envelopes: list[Any], actor: Actor) -> list[CfxResult]:
         """Each envelope judged and committed on its own, in order."""
@@ -95,7 +101,9 @@ class CfxReceiver:
         except DomainError as err:
             outcome = await self.ingest.refuse(env, err, actor)
         else:
-            outcome = await self.ingest.ingest(env, actor)
+            assert station is not None  # checked
+            meaning = self.meanings.meaning_of(cfx, station, actor) if self.meanings else None
+            outcome = await self.ingest.ingest(env, actor, meaning)
         event_id = outcome.event.id if outcome.event is not None else None
         return CfxResult(
             cfx.unique_id, outcome.status, outcome.error, event_id, cfx.source, outcome

@@ -12,10 +12,10 @@ board), `Passed`, or `Failed` with the refusal code as its message and a stable 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.cfx.units import AskedUnit, boards_named, named_units
 from domain.errors import DomainError, ErrorCode
 from domain.ports import ReadStore
 from domain.usecases.validate import MAX_UNITS, validate_units
@@ -43,35 +43,14 @@ FAILURE_CODES: dict[ErrorCode, int] = {
 OTHER_FAILURE = 99
 
 
-@dataclass(frozen=True, slots=True)
-class AskedUnit:
-    """One unit a request names: its barcode and, for a panel's board, its position."""
-
-    barcode: str
-    position: int | None = None
-
-
 def asked_units(body: Any) -> list[AskedUnit]:
-    """The units a request's body names (VALIDATION_FAILED when it names none or is not one)."""
-    if not isinstance(body, dict):
-        raise _invalid("MessageBody is not an object")
-    units = body.get("Units")
-    asked: list[AskedUnit] = []
-    if isinstance(units, list) and units:
-        for i, item in enumerate(units):
-            barcode = item.get("UnitIdentifier") if isinstance(item, dict) else None
-            position = item.get("PositionNumber") if isinstance(item, dict) else None
-            if not isinstance(barcode, str) or not barcode.strip():
-                raise _invalid(f"Units[{i}].UnitIdentifier is not a barcode")
-            if position is not None and (
-                isinstance(position, bool) or not isinstance(position, int) or position < 0
-            ):
-                raise _invalid(f"Units[{i}].PositionNumber is not a whole number from 0")
-            # CFX's 0 (and a missing position) means "no position": the whole unit
-            asked.append(AskedUnit(barcode.strip(), position or None))
-    elif isinstance(body.get("PrimaryIdentifier"), str) and body["PrimaryIdentifier"].strip():
-        asked.append(AskedUnit(body["PrimaryIdentifier"].strip()))
-    else:
+    """The units a request's body names, else its PrimaryIdentifier (VALIDATION_FAILED when
+    it names none or is not one)."""
+    asked = named_units(body, "ValidateUnitsRequest", required=False)
+    primary = body.get("PrimaryIdentifier")
+    if not asked and isinstance(primary, str) and primary.strip():
+        asked.append(AskedUnit(primary.strip()))
+    if not asked:
         raise _invalid("the request names no unit (Units, PrimaryIdentifier)")
     if len(asked) > MAX_UNITS:
         raise _invalid(f"a request names at most {MAX_UNITS} units")
@@ -116,22 +95,12 @@ async def answer(
 
 async def _boards(store: ReadStore, asked: list[AskedUnit]) -> dict[AskedUnit, list[str]]:
     """The board SNs a panel barcode stands for (one read, only for barcodes that are no
-    unit's): the board at the position, or every board; a position the panel lacks, or a
-    barcode that is neither, stays as asked (UNIT_NOT_FOUND)."""
+    unit's); a position the panel lacks, or a barcode that is neither, stays as asked
+    (UNIT_NOT_FOUND)."""
     units = await store.units([a.barcode for a in asked])
     others = sorted({a.barcode for a in asked if a.barcode not in units})
     panels = await store.boards_of_panels(others) if others else {}
-    out: dict[AskedUnit, list[str]] = {}
-    for a in asked:
-        of_panel = panels.get(a.barcode)
-        if a.barcode in units or not of_panel:
-            continue
-        if a.position is None:
-            out[a] = [b.sn for b in sorted(of_panel, key=lambda b: b.position or 0)]
-        else:
-            at = [b.sn for b in of_panel if b.position == a.position]
-            out[a] = at or [a.barcode]
-    return out
+    return boards_named(asked, units, panels)
 
 
 def _unit_result(a: AskedUnit, sn: str, code: ErrorCode | None) -> dict[str, Any]:

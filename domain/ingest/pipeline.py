@@ -6,7 +6,9 @@ rejection (the full input and the error) and an audit event are, in a transactio
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from domain.actors import Actor, TokenRevoked, hold_token
@@ -45,6 +47,14 @@ from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
 MAX_SOURCE_LENGTH = MAX_KEY_LENGTH
 MAX_STORED_KEY = MAX_KEY_LENGTH + 1 + MAX_CODE_LENGTH
 
+#: a built-in meaning of an event (a CFX message that loads a carrier, records counts, X-outs
+#: boards: domain/cfx/handlers.py): run once its key is found free, in the accepting
+#: transaction, given the input hash and the receipt time; it writes its event row (None:
+#: another sender took the key meanwhile) and may note the SNs for a refusal in `Progress`
+Meaning = Callable[
+    [UnitOfWork, IngestEnvelope, str, datetime, Progress], Awaitable[IngestEvent | None]
+]
+
 
 @dataclass
 class IngestOutcome:
@@ -77,8 +87,13 @@ class IngestService:
 
     # ------------------------------------------------------------ entry points
 
-    async def ingest(self, env: IngestEnvelope, actor: Actor) -> IngestOutcome:
-        """Judge and, when accepted, record one event; refusals are stored as rejections."""
+    async def ingest(
+        self, env: IngestEnvelope, actor: Actor, meaning: Meaning | None = None
+    ) -> IngestOutcome:
+        """Judge and, when accepted, record one event; refusals are stored as rejections.
+        With a `meaning`, it (not the mappings) judges and writes the event, under the same
+        envelope checks, dedupe and refusal storage; its refusals are not replayable (a replay
+        reads by the mappings)."""
         if not actor.may_write_for(env.source_system):
             return await self._forbidden(env, actor)
         input_hash = canonical_hash(env)
@@ -86,7 +101,7 @@ class IngestService:
         for _ in range(3):
             try:
                 async with self.uow_factory() as uow:
-                    outcome = await self._accept(uow, env, input_hash, progress, actor)
+                    outcome = await self._accept(uow, env, input_hash, progress, actor, meaning)
                     if outcome is None:
                         continue  # the key was taken meanwhile: look again in a new transaction
                     await uow.audit.add(self._audit(env, actor, outcome))
@@ -98,7 +113,9 @@ class IngestService:
                 if err.code is ErrorCode.FORBIDDEN:
                     # a station the token may not write for: no machine's event to replay
                     return await self._forbidden(env, actor, err)
-                return await self._refuse(env, input_hash, err, progress, actor)
+                return await self._refuse(
+                    env, input_hash, err, progress, actor, replayable=meaning is None
+                )
         raise RuntimeError("ingest: the dedupe key kept changing hands")  # pragma: no cover
 
     async def refuse(self, env: IngestEnvelope, err: DomainError, actor: Actor) -> IngestOutcome:
@@ -171,6 +188,7 @@ class IngestService:
         input_hash: str,
         progress: Progress,
         actor: Actor,
+        meaning: Meaning | None = None,
     ) -> IngestOutcome | None:
         try:
             check_envelope(env, self.limits.max_payload_bytes, self.limits.max_json_depth)
@@ -193,6 +211,9 @@ class IngestService:
             return await _parked_again(uow, env, input_hash, claim.parked_id, claim.parked_hash)
         progress.key_was_free = True
         now = self.clock.now()
+        if meaning is not None:
+            event = await meaning(uow, env, input_hash, now, progress)
+            return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
         if env.event_type is IngestEventType.INFO:
             info = await record_info(uow, self.mappings, env, input_hash, actor, now, progress)
             return None if info is None else IngestOutcome(IngestStatus.ACCEPTED, event=info)

@@ -199,6 +199,10 @@ class TrackRepository(Protocol):
         """The unit's tracks at that step of that run (at that station if given), newest first."""
         ...
 
+    async def latest_run_at(self, station_code: str) -> str | None:
+        """The run of the station's latest track (the last recorded); None when it has none."""
+        ...
+
 
 class DataValueRepository(Protocol):
     async def add_many(self, values: Sequence[DataValue]) -> None: ...

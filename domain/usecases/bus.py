@@ -95,20 +95,26 @@ class MessageBus:
             scrubbed({"message": error.message, "details": error.details}) if error else None,
         )
 
+    async def run_in(self, cmd: Command, uow: UnitOfWork, actor: Actor) -> Any:
+        """Run the command in the caller's transaction, audited OK there (the caller commits,
+        and records a refusal: a CFX message whose meaning is a command is one event with it,
+        domain/cfx/handlers.py)."""
+        if cmd.source_bound and not actor.may_write_for(cmd.sender()):
+            raise DomainError(
+                ErrorCode.FORBIDDEN,
+                f"token {actor.name!r} may not write for source {cmd.sender()!r}",
+                {"source": cmd.sender()},
+            )
+        await hold_token(uow, actor)
+        result = await self.handlers[type(cmd)](cmd, uow, replace(self.deps, actor=actor))
+        await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))
+        return result
+
     async def handle(self, cmd: Command, actor: Actor) -> Any:
         """Run the command; raise DomainError (after auditing the refusal) when it is refused."""
-        handler = self.handlers[type(cmd)]
         try:
-            if cmd.source_bound and not actor.may_write_for(cmd.sender()):
-                raise DomainError(
-                    ErrorCode.FORBIDDEN,
-                    f"token {actor.name!r} may not write for source {cmd.sender()!r}",
-                    {"source": cmd.sender()},
-                )
             async with self.uow_factory() as uow:
-                await hold_token(uow, actor)
-                result = await handler(cmd, uow, replace(self.deps, actor=actor))
-                await uow.audit.add(self._audit(cmd, actor, AuditOutcome.OK, None))
+                result = await self.run_in(cmd, uow, actor)
                 await uow.commit()
                 return result
         except DomainError as err:
