@@ -147,8 +147,24 @@ class AmqpLink:
                 self._receiver.accept()
             else:
                 self._receiver.release(delivered=True)
+            self._flush()
         except ProtonException as err:
             raise AmqpUnavailable(f"{self.address}: {err}") from err
+
+    def _flush(self) -> None:
+        """Send what proton holds (a settlement) now: a BlockingReceiver settles only locally,
+        and its `receive` does no I/O while a prefetched message waits, so the broker would
+        learn of settlements only once the prefetched messages ran out (after a crash, up to
+        `prefetch` messages already kept would come again)."""
+        conn = self._conn
+        transport = None if conn is None or conn.conn is None else conn.conn.transport
+        if conn is None or transport is None:
+            raise AmqpUnavailable(f"{self.address}: the connection is gone")
+
+        def written() -> bool:
+            return transport.pending() == 0
+
+        conn.wait(written, msg="Settling", timeout=self.timeout)
 
     def _reply(self, address: str, body: bytes, correlation_id: Any) -> None:
         if self._conn is None:

@@ -1,5 +1,6 @@
 """The AMQP 1.0 broker of the tests (RabbitMQ with rabbitmq_amqp1_0 on this machine, or
-MES_TEST_AMQP_URL): reach it, publish to a queue, count what a queue holds, delete a queue.
+MES_TEST_AMQP_URL): reach it, publish to a queue, count what a queue holds, delete a queue;
+stop and start it (rabbitmqctl stop_app / start_app, as root: the fault test).
 
 `python -m tests.amqp.broker --wait 30` (run by `make amqp`) waits until an AMQP 1.0
 connection succeeds: the plugin takes a few seconds to start after it is enabled.
@@ -18,7 +19,8 @@ import sys
 import time
 from typing import Any
 
-from proton import Message, ProtonException, Timeout
+from proton import Message, ProtonException, Terminus, Timeout
+from proton.reactor import LinkOption
 from proton.utils import BlockingConnection
 
 AMQP_URL = os.environ.get("MES_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
@@ -54,6 +56,29 @@ def publish(address: str, *bodies: Any, url: str = AMQP_URL, **properties: Any) 
         conn.close()
 
 
+class _DurableTerminus(LinkOption):
+    """A link whose terminus is durable: RabbitMQ declares a `/queue/NAME` it creates durable."""
+
+    def apply(self, link: Any) -> None:
+        (link.source if link.is_receiver else link.target).durability = Terminus.DELIVERIES
+
+    def test(self, link: Any) -> bool:
+        return True
+
+
+def declare_durable(name: str, url: str = AMQP_URL) -> str:
+    """Declare queue `name` durable (it and its durable messages survive a broker restart) and
+    return the address of the existing queue, `/amq/queue/NAME`. (A `/queue/NAME` link of
+    RabbitMQ 3.x's AMQP 1.0 plugin declares the queue transient unless its terminus is durable:
+    a restart deletes it with every message; and a link of the other durability cannot attach.)"""
+    conn = BlockingConnection(url, timeout=10)
+    try:
+        conn.create_sender(f"/queue/{name}", options=_DurableTerminus())
+    finally:
+        conn.close()
+    return f"/amq/queue/{name}"
+
+
 def gzipped(document: Any) -> bytes:
     return gzip.compress(json.dumps(document).encode())
 
@@ -76,10 +101,62 @@ def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Messag
 
 
 def delete_queue(name: str) -> None:
-    """Best effort (rabbitmqctl, as root): the tests' queues are durable."""
+    """Best effort (rabbitmqctl, as root): the tests' queues outlive their links."""
     ctl = shutil.which("rabbitmqctl")
     if ctl is not None and os.geteuid() == 0:
         subprocess.run([ctl, "-q", "delete_queue", name], capture_output=True, timeout=30)
+
+
+def _rabbitmqctl() -> str | None:
+    """rabbitmqctl when this process may drive the local broker with it (as root), else None."""
+    ctl = shutil.which("rabbitmqctl")
+    return ctl if ctl is not None and os.geteuid() == 0 else None
+
+
+def why_not_restartable() -> str | None:
+    """None when `restart` can stop and start the broker here, else why not."""
+    if AMQP_URL != "amqp://guest:guest@127.0.0.1:5672":
+        return f"the broker is not this machine's RabbitMQ (MES_TEST_AMQP_URL={AMQP_URL})"
+    if shutil.which("rabbitmqctl") is None:
+        return "rabbitmqctl is not installed"
+    if os.geteuid() != 0:
+        return "rabbitmqctl needs root (the tests do not run as root)"
+    return None
+
+
+def stop_app() -> None:
+    """Stop the RabbitMQ application (the node stays up): every connection is closed."""
+    ctl = _rabbitmqctl()
+    assert ctl is not None, why_not_restartable()
+    subprocess.run([ctl, "-q", "stop_app"], check=True, capture_output=True, timeout=60)
+
+
+def start_app(wait_s: float = 30.0) -> None:
+    """Start the RabbitMQ application again and wait for an AMQP 1.0 connection."""
+    ctl = _rabbitmqctl()
+    assert ctl is not None, why_not_restartable()
+    subprocess.run([ctl, "-q", "start_app"], check=True, capture_output=True, timeout=60)
+    why = wait_until_reachable(wait_s)
+    assert why is None, f"the broker did not come back in {wait_s} s: {why}"
+
+
+def queue_depth(name: str) -> int | None:
+    """The messages queue `name` holds, ready or delivered and not yet settled (rabbitmqctl,
+    as root); None when unknown (no such queue, no rabbitmqctl)."""
+    ctl = _rabbitmqctl()
+    if ctl is None:
+        return None
+    listed = subprocess.run(
+        [ctl, "-q", "list_queues", "--no-table-headers", "name", "messages"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    for line in listed.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == name:
+            return int(parts[1])
+    return None
 
 
 def main() -> int:
