@@ -13,6 +13,13 @@ RESULT: dict[str, Any] = {
     "failValues": ["Failed"],
     "errorValues": ["Error", "Aborted"],
 }
+#: IPC-CFX WorkResult words (WorkCompleted): Skipped is an X-out (a panel's board X_OUT)
+WORK_RESULT: dict[str, Any] = {
+    "passValues": ["Completed"],
+    "failValues": ["Failed"],
+    "errorValues": ["Aborted"],
+    "skipValues": ["Skipped"],
+}
 #: every number of a CFX SolderPasteMeasurement (full) or InspectionMeasurementLean (lean)
 SPI_FIELDS = {
     "X": "X",

@@ -41,6 +41,7 @@ from graphql_api.demo.cfx_mappings import (
     COATING_MAPPING,
     ICT_MAPPING,
     INFO_MAPPINGS,
+    PLACER_MAPPING,
     SPI_MAPPING,
 )
 from graphql_api.demo.factory import CET
@@ -67,6 +68,7 @@ OPERATIONS = [
     ("ICT-CFX", "In-circuit test (IPC-CFX)", StationType.TEST),
     ("BURN-IN", "Burn-in (hot and cold test)", StationType.TEST),
     ("COAT", "Conformal coating", StationType.AUTO),
+    ("PLACE", "SMT placement (IPC-CFX)", StationType.AUTO),
 ]
 #: R21 and R22 in kOhm: the tester sends 28300 Ohm, converted and judged; R21 is the KEY one
 SPECS = [
@@ -131,6 +133,13 @@ ROUTES = [
         "BOX-330",
         ((10, "BURN-IN", "CFX-BURN-IN", BURN_IN_MAPPING, None),),
     ),
+    # the placer's WorkStarted → WorkCompleted (paired natively by TransactionID: issue 21)
+    CfxRoute(
+        "CFX-PLACE",
+        "SMT placement (IPC-CFX example)",
+        "BRD-340",
+        ((10, "PLACE", "CFX-PLACERS", PLACER_MAPPING, None),),
+    ),
 ]
 X_OUT_PANEL = "PNL300-X01"
 
@@ -149,7 +158,8 @@ class CfxRun:
 
 
 #: the barcodes as the examples send them: one panel barcode at positions 1 and 2 (ICT, AOI,
-#: SPI, coating, the INFO messages), a whole-panel AOI verdict, boards with their own barcode
+#: SPI, coating, the INFO messages; the placer's CARRIER5566 on a route of its own), a
+#: whole-panel AOI verdict, boards with their own barcode
 RUNS = [
     CfxRun(
         "WO-3001",
@@ -157,7 +167,6 @@ RUNS = [
         "WO-3001-01",
         (
             PanelSpec("PANEL34543535", 2),
-            PanelSpec("CARRIER5566", 2),
             PanelSpec("PANEL23423432", 2),
         ),
         ("FFSHkkskamJDHS",),
@@ -168,6 +177,7 @@ RUNS = [
     CfxRun("WO-3003", "CFX-AOI", "WO-3003-01", (PanelSpec("PN123456789", 2),)),
     CfxRun("WO-3004", "CFX-COAT", "WO-3004-01", (PanelSpec("CARRIER55678", 2),)),
     CfxRun("WO-3005", "CFX-BURN-IN", "WO-3005-01", sns=("UNIT123456789",)),
+    CfxRun("WO-3006", "CFX-PLACE", "WO-3006-01", (PanelSpec("CARRIER5566", 2),)),
 ]
 X_OUT_RUN = RUNS[1].run
 

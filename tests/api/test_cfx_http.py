@@ -493,17 +493,16 @@ async def test_a_validate_units_request_is_answered_by_its_response(world: World
     assert (response["Target"], response["RequestID"]) == (request["Source"], request["RequestID"])
     body = response["MessageBody"]
     assert body["Result"] == {"Result": "Success", "ResultCode": 0, "Message": None}
-    # the demo's boards of CARRIER5566 stand at SPI, not at a placer's step (no route has one
-    # yet): each answered with its refusal
+    # the demo's boards of CARRIER5566 stand at the placer's step: each may be processed
     got = [
         (r["UniqueIdentifier"], r["PositionNumber"], r["Result"], r["FailureCode"], r["Message"])
         for r in body["ValidationResults"]
     ]
     assert got == [
-        ("CARRIER5566", 1, "Failed", 9, "STATION_MISMATCH (unit CARRIER5566-1)"),
-        ("CARRIER5566", 2, "Failed", 9, "STATION_MISMATCH (unit CARRIER5566-2)"),
+        ("CARRIER5566", 1, "Passed", 0, "OK"),
+        ("CARRIER5566", 2, "Passed", 0, "OK"),
     ]
-    assert body["PrimaryResult"]["Result"] == "Failed"
+    assert body["PrimaryResult"]["Result"] == "Passed"
     in_array = await world.post(json.dumps([request]).encode(), request["Source"])
     [result] = in_array.json()["results"]
     assert (result["status"], result["eventId"]) == ("ACCEPTED", None)
