@@ -15,9 +15,10 @@ import httpx
 import pytest
 
 from domain.actors import Actor
+from domain.cfx.work import NIL_TRANSACTION as NIL
 from domain.panels import PanelSpec
 from domain.usecases import runs_and_units as prod
-from graphql_api.demo.cfx import LINE, PLACER, SPI
+from graphql_api.demo.cfx import AOI, LINE, PLACER, SPI
 from tests.api.test_cfx_http import World, envelope
 from tests.cfx_world import native_cfx_services
 from tests.conftest import ApiClient, make_token
@@ -198,3 +199,43 @@ async def test_a_start_after_its_result_fills_in_at(world: World) -> None:
     for n in (1, 2):
         [track] = (await board(world, f"{panel}-{n}"))["tracks"]
         assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+
+
+async def test_an_early_completion_is_parked_and_re_driven_with_its_start(world: World) -> None:
+    """The AOI's start and completion (no units: the start's) while the boards are at SPI: the
+    completion waits, and the SPI's result re-drives it with the start's inAt (issue 20)."""
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
+    assert (await world.send(completed(AOI, tx)))["status"] == "PARKED"
+    await accepted(world, inspected(panel, str(uuid.uuid4())), "AUTO")
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        assert [(t["stepNo"], t["result"]) for t in unit["tracks"]] == [(10, "PASS"), (20, "PASS")]
+        assert at(unit["tracks"][1]["inAt"]) == at("2026-04-14T12:10:00+00:00")
+        assert unit["currentStepNo"] == 30
+
+
+# ---------------------------------------------------------------- nothing to pair
+
+
+async def test_the_nil_transaction_pairs_nothing(world: World) -> None:
+    panel = await panel_on(world, "CFX-PLACE", "BRD-340")
+    await accepted(world, start(PLACER, panel, NIL, "2026-04-14T08:00:00-04:00"), "INFO")
+    async with world.services.ingest.uow_factory() as uow:
+        assert await uow.cfx_work.get(PLACER, NIL) is None
+    answer = await world.send(completed(PLACER, NIL))  # no units, and no start to take them from
+    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    await accepted(world, completed(PLACER, NIL, panel=panel), "AUTO")
+    [track] = (await board(world, f"{panel}-1"))["tracks"]
+    assert (track["result"], track["inAt"]) == ("PASS", track["outAt"])
+
+
+async def test_a_units_processed_naming_no_units_without_its_start_is_refused(
+    world: World,
+) -> None:
+    env = copy.deepcopy(envelope("CFX.Production.Processing.UnitsProcessed.coating"))
+    env["UniqueID"] = str(uuid.uuid4())
+    env["MessageBody"] |= {"TransactionId": str(uuid.uuid4()), "UnitProcessData": []}
+    answer = await world.send(env)
+    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    assert answer["error"]["message"].startswith("UnitsProcessed names no units and no start")
