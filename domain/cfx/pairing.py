@@ -14,7 +14,12 @@ nothing for an event that is no CFX envelope with a transaction (no statement ei
   start came).
 
 A WorkCompleted whose key already has tracks by another event is routed as INFO by the
-receiver (`already_written`): it is listed on its units and changes nothing."""
+receiver (`already_written`): it is listed on the units that event wrote and changes nothing.
+The receiver decides that before the event's transaction (the event type is part of the
+input): a WorkCompleted racing its own result message on another connection is judged as if
+it came first (its units, moved on by the result, then refuse or park it); a machine sends
+the two in order. A result message after a WorkCompleted that wrote the tracks is judged as
+any event (its units have moved on)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,9 @@ STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
 UNIT = """query($sn: String!) { unit(sn: $sn) { status currentStepNo
   tracks { stepNo result inAt outAt } ingestEvents { id eventType } } }"""
+REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
+  edges { node { id dedupeKey } } } }"""
+REPLAY = """mutation($id: ID!) { replayRejection(id: $id) { status error { code message } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +162,25 @@ async def test_the_work_result_decides(
         assert [t["result"] for t in unit["tracks"]] == ([track] if track else [])
 
 
-async def test_a_completion_naming_no_units_without_its_start_is_refused(world: World) -> None:
-    tx = str(uuid.uuid4())
-    answer = await world.send(completed(PLACER, tx))
+async def test_a_completion_naming_no_units_without_its_start_is_refused_then_replayed(
+    world: World,
+) -> None:
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    early = completed(PLACER, tx)
+    answer = await world.send(early)
     assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
     assert answer["error"]["message"] == (
         f"WorkCompleted names no units and no start for TransactionID '{tx}' has arrived: "
         "send its WorkStarted first"
     )
+    await accepted(world, start(PLACER, panel, tx), "INFO")
+    edges = (await world.api.gql(REJECTIONS, {"s": PLACER}))["ingestRejections"]["edges"]
+    [rejection] = [e["node"]["id"] for e in edges if e["node"]["dedupeKey"] == early["UniqueID"]]
+    replayed = (await world.api.gql(REPLAY, {"id": rejection}))["replayRejection"]
+    assert (replayed["status"], replayed["error"]) == ("ACCEPTED", None)
+    for n in (1, 2):
+        [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+        assert track["result"] == "PASS" and at(track["inAt"]) < at(track["outAt"])
 
 
 # ---------------------------------------------------------------- result messages
