@@ -19,8 +19,7 @@ from domain.cfx.work import NIL_TRANSACTION as NIL
 from domain.panels import PanelSpec
 from domain.usecases import runs_and_units as prod
 from graphql_api.demo.cfx import AOI, LINE, PLACER, SPI
-from tests.api.test_cfx_http import World, envelope
-from tests.cfx_world import native_cfx_services
+from tests.cfx_world import World, envelope, native_cfx_services
 from tests.conftest import ApiClient, make_token
 
 STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
