@@ -1,10 +1,11 @@
 """`mes demo`, fifth part (issue 19): what a machine needs to send the IPC-CFX SDK's published
 example messages as published (tests/fixtures/cfx: the `MessageBody` as payload, the `Source`
 as sourceSystem) — line SMT-2 with one station per CFX handle, routes whose steps read
-UnitsInspected (SPI full and lean, AOI per board and per panel), UnitsTested (ICT, burn-in)
-and UnitsProcessed (coating), the route-level infoMappings for UnitsArrived, UnitsDeparted,
-WorkStarted and MaterialsInstalled, and the examples' panels and units registered with the
-barcodes and positions the examples name. The demo sends none of them: that is for the user.
+UnitsInspected (SPI full and lean, AOI per board and per panel), UnitsTested (ICT, burn-in),
+UnitsProcessed (coating) and the placer's WorkCompleted (CARRIER5566), the route-level
+infoMappings for UnitsArrived, UnitsDeparted, WorkStarted and MaterialsInstalled, and the
+examples' panels and units registered with the barcodes and positions the examples name.
+The demo sends none of them: that is for the user.
 
 And an X-out panel through a whole route: PNL300-X01 (4 boards, position 3 X_OUT at
 registration) through SPI, AOI and ICT by events naming the panel without positions; its run
