@@ -13,6 +13,7 @@ from adapters.db import write_connection
 from adapters.pg import Pg
 from adapters.repositories import (
     carriers,
+    cfx,
     holds,
     ingest,
     master_data,
@@ -109,6 +110,7 @@ class SqlUnitOfWork:
         self.rejections = ingest.SqlRejectionRepository(conn, state, pg)
         self.parked = parking.SqlParkedEventRepository(conn, state, pg)
         self.tracks = kind.tracks(conn, pg)
+        self.cfx_work = cfx.SqlCfxWorkRepository(conn, pg)
         self.data_values = kind.data_values(conn, pg)
         self.carriers = kind.carriers(conn, pg)
         self.device_data = carriers.SqlDeviceDataRepository(conn, pg)

@@ -1,15 +1,19 @@
 """A database of its own with the demo's IPC-CFX line set up natively (stations with their
 handles, `{"format": "CFX"}` steps), per backend: for the tests that send the published
-examples as machines send them (POST /cfx, AMQP 1.0)."""
+examples as machines send them (POST /cfx, AMQP 1.0); and the `World` that posts them."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy.engine import make_url
 
 from adapters.db import create_engine
@@ -19,7 +23,79 @@ from domain.actors import Actor
 from domain.limits import Limits
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.demo.cfx import cfx_factory
+from tests.conftest import ApiClient
 from tests.pg import pg_admin
+from tests.tokens import token
+
+CFX = Path(__file__).parent / "fixtures" / "cfx"
+TI = "CFX.Production.TestAndInspection"
+EVENT = """query($id: ID!) { ingestEvent(id: $id) {
+  id eventType sn snList stepNo stationCode sourceSystem dedupeKey occurredAt normalized
+  payload dataValueCount
+  tracks { stepNo result operatorId unit { sn }
+    dataValues { specName dataType valueNumber valueText valueUnit judge
+      originalValue originalUnit lowLimit highLimit expected limitUnit } } } }"""
+
+
+def envelope(name: str) -> dict[str, Any]:
+    return dict(json.loads((CFX / f"{name}.json").read_text()))
+
+
+@dataclass
+class World:
+    api: ApiClient
+    services: Services
+    tokens: dict[str, str] = field(default_factory=dict)
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    async def bearer(self, source: str) -> str:
+        if source not in self.tokens:
+            self.tokens[source] = await token(self.services, "ingest", source)
+        return self.tokens[source]
+
+    async def post(
+        self, body: bytes, source: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        sent = {"Authorization": f"Bearer {await self.bearer(source)}", **(headers or {})}
+        return await self.api.client.post("/cfx", content=body, headers=sent)
+
+    async def send(self, env: Any) -> dict[str, Any]:
+        """One envelope, as its machine sends it; its one result."""
+        response = await self.post(json.dumps(env).encode(), env["Source"])
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert len(results) == 1
+        return dict(results[0])
+
+    async def example(self, name: str) -> dict[str, Any]:
+        """The published example as published, sent once (tests share the earlier steps)."""
+        if name not in self.answers:
+            self.answers[name] = await self.send(envelope(name))
+        return self.answers[name]
+
+    async def event(self, result: dict[str, Any]) -> dict[str, Any]:
+        assert result["status"] == "ACCEPTED", result["error"]
+        return dict((await self.api.gql(EVENT, {"id": result["eventId"]}))["ingestEvent"])
+
+    async def reinspect_board_2(self, name: str) -> None:
+        """Ours, not the SDK's: board 2 inspected again, passing, under a UniqueID of its own."""
+        env = copy.deepcopy(envelope(name))
+        board = env["MessageBody"]["InspectedUnits"][1]
+        board["OverallResult"] = "Passed"
+        env["MessageBody"]["InspectedUnits"] = [board]
+        env["UniqueID"] = f"{env['UniqueID']}-again"
+        if env["UniqueID"] not in self.answers:
+            self.answers[env["UniqueID"]] = await self.send(env)
+        assert self.answers[env["UniqueID"]]["status"] == "ACCEPTED"
+
+    async def at_aoi(self) -> None:
+        await self.example(f"{TI}.UnitsInspected.spi")
+        await self.reinspect_board_2(f"{TI}.UnitsInspected.spi")
+
+    async def at_ict(self) -> None:
+        await self.at_aoi()
+        await self.example(f"{TI}.UnitsInspected")
+        await self.reinspect_board_2(f"{TI}.UnitsInspected")
 
 
 @contextlib.asynccontextmanager

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from adapters.changes import LocalFeed
 from adapters.repositories.ingest_writes import RepositoryIngestWrites
 from domain.audit import AuditEvent
 from domain.carriers import Carrier, CarrierLoad, CarrierTrack
+from domain.cfx.work import CfxWork
 from domain.changes import Change
 from domain.device_records import DeviceDataRecord, ProductionCountRecord
 from domain.enums import (
@@ -114,6 +115,7 @@ class FakeStore:
         self.dispositions: list[Disposition] = []
         self.tokens: list[ApiToken] = []
         self.holds: dict[int, Hold] = {}
+        self.cfx_work: dict[tuple[str, str], CfxWork] = {}
         #: what committed units of work announced, in order
         self.published: list[Change] = []
         #: this store's subscribers (the feed a server process would have)
@@ -553,6 +555,67 @@ class FakeTracks(_Repo):
             )
 
 
+class FakeCfxWork(_Repo):
+    async def get(self, source_system: str, transaction_id: str) -> CfxWork | None:
+        return self.s.cfx_work.get((source_system, transaction_id))
+
+    def _put(self, work: CfxWork) -> CfxWork:
+        if work.id is None:
+            work = replace(work, id=len(self.s.cfx_work) + 1)
+        self.s.cfx_work[(work.source_system, work.transaction_id)] = work
+        return work
+
+    async def record_start(
+        self,
+        source_system: str,
+        transaction_id: str,
+        started_at: datetime,
+        units: tuple[dict[str, Any], ...],
+        recipe: str | None,
+        start_event_id: int,
+    ) -> CfxWork:
+        work = await self.get(source_system, transaction_id) or CfxWork(
+            source_system, transaction_id
+        )
+        if work.start_event_id is not None:
+            return work
+        started = started_at.astimezone(UTC)
+        return self._put(
+            replace(
+                work,
+                started_at=started,
+                units=tuple(units),
+                recipe=recipe,
+                start_event_id=start_event_id,
+            )
+        )
+
+    async def record_result(
+        self, source_system: str, transaction_id: str, event_id: int, dedupe_key: str
+    ) -> CfxWork:
+        work = await self.get(source_system, transaction_id) or CfxWork(
+            source_system, transaction_id
+        )
+        if work.result_event_id is not None:
+            return work
+        return self._put(replace(work, result_event_id=event_id, result_key=dedupe_key))
+
+    async def fill_in_at(self, event_id: int, started_at: datetime) -> int:
+        filled = 0
+        tracks = []
+        for tr in self.s.tracks:
+            if (
+                tr.ingest_event_id == event_id
+                and (tr.in_at is None or tr.in_at == tr.out_at)
+                and (tr.out_at is None or tr.out_at >= started_at)
+            ):
+                tr = replace(tr, in_at=started_at)
+                filled += 1
+            tracks.append(tr)
+        self.s.tracks = tracks
+        return filled
+
+
 class FakeCarriers(_Repo):
     async def get(self, carrier_no: str) -> Carrier | None:
         return self.s.carriers.get(carrier_no)
@@ -732,6 +795,7 @@ class FakeUnitOfWork:
         self.rejections = FakeRejections(state)
         self.parked = FakeParked(state)
         self.tracks = FakeTracks(state)
+        self.cfx_work = FakeCfxWork(state)
         self.data_values = FakeDataValues(state)
         self.carriers = FakeCarriers(state)
         self.device_data = FakeDeviceData(state)

@@ -11,6 +11,7 @@ from adapters.tables.carriers import (
     device_data_record,
     production_count,
 )
+from adapters.tables.cfx import cfx_work
 from adapters.tables.ingest import (
     data_value,
     ingest_event,
@@ -58,6 +59,7 @@ __all__ = [
     "carrier",
     "carrier_load",
     "carrier_track",
+    "cfx_work",
     "data_spec",
     "data_value",
     "device_data_record",

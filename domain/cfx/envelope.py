@@ -22,7 +22,7 @@ WORK_STARTED = "CFX.Production.WorkStarted"
 WORK_COMPLETED = "CFX.Production.WorkCompleted"
 #: the messages that report a result: the event type of the station that sent them
 RESULT_MESSAGES = frozenset({UNITS_TESTED, UNITS_INSPECTED, UNITS_PROCESSED})
-#: WorkStarted/WorkCompleted pairing is not built yet: stored as INFO meanwhile
+#: paired by TransactionID (domain/cfx/pairing.py): the start is INFO (it changes no unit)
 PAIRED_MESSAGES = frozenset({WORK_STARTED, WORK_COMPLETED})
 #: the station types whose machines send result events
 _MACHINE_TYPES = {
@@ -108,9 +108,13 @@ class CfxEnvelope:
             )
 
 
-def event_type_of(message_name: str | None, station: Station | None) -> IngestEventType:
-    """The result messages take their station's type; every other message is INFO
-    (WorkStarted/WorkCompleted too, until their pairing is built)."""
-    if message_name in RESULT_MESSAGES and station is not None:
+def event_type_of(
+    message_name: str | None, station: Station | None, written: bool = False
+) -> IngestEventType:
+    """The result messages take their station's type, and so does a WorkCompleted unless a
+    result message already wrote its transaction's tracks (`written`: it is INFO then);
+    every other message (WorkStarted too) is INFO."""
+    paired = message_name == WORK_COMPLETED and not written
+    if (message_name in RESULT_MESSAGES or paired) and station is not None:
         return _MACHINE_TYPES.get(station.station_type, IngestEventType.INFO)
     return IngestEventType.INFO

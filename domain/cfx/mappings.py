@@ -13,6 +13,13 @@ RESULT: dict[str, Any] = {
     "failValues": ["Failed"],
     "errorValues": ["Error", "Aborted"],
 }
+#: IPC-CFX WorkResult words (WorkCompleted): Skipped is an X-out (a panel's board X_OUT)
+WORK_RESULT: dict[str, Any] = {
+    "passValues": ["Completed"],
+    "failValues": ["Failed"],
+    "errorValues": ["Aborted"],
+    "skipValues": ["Skipped"],
+}
 #: every number of a CFX SolderPasteMeasurement (full) or InspectionMeasurementLean (lean)
 SPI_FIELDS = {
     "X": "X",
@@ -66,8 +73,28 @@ def _units(items: str, result: str, measurements: list[dict[str, Any]]) -> dict[
     }
 
 
+#: the tracks' inAt: the start the key recorded (domain/cfx/pairing.py), when one has
+STARTED_AT = "cfxStart.startedAt"
+
+
 def _mapping(event_type: str, **fields: Any) -> dict[str, Any]:
-    return {"eventType": event_type, "stationCodePath": "sourceSystem", "result": RESULT, **fields}
+    return {
+        "eventType": event_type,
+        "stationCodePath": "sourceSystem",
+        "startedAtPath": STARTED_AT,
+        "result": RESULT,
+        **fields,
+    }
+
+
+def _work(event_type: str, items: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """WorkCompleted: the units at `items` (its own, or its start's), the work's result."""
+    return _mapping(
+        event_type,
+        result={"path": f"{BODY}.Result", **WORK_RESULT},
+        units={"itemsPath": items, "snPath": "UnitIdentifier", "positionPath": "PositionNumber"},
+        **extra,
+    )
 
 
 #: UnitsTested: each test's measurements named `TEST.MEASUREMENT` (the test's name dropped
@@ -121,8 +148,9 @@ PROCESSED_MEASUREMENTS: list[dict[str, Any]] = [
 
 
 def builtin_mapping(event_type: str, data_spec_map: dict[str, str] | None = None) -> dict[str, Any]:
-    """A `oneOf` reading UnitsTested, UnitsInspected (per board, then the whole panel) and
-    UnitsProcessed for a step of that type; the step's own dataSpecMap applies to each."""
+    """A `oneOf` reading UnitsTested, UnitsInspected (per board, then the whole panel),
+    UnitsProcessed and WorkCompleted (the units it lists, else its start's) for a step of that
+    type; the step's own dataSpecMap applies to each."""
     extra: dict[str, Any] = {"dataSpecMap": data_spec_map} if data_spec_map else {}
     tested = f"{BODY}.TransactionId" if event_type == "TEST" else None
     return {
@@ -156,12 +184,14 @@ def builtin_mapping(event_type: str, data_spec_map: dict[str, str] | None = None
                 units=_units("UnitProcessData[*]", "UnitResult", PROCESSED_MEASUREMENTS),
                 **extra,
             ),
+            _work(event_type, f"{BODY}.Units[*]", extra),
+            _work(event_type, "cfxStart.units[*]", extra),
         ]
     }
 
 
-#: messages without a result (UnitsArrived, UnitsDeparted, WorkStarted/WorkCompleted for now,
-#: MaterialsInstalled, …): the units they name, for an INFO event
+#: messages without a result (UnitsArrived, UnitsDeparted, WorkStarted, MaterialsInstalled, a
+#: WorkCompleted after a result message, …): the units they name, for an INFO event
 INFO_MAPPINGS: tuple[dict[str, Any], ...] = tuple(
     {
         "stationCodePath": "sourceSystem",
@@ -179,3 +209,9 @@ INFO_MAPPINGS: tuple[dict[str, Any], ...] = tuple(
         ("UnitProcessData[*]", "UnitPositionNumber"),
     )
 )
+#: a WorkCompleted after its result message: the units that message wrote (built in only: a
+#: route's own infoMappings cannot read the service's `cfxStart`)
+WRITTEN_INFO_MAPPING: dict[str, Any] = {
+    "stationCodePath": "sourceSystem",
+    "units": {"itemsPath": "cfxStart.units[*]", "snPath": "UnitIdentifier"},
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from domain.cfx.mappings import BODY, INFO_MAPPINGS, builtin_mapping
+from domain.cfx.mappings import BODY, INFO_MAPPINGS, WRITTEN_INFO_MAPPING, builtin_mapping
 from domain.enums import StationType
 from domain.mapping.alternatives import StepMapping
 from domain.mapping.info import parse_info_mappings
@@ -81,4 +81,4 @@ def cfx_step_mapping(raw: dict[str, Any], station_type: StationType | None) -> S
 
 
 def cfx_info_mappings() -> tuple[IngestMapping, ...]:
-    return parse_info_mappings(INFO_MAPPINGS)
+    return parse_info_mappings((*INFO_MAPPINGS, WRITTEN_INFO_MAPPING))

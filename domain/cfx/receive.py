@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.actors import Actor
-from domain.cfx import validation
+from domain.cfx import pairing, validation
 from domain.cfx.envelope import CfxEnvelope, event_type_of
 from domain.cfx.handlers import CfxMeanings
 from domain.enums import IngestStatus
@@ -93,9 +93,11 @@ class CfxReceiver:
             )
         async with self.uow_factory() as uow:
             station = await station_named(uow, cfx.source)
+            # a WorkCompleted whose transaction's tracks a result message wrote is INFO
+            written = await pairing.already_written(uow, cfx.source, cfx.raw)
         if cfx.message_name == validation.REQUEST:
             return await self._validate(cfx, station, actor)
-        env = cfx.ingest(event_type_of(cfx.message_name, station), _size(raw))
+        env = cfx.ingest(event_type_of(cfx.message_name, station, written), _size(raw))
         try:
             cfx.check(station)
         except DomainError as err:

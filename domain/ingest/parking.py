@@ -29,6 +29,7 @@ from datetime import timedelta
 
 from domain.actors import Actor
 from domain.audit import AuditEvent
+from domain.cfx.pairing import record_pairing, start_context
 from domain.changes import IngestCommitted
 from domain.enums import AuditOutcome, IngestStatus, StationType, UnitStatus
 from domain.errors import DomainError
@@ -133,6 +134,8 @@ class Redriver:
         root = env.root()
         station_type = StationType(env.event_type.value)
         try:
+            env = await start_context(uow, env)
+            root = env.root()
             resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
             first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
             if first is not None:
@@ -163,6 +166,7 @@ class Redriver:
         event = await write_accepted(uow, accepted)
         if event is None:
             return 0  # cannot be: a parked key has no event, and its lock is ours
+        await record_pairing(uow, env, event)
         await uow.audit.add(self._audit(mover, p, AuditOutcome.OK, event.id))
         if depth >= len(judgement.resolved.version.steps):
             return 0  # each re-drive moves its units on: deeper is a loop, not a route

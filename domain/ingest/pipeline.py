@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.actors import Actor, TokenRevoked, hold_token
 from domain.audit import AuditEvent
+from domain.cfx.pairing import record_pairing, start_context
 from domain.enums import (
     AuditOutcome,
     IngestEventType,
@@ -214,9 +215,14 @@ class IngestService:
         if meaning is not None:
             event = await meaning(uow, env, input_hash, now, progress)
             return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
+        # a CFX message's recorded start (its TransactionID's), for the mappings to read
+        env = await start_context(uow, env)
         if env.event_type is IngestEventType.INFO:
             info = await record_info(uow, self.mappings, env, input_hash, actor, now, progress)
-            return None if info is None else IngestOutcome(IngestStatus.ACCEPTED, event=info)
+            if info is None:
+                return None
+            await record_pairing(uow, env, info)
+            return IngestOutcome(IngestStatus.ACCEPTED, event=info)
         root = env.root()
         station_type = StationType(env.event_type.value)
         resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
@@ -236,6 +242,7 @@ class IngestService:
         event = await write_accepted(uow, accepted)
         if event is None:
             return None
+        await record_pairing(uow, env, event)
         redriven = await self.redriver.redrive(uow, arrivals(accepted), actor)
         return IngestOutcome(IngestStatus.ACCEPTED, event=event, redriven=redriven)
 

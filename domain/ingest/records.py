@@ -3,7 +3,7 @@ rejections (DOMAIN.md §4)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +28,15 @@ class IngestEnvelope:
     payload_bytes: int = 0
     #: why occurredAt could not be read, when the sender's value was not a time at all
     occurred_at_error: str | None = None
+    #: documents the service adds to the root, read in the event's transaction (a CFX
+    #: message's recorded start, `cfxStart`: domain/cfx/pairing.py); not the input: neither
+    #: hashed nor stored
+    context: dict[str, Any] | None = None
 
     def root(self) -> dict[str, Any]:
         """The document the mapping's paths start from (`meta` is not addressable)."""
         return {
+            **(self.context or {}),
             "sourceSystem": self.source_system,
             "dedupeKey": self.dedupe_key,
             "eventType": self.event_type.value,
@@ -39,6 +44,9 @@ class IngestEnvelope:
             "runNo": self.run_no,
             "payload": self.payload,
         }
+
+    def with_context(self, context: dict[str, Any]) -> IngestEnvelope:
+        return replace(self, context={**(self.context or {}), **context})
 
 
 @dataclass(frozen=True, slots=True)

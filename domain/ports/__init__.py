@@ -5,6 +5,7 @@ Adapters implement them (SQLAlchemy), tests implement them as Fake* classes.
 """
 
 from domain.ports.carriers import CarrierRepository, DeviceDataRepository, ProductionCountRepository
+from domain.ports.cfx import CfxWorkRepository
 from domain.ports.changes import ChangeFeed, ChangeStream
 from domain.ports.ingest import (
     CarrierWrites,
@@ -50,6 +51,7 @@ __all__ = [
     "AuditRepository",
     "CarrierRepository",
     "CarrierWrites",
+    "CfxWorkRepository",
     "ChangeFeed",
     "ChangeStream",
     "Clock",

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from domain.changes import Change
 from domain.ports.carriers import CarrierRepository, DeviceDataRepository, ProductionCountRepository
+from domain.ports.cfx import CfxWorkRepository
 from domain.ports.ingest import (
     DataValueRepository,
     IngestEventRepository,
@@ -98,6 +99,11 @@ class UnitOfWork(Protocol):
 
     @property
     def tracks(self) -> TrackRepository: ...
+
+    @property
+    def cfx_work(self) -> CfxWorkRepository:
+        """CFX work transactions: WorkStarted → result pairing (issue 21)."""
+        ...
 
     @property
     def data_values(self) -> DataValueRepository: ...

@@ -1,10 +1,11 @@
 """`mes demo`, fifth part (issue 19): what a machine needs to send the IPC-CFX SDK's published
 example messages as published (tests/fixtures/cfx: the `MessageBody` as payload, the `Source`
 as sourceSystem) — line SMT-2 with one station per CFX handle, routes whose steps read
-UnitsInspected (SPI full and lean, AOI per board and per panel), UnitsTested (ICT, burn-in)
-and UnitsProcessed (coating), the route-level infoMappings for UnitsArrived, UnitsDeparted,
-WorkStarted and MaterialsInstalled, and the examples' panels and units registered with the
-barcodes and positions the examples name. The demo sends none of them: that is for the user.
+UnitsInspected (SPI full and lean, AOI per board and per panel), UnitsTested (ICT, burn-in),
+UnitsProcessed (coating) and the placer's WorkCompleted (CARRIER5566), the route-level
+infoMappings for UnitsArrived, UnitsDeparted, WorkStarted and MaterialsInstalled, and the
+examples' panels and units registered with the barcodes and positions the examples name.
+The demo sends none of them: that is for the user.
 
 And an X-out panel through a whole route: PNL300-X01 (4 boards, position 3 X_OUT at
 registration) through SPI, AOI and ICT by events naming the panel without positions; its run
@@ -41,6 +42,7 @@ from graphql_api.demo.cfx_mappings import (
     COATING_MAPPING,
     ICT_MAPPING,
     INFO_MAPPINGS,
+    PLACER_MAPPING,
     SPI_MAPPING,
 )
 from graphql_api.demo.factory import CET
@@ -67,6 +69,7 @@ OPERATIONS = [
     ("ICT-CFX", "In-circuit test (IPC-CFX)", StationType.TEST),
     ("BURN-IN", "Burn-in (hot and cold test)", StationType.TEST),
     ("COAT", "Conformal coating", StationType.AUTO),
+    ("PLACE", "SMT placement (IPC-CFX)", StationType.AUTO),
 ]
 #: R21 and R22 in kOhm: the tester sends 28300 Ohm, converted and judged; R21 is the KEY one
 SPECS = [
@@ -131,6 +134,13 @@ ROUTES = [
         "BOX-330",
         ((10, "BURN-IN", "CFX-BURN-IN", BURN_IN_MAPPING, None),),
     ),
+    # the placer's WorkStarted → WorkCompleted (paired natively by TransactionID: issue 21)
+    CfxRoute(
+        "CFX-PLACE",
+        "SMT placement (IPC-CFX example)",
+        "BRD-340",
+        ((10, "PLACE", "CFX-PLACERS", PLACER_MAPPING, None),),
+    ),
 ]
 X_OUT_PANEL = "PNL300-X01"
 
@@ -149,7 +159,8 @@ class CfxRun:
 
 
 #: the barcodes as the examples send them: one panel barcode at positions 1 and 2 (ICT, AOI,
-#: SPI, coating, the INFO messages), a whole-panel AOI verdict, boards with their own barcode
+#: SPI, coating, the INFO messages; the placer's CARRIER5566 on a route of its own), a
+#: whole-panel AOI verdict, boards with their own barcode
 RUNS = [
     CfxRun(
         "WO-3001",
@@ -157,7 +168,6 @@ RUNS = [
         "WO-3001-01",
         (
             PanelSpec("PANEL34543535", 2),
-            PanelSpec("CARRIER5566", 2),
             PanelSpec("PANEL23423432", 2),
         ),
         ("FFSHkkskamJDHS",),
@@ -168,6 +178,7 @@ RUNS = [
     CfxRun("WO-3003", "CFX-AOI", "WO-3003-01", (PanelSpec("PN123456789", 2),)),
     CfxRun("WO-3004", "CFX-COAT", "WO-3004-01", (PanelSpec("CARRIER55678", 2),)),
     CfxRun("WO-3005", "CFX-BURN-IN", "WO-3005-01", sns=("UNIT123456789",)),
+    CfxRun("WO-3006", "CFX-PLACE", "WO-3006-01", (PanelSpec("CARRIER5566", 2),)),
 ]
 X_OUT_RUN = RUNS[1].run
 

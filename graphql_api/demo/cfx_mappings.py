@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.cfx.mappings import CONDITION_FIELDS, RESULT, SPI_FIELDS, numeric
+from domain.cfx.mappings import CONDITION_FIELDS, RESULT, SPI_FIELDS, WORK_RESULT, numeric
 from domain.cfx.mappings import INFO_MAPPINGS as ENVELOPE_INFO_MAPPINGS
 
 #: UnitsInspected from an SPI, full and lean form: each deposit's numbers; the lean form has no
@@ -127,6 +127,18 @@ COATING_MAPPING: dict[str, Any] = {
             "expectedPath": "ExpectedValue",
             "judgePath": "Result",
         },
+    },
+}
+#: WorkCompleted from a placer, its body as payload: the units it lists with the work's result
+#: (`{"format": "CFX"}` steps also pair it with its WorkStarted: domain/cfx/pairing.py)
+PLACER_MAPPING: dict[str, Any] = {
+    "eventType": "AUTO",
+    "stationCodePath": "sourceSystem",
+    "result": {"path": "payload.Result", **WORK_RESULT},
+    "units": {
+        "itemsPath": "payload.Units[*]",
+        "snPath": "UnitIdentifier",
+        "positionPath": "PositionNumber",
     },
 }
 #: messages without a result, as INFO events: UnitsArrived, UnitsDeparted, WorkStarted (Units)

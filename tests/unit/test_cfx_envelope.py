@@ -88,9 +88,9 @@ def test_a_missing_or_bad_time_gets_the_ingest_refusal(value: Any, message: str)
         (f"{TI}.UnitsTested", ICT, IngestEventType.TEST),
         (f"{TI}.UnitsInspected", AOI, IngestEventType.AUTO),
         ("CFX.Production.Processing.UnitsProcessed", AOI, IngestEventType.AUTO),
-        # the pairing of WorkStarted/WorkCompleted is not built yet: INFO meanwhile
+        # the start changes no unit; the completion writes the tracks (domain/cfx/pairing.py)
         ("CFX.Production.WorkStarted", AOI, IngestEventType.INFO),
-        ("CFX.Production.WorkCompleted", AOI, IngestEventType.INFO),
+        ("CFX.Production.WorkCompleted", AOI, IngestEventType.AUTO),
         ("CFX.Production.UnitsArrived", AOI, IngestEventType.INFO),
         ("CFX.Production.Assembly.MaterialsInstalled", AOI, IngestEventType.INFO),
         ("CFX.Vendor.SomethingNew", AOI, IngestEventType.INFO),

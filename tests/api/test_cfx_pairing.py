@@ -1,0 +1,254 @@
+"""WorkStarted → WorkCompleted and result-message pairing by `(Source, TransactionID)` (issue
+21), through `POST /cfx` against the demo's CFX line set up natively, on both databases: the
+published placer pair, then panels of our own (a fresh panel per case) on the placer's route
+(CFX-PLACE) and on the SPI's (CFX-PANEL)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from domain.actors import Actor
+from domain.cfx.work import NIL_TRANSACTION as NIL
+from domain.panels import PanelSpec
+from domain.usecases import runs_and_units as prod
+from graphql_api.demo.cfx import AOI, LINE, PLACER, SPI
+from tests.cfx_world import World, envelope, native_cfx_services
+from tests.conftest import ApiClient, make_token
+
+STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
+SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
+UNIT = """query($sn: String!) { unit(sn: $sn) { status currentStepNo
+  tracks { stepNo result inAt outAt } ingestEvents { id eventType } } }"""
+REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
+  edges { node { id dedupeKey } } } }"""
+REPLAY = """mutation($id: ID!) { replayRejection(id: $id) { status error { code message } } }"""
+
+
+@pytest.fixture(scope="module")
+async def world(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
+    async with native_cfx_services(backend, tmp_path_factory.mktemp("cfxpair"), pg_url) as services:
+        transport = httpx.ASGITransport(app=services.app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
+            yield World(ApiClient(client, token=await make_token(services)), services)
+
+
+async def panel_on(world: World, routing: str, product: str) -> str:
+    """A fresh 2-board panel in a run of its own on that routing (boards `{panel}-1`, `-2`)."""
+    tag = uuid.uuid4().hex[:8].upper()
+    panel, wo, run = f"PNL-{tag}", f"WO-{tag}", f"RUN-{tag}"
+    actor = Actor(name="test", request_id="cfx-pairing")
+    for cmd in (
+        prod.ReceiveWorkOrder(wo, product, 2, routing),
+        prod.ReleaseWorkOrder(wo),
+        prod.CreateRun(wo, LINE, 2, run_no=run, shift_code="A"),
+        prod.AuthorizeRun(run),
+        prod.RegisterUnits(run, panels=(PanelSpec(panel, 2),)),
+    ):
+        await world.services.bus.handle(cmd, actor)
+    return panel
+
+
+def start(source: str, panel: str, tx: str, at: str = "2026-04-14T08:20:02.3769532-04:00") -> Any:
+    env = copy.deepcopy(envelope(STARTED))
+    env |= {"Source": source, "UniqueID": str(uuid.uuid4()), "TimeStamp": at}
+    env["MessageBody"]["TransactionID"] = tx
+    for u in env["MessageBody"]["Units"]:
+        u["UnitIdentifier"] = panel
+    return env
+
+
+def completed(
+    source: str, tx: str, result: str = "Completed", panel: str | None = None
+) -> dict[str, Any]:
+    env = copy.deepcopy(envelope(COMPLETED))
+    env |= {"Source": source, "UniqueID": str(uuid.uuid4())}
+    env["MessageBody"] |= {"TransactionID": tx, "Result": result}
+    if panel is not None:
+        env["MessageBody"]["Units"] = [
+            {"UnitIdentifier": panel, "PositionNumber": n, "Status": "Pass"} for n in (1, 2)
+        ]
+    return env
+
+
+def inspected(panel: str, tx: str) -> dict[str, Any]:
+    """The SPI's UnitsInspected for our panel's two boards, both passing."""
+    env = copy.deepcopy(envelope(SPI_EXAMPLE))
+    env["UniqueID"] = str(uuid.uuid4())
+    env["MessageBody"]["TransactionID"] = tx
+    env["MessageBody"]["InspectedUnits"] = [
+        {"UnitIdentifier": panel, "UnitPositionNumber": n, "OverallResult": "Passed"}
+        for n in (1, 2)
+    ]
+    return env
+
+
+async def board(world: World, sn: str) -> dict[str, Any]:
+    return dict((await world.api.gql(UNIT, {"sn": sn}))["unit"])
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+async def accepted(world: World, env: dict[str, Any], event_type: str) -> int:
+    result = await world.send(env)
+    assert (result["status"], result["error"]) == ("ACCEPTED", None), result
+    event = await world.event(result)
+    assert event["eventType"] == event_type
+    return int(result["eventId"])
+
+
+# ---------------------------------------------------------------- the published pair
+
+
+async def test_the_published_placer_pair_passes_both_boards(world: World) -> None:
+    started = envelope(STARTED)
+    await accepted(world, started, "INFO")
+    for n in (1, 2):  # the start changes no unit
+        unit = await board(world, f"CARRIER5566-{n}")
+        assert (unit["status"], unit["tracks"]) == ("QUEUED", [])
+    await accepted(world, envelope(COMPLETED), "AUTO")  # lists no units: the start's
+    for n in (1, 2):
+        unit = await board(world, f"CARRIER5566-{n}")
+        [track] = unit["tracks"]
+        assert (track["stepNo"], track["result"], unit["status"]) == (10, "PASS", "DONE")
+        assert at(track["inAt"]) == at("2026-04-14T12:20:02.376953+00:00")
+        assert at(track["inAt"]) < at(track["outAt"])
+    for name in (STARTED, COMPLETED):  # a resend
+        assert (await world.send(envelope(name)))["status"] == "DUPLICATE"
+
+
+# ---------------------------------------------------------------- order and results
+
+
+async def test_a_completion_before_its_start_is_accepted_and_the_start_fills_in_at(
+    world: World,
+) -> None:
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    await accepted(world, completed(PLACER, tx, panel=panel), "AUTO")
+    [track] = (await board(world, f"{panel}-1"))["tracks"]
+    assert (track["result"], track["inAt"]) == ("PASS", track["outAt"])
+    await accepted(world, start(PLACER, panel, tx), "INFO")
+    for n in (1, 2):
+        [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+        assert at(track["inAt"]) == at("2026-04-14T12:20:02.376953+00:00") < at(track["outAt"])
+
+
+@pytest.mark.parametrize(
+    ("result", "status", "track"),
+    [("Failed", "OUT_FAILED", "FAIL"), ("Aborted", "QUEUED", "ERROR"), ("Skipped", "X_OUT", None)],
+)
+async def test_the_work_result_decides(
+    world: World, result: str, status: str, track: str | None
+) -> None:
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    await accepted(world, start(PLACER, panel, tx), "INFO")
+    answer = await world.send(completed(PLACER, tx, result))
+    assert answer["status"] == "ACCEPTED", answer
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        assert unit["status"] == status
+        assert [t["result"] for t in unit["tracks"]] == ([track] if track else [])
+
+
+async def test_a_completion_naming_no_units_without_its_start_is_refused_then_replayed(
+    world: World,
+) -> None:
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    early = completed(PLACER, tx)
+    answer = await world.send(early)
+    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    assert answer["error"]["message"] == (
+        f"WorkCompleted names no units and no start for TransactionID '{tx}' has arrived: "
+        "send its WorkStarted first"
+    )
+    await accepted(world, start(PLACER, panel, tx), "INFO")
+    edges = (await world.api.gql(REJECTIONS, {"s": PLACER}))["ingestRejections"]["edges"]
+    [rejection] = [e["node"]["id"] for e in edges if e["node"]["dedupeKey"] == early["UniqueID"]]
+    replayed = (await world.api.gql(REPLAY, {"id": rejection}))["replayRejection"]
+    assert (replayed["status"], replayed["error"]) == ("ACCEPTED", None)
+    for n in (1, 2):
+        [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+        assert track["result"] == "PASS" and at(track["inAt"]) < at(track["outAt"])
+
+
+# ---------------------------------------------------------------- result messages
+
+
+async def test_a_result_after_its_start_takes_its_in_at_and_the_completion_changes_nothing(
+    world: World,
+) -> None:
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    await accepted(world, start(SPI, panel, tx, "2026-04-14T08:00:00-04:00"), "INFO")
+    await accepted(world, inspected(panel, tx), "AUTO")
+    before = [await board(world, f"{panel}-{n}") for n in (1, 2)]
+    for unit in before:
+        [track] = unit["tracks"]
+        assert (track["stepNo"], track["result"], unit["currentStepNo"]) == (10, "PASS", 20)
+        assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+    info = await accepted(world, completed(SPI, tx), "INFO")  # recorded on the boards only
+    for n, unit in zip((1, 2), before, strict=True):
+        after = await board(world, f"{panel}-{n}")
+        assert (after["tracks"], after["currentStepNo"]) == (unit["tracks"], 20)
+        assert {"id": str(info), "eventType": "INFO"} in after["ingestEvents"]
+
+
+async def test_a_start_after_its_result_fills_in_at(world: World) -> None:
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    await accepted(world, inspected(panel, tx), "AUTO")
+    [track] = (await board(world, f"{panel}-2"))["tracks"]
+    assert track["inAt"] == track["outAt"]
+    await accepted(world, start(SPI, panel, tx, "2026-04-14T08:00:00-04:00"), "INFO")
+    for n in (1, 2):
+        [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+        assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+
+
+async def test_an_early_completion_is_parked_and_re_driven_with_its_start(world: World) -> None:
+    """The AOI's start and completion (no units: the start's) while the boards are at SPI: the
+    completion waits, and the SPI's result re-drives it with the start's inAt (issue 20)."""
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
+    assert (await world.send(completed(AOI, tx)))["status"] == "PARKED"
+    await accepted(world, inspected(panel, str(uuid.uuid4())), "AUTO")
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        assert [(t["stepNo"], t["result"]) for t in unit["tracks"]] == [(10, "PASS"), (20, "PASS")]
+        assert at(unit["tracks"][1]["inAt"]) == at("2026-04-14T12:10:00+00:00")
+        assert unit["currentStepNo"] == 30
+
+
+# ---------------------------------------------------------------- nothing to pair
+
+
+async def test_the_nil_transaction_pairs_nothing(world: World) -> None:
+    panel = await panel_on(world, "CFX-PLACE", "BRD-340")
+    await accepted(world, start(PLACER, panel, NIL, "2026-04-14T08:00:00-04:00"), "INFO")
+    async with world.services.ingest.uow_factory() as uow:
+        assert await uow.cfx_work.get(PLACER, NIL) is None
+    answer = await world.send(completed(PLACER, NIL))  # no units, and no start to take them from
+    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    await accepted(world, completed(PLACER, NIL, panel=panel), "AUTO")
+    [track] = (await board(world, f"{panel}-1"))["tracks"]
+    assert (track["result"], track["inAt"]) == ("PASS", track["outAt"])
+
+
+async def test_a_units_processed_naming_no_units_without_its_start_is_refused(
+    world: World,
+) -> None:
+    env = copy.deepcopy(envelope("CFX.Production.Processing.UnitsProcessed.coating"))
+    env["UniqueID"] = str(uuid.uuid4())
+    env["MessageBody"] |= {"TransactionId": str(uuid.uuid4()), "UnitProcessData": []}
+    answer = await world.send(env)
+    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    assert answer["error"]["message"].startswith("UnitsProcessed names no units and no start")
