@@ -297,7 +297,7 @@ class SqlTrackRepository(SqlRepository):
         return [rows.track_from_row(r) for r in result]
 
     async def latest_run_at(self, station_code: str) -> str | None:
-        # newest first by id: the primary key's index, read backwards until the station's
+        # newest first by id: ix_track_station (station_code, id), read backwards
         result = await self._exec(
             select(t.track.c.run_no)
             .where(t.track.c.station_code == station_code)

@@ -93,6 +93,8 @@ track = Table(
 )
 Index("ix_track_unit", track.c.unit_id, track.c.id)
 Index("ix_track_event", track.c.ingest_event_id)
+# a station's latest track (the run a CFX ComponentsPlaced counts for)
+Index("ix_track_station", track.c.station_code, track.c.id)
 
 data_value = Table(
     "data_value",
