@@ -99,7 +99,8 @@ def _work(event_type: str, items: str, extra: dict[str, Any]) -> dict[str, Any]:
 
 #: UnitsTested: each test's measurements named `TEST.MEASUREMENT` (the test's name dropped
 #: afterwards where no other test repeats the name: domain/cfx/meaning.py), its symptoms'
-#: related measurements, its conditions (`TEST.$type.Mean`), symptoms and defects
+#: related measurements, its conditions (`TEST.$type.Mean`, the type shortened by meaning.py),
+#: symptoms and defects
 TESTED_MEASUREMENTS: list[dict[str, Any]] = [
     {
         **numeric("Tests[*].Measurements[*]", ["^.TestName", "MeasurementName"]),

@@ -1,10 +1,13 @@
 """The built-in meaning of a step whose ingest mapping is `{"format": "CFX"}` (issue 21): the
 built-in mappings (domain/cfx/mappings.py), and the one rule the mapping language cannot say:
 a UnitsTested measurement is named by its test only where the message repeats its name in
-several tests of a unit (`HOT.ChamberTemp`, `COLD.ChamberTemp`), else by its own name."""
+several tests of a unit (`HOT.ChamberTemp`, `COLD.ChamberTemp`), else by its own name; a test
+condition is named by its test and the short name of its `$type` (`HOT_TEST.Temperature.Mean`
+for `"$type": "CFX.Structures.Temperature, CFX"`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +25,15 @@ CFX = "CFX"
 
 def is_cfx(mapping: Any) -> bool:
     return isinstance(mapping, dict) and mapping.get(FORMAT) == CFX
+
+
+#: a CFX structure's `$type` inside a name: `CFX.Structures.Temperature, CFX`
+_TYPE = re.compile(r"CFX\.Structures\.(?:[A-Za-z0-9_]+\.)*([A-Za-z0-9_]+), CFX")
+
+
+def short_types(name: str) -> str:
+    """`HOT_TEST.CFX.Structures.Temperature, CFX.Mean` → `HOT_TEST.Temperature.Mean`."""
+    return _TYPE.sub(r"\1", name) if ", CFX" in name else name
 
 
 def _names(test: Any, key: str) -> set[str]:
@@ -58,13 +70,12 @@ class CfxMapping(IngestMapping):
     def normalize(self, root: Any, station_type: StationType) -> NormalizedPayload:
         normalized = super().normalize(root, station_type)
         renames = measurement_names(root)
-        if not renames:
-            return normalized
         units = tuple(
             replace(
                 u,
                 measurements=tuple(
-                    replace(m, name=renames.get(m.name, m.name)) for m in u.measurements
+                    replace(m, name=short_types(renames.get(m.name, m.name)))
+                    for m in u.measurements
                 ),
             )
             for u in normalized.units

@@ -218,6 +218,6 @@ def test_a_measurement_is_named_by_its_test_only_where_tests_repeat_its_name() -
 def test_burn_in_hot_and_cold_readings_are_named_apart() -> None:
     units = _read(f"{TI}.UnitsTested.burn-in", StationType.TEST)
     values = units[("UNIT123456789", 1)]
-    assert values["HOT_TEST.CFX.Structures.Temperature, CFX.Mean"] == 45.2
-    assert values["COLD_TEST.CFX.Structures.Temperature, CFX.Mean"] == -6.5
+    assert values["HOT_TEST.Temperature.Mean"] == 45.2
+    assert values["COLD_TEST.Temperature.Mean"] == -6.5
     assert len(values) == 16
