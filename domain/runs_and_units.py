@@ -3,10 +3,12 @@ dispositions of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.enums import DispositionAction, RunStatus, UnitStatus, WorkOrderStatus
+from domain.errors import DomainError, ErrorCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,15 @@ class Disposition:
     to_step_no: int | None = None
     operator_id: str | None = None
     id: int | None = None
+
+
+def require_registered(sns: Iterable[str], units: Iterable[Unit]) -> None:
+    """UNIT_NOT_FOUND naming the SNs (the first 10 in the message, 100 in details) that are no
+    unit of `units`."""
+    missing = sorted(set(sns) - {u.sn for u in units})
+    if missing:
+        raise DomainError(
+            ErrorCode.UNIT_NOT_FOUND,
+            f"unit(s) not registered: {', '.join(missing[:10])}",
+            {"sns": missing[:100]},
+        )

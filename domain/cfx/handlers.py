@@ -41,7 +41,7 @@ from domain.ingest.records import IngestEnvelope, IngestEvent
 from domain.ingest.resolve import Progress
 from domain.master import Station
 from domain.ports import EventWrites, UnitOfWork
-from domain.runs_and_units import Disposition, Unit
+from domain.runs_and_units import Disposition, Unit, require_registered
 from domain.usecases.bus import MessageBus
 from domain.usecases.carriers import MAX_LOAD_UNITS, LoadCarrier, UnloadCarrier
 from domain.usecases.counts import CountsResult, RecordProductionCounts
@@ -207,7 +207,7 @@ class CfxMeanings:
         body = m.body
         sns = await _named_sns(uow, m, progress, required=True)
         units = await uow.units.get_many(sns, for_update=True)
-        _all_found(sns, units)
+        require_registered(sns, units)
         out = await disqualify(uow, units, reason_of(m.cfx.source, body), m.at)
         changed = {u.sn: u for u in out.units}
         after = tuple(changed.get(u.sn, u) for u in units)
@@ -268,16 +268,6 @@ async def _named_sns(
     sns = sns_of(asked, boards_named(asked, units, panels))
     progress.sns = sns
     return sns
-
-
-def _all_found(sns: list[str], units: list[Unit]) -> None:
-    missing = sorted(set(sns) - {u.sn for u in units})
-    if missing:
-        raise DomainError(
-            ErrorCode.UNIT_NOT_FOUND,
-            f"unit(s) not registered: {', '.join(missing[:10])}",
-            {"sns": missing[:100]},
-        )
 
 
 # ---------------------------------------------------------------- the event row

@@ -19,7 +19,7 @@ from domain.mapping.normalized import UnitReading
 from domain.mapping.paths import values_at
 from domain.ports import UnitOfWork
 from domain.routes import RouteStep, RouteVersion
-from domain.runs_and_units import Run, Unit
+from domain.runs_and_units import Run, Unit, require_registered
 
 PLAIN_SN_PATHS = ("payload.sn", "payload.snList[*]", "payload.snList")
 
@@ -223,13 +223,7 @@ async def resolve_units(
         progress.sns = sns
     else:
         units = [u for u in units if u.sn in set(sns)]
-    missing = sorted(set(sns) - {u.sn for u in units})
-    if missing:
-        raise DomainError(
-            ErrorCode.UNIT_NOT_FOUND,
-            f"unit(s) not registered: {', '.join(missing[:10])}",
-            {"sns": missing[:100]},
-        )
+    require_registered(sns, units)
     run_nos = sorted({u.run_no for u in units})
     if len(run_nos) > 1 or (env.run_no is not None and run_nos != [env.run_no]):
         raise DomainError(

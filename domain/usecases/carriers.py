@@ -11,6 +11,7 @@ from domain.carriers import Carrier, CarrierLoad
 from domain.changes import UnitsChanged
 from domain.errors import DomainError, ErrorCode
 from domain.ports import UnitOfWork
+from domain.runs_and_units import require_registered
 from domain.usecases.bus import Command, Deps
 from domain.validation import check_code
 
@@ -37,13 +38,7 @@ async def _units(uow: UnitOfWork, sns: tuple[str, ...]) -> dict[int, str]:
     for sn in sns:
         check_code(sn, "sns")
     units = await uow.units.get_many(list(sns), for_update=True)
-    missing = sorted(set(sns) - {u.sn for u in units})
-    if missing:
-        raise DomainError(
-            ErrorCode.UNIT_NOT_FOUND,
-            f"unit(s) not registered: {', '.join(missing[:10])}",
-            {"sns": missing[:100]},
-        )
+    require_registered(sns, units)
     return {u.id or 0: u.sn for u in units}
 
 
