@@ -19,15 +19,20 @@ from sqlalchemy.engine import make_url
 from adapters.db import create_engine
 from adapters.migrate import upgrade
 from adapters.settings import Settings
+from domain import master as dm
 from domain.actors import Actor
+from domain.enums import StationType
 from domain.limits import Limits
+from domain.usecases import master_data as md
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services, bootstrap
-from graphql_api.demo.cfx import cfx_factory
+from graphql_api.demo.cfx import LINE, cfx_factory
 from tests.conftest import ApiClient
 from tests.pg import pg_admin
 from tests.tokens import token
 
 CFX = Path(__file__).parent / "fixtures" / "cfx"
+LOADER = "Vendor7.Loader.Machine08"
 TI = "CFX.Production.TestAndInspection"
 EVENT = """query($id: ID!) { ingestEvent(id: $id) {
   id eventType sn snList stepNo stationCode sourceSystem dedupeKey occurredAt normalized
@@ -39,6 +44,17 @@ EVENT = """query($id: ID!) { ingestEvent(id: $id) {
 
 def envelope(name: str) -> dict[str, Any]:
     return dict(json.loads((CFX / f"{name}.json").read_text()))
+
+
+def board_2_again(name: str) -> dict[str, Any]:
+    """Ours, not the SDK's: board 2 inspected again, passing, under a UniqueID of its own (the
+    SDK fails it at SPI and at AOI; the steps allow one re-inspection)."""
+    env = copy.deepcopy(envelope(name))
+    board = env["MessageBody"]["InspectedUnits"][1]
+    board["OverallResult"] = "Passed"
+    env["MessageBody"]["InspectedUnits"] = [board]
+    env["UniqueID"] = f"{env['UniqueID']}-again"
+    return env
 
 
 @dataclass
@@ -78,12 +94,7 @@ class World:
         return dict((await self.api.gql(EVENT, {"id": result["eventId"]}))["ingestEvent"])
 
     async def reinspect_board_2(self, name: str) -> None:
-        """Ours, not the SDK's: board 2 inspected again, passing, under a UniqueID of its own."""
-        env = copy.deepcopy(envelope(name))
-        board = env["MessageBody"]["InspectedUnits"][1]
-        board["OverallResult"] = "Passed"
-        env["MessageBody"]["InspectedUnits"] = [board]
-        env["UniqueID"] = f"{env['UniqueID']}-again"
+        env = board_2_again(name)
         if env["UniqueID"] not in self.answers:
             self.answers[env["UniqueID"]] = await self.send(env)
         assert self.answers[env["UniqueID"]]["status"] == "ACCEPTED"
@@ -126,3 +137,23 @@ async def native_cfx_services(
         await engine.dispose()
         if backend != "sqlite":
             pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def loader_and_modules(services: Services) -> None:
+    """The loader of the published UnitsLoaded and the two modules it loads (a run of ours)."""
+    actor = Actor(name="test", request_id="cfx-loader")
+
+    async def do(cmd: Any) -> Any:
+        return await services.bus.handle(cmd, actor)
+
+    await do(md.UpsertStationGroup(dm.StationGroup("CFX-LOADERS", "CFX-LOADERS")))
+    await do(
+        md.UpsertStation(
+            dm.Station("CFX-LOADER-08", "Loader 8", StationType.BATCH, LINE, "CFX-LOADERS", LOADER)
+        )
+    )
+    await do(prod.ReceiveWorkOrder("WO-3099", "BRD-320", 2, "CFX-COAT"))
+    await do(prod.ReleaseWorkOrder("WO-3099"))
+    await do(prod.CreateRun("WO-3099", LINE, 2, run_no="WO-3099-01", shift_code="A"))
+    await do(prod.AuthorizeRun("WO-3099-01"))
+    await do(prod.RegisterUnits("WO-3099-01", sns=("MODULE1", "MODULE2")))

@@ -7,8 +7,6 @@ reply-to address with its correlation id."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -17,40 +15,13 @@ from typing import Any
 
 import pytest
 
-from adapters.amqp import AmqpLink
 from domain.enums import TrackResult
-from graphql_api import metrics
 from graphql_api.bootstrap import Services
-from graphql_api.cfx_amqp import Backoff, CfxConsumer
-from graphql_api.cli_cfx import token_actor
 from tests.amqp.broker import delete_queue, drain, gzipped, publish
-from tests.cfx_world import native_cfx_services
-from tests.conftest import make_token
+from tests.amqp.cfx_consuming import WAIT_S, consuming, duplicates
+from tests.cfx_world import TI, board_2_again, envelope, native_cfx_services
 
 pytestmark = pytest.mark.amqp
-
-CFX = Path(__file__).parents[1] / "fixtures" / "cfx"
-TI = "CFX.Production.TestAndInspection"
-WAIT_S = 20.0
-
-
-def envelope(name: str) -> dict[str, Any]:
-    return dict(json.loads((CFX / f"{name}.json").read_text()))
-
-
-def board_2_again(name: str) -> dict[str, Any]:
-    """Ours, not the SDK's: board 2 inspected again, passing (the SDK fails it at SPI, AOI)."""
-    env = copy.deepcopy(envelope(name))
-    board = env["MessageBody"]["InspectedUnits"][1]
-    board["OverallResult"] = "Passed"
-    env["MessageBody"]["InspectedUnits"] = [board]
-    env["UniqueID"] = f"{env['UniqueID']}-again"
-    return env
-
-
-def _duplicates() -> float:
-    found = metrics.REGISTRY.get_sample_value("mes_cfx_accepted_total", {"status": "DUPLICATE"})
-    return found or 0.0
 
 
 @pytest.fixture
@@ -60,35 +31,6 @@ async def services(
     pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
     async with native_cfx_services(backend, tmp_path, pg_url) as made:
         yield made
-
-
-@contextlib.asynccontextmanager
-async def consuming(
-    services: Services, url: str, address: str, sources: set[str]
-) -> AsyncIterator[None]:
-    """The consumer running as a gateway's ingest token for those machines."""
-    secret = await make_token(services, "ingest", ",".join(sorted(sources)))
-    actor = await token_actor(services.store, secret)
-
-    async def unreadable(*args: Any) -> None:
-        raise AssertionError(f"no body here is unreadable: {args}")
-
-    consumer = CfxConsumer(
-        AmqpLink(url, address, prefetch=5, timeout=5),
-        services.cfx,
-        unreadable,
-        actor,
-        max_body_bytes=1_000_000,
-        backoff=Backoff(0.05, 0.2),
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, WAIT_S)
-        await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
 
 
 async def until_stored(services: Services, keys: list[tuple[str, str]]) -> None:
@@ -115,7 +57,7 @@ async def test_the_published_examples_through_rabbitmq(
     ]
     reply = f"mes-test-reply-{uuid.uuid4().hex[:12]}"
     request = envelope("CFX.InformationSystem.UnitValidation.ValidateUnitsRequest")
-    duplicates = _duplicates()
+    before = duplicates()
     publish(queue, sent[0], gzipped(sent[1]), [sent[2], sent[3]], url=amqp_url)
     publish(queue, gzipped(sent[4]), sent[5], arrived, url=amqp_url)  # the last: a resend
     publish(queue, request, url=amqp_url, reply_to=f"/queue/{reply}", correlation_id="ask-1")
@@ -149,7 +91,7 @@ async def test_the_published_examples_through_rabbitmq(
     assert response["RequestID"] == request["RequestID"]
     assert len(response["MessageBody"]["ValidationResults"]) == 2
     # the resend of UnitsArrived was answered DUPLICATE, and made no second event
-    assert _duplicates() - duplicates == 1
+    assert duplicates() - before == 1
     async with services.bus.uow_factory() as uow:
         again = await uow.ingest_events.get_by_key(arrived["Source"], arrived["UniqueID"])
     assert again is not None and again.id == info.id

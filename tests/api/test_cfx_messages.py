@@ -17,16 +17,13 @@ from typing import Any
 import httpx
 import pytest
 
-from domain import master as dm
 from domain.actors import Actor
 from domain.device_records import ModuleCount
-from domain.enums import DispositionAction, StationType
-from domain.usecases import master_data as md
-from domain.usecases import runs_and_units as prod
+from domain.enums import DispositionAction
 from domain.usecases.lifecycle import DisposeUnit
 from graphql_api.bootstrap import Services
 from graphql_api.demo.cfx import LINE, X_OUT_PANEL
-from tests.cfx_world import native_cfx_services
+from tests.cfx_world import LOADER, loader_and_modules, native_cfx_services
 from tests.conftest import ApiClient, make_token
 from tests.tokens import token
 
@@ -36,7 +33,6 @@ UNLOADED = "CFX.Production.LoadingAndUnloading.UnitsUnloaded"
 PLACED = "CFX.ResourcePerformance.SMTPlacement.ComponentsPlaced"
 DISQUALIFIED = "CFX.Production.UnitsDisqualified"
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
-LOADER = "Vendor7.Loader.Machine08"
 SPI, PLACER = "Vendor1.SPI.Machine01", "Vendor6.Placer.Machine07"
 CARRIER = """query($c: String!) { carrier(carrierNo: $c) {
   loads { loadedAt unloadedAt unit { sn } } } }"""
@@ -86,33 +82,13 @@ class World:
             return await uow.production_counts.get_by_event_id(event_id)
 
 
-async def _loader_and_modules(services: Services) -> None:
-    """The loader of the published UnitsLoaded and the two modules it loads (a run of ours)."""
-    actor = Actor(name="test", request_id="cfx-messages")
-
-    async def do(cmd: Any) -> Any:
-        return await services.bus.handle(cmd, actor)
-
-    await do(md.UpsertStationGroup(dm.StationGroup("CFX-LOADERS", "CFX-LOADERS")))
-    await do(
-        md.UpsertStation(
-            dm.Station("CFX-LOADER-08", "Loader 8", StationType.BATCH, LINE, "CFX-LOADERS", LOADER)
-        )
-    )
-    await do(prod.ReceiveWorkOrder("WO-3099", "BRD-320", 2, "CFX-COAT"))
-    await do(prod.ReleaseWorkOrder("WO-3099"))
-    await do(prod.CreateRun("WO-3099", LINE, 2, run_no="WO-3099-01", shift_code="A"))
-    await do(prod.AuthorizeRun("WO-3099-01"))
-    await do(prod.RegisterUnits("WO-3099-01", sns=("MODULE1", "MODULE2")))
-
-
 @pytest.fixture(scope="module")
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
     pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
     async with native_cfx_services(backend, tmp_path_factory.mktemp("cfxmsg"), pg_url) as services:
-        await _loader_and_modules(services)
+        await loader_and_modules(services)
         transport = httpx.ASGITransport(app=services.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
             yield World(ApiClient(client, token=await make_token(services)), services)
