@@ -246,8 +246,8 @@ async def test_units_tested_burn_in_passes_with_hot_and_cold_apart(run: Run) -> 
         "BADGE489499",
     )
     read = {name: v["valueNumber"] for name, v in values(track).items()}
-    assert read["HOT_TEST.CFX.Structures.Temperature, CFX.Mean"] == 45.2
-    assert read["COLD_TEST.CFX.Structures.Temperature, CFX.Mean"] == -6.5
+    assert read["HOT_TEST.Temperature.Mean"] == 45.2
+    assert read["COLD_TEST.Temperature.Mean"] == -6.5
     assert len(read) == 16
 
 
