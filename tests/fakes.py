@@ -489,9 +489,7 @@ class FakeParked(_Repo):
         ]
         return sorted(found, key=lambda p: (p.occurred_at, p.id or 0))
 
-    async def waiting_for_start(
-        self, source_system: str, transaction_id: str
-    ) -> list[ParkedEvent]:
+    async def waiting_for_start(self, source_system: str, transaction_id: str) -> list[ParkedEvent]:
         found = [
             p
             for p in self.s.parked

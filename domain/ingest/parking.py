@@ -164,9 +164,7 @@ class Redriver:
         try:
             context = await start_context(uow, env)
             if isinstance(context, PairingKey):  # its start has not come (yet) after all
-                await park(uow, env, p.input_hash, context, p, self.limits, p.token_name, self.clock)
-                await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
-                return 0
+                return await self._park_again(uow, env, p, context, mover)
             env = context
             root = env.root()
             resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
@@ -192,9 +190,7 @@ class Redriver:
             await uow.audit.add(self._audit(mover, p, AuditOutcome.REFUSED, None, err))
             return 0
         if judgement.waiting_for_step_no is not None:
-            await park(uow, env, p.input_hash, judgement, p, self.limits, p.token_name, self.clock)
-            await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
-            return 0
+            return await self._park_again(uow, env, p, judgement, mover)
         accepted = Accepted.of(env, p.input_hash, judgement, p.received_at, p.token_name, now)
         event = await write_accepted(uow, accepted)
         if event is None:
@@ -204,6 +200,19 @@ class Redriver:
         if depth >= len(judgement.resolved.version.steps):
             return 0  # each re-drive moves its units on: deeper is a loop, not a route
         return await self.redrive(uow, arrivals(accepted), mover, depth + 1)
+
+    async def _park_again(
+        self,
+        uow: UnitOfWork,
+        env: IngestEnvelope,
+        p: ParkedEvent,
+        waiting: Judgement | PairingKey,
+        mover: Actor,
+    ) -> int:
+        """Still early: parked again (keeping its arrival and expiry); nothing re-driven."""
+        await park(uow, env, p.input_hash, waiting, p, self.limits, p.token_name, self.clock)
+        await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
+        return 0
 
     def _audit(
         self,

@@ -159,9 +159,7 @@ class ParkedEventRepository(Protocol):
         occurredAt first (ties by id)."""
         ...
 
-    async def waiting_for_start(
-        self, source_system: str, transaction_id: str
-    ) -> list[ParkedEvent]:
+    async def waiting_for_start(self, source_system: str, transaction_id: str) -> list[ParkedEvent]:
         """The events parked for the WorkStarted of that CFX pairing key (issue 21), oldest
         occurredAt first (ties by id)."""
         ...

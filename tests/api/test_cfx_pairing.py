@@ -225,6 +225,26 @@ async def test_an_early_completion_is_parked_and_re_driven_with_its_start(world:
         assert unit["currentStepNo"] == 30
 
 
+async def test_a_completion_waiting_for_its_start_then_waits_for_its_step(world: World) -> None:
+    """The AOI's completion (no units) before its start, the boards at SPI: parked for the
+    start, which re-drives it and parks it again for the AOI's step (its units now known);
+    the SPI's result re-drives it there, with the start's inAt."""
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    early = completed(AOI, tx)
+    assert (await world.send(early))["status"] == "PARKED"
+    await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
+    async with world.services.ingest.uow_factory() as uow:
+        again = await uow.parked.get_by_key(AOI, early["UniqueID"])
+    assert again is not None
+    assert (again.waiting_for_step_no, again.waiting_for_transaction) == (20, None)
+    assert again.sns == (f"{panel}-1", f"{panel}-2")
+    await accepted(world, inspected(panel, str(uuid.uuid4())), "AUTO")
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        assert [(t["stepNo"], t["result"]) for t in unit["tracks"]] == [(10, "PASS"), (20, "PASS")]
+        assert at(unit["tracks"][1]["inAt"]) == at("2026-04-14T12:10:00+00:00")
+
+
 # ---------------------------------------------------------------- nothing to pair
 
 
