@@ -489,6 +489,14 @@ class FakeParked(_Repo):
         ]
         return sorted(found, key=lambda p: (p.occurred_at, p.id or 0))
 
+    async def waiting_for_start(self, source_system: str, transaction_id: str) -> list[ParkedEvent]:
+        found = [
+            p
+            for p in self.s.parked
+            if (p.source_system, p.waiting_for_transaction) == (source_system, transaction_id)
+        ]
+        return sorted(found, key=lambda p: (p.occurred_at, p.id or 0))
+
     async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
         found = [p for p in self.s.parked if p.expires_at <= now]
         return sorted(found, key=lambda p: (p.expires_at, p.id or 0))[:limit]

@@ -52,6 +52,7 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     # issue 19: the IPC-CFX examples' line and an X-out panel through its whole route
     assert "WO-3001-01: PANEL34543535, PANEL23423432, FFSHkkskamJDHS" in first.output
     assert "WO-3006-01: CARRIER5566" in first.output
+    assert "WO-3007-01: CARRIER7788" in first.output
     assert (
         "X-out panel PNL300-X01 (position 3) through SPI, AOI, ICT: ACCEPTED, ACCEPTED, "
         "ACCEPTED; WO-3002-01 COMPLETED" in first.output
@@ -59,11 +60,11 @@ def test_demo_loads_a_factory_and_is_idempotent(tmp_path: Path) -> None:
     second = invoke("demo", "--database-url", url)
     assert second.exit_code == 0, second.output
     assert "units registered" not in second.output
-    # 10 of the full route, 6 of the inspect-and-test route, 16 of the IPC-CFX examples' routes
-    assert count(url, t.unit) == 32
-    assert count(url, t.route_version) == 7
-    assert count(url, t.run) == 8
-    assert count(url, t.station) == 12
+    # 10 of the full route, 6 of the inspect-and-test route, 18 of the IPC-CFX examples' routes
+    assert count(url, t.unit) == 34
+    assert count(url, t.route_version) == 8
+    assert count(url, t.run) == 9
+    assert count(url, t.station) == 13
     assert count(url, t.carrier_track) == 1
     assert count(url, t.production_count) == 8
     assert "placement counts: 8 jobs (0 new)" in second.output

@@ -80,6 +80,16 @@ class SqlParkedEventRepository(SqlRepository):
         found = await self._with_units(select(p).where(p.c.id.in_(sorted(ids))))
         return sorted(found, key=lambda e: (e.occurred_at, e.id or 0))
 
+    async def waiting_for_start(self, source_system: str, transaction_id: str) -> list[ParkedEvent]:
+        p = t.parked_event
+        return await self._with_units(
+            select(p)
+            .where(
+                p.c.waiting_for_transaction == transaction_id, p.c.source_system == source_system
+            )
+            .order_by(p.c.occurred_at, p.c.id)
+        )
+
     async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
         p = t.parked_event
         return await self._with_units(

@@ -283,6 +283,7 @@ def parked_to_values(p: ParkedEvent) -> dict[str, Any]:
         "sns": list(p.sns),
         "restrict_to_sn": p.restrict_to_sn,
         "token_name": p.token_name,
+        "waiting_for_transaction": p.waiting_for_transaction,
     }
 
 
@@ -303,4 +304,5 @@ def parked_from_row(r: Row[Any], unit_ids: Sequence[int] = ()) -> ParkedEvent:
         sns=tuple(r.sns or ()),
         restrict_to_sn=r.restrict_to_sn,
         token_name=r.token_name,
+        waiting_for_transaction=r.waiting_for_transaction,
     )

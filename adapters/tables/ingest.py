@@ -182,16 +182,24 @@ parked_event = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
-    Column("run_no", CODE, nullable=False),
-    Column("waiting_for_step_no", Integer, nullable=False),
+    # waiting for units to reach a step of a run (issue 20)...
+    Column("run_no", CODE),
+    Column("waiting_for_step_no", Integer),
     Column("input", Json, nullable=False),
     Column("sns", Json, nullable=False),
     Column("restrict_to_sn", CODE),
     Column("token_name", CODE),
+    # ...or for the WorkStarted of (source_system, this CFX TransactionID) (issue 21)
+    Column("waiting_for_transaction", SafeString(200)),
     UniqueConstraint("source_system", "dedupe_key"),
 )
 Index("ix_parked_event_expires", parked_event.c.expires_at, parked_event.c.id)
 Index("ix_parked_event_received", parked_event.c.received_at, parked_event.c.id)
+Index(
+    "ix_parked_event_transaction",
+    parked_event.c.waiting_for_transaction,
+    parked_event.c.source_system,
+)
 
 # the units a parked event waits for: what a move to a step looks up
 parked_event_unit = Table(

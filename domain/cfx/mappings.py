@@ -150,8 +150,8 @@ PROCESSED_MEASUREMENTS: list[dict[str, Any]] = [
 
 def builtin_mapping(event_type: str, data_spec_map: dict[str, str] | None = None) -> dict[str, Any]:
     """A `oneOf` reading UnitsTested, UnitsInspected (per board, then the whole panel),
-    UnitsProcessed and WorkCompleted (the units it lists, else its start's) for a step of that
-    type; the step's own dataSpecMap applies to each."""
+    UnitsProcessed and WorkCompleted (the units they list, else their start's) for a step of
+    that type; the step's own dataSpecMap applies to each."""
     extra: dict[str, Any] = {"dataSpecMap": data_spec_map} if data_spec_map else {}
     tested = f"{BODY}.TransactionId" if event_type == "TEST" else None
     return {
@@ -187,6 +187,17 @@ def builtin_mapping(event_type: str, data_spec_map: dict[str, str] | None = None
             ),
             _work(event_type, f"{BODY}.Units[*]", extra),
             _work(event_type, "cfxStart.units[*]", extra),
+            # a UnitsProcessed that names no units (a reflow oven's): its start's, its result
+            _mapping(
+                event_type,
+                units={
+                    "itemsPath": "cfxStart.processedUnits[*]",
+                    "snPath": "UnitIdentifier",
+                    "positionPath": "PositionNumber",
+                },
+                result={"path": f"{BODY}.OverallResult", **RESULT},
+                **extra,
+            ),
         ]
     }
 

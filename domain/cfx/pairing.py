@@ -5,13 +5,16 @@ nothing for an event that is no CFX envelope with a transaction (no statement ei
 - `start_context` (before the event is read): the key's recorded start, given to the mapping
   root as `cfxStart` {startedAt, units (a WorkCompleted's only), recipe}; the built-in
   mappings (domain/cfx/mappings.py) read their tracks' inAt from `cfxStart.startedAt` and a
-  WorkCompleted that lists no units reads the start's. A WorkCompleted (or UnitsProcessed)
-  that names no units and has no start is refused here (INGEST_PAYLOAD_INVALID).
+  WorkCompleted (or UnitsProcessed) that lists no units reads the start's. One that names no
+  units and whose start has not arrived gets its key back instead: the pipeline parks it,
+  waiting for that start (domain/ingest/parking.py `park`); with no transaction (none, or the
+  nil GUID) nothing can ever give it units: refused (INGEST_PAYLOAD_INVALID).
 - `record_pairing` (after it is written): a WorkStarted records its start (time, units as
-  named, recipe, its INFO event) — it changes no unit; an event that wrote tracks (a result
-  message, or a WorkCompleted) records itself as the key's result. Whichever of the two comes
-  second fills the result's tracks' inAt that had none (inAt = outAt: written before the
-  start came).
+  named, recipe, its INFO event) — it changes no unit — and answers its key, whose parked
+  events the caller re-drives in the same transaction (`Redriver.redrive_start`); an event
+  that wrote tracks (a result message, or a WorkCompleted) records itself as the key's
+  result. Whichever of the two comes second fills the result's tracks' inAt that had none
+  (inAt = outAt: written before the start came).
 
 A WorkCompleted whose key already has tracks by another event is routed as INFO by the
 receiver (`already_written`): it is listed on the units that event wrote and changes nothing.
@@ -23,6 +26,7 @@ any event (its units have moved on)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from domain.cfx.envelope import RESULT_MESSAGES, UNITS_PROCESSED, WORK_COMPLETED, WORK_STARTED
@@ -37,6 +41,15 @@ START = "cfxStart"
 _PAIRED = RESULT_MESSAGES | {WORK_STARTED, WORK_COMPLETED}
 #: where each message lists its units
 _UNIT_ITEMS = {WORK_COMPLETED: "Units", UNITS_PROCESSED: "UnitProcessData"}
+
+
+@dataclass(frozen=True, slots=True)
+class PairingKey:
+    """`(Source, TransactionID)`: what a WorkStarted records its start under, and what a result
+    message that names no units waits for (parked) until that start arrives."""
+
+    source_system: str
+    transaction_id: str
 
 
 def _body(env: IngestEnvelope) -> tuple[str | None, dict[str, Any]]:
@@ -54,11 +67,11 @@ def _transaction(body: dict[str, Any]) -> str | None:
     return tx.strip()[:200]
 
 
-def pairing_key(env: IngestEnvelope) -> tuple[str, str] | None:
+def pairing_key(env: IngestEnvelope) -> PairingKey | None:
     """The key of a CFX message that pairs (None: none, or the nil GUID)."""
     name, body = _body(env)
     tx = _transaction(body) if name is not None else None
-    return (env.source_system, tx) if tx is not None else None
+    return PairingKey(env.source_system, tx) if tx is not None else None
 
 
 def named_units(body: dict[str, Any], items: str = "Units") -> list[dict[str, Any]]:
@@ -86,28 +99,31 @@ async def already_written(uow: UnitOfWork, env_source: str, raw: dict[str, Any])
     )
 
 
-async def start_context(uow: UnitOfWork, env: IngestEnvelope) -> IngestEnvelope:
-    """The envelope with its key's start for the mapping root (see the module)."""
+async def start_context(uow: UnitOfWork, env: IngestEnvelope) -> IngestEnvelope | PairingKey:
+    """The envelope with its key's start for the mapping root, or the key whose start it must
+    wait for (parked): it names no units and that start has not arrived (see the module)."""
     name, body = _body(env)
     if name is None or (env.event_type is IngestEventType.INFO and name != WORK_COMPLETED):
         return env
     key = pairing_key(env)
-    work = await uow.cfx_work.get(*key) if key is not None else None
+    work = await uow.cfx_work.get(key.source_system, key.transaction_id) if key else None
     if env.event_type is IngestEventType.INFO:
         return await _written(uow, env, work)
     start = work if work is not None and work.started_at is not None else None
     items = _UNIT_ITEMS.get(name)
     if start is None and items is not None and not named_units(body, items):
+        if key is not None:
+            return key
         tx = body.get("TransactionID", body.get("TransactionId"))
         raise DomainError(
             ErrorCode.INGEST_PAYLOAD_INVALID,
-            f"{name.rsplit('.', 1)[-1]} names no units and no start for TransactionID "
-            f"{str(tx)[:200]!r} has arrived: send its WorkStarted first",
+            f"{name.rsplit('.', 1)[-1]} names no units and no transaction to take its start's "
+            f"from (TransactionID {str(tx)[:200]!r})",
             {"transactionId": str(tx)[:200], "messageName": name},
         )
     if start is None:
         return env
-    return env.with_context({START: _document(start, units=name == WORK_COMPLETED)})
+    return env.with_context({START: _document(start, name)})
 
 
 async def _written(uow: UnitOfWork, env: IngestEnvelope, work: CfxWork | None) -> IngestEnvelope:
@@ -121,33 +137,46 @@ async def _written(uow: UnitOfWork, env: IngestEnvelope, work: CfxWork | None) -
     return env.with_context({START: {"startedAt": None, "units": units, "recipe": None}})
 
 
-def _document(start: CfxWork, units: bool) -> dict[str, Any]:
+def _document(start: CfxWork, name: str) -> dict[str, Any]:
+    """The start as the built-in mappings read it: a WorkCompleted's units at `units`, a
+    UnitsProcessed's at `processedUnits` (each read with its own message's result words;
+    domain/cfx/mappings.py), a result message's own units first."""
     assert start.started_at is not None
+    units = list(start.units)
     return {
         "startedAt": start.started_at.isoformat(),
-        "units": list(start.units) if units else [],
+        "units": units if name == WORK_COMPLETED else [],
+        "processedUnits": units if name == UNITS_PROCESSED else [],
         "recipe": start.recipe,
     }
 
 
-async def record_pairing(uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent) -> None:
-    """What the accepted event records under its key (see the module)."""
+async def record_pairing(
+    uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent
+) -> PairingKey | None:
+    """What the accepted event records under its key (see the module); the key whose start
+    it recorded (its parked events are the caller's to re-drive), else None."""
     key = pairing_key(env)
     if key is None or event.id is None:
-        return
+        return None
     name, body = _body(env)
-    if name == WORK_STARTED:
+    started = name == WORK_STARTED
+    if started:
         recipe = body.get("RecipeName")
         work = await uow.cfx_work.record_start(
-            *key,
+            key.source_system,
+            key.transaction_id,
             event.occurred_at,
             tuple(named_units(body)),
             recipe[:200] if isinstance(recipe, str) else None,
             event.id,
         )
     elif event.event_type is not IngestEventType.INFO:
-        work = await uow.cfx_work.record_result(*key, event.id, event.dedupe_key)
+        work = await uow.cfx_work.record_result(
+            key.source_system, key.transaction_id, event.id, event.dedupe_key
+        )
     else:
-        return  # a WorkCompleted after a result message: listed on its units, nothing more
+        return None  # a WorkCompleted after a result message: listed on its units, no more
     if work.started_at is not None and work.result_event_id is not None:
         await uow.cfx_work.fill_in_at(work.result_event_id, work.started_at)
+    return key if started else None

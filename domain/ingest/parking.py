@@ -19,6 +19,11 @@ transaction (so no trace shows a unit at a step with an acceptable event still p
 
 A unit that arrives held (an alarm HOLD) is not QUEUED: its parked events wait for its
 release. Each re-drive is audited (action `redriveParkedEvent`) by the mover.
+
+A CFX result message that names no units and whose start has not arrived waits for that
+start instead (issue 21, domain/cfx/pairing.py): no run, no step, no units. The WorkStarted
+that records the key's start re-drives it (`redrive_start`) in its own transaction, as above;
+the start's units may not be at its step yet: it is parked again, for that step.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from datetime import timedelta
 
 from domain.actors import Actor
 from domain.audit import AuditEvent
-from domain.cfx.pairing import record_pairing, start_context
+from domain.cfx.pairing import PairingKey, record_pairing, start_context
 from domain.changes import IngestCommitted
 from domain.enums import AuditOutcome, IngestStatus, StationType, UnitStatus
 from domain.errors import DomainError
@@ -53,18 +58,26 @@ async def park(
     uow: UnitOfWork,
     env: IngestEnvelope,
     input_hash: str,
-    judgement: Judgement,
+    waiting: Judgement | PairingKey,
     before: ParkedEvent | None,
     limits: Limits,
     token_name: str | None,
     clock: Clock,
 ) -> ParkedEvent:
     """Store an early event (the caller holds its key's lock) waiting for its judgement's
-    step; `before`: the parked event it was (a re-drive that is still early keeps its arrival
-    and expiry), else it arrives now. Announced as a PARKED ingest."""
-    assert judgement.waiting_for_step_no is not None and env.occurred_at is not None
+    step, or for the start of its CFX transaction; `before`: the parked event it was (a
+    re-drive that is still early keeps its arrival and expiry), else it arrives now.
+    Announced as a PARKED ingest."""
+    assert env.occurred_at is not None
     now = clock.now()
-    units = judgement.resolved.units
+    units: Sequence[Unit] = ()
+    run_no, step_no, transaction = None, None, None
+    if isinstance(waiting, PairingKey):
+        transaction = waiting.transaction_id
+    else:
+        assert waiting.waiting_for_step_no is not None
+        units, run_no = waiting.resolved.units, waiting.resolved.run.run_no
+        step_no = waiting.waiting_for_step_no
     parked = await uow.parked.add(
         ParkedEvent(
             source_system=env.source_system,
@@ -74,13 +87,14 @@ async def park(
             occurred_at=env.occurred_at,
             received_at=before.received_at if before else now,
             expires_at=before.expires_at if before else now + timedelta(seconds=limits.park_ttl_s),
-            run_no=judgement.resolved.run.run_no,
-            waiting_for_step_no=judgement.waiting_for_step_no,
+            run_no=run_no,
+            waiting_for_step_no=step_no,
             input=stored_input(env),
             unit_ids=tuple(u.id for u in units if u.id is not None),
             sns=tuple(u.sn for u in units),
             restrict_to_sn=env.restrict_to_sn,
             token_name=token_name,
+            waiting_for_transaction=transaction,
         )
     )
     uow.publish(IngestCommitted(IngestStatus.PARKED, env.source_system))
@@ -115,8 +129,22 @@ class Redriver:
         for step_no, unit_ids in by_step.items():
             for p in await uow.parked.waiting(unit_ids, step_no):
                 found[p.id or 0] = p
+        ordered = sorted(found.values(), key=lambda e: (e.occurred_at, e.id or 0))
+        return await self._each(uow, ordered, actor, depth)
+
+    async def redrive_start(
+        self, uow: UnitOfWork, key: PairingKey, actor: Actor, depth: int = 0
+    ) -> int:
+        """Re-drive the events parked for the start of that CFX key (its WorkStarted's
+        transaction has just recorded it); how many ran again."""
+        found = await uow.parked.waiting_for_start(key.source_system, key.transaction_id)
+        return await self._each(uow, found, actor, depth)
+
+    async def _each(
+        self, uow: UnitOfWork, found: Sequence[ParkedEvent], actor: Actor, depth: int
+    ) -> int:
         count = 0
-        for p in sorted(found.values(), key=lambda e: (e.occurred_at, e.id or 0)):
+        for p in found:
             if p.id is None or not await uow.parked.remove(p.id):
                 continue  # gone meanwhile (re-driven by an earlier one here, or expired)
             count += 1 + await self._one(uow, p, actor, depth)
@@ -134,7 +162,10 @@ class Redriver:
         root = env.root()
         station_type = StationType(env.event_type.value)
         try:
-            env = await start_context(uow, env)
+            context = await start_context(uow, env)
+            if isinstance(context, PairingKey):  # its start has not come (yet) after all
+                return await self._park_again(uow, env, p, context, mover)
+            env = context
             root = env.root()
             resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
             first, resolved = await recognise_retest(uow, self.mappings, env, root, resolved)
@@ -159,9 +190,7 @@ class Redriver:
             await uow.audit.add(self._audit(mover, p, AuditOutcome.REFUSED, None, err))
             return 0
         if judgement.waiting_for_step_no is not None:
-            await park(uow, env, p.input_hash, judgement, p, self.limits, p.token_name, self.clock)
-            await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
-            return 0
+            return await self._park_again(uow, env, p, judgement, mover)
         accepted = Accepted.of(env, p.input_hash, judgement, p.received_at, p.token_name, now)
         event = await write_accepted(uow, accepted)
         if event is None:
@@ -171,6 +200,19 @@ class Redriver:
         if depth >= len(judgement.resolved.version.steps):
             return 0  # each re-drive moves its units on: deeper is a loop, not a route
         return await self.redrive(uow, arrivals(accepted), mover, depth + 1)
+
+    async def _park_again(
+        self,
+        uow: UnitOfWork,
+        env: IngestEnvelope,
+        p: ParkedEvent,
+        waiting: Judgement | PairingKey,
+        mover: Actor,
+    ) -> int:
+        """Still early: parked again (keeping its arrival and expiry); nothing re-driven."""
+        await park(uow, env, p.input_hash, waiting, p, self.limits, p.token_name, self.clock)
+        await uow.audit.add(self._audit(mover, p, AuditOutcome.PARKED, None))
+        return 0
 
     def _audit(
         self,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from domain.actors import Actor, TokenRevoked, hold_token
+from domain.actors import Actor, TokenRevoked, check_station_binding, hold_token
 from domain.audit import AuditEvent
-from domain.cfx.pairing import record_pairing, start_context
+from domain.cfx.pairing import PairingKey, record_pairing, start_context
 from domain.enums import (
     AuditOutcome,
     IngestEventType,
@@ -215,14 +215,24 @@ class IngestService:
         if meaning is not None:
             event = await meaning(uow, env, input_hash, now, progress)
             return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
-        # a CFX message's recorded start (its TransactionID's), for the mappings to read
-        env = await start_context(uow, env)
+        # a CFX message's recorded start (its TransactionID's), for the mappings to read; one
+        # that names no units waits parked for that start when it has not come
+        context = await start_context(uow, env)
+        if isinstance(context, PairingKey):
+            await check_station_binding(actor, uow, env.source_system)
+            parked = await park(
+                uow, env, input_hash, context, None, self.limits, actor.token_name, self.clock
+            )
+            return IngestOutcome(IngestStatus.PARKED, parked=parked)
+        env = context
         if env.event_type is IngestEventType.INFO:
             info = await record_info(uow, self.mappings, env, input_hash, actor, now, progress)
             if info is None:
                 return None
-            await record_pairing(uow, env, info)
-            return IngestOutcome(IngestStatus.ACCEPTED, event=info)
+            started = await record_pairing(uow, env, info)
+            # a WorkStarted: the events parked for its start run again, here
+            redriven = await self.redriver.redrive_start(uow, started, actor) if started else 0
+            return IngestOutcome(IngestStatus.ACCEPTED, event=info, redriven=redriven)
         root = env.root()
         station_type = StationType(env.event_type.value)
         resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)

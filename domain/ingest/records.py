@@ -132,7 +132,9 @@ class IngestRejection:
 class ParkedEvent:
     """An event that came before its units reached its step (issue 20): kept, neither
     accepted nor refused, until a move brings its units there (it is re-driven) or its time
-    is up (a PARKED_EXPIRED rejection). `input` is the envelope as a rejection keeps it."""
+    is up (a PARKED_EXPIRED rejection). `input` is the envelope as a rejection keeps it.
+    It waits either for its units to reach a step of a run, or (a CFX result message that names
+    no units, issue 21) for the WorkStarted of its transaction: no run, no step, no units."""
 
     source_system: str
     dedupe_key: str
@@ -141,9 +143,9 @@ class ParkedEvent:
     occurred_at: datetime
     received_at: datetime
     expires_at: datetime
-    run_no: str
+    run_no: str | None
     #: the step the units must reach (of the run's frozen version)
-    waiting_for_step_no: int
+    waiting_for_step_no: int | None
     input: dict[str, Any]
     #: the units it waits for (their ids) and their SNs, in the event's order
     unit_ids: tuple[int, ...] = ()
@@ -152,4 +154,6 @@ class ParkedEvent:
     restrict_to_sn: str | None = None
     #: the token that sent it (a re-drive is bound by its station binding again)
     token_name: str | None = None
+    #: the CFX TransactionID whose WorkStarted (from source_system) it waits for (issue 21)
+    waiting_for_transaction: str | None = None
     id: int | None = None

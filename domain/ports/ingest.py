@@ -159,6 +159,11 @@ class ParkedEventRepository(Protocol):
         occurredAt first (ties by id)."""
         ...
 
+    async def waiting_for_start(self, source_system: str, transaction_id: str) -> list[ParkedEvent]:
+        """The events parked for the WorkStarted of that CFX pairing key (issue 21), oldest
+        occurredAt first (ties by id)."""
+        ...
+
     async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
         """Up to `limit` events whose expiresAt is at or before `now`, oldest expiry first."""
         ...

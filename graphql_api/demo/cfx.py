@@ -2,7 +2,8 @@
 example messages as published (tests/fixtures/cfx: the `MessageBody` as payload, the `Source`
 as sourceSystem) — line SMT-2 with one station per CFX handle, routes whose steps read
 UnitsInspected (SPI full and lean, AOI per board and per panel), UnitsTested (ICT, burn-in),
-UnitsProcessed (coating) and the placer's WorkCompleted (CARRIER5566), the route-level
+UnitsProcessed (coating; the reflow oven's, which names no units and takes its WorkStarted's)
+and the placer's WorkCompleted (CARRIER5566), the route-level
 infoMappings for UnitsArrived, UnitsDeparted, WorkStarted and MaterialsInstalled, and the
 examples' panels and units registered with the barcodes and positions the examples name.
 The demo sends none of them: that is for the user.
@@ -49,9 +50,10 @@ from graphql_api.demo.factory import CET
 
 LINE = "SMT-2"
 SPI, AOI, ICT = "Vendor1.SPI.Machine01", "Vendor1.AOI.Machine02", "Vendor2.ICT.Machine03"
-BURN_IN, COATER, PLACER = (
+BURN_IN, COATER, REFLOW, PLACER = (
     "Vendor3.BurnIn.Machine04",
     "Vendor4.Coater.Machine05",
+    "Vendor5.Reflow.Machine06",
     "Vendor6.Placer.Machine07",
 )
 #: (station code = the machine's CFX handle, its cfxHandle too, name, type, group)
@@ -61,6 +63,7 @@ STATIONS = [
     (ICT, "ICT 3 (IPC-CFX)", StationType.TEST, "CFX-ICT"),
     (BURN_IN, "Burn-in chamber 4 (IPC-CFX)", StationType.TEST, "CFX-BURN-IN"),
     (COATER, "Conformal coater 5 (IPC-CFX)", StationType.AUTO, "CFX-COATERS"),
+    (REFLOW, "Reflow oven 6 (IPC-CFX)", StationType.AUTO, "CFX-REFLOW"),
     (PLACER, "Placer 7 (IPC-CFX)", StationType.AUTO, "CFX-PLACERS"),
 ]
 OPERATIONS = [
@@ -69,6 +72,7 @@ OPERATIONS = [
     ("ICT-CFX", "In-circuit test (IPC-CFX)", StationType.TEST),
     ("BURN-IN", "Burn-in (hot and cold test)", StationType.TEST),
     ("COAT", "Conformal coating", StationType.AUTO),
+    ("REFLOW-CFX", "Reflow soldering (IPC-CFX)", StationType.AUTO),
     ("PLACE", "SMT placement (IPC-CFX)", StationType.AUTO),
 ]
 #: R21 and R22 in kOhm: the tester sends 28300 Ohm, converted and judged; R21 is the KEY one
@@ -134,6 +138,13 @@ ROUTES = [
         "BOX-330",
         ((10, "BURN-IN", "CFX-BURN-IN", BURN_IN_MAPPING, None),),
     ),
+    # the oven's UnitsProcessed names no units: it takes its WorkStarted's (parked until then)
+    CfxRoute(
+        "CFX-REFLOW",
+        "Reflow (IPC-CFX example)",
+        "BRD-350",
+        ((10, "REFLOW-CFX", "CFX-REFLOW", COATING_MAPPING, None),),
+    ),
     # the placer's WorkStarted → WorkCompleted (paired natively by TransactionID: issue 21)
     CfxRoute(
         "CFX-PLACE",
@@ -179,6 +190,7 @@ RUNS = [
     CfxRun("WO-3004", "CFX-COAT", "WO-3004-01", (PanelSpec("CARRIER55678", 2),)),
     CfxRun("WO-3005", "CFX-BURN-IN", "WO-3005-01", sns=("UNIT123456789",)),
     CfxRun("WO-3006", "CFX-PLACE", "WO-3006-01", (PanelSpec("CARRIER5566", 2),)),
+    CfxRun("WO-3007", "CFX-REFLOW", "WO-3007-01", (PanelSpec("CARRIER7788", 2),)),
 ]
 X_OUT_RUN = RUNS[1].run
 

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 @strawberry.type(
     description="An event that came before its units reached its step: neither accepted nor "
-    "refused yet. It is re-driven when its units reach waitingForStepNo, and becomes a "
-    "PARKED_EXPIRED rejection at expiresAt (MES_PARK_TTL after it was received)."
+    "refused yet. It is re-driven when its units reach waitingForStepNo (or, a CFX result "
+    "message that names no units, when the WorkStarted of waitingForTransaction arrives), and "
+    "becomes a PARKED_EXPIRED rejection at expiresAt (MES_PARK_TTL after it was received)."
 )
 class ParkedEvent:
     id: strawberry.ID
@@ -27,8 +28,13 @@ class ParkedEvent:
     event_type: IngestEventType
     occurred_at: datetime
     received_at: datetime
-    waiting_for_step_no: int = strawberry.field(
-        description="The step (of the run's frozen route version) its units must reach."
+    waiting_for_step_no: int | None = strawberry.field(
+        description="The step (of the run's frozen route version) its units must reach; null "
+        "while it waits for its CFX transaction's start."
+    )
+    waiting_for_transaction: str | None = strawberry.field(
+        description="The CFX TransactionID whose WorkStarted (from sourceSystem) it waits for: "
+        "a result message that names no units takes its start's."
     )
     expires_at: datetime
     parked_id: strawberry.Private[int]
@@ -52,6 +58,7 @@ class ParkedEvent:
             occurred_at=p.occurred_at,
             received_at=p.received_at,
             waiting_for_step_no=p.waiting_for_step_no,
+            waiting_for_transaction=p.waiting_for_transaction,
             expires_at=p.expires_at,
             parked_id=p.id or 0,
         )

@@ -14,13 +14,14 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from proton import Message
 
+from domain.usecases.parking import expire_parked
 from graphql_api.bootstrap import Services
 from tests.amqp.broker import (
     declare_durable,
@@ -40,6 +41,7 @@ from tests.cfx_world import (
     native_cfx_services,
 )
 from tests.conftest import ApiClient, make_token
+from tests.fakes import FakeClock
 
 pytestmark = pytest.mark.amqp
 
@@ -86,7 +88,7 @@ PUBLISHED = [
     UNLOADED,
     PLACED,
 ]
-#: not stored, so never DUPLICATE: the reflow's is refused (no station), the request answered
+#: never DUPLICATE: the reflow's is parked (PARKED again when resent), the request answered
 NOT_STORED = {REFLOW, VALIDATE}
 RESULTS = {"Passed": "PASS", "Failed": "FAIL", "Succeeded": "PASS"}
 EVENT = """query($s: String!, $k: String!) { ingestEvent(sourceSystem: $s, dedupeKey: $k) {
@@ -99,6 +101,8 @@ CARRIER = """query($c: String!) { carrier(carrierNo: $c) {
   loads { loadedAt unloadedAt unit { sn } } } }"""
 REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
   edges { node { dedupeKey replayable error { code details } } } } }"""
+PARKED = """query($s: String!) { parkedEvents(filter: {sourceSystem: $s}) {
+  edges { node { dedupeKey waitingForStepNo waitingForTransaction } } } }"""
 
 
 @dataclass
@@ -304,23 +308,30 @@ async def test_units_processed_coating_both_positions_pass(run: Run) -> None:
     assert (volume["valueNumber"], volume["judge"], volume["lowLimit"]) == (1.1, "PASS", 0.8)
 
 
-async def test_units_processed_reflow_is_refused_today(run: Run) -> None:
-    """The issue wants PARKED (no units, no known start: it waits on its transaction), then
-    PARKED_EXPIRED; not built (it waits on a transaction): the demo has no station with the
-    reflow oven's handle, so today it is a STATION_NOT_FOUND rejection, and its resend is not a
-    duplicate (no event was stored)."""
+async def test_units_processed_reflow_is_parked_then_expires(run: Run) -> None:
+    """No units and no known start: PARKED (its resend too) waiting for its transaction's
+    WorkStarted; past MES_PARK_TTL (the sweep's clock two days on) PARKED_EXPIRED."""
     env = envelope(REFLOW)
-    edges = (await run.api.gql(REJECTIONS, {"s": env["Source"]}))["ingestRejections"]["edges"]
-    # one rejection for the message and its resend
-    assert [e["node"] for e in edges] == [
+    found = await run.api.gql(PARKED, {"s": env["Source"]})
+    assert [e["node"] for e in found["parkedEvents"]["edges"]] == [
         {
             "dedupeKey": env["UniqueID"],
-            "replayable": False,
-            "error": {"code": "STATION_NOT_FOUND", "details": {"cfxHandle": env["Source"]}},
+            "waitingForStepNo": None,
+            "waitingForTransaction": env["MessageBody"]["TransactionId"],
         }
     ]
     gone = await run.api.gql(EVENT, {"s": env["Source"], "k": env["UniqueID"]})
     assert gone["ingestEvent"] is None
+    clock = FakeClock(datetime.now(UTC) + timedelta(days=2))
+    assert await expire_parked(run.services.ingest.uow_factory, clock) >= 1
+    edges = (await run.api.gql(REJECTIONS, {"s": env["Source"]}))["ingestRejections"]["edges"]
+    [rejection] = [e["node"] for e in edges]
+    assert (rejection["dedupeKey"], rejection["replayable"]) == (env["UniqueID"], True)
+    assert rejection["error"]["code"] == "PARKED_EXPIRED"
+    assert (
+        rejection["error"]["details"]["waitingForTransaction"]
+        == (env["MessageBody"]["TransactionId"])
+    )
 
 
 def at(text: str) -> datetime:

@@ -18,7 +18,7 @@ from domain.actors import Actor
 from domain.cfx.work import NIL_TRANSACTION as NIL
 from domain.panels import PanelSpec
 from domain.usecases import runs_and_units as prod
-from graphql_api.demo.cfx import AOI, LINE, PLACER, SPI
+from graphql_api.demo.cfx import AOI, COATER, LINE, PLACER, SPI
 from tests.cfx_world import World, envelope, native_cfx_services
 from tests.conftest import ApiClient, make_token
 
@@ -26,9 +26,6 @@ STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
 UNIT = """query($sn: String!) { unit(sn: $sn) { status currentStepNo
   tracks { stepNo result inAt outAt } ingestEvents { id eventType } } }"""
-REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
-  edges { node { id dedupeKey } } } }"""
-REPLAY = """mutation($id: ID!) { replayRejection(id: $id) { status error { code message } } }"""
 
 
 @pytest.fixture(scope="module")
@@ -161,25 +158,25 @@ async def test_the_work_result_decides(
         assert [t["result"] for t in unit["tracks"]] == ([track] if track else [])
 
 
-async def test_a_completion_naming_no_units_without_its_start_is_refused_then_replayed(
+async def test_a_completion_naming_no_units_without_its_start_waits_for_it(
     world: World,
 ) -> None:
+    """PARKED (a resend too; another input under its key conflicts), then re-driven by the
+    WorkStarted of its key in the start's transaction: written on the start's units."""
     panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
     early = completed(PLACER, tx)
-    answer = await world.send(early)
-    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
-    assert answer["error"]["message"] == (
-        f"WorkCompleted names no units and no start for TransactionID '{tx}' has arrived: "
-        "send its WorkStarted first"
-    )
+    for _ in range(2):
+        answer = await world.send(early)
+        assert (answer["status"], answer["error"], answer["eventId"]) == ("PARKED", None, None)
+    other = await world.send({**early, "TimeStamp": "2026-04-14T08:25:00-04:00"})
+    assert (other["status"], other["error"]["code"]) == ("REJECTED", "IDEMPOTENCY_CONFLICT")
+    for n in (1, 2):
+        assert (await board(world, f"{panel}-{n}"))["tracks"] == []
     await accepted(world, start(PLACER, panel, tx), "INFO")
-    edges = (await world.api.gql(REJECTIONS, {"s": PLACER}))["ingestRejections"]["edges"]
-    [rejection] = [e["node"]["id"] for e in edges if e["node"]["dedupeKey"] == early["UniqueID"]]
-    replayed = (await world.api.gql(REPLAY, {"id": rejection}))["replayRejection"]
-    assert (replayed["status"], replayed["error"]) == ("ACCEPTED", None)
     for n in (1, 2):
         [track] = (await board(world, f"{panel}-{n}"))["tracks"]
         assert track["result"] == "PASS" and at(track["inAt"]) < at(track["outAt"])
+    assert (await world.send(early))["status"] == "DUPLICATE"
 
 
 # ---------------------------------------------------------------- result messages
@@ -228,6 +225,26 @@ async def test_an_early_completion_is_parked_and_re_driven_with_its_start(world:
         assert unit["currentStepNo"] == 30
 
 
+async def test_a_completion_waiting_for_its_start_then_waits_for_its_step(world: World) -> None:
+    """The AOI's completion (no units) before its start, the boards at SPI: parked for the
+    start, which re-drives it and parks it again for the AOI's step (its units now known);
+    the SPI's result re-drives it there, with the start's inAt."""
+    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    early = completed(AOI, tx)
+    assert (await world.send(early))["status"] == "PARKED"
+    await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
+    async with world.services.ingest.uow_factory() as uow:
+        again = await uow.parked.get_by_key(AOI, early["UniqueID"])
+    assert again is not None
+    assert (again.waiting_for_step_no, again.waiting_for_transaction) == (20, None)
+    assert again.sns == (f"{panel}-1", f"{panel}-2")
+    await accepted(world, inspected(panel, str(uuid.uuid4())), "AUTO")
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        assert [(t["stepNo"], t["result"]) for t in unit["tracks"]] == [(10, "PASS"), (20, "PASS")]
+        assert at(unit["tracks"][1]["inAt"]) == at("2026-04-14T12:10:00+00:00")
+
+
 # ---------------------------------------------------------------- nothing to pair
 
 
@@ -238,17 +255,25 @@ async def test_the_nil_transaction_pairs_nothing(world: World) -> None:
         assert await uow.cfx_work.get(PLACER, NIL) is None
     answer = await world.send(completed(PLACER, NIL))  # no units, and no start to take them from
     assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
+    assert answer["error"]["message"] == (
+        f"WorkCompleted names no units and no transaction to take its start's from "
+        f"(TransactionID '{NIL}')"
+    )
     await accepted(world, completed(PLACER, NIL, panel=panel), "AUTO")
     [track] = (await board(world, f"{panel}-1"))["tracks"]
     assert (track["result"], track["inAt"]) == ("PASS", track["outAt"])
 
 
-async def test_a_units_processed_naming_no_units_without_its_start_is_refused(
-    world: World,
-) -> None:
+async def test_a_units_processed_naming_no_units_waits_for_its_start(world: World) -> None:
+    """Written on its start's units with its OverallResult, inAt from the start."""
+    panel, tx = await panel_on(world, "CFX-COAT", "BRD-320"), str(uuid.uuid4())
     env = copy.deepcopy(envelope("CFX.Production.Processing.UnitsProcessed.coating"))
     env["UniqueID"] = str(uuid.uuid4())
-    env["MessageBody"] |= {"TransactionId": str(uuid.uuid4()), "UnitProcessData": []}
-    answer = await world.send(env)
-    assert (answer["status"], answer["error"]["code"]) == ("REJECTED", "INGEST_PAYLOAD_INVALID")
-    assert answer["error"]["message"].startswith("UnitsProcessed names no units and no start")
+    env["MessageBody"] |= {"TransactionId": tx, "UnitProcessData": []}
+    assert (await world.send(env))["status"] == "PARKED"
+    await accepted(world, start(COATER, panel, tx, "2026-04-14T08:00:00-04:00"), "INFO")
+    for n in (1, 2):
+        unit = await board(world, f"{panel}-{n}")
+        [track] = unit["tracks"]
+        assert (track["stepNo"], track["result"], unit["status"]) == (10, "PASS", "DONE")
+        assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])

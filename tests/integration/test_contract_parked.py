@@ -3,6 +3,7 @@ work (the `impl` fixture, tests/integration/conftest.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from domain.enums import IngestEventType, RouteVersionStatus, RunStatus, UnitStatus, WorkOrderStatus
@@ -144,3 +145,44 @@ async def test_claim_key_answers_the_keys_parked_event(impl: Implementation) -> 
         assert (claim.parked_id, claim.parked_hash) == (stored.id, "a" * 64)
         free = await u.ingest_events.claim_key(f"{tag}-EQP", "k-free", None)
         assert (free.event, free.parked_id, free.parked_hash) == (None, None, None)
+
+
+async def test_events_waiting_for_a_cfx_start(impl: Implementation) -> None:
+    """No run, no step, no units: found by their source and TransactionID, oldest occurredAt
+    first, and by no unit's step; removed as any parked event."""
+    tag = unique("PS")
+    (u0,) = await _units(impl, tag, 1)
+    base = replace(
+        _parked(tag, "k", [], 0, minutes=0),
+        run_no=None,
+        waiting_for_step_no=None,
+        waiting_for_transaction="tx-1",
+    )
+    late = replace(base, dedupe_key="k-late", occurred_at=AT + timedelta(minutes=5))
+    early = replace(base, dedupe_key="k-early", occurred_at=AT + timedelta(minutes=1))
+    other = replace(base, dedupe_key="k-other", waiting_for_transaction="tx-2")
+    by_step = _parked(tag, "k-step", [u0], 20, minutes=0)
+    async with impl.new_uow() as u:
+        stored = [await u.parked.add(p) for p in (late, early, other, by_step)]
+        await u.commit()
+    async with impl.new_uow() as u:
+        found = await u.parked.waiting_for_start(f"{tag}-EQP", "tx-1")
+        assert [p.dedupe_key for p in found] == ["k-early", "k-late"]
+        assert found[1] == stored[0]
+        assert (found[0].run_no, found[0].waiting_for_step_no, found[0].unit_ids) == (
+            None,
+            None,
+            (),
+        )
+        assert [p.dedupe_key for p in await u.parked.waiting_for_start(f"{tag}-EQP", "tx-2")] == [
+            "k-other"
+        ]
+        assert await u.parked.waiting_for_start("another-source", "tx-1") == []
+        assert [p.dedupe_key for p in await u.parked.waiting([u0], 20)] == ["k-step"]
+        step = await u.parked.get_by_key(f"{tag}-EQP", "k-step")
+        assert step is not None and step.waiting_for_transaction is None
+        assert stored[1].id is not None and await u.parked.remove(stored[1].id)
+        await u.commit()
+    async with impl.new_uow() as u:
+        found = await u.parked.waiting_for_start(f"{tag}-EQP", "tx-1")
+        assert [p.dedupe_key for p in found] == ["k-late"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.cfx.envelope import WORK_COMPLETED, WORK_STARTED, event_type_of
-from domain.cfx.pairing import named_units, pairing_key
+from domain.cfx.pairing import PairingKey, named_units, pairing_key
 from domain.cfx.work import NIL_TRANSACTION
 from domain.enums import IngestEventType, StationType
 from domain.ingest.records import IngestEnvelope
@@ -24,13 +24,12 @@ def env(name: str, body: dict[str, Any]) -> IngestEnvelope:
 
 
 def test_the_key_is_the_source_and_the_transaction() -> None:
-    assert pairing_key(env(WORK_STARTED, {"TransactionID": " tx-1 "})) == (
-        "Vendor6.Placer.Machine07",
-        "tx-1",
+    assert pairing_key(env(WORK_STARTED, {"TransactionID": " tx-1 "})) == PairingKey(
+        "Vendor6.Placer.Machine07", "tx-1"
     )
     # UnitsTested spells it TransactionId
     tested = env("CFX.Production.TestAndInspection.UnitsTested", {"TransactionId": "tx-2"})
-    assert pairing_key(tested) == ("Vendor6.Placer.Machine07", "tx-2")
+    assert pairing_key(tested) == PairingKey("Vendor6.Placer.Machine07", "tx-2")
     for nothing in ({"TransactionID": NIL_TRANSACTION}, {"TransactionID": ""}, {}):
         assert pairing_key(env(WORK_COMPLETED, nothing)) is None
     # a message that does not pair, and a payload that is no envelope
