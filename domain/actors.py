@@ -13,7 +13,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.ingest.stations import station_named
 from domain.master import Station
 from domain.ports import UnitOfWork
-from domain.security import StationBinding, station_refusal
+from domain.security import Principal, Scope, StationBinding, station_refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,23 @@ class Actor:
     token_id: int | None = None
     #: the X-Request-ID the client sent, kept beside (never instead of) the server's own
     client_request_id: str | None = None
+
+    @classmethod
+    def of(
+        cls, principal: Principal, request_id: str, client_request_id: str | None = None
+    ) -> Actor:
+        """The actor a principal acts as: an admin writes for any source, a token's sources
+        and station binding bind the others."""
+        binding = principal.binding
+        return cls(
+            name=principal.name,
+            request_id=request_id,
+            sources=None if Scope.ADMIN in principal.scopes else principal.sources,
+            bindings=() if binding is None else (binding,),
+            token_name=principal.name if principal.from_token else None,
+            token_id=principal.token_id,
+            client_request_id=client_request_id,
+        )
 
     def audit(
         self,

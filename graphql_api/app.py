@@ -124,18 +124,7 @@ def principal_of(request: Request) -> Principal:
 
 def actor_of(request: Request, principal: Principal) -> Actor:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
-    sources = None if TokenScope.ADMIN in principal.scopes else principal.sources
-    binding = principal.binding
-    client_request_id = getattr(request.state, "client_request_id", None)
-    return Actor(
-        name=principal.name,
-        request_id=request_id,
-        sources=sources,
-        bindings=() if binding is None else (binding,),
-        token_name=principal.name if principal.from_token else None,
-        token_id=principal.token_id,
-        client_request_id=client_request_id,
-    )
+    return Actor.of(principal, request_id, getattr(request.state, "client_request_id", None))
 
 
 class MesGraphQL(GraphQL[Context, None]):

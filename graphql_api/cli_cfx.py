@@ -40,15 +40,7 @@ async def token_actor(store: ReadStore, secret: str) -> Actor:
             f"token {principal.name!r} has no ingest scope: create one with "
             "`mes token create NAME --scopes ingest --sources HANDLE`"
         )
-    binding = principal.binding
-    return Actor(
-        name=principal.name,
-        request_id="mes-cfx-consume",
-        sources=None if Scope.ADMIN in principal.scopes else principal.sources,
-        bindings=() if binding is None else (binding,),
-        token_name=principal.name,
-        token_id=principal.token_id,
-    )
+    return Actor.of(principal, "mes-cfx-consume")
 
 
 def sink_of(services: Services) -> EnvelopeSink:
