@@ -2,7 +2,8 @@
 UnitsUnloaded (carrier loads), ComponentsPlaced (a production-count record), UnitsDisqualified
 (X-outs) — each also an INFO event under its UniqueID (a resend is DUPLICATE), on both
 databases, against the demo's CFX line set up natively (tests/cfx_world.py) plus the loader of
-the published UnitsLoaded example and its two modules on PALLET123."""
+the published UnitsLoaded example and its two modules on PALLET123; and an INFO message (the
+placer's UnitsDeparted) after the route finished the boards, listed on them all the same."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from tests.cfx_world import (
     envelope,
     loader_and_modules,
     native_cfx_services,
+    on_panel,
 )
 from tests.conftest import ApiClient, make_token
 from tests.tokens import token
@@ -33,6 +35,8 @@ LOADED = "CFX.Production.LoadingAndUnloading.UnitsLoaded"
 UNLOADED = "CFX.Production.LoadingAndUnloading.UnitsUnloaded"
 PLACED = "CFX.ResourcePerformance.SMTPlacement.ComponentsPlaced"
 DISQUALIFIED = "CFX.Production.UnitsDisqualified"
+STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
+DEPARTED = "CFX.Production.UnitsDeparted"
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
 SPI, PLACER = "Vendor1.SPI.Machine01", "Vendor6.Placer.Machine07"
 CARRIER = """query($c: String!) { carrier(carrierNo: $c) {
@@ -273,3 +277,28 @@ async def test_a_held_board_disqualified_is_x_out_and_let_go_of(world: World) ->
     )
     [hold] = (await world.api.gql(holds, {"sn": board}))["unit"]["holds"]
     assert hold["closedAt"] is not None
+
+
+# ---------------------------------------------------------------- INFO after the route
+
+
+async def test_units_departed_after_the_last_step_is_on_the_done_boards(world: World) -> None:
+    """As a placer sends them (the published WorkStarted, WorkCompleted and UnitsDeparted, on a
+    panel of ours): the completion finishes the boards' route (CFX-PLACE has one step), the
+    departure comes after and is still on the DONE boards' trace, changing nothing."""
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    for name in (STARTED, COMPLETED):
+        result = await world.send(on_panel(name, panel, tx))
+        assert result["status"] == "ACCEPTED", result["error"]
+    boards = [f"{panel}-1", f"{panel}-2"]
+    before = [await world.unit(sn) for sn in boards]
+    assert [(u["status"], len(u["tracks"])) for u in before] == [("DONE", 1), ("DONE", 1)]
+
+    departed = await world.send(on_panel(DEPARTED, panel))
+    event = await world.event(departed)
+    assert (event["eventType"], sorted(event["snList"]), event["tracks"]) == ("INFO", boards, [])
+    assert sorted(event["normalized"]["terminalSns"]) == boards
+    for sn, unit in zip(boards, before, strict=True):
+        after = await world.unit(sn)
+        assert (after["status"], after["tracks"]) == ("DONE", unit["tracks"])
+        assert {"id": event["id"], "eventType": "INFO"} in after["ingestEvents"]
