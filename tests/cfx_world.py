@@ -1,6 +1,7 @@
 """A database of its own with the demo's IPC-CFX line set up natively (stations with their
 handles, `{"format": "CFX"}` steps), per backend: for the tests that send the published
-examples as machines send them (POST /cfx, AMQP 1.0); and the `World` that posts them."""
+examples as machines send them (POST /cfx, AMQP 1.0); and the `World` that posts them and
+reads back what they did."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from adapters.migrate import upgrade
 from adapters.settings import Settings
 from domain import master as dm
 from domain.actors import Actor
+from domain.device_records import ProductionCountRecord
 from domain.enums import StationType
 from domain.limits import Limits
+from domain.panels import PanelSpec
 from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services, bootstrap
@@ -31,7 +34,8 @@ from tests.conftest import ApiClient
 from tests.pg import pg_admin
 from tests.tokens import token
 
-CFX = Path(__file__).parent / "fixtures" / "cfx"
+FIXTURES = Path(__file__).parent / "fixtures"
+CFX = FIXTURES / "cfx"
 LOADER = "Vendor7.Loader.Machine08"
 TI = "CFX.Production.TestAndInspection"
 EVENT = """query($id: ID!) { ingestEvent(id: $id) {
@@ -40,10 +44,27 @@ EVENT = """query($id: ID!) { ingestEvent(id: $id) {
   tracks { stepNo result operatorId unit { sn }
     dataValues { specName dataType valueNumber valueText valueUnit judge
       originalValue originalUnit lowLimit highLimit expected limitUnit } } } }"""
+UNIT = """query($sn: String!) { unit(sn: $sn) { status currentStepNo
+  tracks { stepNo result inAt outAt }
+  dispositions { action reason fromStatus toStatus } ingestEvents { id eventType } } }"""
 
 
-def envelope(name: str) -> dict[str, Any]:
-    return dict(json.loads((CFX / f"{name}.json").read_text()))
+def envelope(name: str, folder: str = "cfx") -> dict[str, Any]:
+    """A published example (`cfx`), or one of ours (`cfx-own`), as stored."""
+    return dict(json.loads((FIXTURES / folder / f"{name}.json").read_text()))
+
+
+def on_panel(name: str, panel: str, tx: str | None = None) -> dict[str, Any]:
+    """Ours: the published example under a UniqueID of its own, its Units naming `panel` at the
+    published positions, its TransactionID `tx` when given."""
+    env = copy.deepcopy(envelope(name))
+    env["UniqueID"] = str(uuid.uuid4())
+    body = env["MessageBody"]
+    for unit in body.get("Units") or ():
+        unit["UnitIdentifier"] = panel
+    if tx is not None:
+        body["TransactionID"] = tx
+    return env
 
 
 def board_2_again(name: str) -> dict[str, Any]:
@@ -59,6 +80,9 @@ def board_2_again(name: str) -> dict[str, Any]:
 
 @dataclass
 class World:
+    """The CFX line over HTTP: each machine with its own token (bound to its handle), the
+    published examples sent once, what a test reads back."""
+
     api: ApiClient
     services: Services
     tokens: dict[str, str] = field(default_factory=dict)
@@ -70,18 +94,23 @@ class World:
         return self.tokens[source]
 
     async def post(
-        self, body: bytes, source: str, headers: dict[str, str] | None = None
+        self,
+        body: bytes,
+        source: str,
+        headers: dict[str, str] | None = None,
+        bearer: str | None = None,
     ) -> httpx.Response:
-        sent = {"Authorization": f"Bearer {await self.bearer(source)}", **(headers or {})}
+        """The body as `source`'s machine posts it (its token, unless `bearer` is given)."""
+        secret = bearer or await self.bearer(source)
+        sent = {"Authorization": f"Bearer {secret}", **(headers or {})}
         return await self.api.client.post("/cfx", content=body, headers=sent)
 
-    async def send(self, env: Any) -> dict[str, Any]:
-        """One envelope, as its machine sends it; its one result."""
-        response = await self.post(json.dumps(env).encode(), env["Source"])
+    async def send(self, env: Any, bearer: str | None = None) -> dict[str, Any]:
+        """One envelope, as its machine sends it (or with another token); its one result."""
+        response = await self.post(json.dumps(env).encode(), env["Source"], bearer=bearer)
         assert response.status_code == 200, response.text
-        results = response.json()["results"]
-        assert len(results) == 1
-        return dict(results[0])
+        (result,) = response.json()["results"]
+        return dict(result)
 
     async def example(self, name: str) -> dict[str, Any]:
         """The published example as published, sent once (tests share the earlier steps)."""
@@ -92,6 +121,34 @@ class World:
     async def event(self, result: dict[str, Any]) -> dict[str, Any]:
         assert result["status"] == "ACCEPTED", result["error"]
         return dict((await self.api.gql(EVENT, {"id": result["eventId"]}))["ingestEvent"])
+
+    async def unit(self, sn: str) -> dict[str, Any]:
+        return dict((await self.api.gql(UNIT, {"sn": sn}))["unit"])
+
+    async def boards(self, panel: str) -> dict[int, str]:
+        """The panel's boards by position."""
+        async with self.services.ingest.uow_factory() as uow:
+            return {b.position or 0: b.sn for b in await uow.units.boards_of_panels([panel])}
+
+    async def counts(self, event_id: str) -> ProductionCountRecord | None:
+        async with self.services.ingest.uow_factory() as uow:
+            return await uow.production_counts.get_by_event_id(event_id)
+
+    async def panel_on(self, routing: str, product: str) -> str:
+        """A fresh 2-board panel in a run of its own on that routing (boards `{panel}-1`,
+        `-2`)."""
+        tag = uuid.uuid4().hex[:8].upper()
+        panel, wo, run = f"PNL-{tag}", f"WO-{tag}", f"RUN-{tag}"
+        actor = Actor(name="test", request_id="cfx-world")
+        for cmd in (
+            prod.ReceiveWorkOrder(wo, product, 2, routing),
+            prod.ReleaseWorkOrder(wo),
+            prod.CreateRun(wo, LINE, 2, run_no=run, shift_code="A"),
+            prod.AuthorizeRun(run),
+            prod.RegisterUnits(run, panels=(PanelSpec(panel, 2),)),
+        ):
+            await self.services.bus.handle(cmd, actor)
+        return panel
 
     async def reinspect_board_2(self, name: str) -> None:
         env = board_2_again(name)

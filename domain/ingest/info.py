@@ -1,8 +1,11 @@
 """INFO events (issue 19): messages that report no result — arrivals, departures, work
 started, materials installed. Read by the first of a route's infoMappings whose units path
-yields a unit; recorded against the units it names that are known and not finished, with no
-track, no step and no station gate (the token's station binding still holds). Units unknown
-or finished are listed in `normalized`, never a refusal."""
+yields a unit; recorded against every known unit it names, finished ones too, with no track,
+no step and no station gate (the token's station binding still holds). A finished unit is
+linked because the event changes no unit: a machine's UnitsDeparted comes after the result
+that finished the board's route, and belongs on that board's history all the same.
+`normalized.terminalSns` names the finished ones among them; SNs no unit (nor panel) has are
+listed in `normalized.unknownSns`, unlinked; neither is a refusal."""
 
 from __future__ import annotations
 
@@ -66,7 +69,8 @@ async def record_info(
     received_at: datetime,
     progress: Progress,
 ) -> IngestEvent | None:
-    """Read, check the station binding, write the event and its links to the known units;
+    """Read, check the station binding, write the event and its links to the known units
+    (`normalized.units` each with its status, `terminalSns` the finished ones among them);
     None when another sender's event took the key meanwhile (the caller looks again)."""
     root = env.root()
     reading = await read_info(uow, mappings, env, root)
@@ -80,8 +84,8 @@ async def record_info(
     progress.sns = reading.sns
     found = {u.sn: u for u in await uow.units.get_many(reading.sns)}
     sns = await _panels_as_boards(uow, reading.sns, found)
-    linked = [found[sn] for sn in sns if sn in found and _open(found[sn])]
-    terminal = [sn for sn in sns if sn in found and not _open(found[sn])]
+    linked = [found[sn] for sn in sns if sn in found]
+    terminal = [u.sn for u in linked if u.status in FINISHED_UNIT_STATUSES]
     unknown = [sn for sn in sns if sn not in found]
     run_nos = sorted({u.run_no for u in linked})
     occurred_at = env.occurred_at
@@ -128,10 +132,6 @@ async def record_info(
         IngestCommitted(IngestStatus.ACCEPTED, stored.source_system, line_code, event_id=stored.id)
     )
     return stored
-
-
-def _open(unit: Unit) -> bool:
-    return unit.status not in FINISHED_UNIT_STATUSES
 
 
 async def _panels_as_boards(uow: UnitOfWork, sns: list[str], found: dict[str, Unit]) -> list[str]:

@@ -370,17 +370,18 @@ async def test_a_message_without_result_is_info_on_its_units(
         assert {"id": event["id"], "eventType": "INFO"} in (await run.unit(sn))["ingestEvents"]
 
 
-async def test_units_departed_after_completion_finds_its_boards_finished(run: Run) -> None:
+async def test_units_departed_after_completion_is_on_its_finished_boards(run: Run) -> None:
     """Sent as a placer sends it, after its WorkCompleted (its TimeStamp is 2 s later): the
-    placer's step is the last of CARRIER5566's route, so its boards are DONE by then. The table
-    wants INFO listed on the units; today an INFO event links only unfinished units (issue 19),
-    so it lists them as finished, off the units' trace."""
+    placer's step is the last of CARRIER5566's route, so its boards are DONE by then. INFO
+    changes no unit, so it is listed on the finished boards too, and names them finished."""
     event = await run.event(DEPARTED)
-    assert (event["eventType"], event["snList"], event["tracks"]) == ("INFO", [], [])
-    assert event["normalized"]["terminalSns"] == ["CARRIER5566-1", "CARRIER5566-2"]
-    for n in (1, 2):
-        events = (await run.unit(f"CARRIER5566-{n}"))["ingestEvents"]
-        assert {"id": event["id"], "eventType": "INFO"} not in events
+    boards = ["CARRIER5566-1", "CARRIER5566-2"]
+    assert (event["eventType"], sorted(event["snList"]), event["tracks"]) == ("INFO", boards, [])
+    assert event["normalized"]["terminalSns"] == boards
+    for sn in boards:
+        unit = await run.unit(sn)
+        assert unit["status"] == "DONE"
+        assert {"id": event["id"], "eventType": "INFO"} in unit["ingestEvents"]
 
 
 async def test_units_loaded_then_unloaded_open_and_close_the_loads(run: Run) -> None:
@@ -428,10 +429,10 @@ async def test_validate_units_request_is_answered_on_its_reply_to(run: Run) -> N
 
 async def test_every_resend_is_duplicate_and_makes_no_second_event(run: Run) -> None:
     assert run.duplicates == len(PUBLISHED) - len(NOT_STORED)
-    # the placer's boards: Arrived, Started (INFO) and Completed, once each
+    # the placer's boards: Arrived, Started, Departed (INFO) and Completed, once each
     for sn in ("CARRIER5566-1", "CARRIER5566-2"):
         events = (await run.unit(sn))["ingestEvents"]
-        assert sorted(e["eventType"] for e in events) == ["AUTO", "INFO", "INFO"]
+        assert sorted(e["eventType"] for e in events) == ["AUTO", "INFO", "INFO", "INFO"]
     async with run.services.ingest.uow_factory() as uow:
         counts = await uow.production_counts.get_by_event_id(envelope(PLACED)["UniqueID"])
     assert counts is not None and counts.placed == 875

@@ -2,16 +2,14 @@
 UnitsUnloaded (carrier loads), ComponentsPlaced (a production-count record), UnitsDisqualified
 (X-outs) — each also an INFO event under its UniqueID (a resend is DUPLICATE), on both
 databases, against the demo's CFX line set up natively (tests/cfx_world.py) plus the loader of
-the published UnitsLoaded example and its two modules on PALLET123."""
+the published UnitsLoaded example and its two modules on PALLET123; and an INFO message (the
+placer's UnitsDeparted) after the route finished the boards, listed on them all the same."""
 
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,29 +19,30 @@ from domain.actors import Actor
 from domain.device_records import ModuleCount
 from domain.enums import DispositionAction
 from domain.usecases.lifecycle import DisposeUnit
-from graphql_api.bootstrap import Services
 from graphql_api.demo.cfx import LINE, X_OUT_PANEL
-from tests.cfx_world import LOADER, loader_and_modules, native_cfx_services
+from tests.cfx_world import (
+    LOADER,
+    World,
+    envelope,
+    loader_and_modules,
+    native_cfx_services,
+    on_panel,
+)
 from tests.conftest import ApiClient, make_token
 from tests.tokens import token
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 LOADED = "CFX.Production.LoadingAndUnloading.UnitsLoaded"
 UNLOADED = "CFX.Production.LoadingAndUnloading.UnitsUnloaded"
 PLACED = "CFX.ResourcePerformance.SMTPlacement.ComponentsPlaced"
 DISQUALIFIED = "CFX.Production.UnitsDisqualified"
+STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
+DEPARTED = "CFX.Production.UnitsDeparted"
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
 SPI, PLACER = "Vendor1.SPI.Machine01", "Vendor6.Placer.Machine07"
 CARRIER = """query($c: String!) { carrier(carrierNo: $c) {
   loads { loadedAt unloadedAt unit { sn } } } }"""
-UNIT = """query($sn: String!) { unit(sn: $sn) { status
-  dispositions { action reason fromStatus toStatus } ingestEvents { id eventType } } }"""
 REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}) {
   edges { node { dedupeKey replayable error { code } } } } }"""
-
-
-def envelope(name: str, folder: str = "cfx") -> dict[str, Any]:
-    return dict(json.loads((FIXTURES / folder / f"{name}.json").read_text()))
 
 
 def again(env: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -51,35 +50,6 @@ def again(env: dict[str, Any], **changes: Any) -> dict[str, Any]:
     out = copy.deepcopy(env)
     out.update(UniqueID=str(uuid.uuid4()), **changes)
     return out
-
-
-@dataclass
-class World:
-    api: ApiClient
-    services: Services
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    async def send(self, env: dict[str, Any], bearer: str | None = None) -> dict[str, Any]:
-        """One envelope as its machine sends it (its own token, bound to its handle)."""
-        source = env["Source"]
-        if bearer is None and source not in self.tokens:
-            self.tokens[source] = await token(self.services, "ingest", source)
-        sent = {"Authorization": f"Bearer {bearer or self.tokens[source]}"}
-        response = await self.api.client.post("/cfx", content=json.dumps(env), headers=sent)
-        assert response.status_code == 200, response.text
-        (result,) = response.json()["results"]
-        return dict(result)
-
-    async def unit(self, sn: str) -> dict[str, Any]:
-        return dict((await self.api.gql(UNIT, {"sn": sn}))["unit"])
-
-    async def boards(self, panel: str) -> dict[int, str]:
-        async with self.services.ingest.uow_factory() as uow:
-            return {b.position or 0: b.sn for b in await uow.units.boards_of_panels([panel])}
-
-    async def counts(self, event_id: str) -> Any:
-        async with self.services.ingest.uow_factory() as uow:
-            return await uow.production_counts.get_by_event_id(event_id)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +137,7 @@ async def test_components_placed_counts_for_the_run_of_the_stations_latest_track
     result = await world.send(env)
     assert result["status"] == "ACCEPTED", result["error"]
     record = await world.counts(env["UniqueID"])
+    assert record is not None
     assert (record.run_no, record.product_code, record.station_code) == (
         "WO-3001-01",
         "BRD-300",
@@ -278,7 +249,8 @@ async def test_other_counts_under_a_sent_unique_id_are_a_conflict(world: World) 
     env["MessageBody"]["TotalComponentsPlaced"] = 874
     result = await world.send(env)
     assert (result["status"], result["error"]["code"]) == ("REJECTED", "IDEMPOTENCY_CONFLICT")
-    assert (await world.counts(env["UniqueID"])).placed == 875
+    kept = await world.counts(env["UniqueID"])
+    assert kept is not None and kept.placed == 875
     env["UniqueID"] = str(uuid.uuid4())
     env["MessageBody"]["EndTime"] = "yesterday"
     result = await world.send(env)
@@ -305,3 +277,28 @@ async def test_a_held_board_disqualified_is_x_out_and_let_go_of(world: World) ->
     )
     [hold] = (await world.api.gql(holds, {"sn": board}))["unit"]["holds"]
     assert hold["closedAt"] is not None
+
+
+# ---------------------------------------------------------------- INFO after the route
+
+
+async def test_units_departed_after_the_last_step_is_on_the_done_boards(world: World) -> None:
+    """As a placer sends them (the published WorkStarted, WorkCompleted and UnitsDeparted, on a
+    panel of ours): the completion finishes the boards' route (CFX-PLACE has one step), the
+    departure comes after and is still on the DONE boards' trace, changing nothing."""
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    for name in (STARTED, COMPLETED):
+        result = await world.send(on_panel(name, panel, tx))
+        assert result["status"] == "ACCEPTED", result["error"]
+    boards = [f"{panel}-1", f"{panel}-2"]
+    before = [await world.unit(sn) for sn in boards]
+    assert [(u["status"], len(u["tracks"])) for u in before] == [("DONE", 1), ("DONE", 1)]
+
+    departed = await world.send(on_panel(DEPARTED, panel))
+    event = await world.event(departed)
+    assert (event["eventType"], sorted(event["snList"]), event["tracks"]) == ("INFO", boards, [])
+    assert sorted(event["normalized"]["terminalSns"]) == boards
+    for sn, unit in zip(boards, before, strict=True):
+        after = await world.unit(sn)
+        assert (after["status"], after["tracks"]) == ("DONE", unit["tracks"])
+        assert {"id": event["id"], "eventType": "INFO"} in after["ingestEvents"]

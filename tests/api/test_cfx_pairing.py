@@ -14,12 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.actors import Actor
 from domain.cfx.work import NIL_TRANSACTION as NIL
-from domain.panels import PanelSpec
-from domain.usecases import runs_and_units as prod
-from graphql_api.demo.cfx import AOI, COATER, LINE, PLACER, SPI
-from tests.cfx_world import World, envelope, native_cfx_services
+from graphql_api.demo.cfx import AOI, COATER, PLACER, SPI
+from tests.cfx_world import World, envelope, native_cfx_services, on_panel
 from tests.conftest import ApiClient, make_token
 
 STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
@@ -39,29 +36,8 @@ async def world(
             yield World(ApiClient(client, token=await make_token(services)), services)
 
 
-async def panel_on(world: World, routing: str, product: str) -> str:
-    """A fresh 2-board panel in a run of its own on that routing (boards `{panel}-1`, `-2`)."""
-    tag = uuid.uuid4().hex[:8].upper()
-    panel, wo, run = f"PNL-{tag}", f"WO-{tag}", f"RUN-{tag}"
-    actor = Actor(name="test", request_id="cfx-pairing")
-    for cmd in (
-        prod.ReceiveWorkOrder(wo, product, 2, routing),
-        prod.ReleaseWorkOrder(wo),
-        prod.CreateRun(wo, LINE, 2, run_no=run, shift_code="A"),
-        prod.AuthorizeRun(run),
-        prod.RegisterUnits(run, panels=(PanelSpec(panel, 2),)),
-    ):
-        await world.services.bus.handle(cmd, actor)
-    return panel
-
-
 def start(source: str, panel: str, tx: str, at: str = "2026-04-14T08:20:02.3769532-04:00") -> Any:
-    env = copy.deepcopy(envelope(STARTED))
-    env |= {"Source": source, "UniqueID": str(uuid.uuid4()), "TimeStamp": at}
-    env["MessageBody"]["TransactionID"] = tx
-    for u in env["MessageBody"]["Units"]:
-        u["UnitIdentifier"] = panel
-    return env
+    return on_panel(STARTED, panel, tx) | {"Source": source, "TimeStamp": at}
 
 
 def completed(
@@ -131,7 +107,7 @@ async def test_the_published_placer_pair_passes_both_boards(world: World) -> Non
 async def test_a_completion_before_its_start_is_accepted_and_the_start_fills_in_at(
     world: World,
 ) -> None:
-    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
     await accepted(world, completed(PLACER, tx, panel=panel), "AUTO")
     [track] = (await board(world, f"{panel}-1"))["tracks"]
     assert (track["result"], track["inAt"]) == ("PASS", track["outAt"])
@@ -148,7 +124,7 @@ async def test_a_completion_before_its_start_is_accepted_and_the_start_fills_in_
 async def test_the_work_result_decides(
     world: World, result: str, status: str, track: str | None
 ) -> None:
-    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
     await accepted(world, start(PLACER, panel, tx), "INFO")
     answer = await world.send(completed(PLACER, tx, result))
     assert answer["status"] == "ACCEPTED", answer
@@ -163,7 +139,7 @@ async def test_a_completion_naming_no_units_without_its_start_waits_for_it(
 ) -> None:
     """PARKED (a resend too; another input under its key conflicts), then re-driven by the
     WorkStarted of its key in the start's transaction: written on the start's units."""
-    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
     early = completed(PLACER, tx)
     for _ in range(2):
         answer = await world.send(early)
@@ -185,7 +161,7 @@ async def test_a_completion_naming_no_units_without_its_start_waits_for_it(
 async def test_a_result_after_its_start_takes_its_in_at_and_the_completion_changes_nothing(
     world: World,
 ) -> None:
-    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PANEL", "BRD-300"), str(uuid.uuid4())
     await accepted(world, start(SPI, panel, tx, "2026-04-14T08:00:00-04:00"), "INFO")
     await accepted(world, inspected(panel, tx), "AUTO")
     before = [await board(world, f"{panel}-{n}") for n in (1, 2)]
@@ -201,7 +177,7 @@ async def test_a_result_after_its_start_takes_its_in_at_and_the_completion_chang
 
 
 async def test_a_start_after_its_result_fills_in_at(world: World) -> None:
-    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PANEL", "BRD-300"), str(uuid.uuid4())
     await accepted(world, inspected(panel, tx), "AUTO")
     [track] = (await board(world, f"{panel}-2"))["tracks"]
     assert track["inAt"] == track["outAt"]
@@ -214,7 +190,7 @@ async def test_a_start_after_its_result_fills_in_at(world: World) -> None:
 async def test_an_early_completion_is_parked_and_re_driven_with_its_start(world: World) -> None:
     """The AOI's start and completion (no units: the start's) while the boards are at SPI: the
     completion waits, and the SPI's result re-drives it with the start's inAt (issue 20)."""
-    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PANEL", "BRD-300"), str(uuid.uuid4())
     await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
     assert (await world.send(completed(AOI, tx)))["status"] == "PARKED"
     await accepted(world, inspected(panel, str(uuid.uuid4())), "AUTO")
@@ -229,7 +205,7 @@ async def test_a_completion_waiting_for_its_start_then_waits_for_its_step(world:
     """The AOI's completion (no units) before its start, the boards at SPI: parked for the
     start, which re-drives it and parks it again for the AOI's step (its units now known);
     the SPI's result re-drives it there, with the start's inAt."""
-    panel, tx = await panel_on(world, "CFX-PANEL", "BRD-300"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PANEL", "BRD-300"), str(uuid.uuid4())
     early = completed(AOI, tx)
     assert (await world.send(early))["status"] == "PARKED"
     await accepted(world, start(AOI, panel, tx, "2026-04-14T08:10:00-04:00"), "INFO")
@@ -249,7 +225,7 @@ async def test_a_completion_waiting_for_its_start_then_waits_for_its_step(world:
 
 
 async def test_the_nil_transaction_pairs_nothing(world: World) -> None:
-    panel = await panel_on(world, "CFX-PLACE", "BRD-340")
+    panel = await world.panel_on("CFX-PLACE", "BRD-340")
     await accepted(world, start(PLACER, panel, NIL, "2026-04-14T08:00:00-04:00"), "INFO")
     async with world.services.ingest.uow_factory() as uow:
         assert await uow.cfx_work.get(PLACER, NIL) is None
@@ -266,7 +242,7 @@ async def test_the_nil_transaction_pairs_nothing(world: World) -> None:
 
 async def test_a_units_processed_naming_no_units_waits_for_its_start(world: World) -> None:
     """Written on its start's units with its OverallResult, inAt from the start."""
-    panel, tx = await panel_on(world, "CFX-COAT", "BRD-320"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-COAT", "BRD-320"), str(uuid.uuid4())
     env = copy.deepcopy(envelope("CFX.Production.Processing.UnitsProcessed.coating"))
     env["UniqueID"] = str(uuid.uuid4())
     env["MessageBody"] |= {"TransactionId": tx, "UnitProcessData": []}

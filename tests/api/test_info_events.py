@@ -1,7 +1,7 @@
 """INFO events (issue 19 item 6) through GraphQL on both databases: the published CFX messages
 that report no result (UnitsArrived, UnitsDeparted, WorkStarted, MaterialsInstalled), read by
-the route's infoMappings, linked to the known units, the others listed; compile's refusals;
-idempotency."""
+the route's infoMappings, linked to the known units (finished ones too), the others listed;
+compile's refusals; idempotency."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import pytest
 from sqlalchemy import update
 
 from adapters import tables as t
+from domain.enums import TrackResult
+from domain.usecases import manual_execution as ex
+from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services
 from tests.conftest import ApiClient, unique
 from tests.ingest_builders import AT, IngestFactory
@@ -222,16 +225,54 @@ async def test_info_mappings_are_set_at_the_route_scope_only(
     assert (error["code"], error["details"]["field"]) == ("VALIDATION_FAILED", "infoMappings")
 
 
-async def test_finished_units_are_listed_not_linked(
+async def test_finished_units_are_linked_and_named(
     api: ApiClient, services: Services, f: IngestFactory
 ) -> None:
+    """An INFO event changes no unit: a finished one is linked too (its history complete),
+    and named in `terminalSns`."""
     async with services.engine.begin() as conn:
         await conn.execute(update(t.unit).where(t.unit.c.sn == f.sns[1]).values(status="SCRAPPED"))
     msg = naming(f, "CFX.Production.UnitsDeparted", [f.sns[0], f.sns[1]])
     r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
     assert r["status"] == "ACCEPTED", r["error"]
-    assert r["event"]["snList"] == [f.sns[0]]
-    assert r["event"]["normalized"]["terminalSns"] == [f.sns[1]]
+    assert (r["event"]["sn"], r["event"]["snList"]) == (None, f.sns)
+    normalized = r["event"]["normalized"]
+    assert normalized["units"] == [
+        {"sn": f.sns[0], "status": "QUEUED"},
+        {"sn": f.sns[1], "status": "SCRAPPED"},
+    ]
+    assert (normalized["terminalSns"], normalized["unknownSns"]) == ([f.sns[1]], [])
+    scrapped = (await gql(api, TRACE, {"sn": f.sns[1]}))["unit"]
+    assert [e["id"] for e in scrapped["ingestEvents"]] == [r["event"]["id"]]
+
+
+async def test_a_departure_after_the_last_step_is_on_the_done_units_trace(
+    api: ApiClient, f: IngestFactory
+) -> None:
+    """The unit goes through its whole route (AOI, ICT, PACK) and is DONE; the machine's
+    UnitsDeparted comes after: it is on the unit's trace, the unit as it was."""
+    sn = f.sns[0]
+    await f.do(prod.AuthorizeRun(f.run_no))
+    for sent in (f.aoi_input(sn), f.ict_input([(sn, "Passed", 1000.0, 3.3)])):
+        r = (await gql(api, INGEST, {"i": sent}))["ingestEvent"]
+        assert r["status"] == "ACCEPTED", r["error"]
+    pack = f.code("PACK-1")
+    await f.do(ex.TrackIn(pack, f.run_no, sn))
+    await f.do(ex.TrackOut(pack, f.run_no, sn, TrackResult.PASS))
+    before = (await gql(api, TRACE, {"sn": sn}))["unit"]
+    assert (before["status"], len(before["tracks"])) == ("DONE", 3)
+
+    msg = naming(f, "CFX.Production.UnitsDeparted", [sn])
+    r = (await gql(api, INGEST, {"i": info_input(f, msg)}))["ingestEvent"]
+    assert r["status"] == "ACCEPTED", r["error"]
+    event = r["event"]
+    assert (event["sn"], event["snList"], event["tracks"]) == (sn, [sn], [])
+    assert event["normalized"]["units"] == [{"sn": sn, "status": "DONE"}]
+    assert event["normalized"]["terminalSns"] == [sn]
+    after = (await gql(api, TRACE, {"sn": sn}))["unit"]
+    assert (after["status"], after["tracks"]) == ("DONE", before["tracks"])
+    departed = [e for e in after["ingestEvents"] if e["id"] == event["id"]]
+    assert [(e["eventType"], e["stepNo"]) for e in departed] == [("INFO", None)]
 
 
 async def test_a_token_bound_to_another_station_is_forbidden(
