@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -306,3 +307,24 @@ async def test_a_start_and_its_completion_sent_at_once_always_meet(
             [track] = (await board(world, f"{panel}-{n}"))["tracks"]
             assert track["result"] == "PASS"
             assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+
+
+async def test_a_validate_units_request_asked_again_is_answered_again(world: World) -> None:
+    """A question, not an event: the same request (same UniqueID) after the boards moved on
+    is answered from the units as they stand then, never DUPLICATE."""
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    request = copy.deepcopy(envelope("CFX.InformationSystem.UnitValidation.ValidateUnitsRequest"))
+    request["UniqueID"] = str(uuid.uuid4())
+    for u in request["MessageBody"]["Units"]:
+        u["UnitIdentifier"] = panel
+
+    async def asked() -> list[tuple[int, str, str]]:
+        answer = await world.post(json.dumps([request]).encode(), PLACER)
+        [result] = answer.json()["results"]
+        assert (result["status"], result["eventId"]) == ("ACCEPTED", None)
+        found = result["response"]["MessageBody"]["ValidationResults"]
+        return [(r["PositionNumber"], r["Result"], r["Message"]) for r in found]
+
+    assert await asked() == [(1, "Passed", "OK"), (2, "Passed", "OK")]
+    await accepted(world, completed(PLACER, tx, panel=panel), "AUTO")  # both boards DONE
+    assert await asked() == [(n, "Failed", f"UNIT_ALREADY_DONE (unit {panel}-{n})") for n in (1, 2)]
