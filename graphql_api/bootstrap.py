@@ -18,6 +18,7 @@ from adapters.repositories import VersionCache
 from adapters.settings import Settings, flag
 from adapters.units_of_measure import PintUnitsOfMeasure
 from adapters.uow import SqlUnitOfWorkFactory
+from domain.cfx.pairing import CfxPairing
 from domain.cfx.receive import CfxReceiver
 from domain.ingest.pipeline import IngestService
 from domain.ingest.resolve import MappingCache
@@ -84,7 +85,9 @@ def bootstrap(
     feed = feed_for(engine.url.render_as_string(hide_password=False))
     uows = SqlUnitOfWorkFactory(engine, versions, feed)
     clock = clock or SystemClock()
-    ingest = IngestService(uows, clock, settings.limits, MappingCache(), PintUnitsOfMeasure())
+    ingest = IngestService(
+        uows, clock, settings.limits, MappingCache(), PintUnitsOfMeasure(), CfxPairing()
+    )
     bus = MessageBus(
         uow_factory=uows,
         clock=clock,

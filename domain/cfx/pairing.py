@@ -1,20 +1,27 @@
 """WorkStarted → result pairing (issue 21), by the key `(Source, TransactionID)` (the nil GUID
-is no transaction). Two calls from the ingest pipeline, inside the event's transaction, and
-nothing for an event that is no CFX envelope with a transaction (no statement either):
+is no transaction): the `Pairing` the ingest pipeline is built with (domain/ingest/
+transactions.py), called inside the event's transaction, and reading nothing for an event that
+is no CFX envelope with a transaction:
 
-- `start_context` (before the event is read): the key's recorded start, given to the mapping
-  root as `cfxStart` {startedAt, units (a WorkCompleted's only), recipe}; the built-in
-  mappings (domain/cfx/mappings.py) read their tracks' inAt from `cfxStart.startedAt` and a
+- `context` (before the event is read): the key's recorded start, given to the mapping root as
+  `cfxStart` {startedAt, units (a WorkCompleted's only), recipe}; the built-in mappings
+  (domain/cfx/mappings.py) read their tracks' inAt from `cfxStart.startedAt` and a
   WorkCompleted (or UnitsProcessed) that lists no units reads the start's. One that names no
   units and whose start has not arrived gets its key back instead: the pipeline parks it,
   waiting for that start (domain/ingest/parking.py `park`); with no transaction (none, or the
   nil GUID) nothing can ever give it units: refused (INGEST_PAYLOAD_INVALID).
-- `record_pairing` (after it is written): a WorkStarted records its start (time, units as
-  named, recipe, its INFO event) — it changes no unit — and answers its key, whose parked
-  events the caller re-drives in the same transaction (`Redriver.redrive_start`); an event
-  that wrote tracks (a result message, or a WorkCompleted) records itself as the key's
-  result. Whichever of the two comes second fills the result's tracks' inAt that had none
-  (inAt = outAt: written before the start came).
+- `record` (after it is written): a WorkStarted records its start (time, units as named,
+  recipe, its INFO event) — it changes no unit; an event that wrote tracks (a result message,
+  or a WorkCompleted) records itself as the key's result. Whichever of the two comes second
+  fills the result's tracks' inAt that had none (inAt = outAt: written before the start came).
+- `settle` (after the commit, in a transaction of its own, for a start, a result written
+  without its start, a park): the same fill once more, and the events parked for the start
+  re-driven (`Redriver.redrive_start`), also those of the key judged at the same time and
+  committed unseen (domain/ingest/transactions.py). The start's own transaction re-drives
+  nothing: it holds its key's row, which a result being written at once waits for while
+  holding the units a re-drive would lock (a deadlock). A result re-driven from a step's
+  parking inside another mover's transaction is not settled again: a start judged at that
+  very moment leaves its inAt equal to its outAt.
 
 A WorkCompleted whose key already has tracks by another event is routed as INFO by the
 receiver (`already_written`): it is listed on the units that event wrote and changes nothing.
@@ -26,7 +33,6 @@ any event (its units have moved on)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from domain.cfx.envelope import RESULT_MESSAGES, UNITS_PROCESSED, WORK_COMPLETED, WORK_STARTED
@@ -34,6 +40,7 @@ from domain.cfx.work import NIL_TRANSACTION, CfxWork
 from domain.enums import IngestEventType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.records import IngestEnvelope, IngestEvent
+from domain.ingest.transactions import Paired, PairingKey
 from domain.ports import UnitOfWork
 
 #: the root document the built-in mappings read the start from
@@ -41,15 +48,6 @@ START = "cfxStart"
 _PAIRED = RESULT_MESSAGES | {WORK_STARTED, WORK_COMPLETED}
 #: where each message lists its units
 _UNIT_ITEMS = {WORK_COMPLETED: "Units", UNITS_PROCESSED: "UnitProcessData"}
-
-
-@dataclass(frozen=True, slots=True)
-class PairingKey:
-    """`(Source, TransactionID)`: what a WorkStarted records its start under, and what a result
-    message that names no units waits for (parked) until that start arrives."""
-
-    source_system: str
-    transaction_id: str
 
 
 def _body(env: IngestEnvelope) -> tuple[str | None, dict[str, Any]]:
@@ -151,11 +149,8 @@ def _document(start: CfxWork, name: str) -> dict[str, Any]:
     }
 
 
-async def record_pairing(
-    uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent
-) -> PairingKey | None:
-    """What the accepted event records under its key (see the module); the key whose start
-    it recorded (its parked events are the caller's to re-drive), else None."""
+async def record_pairing(uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent) -> Paired | None:
+    """What the accepted event records under its key (see the module)."""
     key = pairing_key(env)
     if key is None or event.id is None:
         return None
@@ -177,6 +172,39 @@ async def record_pairing(
         )
     else:
         return None  # a WorkCompleted after a result message: listed on its units, no more
-    if work.started_at is not None and work.result_event_id is not None:
-        await uow.cfx_work.fill_in_at(work.result_event_id, work.started_at)
-    return key if started else None
+    whole = await _fill(uow, work)
+    # a start settles again after its commit (a waiter parked meanwhile), as does a result
+    # that found no start (one committed meanwhile)
+    return Paired(key, started=started, unsettled=started or not whole)
+
+
+async def settle(uow: UnitOfWork, key: PairingKey) -> bool:
+    """The key as committed now: its result's inAt filled from its start; whether it has one."""
+    work = await uow.cfx_work.get(key.source_system, key.transaction_id)
+    if work is None or work.started_at is None:
+        return False
+    await _fill(uow, work)
+    return True
+
+
+async def _fill(uow: UnitOfWork, work: CfxWork) -> bool:
+    """Both the start and the result recorded: the result's tracks start at the start."""
+    if work.started_at is None or work.result_event_id is None:
+        return False
+    await uow.cfx_work.fill_in_at(work.result_event_id, work.started_at)
+    return True
+
+
+class CfxPairing:
+    """The `Pairing` of CFX messages (domain/ingest/transactions.py)."""
+
+    async def context(self, uow: UnitOfWork, env: IngestEnvelope) -> IngestEnvelope | PairingKey:
+        return await start_context(uow, env)
+
+    async def record(
+        self, uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent
+    ) -> Paired | None:
+        return await record_pairing(uow, env, event)
+
+    async def settle(self, uow: UnitOfWork, key: PairingKey) -> bool:
+        return await settle(uow, key)

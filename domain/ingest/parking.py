@@ -20,10 +20,11 @@ transaction (so no trace shows a unit at a step with an acceptable event still p
 A unit that arrives held (an alarm HOLD) is not QUEUED: its parked events wait for its
 release. Each re-drive is audited (action `redriveParkedEvent`) by the mover.
 
-A CFX result message that names no units and whose start has not arrived waits for that
-start instead (issue 21, domain/cfx/pairing.py): no run, no step, no units. The WorkStarted
-that records the key's start re-drives it (`redrive_start`) in its own transaction, as above;
-the start's units may not be at its step yet: it is parked again, for that step.
+A result message that names no units and whose machine's transaction has no recorded start
+waits for that start instead (issue 21, CFX's: domain/ingest/transactions.py): no run, no
+step, no units. The WorkStarted that records the key's start re-drives it (`redrive_start`)
+right after its commit, in a transaction of its own, as above; the start's units may not be
+at its step yet: it is parked again, for that step.
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ from datetime import timedelta
 
 from domain.actors import Actor
 from domain.audit import AuditEvent
-from domain.cfx.pairing import PairingKey, record_pairing, start_context
 from domain.changes import IngestCommitted
 from domain.enums import AuditOutcome, IngestStatus, StationType, UnitStatus
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.ingest.accept import Acceptor, Judgement
 from domain.ingest.envelope import stored_input
 from domain.ingest.records import IngestEnvelope, ParkedEvent
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.stored import record_rejection, sender_of, stored_envelope
+from domain.ingest.transactions import NoPairing, Pairing, PairingKey
 from domain.ingest.write import Accepted, advanced_units, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitsOfMeasure
@@ -52,6 +53,20 @@ from domain.validation import scrubbed
 
 #: the audit action of a re-drive
 REDRIVE_ACTION = "redriveParkedEvent"
+
+
+async def parked_again(
+    uow: UnitOfWork, env: IngestEnvelope, input_hash: str, parked_id: int, parked_hash: str | None
+) -> ParkedEvent | None:
+    """A resend of a parked key (its claim found it): the parked event (None: re-driven since
+    the claim), with the same input; another input under the key is IDEMPOTENCY_CONFLICT."""
+    if parked_hash != input_hash:
+        raise DomainError(
+            ErrorCode.IDEMPOTENCY_CONFLICT,
+            f"dedupeKey {env.dedupe_key!r} of {env.source_system} is parked with another input",
+            {"parkedEventId": str(parked_id)},
+        )
+    return await uow.parked.get_by_key(env.source_system, env.dedupe_key)
 
 
 async def park(
@@ -110,11 +125,13 @@ class Redriver:
         clock: Clock,
         limits: Limits,
         units_of_measure: UnitsOfMeasure,
+        pairing: Pairing | None = None,
     ):
         self.mappings = mappings
         self.clock = clock
         self.limits = limits
         self.units_of_measure = units_of_measure
+        self.pairing = pairing or NoPairing()
 
     async def redrive(
         self, uow: UnitOfWork, units: Sequence[Unit], actor: Actor, depth: int = 0
@@ -162,7 +179,7 @@ class Redriver:
         root = env.root()
         station_type = StationType(env.event_type.value)
         try:
-            context = await start_context(uow, env)
+            context = await self.pairing.context(uow, env)
             if isinstance(context, PairingKey):  # its start has not come (yet) after all
                 return await self._park_again(uow, env, p, context, mover)
             env = context
@@ -195,7 +212,7 @@ class Redriver:
         event = await write_accepted(uow, accepted)
         if event is None:
             return 0  # cannot be: a parked key has no event, and its lock is ours
-        await record_pairing(uow, env, event)
+        await self.pairing.record(uow, env, event)  # not settled again: see domain/cfx/pairing
         await uow.audit.add(self._audit(mover, p, AuditOutcome.OK, event.id))
         if depth >= len(judgement.resolved.version.steps):
             return 0  # each re-drive moves its units on: deeper is a loop, not a route

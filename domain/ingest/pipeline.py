@@ -7,13 +7,11 @@ rejection (the full input and the error) and an audit event are, in a transactio
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from domain.actors import Actor, TokenRevoked, check_station_binding, hold_token
 from domain.audit import AuditEvent
-from domain.cfx.pairing import PairingKey, record_pairing, start_context
 from domain.enums import (
     AuditOutcome,
     IngestEventType,
@@ -30,19 +28,16 @@ from domain.ingest.envelope import (
     too_deep_to_keep,
 )
 from domain.ingest.info import record_info
-from domain.ingest.parking import Redriver, arrivals, park
+from domain.ingest.parking import Redriver, arrivals, park, parked_again
 from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection, ParkedEvent
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
-from domain.ingest.stored import (
-    record_rejection,
-    sender_of,
-    stored_envelope,
-)
+from domain.ingest.stored import envelope_of, record_rejection, sender_of, without_nul
+from domain.ingest.transactions import NoPairing, Paired, Pairing, PairingKey
 from domain.ingest.write import Accepted, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, UnitsOfMeasure
-from domain.validation import MAX_CODE_LENGTH, scrubbed, storable
+from domain.validation import MAX_CODE_LENGTH, scrubbed
 
 #: what a rejection record keeps of an overlong sourceSystem / dedupeKey (`key#sn` fits)
 MAX_SOURCE_LENGTH = MAX_KEY_LENGTH
@@ -67,6 +62,8 @@ class IngestOutcome:
     parked: ParkedEvent | None = None
     #: parked events this transaction re-drove (accepted or refused), for the metrics
     redriven: int = 0
+    #: the machine's transaction to settle after the commit (domain/ingest/transactions.py)
+    settle: PairingKey | None = None
 
 
 class IngestService:
@@ -77,14 +74,18 @@ class IngestService:
         limits: Limits,
         mappings: MappingCache,
         units_of_measure: UnitsOfMeasure,
+        pairing: Pairing | None = None,
     ):
         self.uow_factory = uow_factory
         self.clock = clock
         self.limits = limits
         self.mappings = mappings
         self.units_of_measure = units_of_measure
+        #: events that pair with another of their machine's transaction (CFX's WorkStarted
+        #: and its result: domain/cfx/pairing.py), none by default
+        self.pairing = pairing or NoPairing()
         #: re-drives parked events (issue 20); the use cases that move units share it
-        self.redriver = Redriver(mappings, clock, limits, units_of_measure)
+        self.redriver = Redriver(mappings, clock, limits, units_of_measure, self.pairing)
 
     # ------------------------------------------------------------ entry points
 
@@ -107,7 +108,9 @@ class IngestService:
                         continue  # the key was taken meanwhile: look again in a new transaction
                     await uow.audit.add(self._audit(env, actor, outcome))
                     await uow.commit()
-                    return outcome
+                if outcome.settle is not None:
+                    outcome.redriven += await self._settle(outcome.settle, actor)
+                return outcome
             except TokenRevoked as err:
                 return await self._forbidden(env, actor, err)
             except DomainError as err:
@@ -209,30 +212,29 @@ class IngestService:
                 raise _conflict(env, existing)
             return IngestOutcome(IngestStatus.DUPLICATE, event=existing)
         if claim.parked_id is not None:
-            return await _parked_again(uow, env, input_hash, claim.parked_id, claim.parked_hash)
+            parked = await parked_again(uow, env, input_hash, claim.parked_id, claim.parked_hash)
+            return IngestOutcome(IngestStatus.PARKED, parked=parked)
         progress.key_was_free = True
         now = self.clock.now()
         if meaning is not None:
             event = await meaning(uow, env, input_hash, now, progress)
             return None if event is None else IngestOutcome(IngestStatus.ACCEPTED, event=event)
-        # a CFX message's recorded start (its TransactionID's), for the mappings to read; one
-        # that names no units waits parked for that start when it has not come
-        context = await start_context(uow, env)
+        # the start of the machine's transaction (a CFX message's), for the mappings to read;
+        # one that names no units waits parked for that start when it has not come
+        context = await self.pairing.context(uow, env)
         if isinstance(context, PairingKey):
             await check_station_binding(actor, uow, env.source_system)
             parked = await park(
                 uow, env, input_hash, context, None, self.limits, actor.token_name, self.clock
             )
-            return IngestOutcome(IngestStatus.PARKED, parked=parked)
+            return IngestOutcome(IngestStatus.PARKED, parked=parked, settle=context)
         env = context
         if env.event_type is IngestEventType.INFO:
             info = await record_info(uow, self.mappings, env, input_hash, actor, now, progress)
             if info is None:
                 return None
-            started = await record_pairing(uow, env, info)
-            # a WorkStarted: the events parked for its start run again, here
-            redriven = await self.redriver.redrive_start(uow, started, actor) if started else 0
-            return IngestOutcome(IngestStatus.ACCEPTED, event=info, redriven=redriven)
+            paired = await self.pairing.record(uow, env, info)
+            return IngestOutcome(IngestStatus.ACCEPTED, event=info, settle=_unsettled(paired))
         root = env.root()
         station_type = StationType(env.event_type.value)
         resolved = await resolve_units(uow, self.mappings, env, root, station_type, progress)
@@ -252,9 +254,22 @@ class IngestService:
         event = await write_accepted(uow, accepted)
         if event is None:
             return None
-        await record_pairing(uow, env, event)
+        paired = await self.pairing.record(uow, env, event)
         redriven = await self.redriver.redrive(uow, arrivals(accepted), actor)
-        return IngestOutcome(IngestStatus.ACCEPTED, event=event, redriven=redriven)
+        return IngestOutcome(
+            IngestStatus.ACCEPTED, event=event, redriven=redriven, settle=_unsettled(paired)
+        )
+
+    async def _settle(self, key: PairingKey, actor: Actor) -> int:
+        """After the commit, in a transaction of its own: the key's transaction made whole as
+        committed now, and once its start has come, the events parked for it re-driven (see
+        domain/ingest/transactions.py); how many."""
+        async with self.uow_factory() as uow:
+            if not await self.pairing.settle(uow, key):
+                return 0
+            redriven = await self.redriver.redrive_start(uow, key, actor)
+            await uow.commit()
+        return redriven
 
     # ------------------------------------------------------------ refusals
 
@@ -376,21 +391,6 @@ class IngestService:
         )
 
 
-async def _parked_again(
-    uow: UnitOfWork, env: IngestEnvelope, input_hash: str, parked_id: int, parked_hash: str | None
-) -> IngestOutcome:
-    """A resend of a parked key: PARKED again (nothing written) with the same input, else
-    IDEMPOTENCY_CONFLICT naming the parked event."""
-    if parked_hash != input_hash:
-        raise DomainError(
-            ErrorCode.IDEMPOTENCY_CONFLICT,
-            f"dedupeKey {env.dedupe_key!r} of {env.source_system} is parked with another input",
-            {"parkedEventId": str(parked_id)},
-        )
-    parked = await uow.parked.get_by_key(env.source_system, env.dedupe_key)
-    return IngestOutcome(IngestStatus.PARKED, parked=parked)
-
-
 def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
     return DomainError(
         ErrorCode.IDEMPOTENCY_CONFLICT,
@@ -399,44 +399,5 @@ def _conflict(env: IngestEnvelope, existing: IngestEvent) -> DomainError:
     )
 
 
-def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
-    """The envelope with every NUL character and lone surrogate replaced (U+FFFD), and whether
-    there was any."""
-    found = False
-
-    def clean(value: Any, depth: int = 0) -> Any:
-        nonlocal found
-        if depth > 200:
-            return value
-        if isinstance(value, str):
-            kept = storable(value)
-            if kept != value:
-                found = True
-            return kept
-        if isinstance(value, dict):
-            return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
-        if isinstance(value, list):
-            return [clean(v, depth + 1) for v in value]
-        return value
-
-    cleaned = replace(
-        env,
-        source_system=clean(env.source_system),
-        dedupe_key=clean(env.dedupe_key),
-        run_no=clean(env.run_no),
-        payload=clean(env.payload),
-        meta=clean(env.meta),
-    )
-    return (cleaned, True) if found else (env, False)
-
-
-def envelope_of(rejection: IngestRejection) -> IngestEnvelope:
-    """The envelope a stored (replayable) input stands for."""
-    return stored_envelope(
-        rejection.input,
-        rejection.source_system,
-        # a PARTIAL unit's rejection replays under its own key, `dedupeKey#sn`
-        rejection.dedupe_key,
-        rejection.event_type,
-        rejection.restrict_to_sn,
-    )
+def _unsettled(paired: Paired | None) -> PairingKey | None:
+    return paired.key if paired is not None and paired.unsettled else None

@@ -17,6 +17,7 @@ from domain.ingest.envelope import stored_input
 from domain.ingest.records import IngestEnvelope, IngestRejection
 from domain.ports import UnitOfWork
 from domain.security import StationBinding
+from domain.validation import storable
 
 #: codes whose rejections cannot be replayed (DOMAIN.md §4 step 10)
 NOT_REPLAYABLE = frozenset({ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.PAYLOAD_TOO_LARGE})
@@ -121,3 +122,46 @@ async def record_rejection(
 
 def _aware(value: datetime | None) -> datetime | None:
     return value if value is not None and value.tzinfo is not None else None
+
+
+def without_nul(env: IngestEnvelope) -> tuple[IngestEnvelope, bool]:
+    """The envelope with every NUL character and lone surrogate replaced (U+FFFD), and whether
+    there was any."""
+    found = False
+
+    def clean(value: Any, depth: int = 0) -> Any:
+        nonlocal found
+        if depth > 200:
+            return value
+        if isinstance(value, str):
+            kept = storable(value)
+            if kept != value:
+                found = True
+            return kept
+        if isinstance(value, dict):
+            return {clean(k, depth + 1): clean(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v, depth + 1) for v in value]
+        return value
+
+    cleaned = replace(
+        env,
+        source_system=clean(env.source_system),
+        dedupe_key=clean(env.dedupe_key),
+        run_no=clean(env.run_no),
+        payload=clean(env.payload),
+        meta=clean(env.meta),
+    )
+    return (cleaned, True) if found else (env, False)
+
+
+def envelope_of(rejection: IngestRejection) -> IngestEnvelope:
+    """The envelope a stored (replayable) input stands for."""
+    return stored_envelope(
+        rejection.input,
+        rejection.source_system,
+        # a PARTIAL unit's rejection replays under its own key, `dedupeKey#sn`
+        rejection.dedupe_key,
+        rejection.event_type,
+        rejection.restrict_to_sn,
+    )

@@ -5,7 +5,9 @@ published placer pair, then panels of our own (a fresh panel per case) on the pl
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -253,3 +255,52 @@ async def test_a_units_processed_naming_no_units_waits_for_its_start(world: Worl
         [track] = unit["tracks"]
         assert (track["stepNo"], track["result"], unit["status"]) == (10, "PASS", "DONE")
         assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+
+
+# ---------------------------------------------------------------- at once
+
+
+@pytest.mark.parametrize("names_units", [False, True], ids=["no-units", "units"])
+async def test_a_start_and_its_completion_sent_at_once_always_meet(
+    world: World, names_units: bool
+) -> None:
+    """Sent at the same time on two connections (PostgreSQL runs them side by side): a
+    completion that names no units is never left parked for a start that came meanwhile, and
+    one that names them always gets the start's inAt, whichever commits first."""
+    pairs = []
+    for _ in range(30):
+        panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+        done = completed(PLACER, tx, panel=panel if names_units else None)
+        pairs.append((panel, start(PLACER, panel, tx, "2026-04-14T08:00:00-04:00"), done))
+    await world.bearer(PLACER)  # the token made before, not by both senders at once
+    answers = await asyncio.gather(*(world.send(env) for _, s, d in pairs for env in (d, s) if env))
+    assert {a["status"] for a in answers} <= {"ACCEPTED", "PARKED"}, answers
+    async with world.services.ingest.uow_factory() as uow:
+        for panel, _, done in pairs:
+            assert await uow.parked.get_by_key(PLACER, done["UniqueID"]) is None, panel
+    for panel, _, _ in pairs:
+        for n in (1, 2):
+            [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+            assert track["result"] == "PASS"
+            assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+
+
+async def test_a_validate_units_request_asked_again_is_answered_again(world: World) -> None:
+    """A question, not an event: the same request (same UniqueID) after the boards moved on
+    is answered from the units as they stand then, never DUPLICATE."""
+    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    request = copy.deepcopy(envelope("CFX.InformationSystem.UnitValidation.ValidateUnitsRequest"))
+    request["UniqueID"] = str(uuid.uuid4())
+    for u in request["MessageBody"]["Units"]:
+        u["UnitIdentifier"] = panel
+
+    async def asked() -> list[tuple[int, str, str]]:
+        answer = await world.post(json.dumps([request]).encode(), PLACER)
+        [result] = answer.json()["results"]
+        assert (result["status"], result["eventId"]) == ("ACCEPTED", None)
+        found = result["response"]["MessageBody"]["ValidationResults"]
+        return [(r["PositionNumber"], r["Result"], r["Message"]) for r in found]
+
+    assert await asked() == [(1, "Passed", "OK"), (2, "Passed", "OK")]
+    await accepted(world, completed(PLACER, tx, panel=panel), "AUTO")  # both boards DONE
+    assert await asked() == [(n, "Failed", f"UNIT_ALREADY_DONE (unit {panel}-{n})") for n in (1, 2)]

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from domain.cfx.envelope import WORK_COMPLETED, WORK_STARTED, event_type_of
-from domain.cfx.pairing import PairingKey, named_units, pairing_key
+from domain.cfx.pairing import named_units, pairing_key
 from domain.cfx.work import NIL_TRANSACTION
 from domain.enums import IngestEventType, StationType
 from domain.ingest.records import IngestEnvelope
+from domain.ingest.transactions import PairingKey
 from domain.master import Station
 
 AUTO = Station("P7", "Placer", StationType.AUTO, "L", "G", cfx_handle="Vendor6.Placer.Machine07")
