@@ -269,7 +269,7 @@ async def test_a_start_and_its_completion_sent_at_once_always_meet(
     one that names them always gets the start's inAt, whichever commits first."""
     pairs = []
     for _ in range(30):
-        panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+        panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
         done = completed(PLACER, tx, panel=panel if names_units else None)
         pairs.append((panel, start(PLACER, panel, tx, "2026-04-14T08:00:00-04:00"), done))
     await world.bearer(PLACER)  # the token made before, not by both senders at once
@@ -288,7 +288,7 @@ async def test_a_start_and_its_completion_sent_at_once_always_meet(
 async def test_a_validate_units_request_asked_again_is_answered_again(world: World) -> None:
     """A question, not an event: the same request (same UniqueID) after the boards moved on
     is answered from the units as they stand then, never DUPLICATE."""
-    panel, tx = await panel_on(world, "CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
     request = copy.deepcopy(envelope("CFX.InformationSystem.UnitValidation.ValidateUnitsRequest"))
     request["UniqueID"] = str(uuid.uuid4())
     for u in request["MessageBody"]["Units"]:
