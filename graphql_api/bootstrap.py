@@ -68,7 +68,7 @@ class Services:
         from graphql_api.park_sweep import sweep_every
 
         ingest = self.ingest
-        return [lambda: sweep_every(interval, self.engine, ingest.uow_factory, ingest.clock)]
+        return [lambda: sweep_every(interval, self.engine, ingest)]
 
     async def close(self) -> None:
         await self.feed.aclose()

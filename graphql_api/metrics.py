@@ -47,8 +47,9 @@ INGEST_PARKED = Counter(
 )
 INGEST_REDRIVEN = Counter(
     "mes_ingest_redriven",
-    "Parked events run again by the ingest that brought their units to their step "
-    "(accepted, refused or parked again; re-drives by manual moves are not counted).",
+    "Parked events run again by the ingest that brought their units to their step or "
+    "recorded their transaction's start, or by the sweep (accepted, refused or parked "
+    "again; re-drives by manual moves are not counted).",
     registry=REGISTRY,
 )
 GRAPHQL_SECONDS = Histogram(

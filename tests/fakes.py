@@ -26,7 +26,13 @@ from domain.enums import (
 )
 from domain.errors import KeyTaken
 from domain.holds import Hold
-from domain.ingest.records import IngestEvent, IngestRejection, ParkedEvent, TesterResultKey
+from domain.ingest.records import (
+    IngestEvent,
+    IngestRejection,
+    PairingKey,
+    ParkedEvent,
+    TesterResultKey,
+)
 from domain.limits import Limits
 from domain.master import (
     DataCollectionSpec,
@@ -500,6 +506,20 @@ class FakeParked(_Repo):
     async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
         found = [p for p in self.s.parked if p.expires_at <= now]
         return sorted(found, key=lambda p: (p.expires_at, p.id or 0))[:limit]
+
+    async def started_waits(self, limit: int) -> list[PairingKey]:
+        keys = [
+            PairingKey(p.source_system, p.waiting_for_transaction)
+            for p in self.s.parked
+            if p.waiting_for_transaction is not None
+        ]
+        started = [
+            k
+            for k in dict.fromkeys(keys)
+            if (w := self.s.cfx_work.get((k.source_system, k.transaction_id))) is not None
+            and w.started_at is not None
+        ]
+        return started[:limit]
 
     async def remove(self, parked_id: int) -> bool:
         kept = [p for p in self.s.parked if p.id != parked_id]

@@ -15,7 +15,7 @@ from adapters import tables as t
 from adapters.pg import Pg
 from adapters.repositories.base import SqlRepository, chunks
 from adapters.repositories.transaction import TransactionState
-from domain.ingest.records import ParkedEvent
+from domain.ingest.records import PairingKey, ParkedEvent
 
 
 class SqlParkedEventRepository(SqlRepository):
@@ -95,6 +95,21 @@ class SqlParkedEventRepository(SqlRepository):
         return await self._with_units(
             select(p).where(p.c.expires_at <= now).order_by(p.c.expires_at, p.c.id).limit(limit)
         )
+
+    async def started_waits(self, limit: int) -> list[PairingKey]:
+        p, w = t.parked_event, t.cfx_work
+        found = await self._exec(
+            select(p.c.source_system, p.c.waiting_for_transaction)
+            .join(
+                w,
+                (w.c.source_system == p.c.source_system)
+                & (w.c.transaction_id == p.c.waiting_for_transaction),
+            )
+            .where(w.c.started_at.is_not(None))
+            .distinct()
+            .limit(limit)
+        )
+        return [PairingKey(source, tx) for source, tx in found]
 
     async def remove(self, parked_id: int) -> bool:
         await self._exec(

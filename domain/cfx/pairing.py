@@ -39,8 +39,8 @@ from domain.cfx.envelope import RESULT_MESSAGES, UNITS_PROCESSED, WORK_COMPLETED
 from domain.cfx.work import NIL_TRANSACTION, CfxWork
 from domain.enums import IngestEventType
 from domain.errors import DomainError, ErrorCode
-from domain.ingest.records import IngestEnvelope, IngestEvent
-from domain.ingest.transactions import Paired, PairingKey
+from domain.ingest.records import IngestEnvelope, IngestEvent, PairingKey
+from domain.ingest.transactions import Paired
 from domain.ports import UnitOfWork
 
 #: the root document the built-in mappings read the start from

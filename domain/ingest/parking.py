@@ -40,11 +40,11 @@ from domain.enums import AuditOutcome, IngestStatus, StationType, UnitStatus
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.accept import Acceptor, Judgement
 from domain.ingest.envelope import stored_input
-from domain.ingest.records import IngestEnvelope, ParkedEvent
+from domain.ingest.records import IngestEnvelope, PairingKey, ParkedEvent
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.stored import record_rejection, sender_of, stored_envelope
-from domain.ingest.transactions import NoPairing, Pairing, PairingKey
+from domain.ingest.transactions import NoPairing, Pairing
 from domain.ingest.write import Accepted, advanced_units, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitsOfMeasure

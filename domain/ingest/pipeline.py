@@ -29,11 +29,17 @@ from domain.ingest.envelope import (
 )
 from domain.ingest.info import record_info
 from domain.ingest.parking import Redriver, arrivals, park, parked_again
-from domain.ingest.records import IngestEnvelope, IngestEvent, IngestRejection, ParkedEvent
+from domain.ingest.records import (
+    IngestEnvelope,
+    IngestEvent,
+    IngestRejection,
+    PairingKey,
+    ParkedEvent,
+)
 from domain.ingest.resolve import MappingCache, Progress, resolve_units
 from domain.ingest.retests import recognise_retest
 from domain.ingest.stored import envelope_of, record_rejection, sender_of, without_nul
-from domain.ingest.transactions import NoPairing, Paired, Pairing, PairingKey
+from domain.ingest.transactions import NoPairing, Paired, Pairing
 from domain.ingest.write import Accepted, write_accepted
 from domain.limits import Limits
 from domain.ports import Clock, UnitOfWork, UnitOfWorkFactory, UnitsOfMeasure
@@ -109,7 +115,7 @@ class IngestService:
                     await uow.audit.add(self._audit(env, actor, outcome))
                     await uow.commit()
                 if outcome.settle is not None:
-                    outcome.redriven += await self._settle(outcome.settle, actor)
+                    outcome.redriven += await self.settle(outcome.settle, actor)
                 return outcome
             except TokenRevoked as err:
                 return await self._forbidden(env, actor, err)
@@ -260,10 +266,11 @@ class IngestService:
             IngestStatus.ACCEPTED, event=event, redriven=redriven, settle=_unsettled(paired)
         )
 
-    async def _settle(self, key: PairingKey, actor: Actor) -> int:
+    async def settle(self, key: PairingKey, actor: Actor) -> int:
         """After the commit, in a transaction of its own: the key's transaction made whole as
         committed now, and once its start has come, the events parked for it re-driven (see
-        domain/ingest/transactions.py); how many."""
+        domain/ingest/transactions.py); how many. Also the server's sweep, for a start whose
+        own settle never ran (domain/usecases/parking.py)."""
         async with self.uow_factory() as uow:
             if not await self.pairing.settle(uow, key):
                 return 0

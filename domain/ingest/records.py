@@ -157,3 +157,12 @@ class ParkedEvent:
     #: the CFX TransactionID whose WorkStarted (from source_system) it waits for (issue 21)
     waiting_for_transaction: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PairingKey:
+    """A machine's transaction `(source, id)`: what a start is recorded under, and what an
+    event that names no units waits for (parked) until that start arrives."""
+
+    source_system: str
+    transaction_id: str

@@ -16,17 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.ingest.records import IngestEnvelope, IngestEvent
+from domain.ingest.records import IngestEnvelope, IngestEvent, PairingKey
 from domain.ports import UnitOfWork
-
-
-@dataclass(frozen=True, slots=True)
-class PairingKey:
-    """A machine's transaction `(source, id)`: what a start is recorded under, and what an
-    event that names no units waits for (parked) until that start arrives."""
-
-    source_system: str
-    transaction_id: str
 
 
 @dataclass(frozen=True, slots=True)

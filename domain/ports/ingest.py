@@ -10,7 +10,13 @@ from typing import Protocol
 
 from domain.carriers import CarrierTrack
 from domain.enums import RunStatus, TrackFlag
-from domain.ingest.records import IngestEvent, IngestRejection, ParkedEvent, TesterResultKey
+from domain.ingest.records import (
+    IngestEvent,
+    IngestRejection,
+    PairingKey,
+    ParkedEvent,
+    TesterResultKey,
+)
 from domain.runs_and_units import Disposition, Unit
 from domain.tracks import DataValue, Track
 
@@ -166,6 +172,12 @@ class ParkedEventRepository(Protocol):
 
     async def expired(self, now: datetime, limit: int) -> list[ParkedEvent]:
         """Up to `limit` events whose expiresAt is at or before `now`, oldest expiry first."""
+        ...
+
+    async def started_waits(self, limit: int) -> list[PairingKey]:
+        """Up to `limit` machine transactions that parked events wait for and whose start is
+        recorded (its re-drive never ran: the process stopped between the start's commit and
+        it), each once."""
         ...
 
     async def remove(self, parked_id: int) -> bool:

@@ -1,11 +1,14 @@
 """The expiry of parked events (issue 20 item 3): a parked event whose time is up becomes a
-PARKED_EXPIRED rejection. Run by `mes serve`'s sweep and by `mes parked expire`."""
+PARKED_EXPIRED rejection. Run by `mes serve`'s sweep and by `mes parked expire`. The sweep
+also re-drives what still waits for a machine transaction's start that is recorded (issue 21:
+the start's process stopped between its commit and that re-drive)."""
 
 from __future__ import annotations
 
 from domain.actors import Actor
 from domain.enums import AuditOutcome
 from domain.errors import ErrorCode
+from domain.ingest.pipeline import IngestService
 from domain.ingest.records import ParkedEvent
 from domain.ingest.rejections import expiry_error
 from domain.ingest.stored import record_rejection, stored_envelope
@@ -17,6 +20,21 @@ from domain.validation import scrubbed
 EXPIRY_BATCH = 500
 #: who expires parked events when no one asked (the server's sweep)
 SWEEPER = Actor(SYSTEM_ACTOR, "mes-park-sweep")
+
+
+async def redrive_started(
+    ingest: IngestService, actor: Actor = SWEEPER, batch: int = EXPIRY_BATCH
+) -> int:
+    """Re-drive the events parked for a start that is recorded, `batch` transactions at a
+    time until none is left; how many ran again."""
+    done = 0
+    while True:
+        async with ingest.uow_factory() as uow:
+            keys = await uow.parked.started_waits(batch)
+        for key in keys:
+            done += await ingest.settle(key, actor)
+        if len(keys) < batch:
+            return done
 
 
 async def expire_parked(

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from domain.cfx.work import NIL_TRANSACTION as NIL
+from domain.usecases.parking import redrive_started
 from graphql_api.demo.cfx import AOI, COATER, PLACER, SPI
 from tests.cfx_world import World, envelope, native_cfx_services, on_panel
 from tests.conftest import ApiClient, make_token
@@ -304,3 +305,30 @@ async def test_a_validate_units_request_asked_again_is_answered_again(world: Wor
     assert await asked() == [(1, "Passed", "OK"), (2, "Passed", "OK")]
     await accepted(world, completed(PLACER, tx, panel=panel), "AUTO")  # both boards DONE
     assert await asked() == [(n, "Failed", f"UNIT_ALREADY_DONE (unit {panel}-{n})") for n in (1, 2)]
+
+
+async def test_a_start_whose_re_drive_never_ran_is_re_driven_by_the_sweep(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process stopped between a start's commit and its re-drive (here its settle does
+    nothing): the completion that waits for it stays parked until the server's sweep."""
+    panel, tx = await world.panel_on("CFX-PLACE", "BRD-340"), str(uuid.uuid4())
+    early = completed(PLACER, tx)
+    assert (await world.send(early))["status"] == "PARKED"
+
+    async def stopped(key: Any, actor: Any) -> int:
+        return 0
+
+    with monkeypatch.context() as patched:
+        patched.setattr(world.services.ingest, "settle", stopped)
+        await accepted(world, start(PLACER, panel, tx, "2026-04-14T08:00:00-04:00"), "INFO")
+    async with world.services.ingest.uow_factory() as uow:
+        assert await uow.parked.get_by_key(PLACER, early["UniqueID"]) is not None
+    assert await redrive_started(world.services.ingest) >= 1
+    async with world.services.ingest.uow_factory() as uow:
+        assert await uow.parked.get_by_key(PLACER, early["UniqueID"]) is None
+    for n in (1, 2):
+        [track] = (await board(world, f"{panel}-{n}"))["tracks"]
+        assert track["result"] == "PASS"
+        assert at(track["inAt"]) == at("2026-04-14T12:00:00+00:00") < at(track["outAt"])
+    assert await redrive_started(world.services.ingest) == 0  # nothing waits any more

@@ -269,7 +269,7 @@ async def test_one_process_sweeps_at_a_time(services: Services) -> None:
         async with exclusive(engine, SWEEP_LOCK) as second:
             assert first and not second
         # while another holds it, a round is skipped
-        assert await sweep_once(engine, services.ingest.uow_factory, services.ingest.clock) is None
+        assert await sweep_once(engine, services.ingest) is None
     async with exclusive(engine, SWEEP_LOCK) as after:
         assert after
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from domain.enums import IngestEventType, RouteVersionStatus, RunStatus, UnitStatus, WorkOrderStatus
-from domain.ingest.records import IngestEvent, ParkedEvent
+from domain.ingest.records import IngestEvent, PairingKey, ParkedEvent
 from domain.runs_and_units import Run, Unit, WorkOrder
 from tests.conftest import unique
 from tests.repository_data import AT, LATER, Implementation, a_version, assert_utc, master_data
@@ -186,3 +186,22 @@ async def test_events_waiting_for_a_cfx_start(impl: Implementation) -> None:
     async with impl.new_uow() as u:
         found = await u.parked.waiting_for_start(f"{tag}-EQP", "tx-1")
         assert [p.dedupe_key for p in found] == ["k-late"]
+
+
+async def test_waits_for_a_recorded_start_are_found_once(impl: Implementation) -> None:
+    """Transactions that parked events wait for and whose start is recorded, each once; not
+    those without a start, nor a start nothing waits for."""
+    tag = unique("PW")
+    await _units(impl, tag, 1)
+    base = replace(_parked(tag, "k", [], 0, minutes=0), run_no=None, waiting_for_step_no=None)
+    source = f"{tag}-EQP"
+    async with impl.new_uow() as u:
+        for key, tx in (("k1", "tx-started"), ("k2", "tx-started"), ("k3", "tx-waiting")):
+            await u.parked.add(replace(base, dedupe_key=key, waiting_for_transaction=tx))
+        await u.cfx_work.record_start(source, "tx-started", AT, (), None, 1)
+        await u.cfx_work.record_start(source, "tx-nobody-waits", AT, (), None, 2)
+        await u.cfx_work.record_result(source, "tx-waiting", 3, "uid-3")  # a result, no start
+        await u.commit()
+    async with impl.new_uow() as u:
+        found = [k for k in await u.parked.started_waits(10_000) if k.source_system == source]
+        assert found == [PairingKey(source, "tx-started")]

@@ -10,8 +10,7 @@ from domain.cfx.envelope import WORK_COMPLETED, WORK_STARTED, event_type_of
 from domain.cfx.pairing import named_units, pairing_key
 from domain.cfx.work import NIL_TRANSACTION
 from domain.enums import IngestEventType, StationType
-from domain.ingest.records import IngestEnvelope
-from domain.ingest.transactions import PairingKey
+from domain.ingest.records import IngestEnvelope, PairingKey
 from domain.master import Station
 
 AUTO = Station("P7", "Placer", StationType.AUTO, "L", "G", cfx_handle="Vendor6.Placer.Machine07")
