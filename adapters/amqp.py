@@ -7,19 +7,26 @@ consumer awaits `receive`, then the database work, then `accept` — so a messag
 the thread that owns the connection, and only after its work is done. The receiver's credit
 (`prefetch`) lets the broker send the next messages meanwhile; any that are unsettled when the
 connection closes are redelivered by the broker.
+
+The receiver asks for a durable source terminus (`DurableTerminus`): RabbitMQ 3.x's AMQP 1.0
+plugin declares the queue of a `/queue/NAME` (or bare `NAME`) address with the terminus's
+durability, so a queue the consumer creates that way survives a broker restart with its
+durable messages (a non-durable terminus made a transient queue: a restart deleted it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from proton import Message, ProtonException, Timeout
+from proton import Endpoint, Message, ProtonException, Terminus, Timeout
+from proton.reactor import LinkOption
 from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
 
 T = TypeVar("T")
@@ -45,6 +52,53 @@ class AmqpMessage:
     correlation_id: Any = None
 
 
+class DurableTerminus(LinkOption):
+    """A link whose node end (a receiver's source, a sender's target) is durable
+    (`configuration`: the consumer does not resume links, so it claims no durable unsettled
+    state). RabbitMQ 3.x declares the queue of `/queue/NAME` durable for it, transient for a
+    non-durable one; `/amq/queue/NAME` (an existing queue) is never declared, so any
+    durability attaches there. A queue that exists with the other durability refuses the
+    attach (PRECONDITION_FAILED, ending the session: `SessionEnded`)."""
+
+    def apply(self, link: Any) -> None:
+        (link.source if link.is_receiver else link.target).durability = Terminus.CONFIGURATION
+
+    def test(self, link: Any) -> bool:
+        return True
+
+
+class SessionEnded(ProtonException):
+    """The peer ended the session, with its reason (RabbitMQ refuses an attach that way)."""
+
+    def __init__(self, condition: str | None, description: str | None):
+        super().__init__(f"the broker ended the session: {condition}: {description}")
+        #: the AMQP error condition (amqp:not-found, amqp:precondition-failed, ...)
+        self.condition = condition
+
+
+class _Connection(BlockingConnection):
+    """A BlockingConnection that notices the peer ending its session. RabbitMQ's AMQP 1.0
+    plugin refuses an attach (the queue of `/queue/NAME` exists with the other durability, a
+    missing `/amq/queue/NAME`) by ending the session, not by detaching the link: proton's
+    blocking API would wait for the link until its timeout (or for ever, in `receive`) and
+    never say why."""
+
+    def on_session_remote_close(self, event: Any) -> None:
+        session = event.session
+        if session.state & Endpoint.LOCAL_ACTIVE:
+            session.close()
+            if not self.closing:
+                condition = session.remote_condition
+                if condition is None:
+                    raise SessionEnded(None, "no reason given")
+                raise SessionEnded(condition.name, condition.description)
+
+
+def open_connection(url: str, timeout: float) -> BlockingConnection:
+    """A blocking connection that raises `SessionEnded` when the peer ends its session."""
+    return _Connection(url, timeout=timeout)
+
+
 def safe_url(url: str) -> str:
     """The URL without its password (for messages and logs)."""
     parts = urlsplit(url)
@@ -53,6 +107,16 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+#: a URL's `user:password@` (proton puts the connection's URL, password and all, into its
+#: errors: "Connection amqp://user:password@host:5672 disconnected")
+_CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
+
+
+def reason(err: BaseException) -> str:
+    """An error's text without the password of any URL in it (it goes to logs)."""
+    return _CREDENTIALS.sub(r"\1:***@", str(err))
 
 
 def _message(msg: Message) -> AmqpMessage:
@@ -102,7 +166,9 @@ class AmqpLink:
         await self._call(self._settle, True)
 
     async def release(self) -> None:
-        """Give the last received message back (delivery failed): the broker redelivers it."""
+        """Give the last received message back (`released`): the broker redelivers it.
+        (Not proton's default `modified` outcome: RabbitMQ 3.x's AMQP 1.0 plugin knows only
+        accepted, rejected and released, and ends the session over any other.)"""
         await self._call(self._settle, False)
 
     async def reply(self, address: str, body: bytes, correlation_id: Any) -> None:
@@ -123,11 +189,13 @@ class AmqpLink:
     def _connect(self) -> None:
         self._close()
         try:
-            self._conn = BlockingConnection(self.url, timeout=self.timeout)
-            self._receiver = self._conn.create_receiver(self.address, credit=self.prefetch)
+            self._conn = open_connection(self.url, self.timeout)
+            self._receiver = self._conn.create_receiver(
+                self.address, credit=self.prefetch, options=DurableTerminus()
+            )
         except ProtonException as err:
             self._close()
-            raise AmqpUnavailable(f"{safe_url(self.url)} {self.address}: {err}") from err
+            raise AmqpUnavailable(f"{safe_url(self.url)} {self.address}: {reason(err)}") from err
 
     def _receive(self, wait_s: float) -> AmqpMessage | None:
         if self._receiver is None:
@@ -137,7 +205,7 @@ class AmqpLink:
         except Timeout:
             return None
         except ProtonException as err:
-            raise AmqpUnavailable(f"{self.address}: {err}") from err
+            raise AmqpUnavailable(f"{self.address}: {reason(err)}") from err
 
     def _settle(self, accept: bool) -> None:
         if self._receiver is None:
@@ -146,10 +214,10 @@ class AmqpLink:
             if accept:
                 self._receiver.accept()
             else:
-                self._receiver.release(delivered=True)
+                self._receiver.release(delivered=False)
             self._flush()
         except ProtonException as err:
-            raise AmqpUnavailable(f"{self.address}: {err}") from err
+            raise AmqpUnavailable(f"{self.address}: {reason(err)}") from err
 
     def _flush(self) -> None:
         """Send what proton holds (a settlement) now: a BlockingReceiver settles only locally,
@@ -177,7 +245,7 @@ class AmqpLink:
             message.content_type = "application/json"
             sender.send(message)
         except ProtonException as err:
-            raise AmqpUnavailable(f"reply to {address}: {err}") from err
+            raise AmqpUnavailable(f"reply to {address}: {reason(err)}") from err
 
     def _close(self) -> None:
         conn, self._conn, self._receiver = self._conn, None, None

@@ -2,6 +2,10 @@
 MES_TEST_AMQP_URL): reach it, publish to a queue, count what a queue holds, delete a queue;
 stop and start it (rabbitmqctl stop_app / start_app, as root: the fault test).
 
+Every link here that may declare a queue (`/queue/NAME`) asks for a durable terminus, as the
+consumer does (adapters/amqp.py `DurableTerminus`): RabbitMQ 3.x refuses a link whose
+durability differs from that of the queue it finds (PRECONDITION_FAILED).
+
 `python -m tests.amqp.broker --wait 30` (run by `make amqp`) waits until an AMQP 1.0
 connection succeeds: the plugin takes a few seconds to start after it is enabled.
 """
@@ -19,9 +23,10 @@ import sys
 import time
 from typing import Any
 
-from proton import Message, ProtonException, Terminus, Timeout
-from proton.reactor import LinkOption
+from proton import Message, ProtonException, Timeout
 from proton.utils import BlockingConnection
+
+from adapters.amqp import DurableTerminus, SessionEnded, open_connection
 
 AMQP_URL = os.environ.get("MES_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 
@@ -46,9 +51,9 @@ def wait_until_reachable(seconds: float, url: str = AMQP_URL) -> str | None:
 
 def publish(address: str, *bodies: Any, url: str = AMQP_URL, **properties: Any) -> None:
     """Send each body as one message (bytes as they are; anything else as JSON)."""
-    conn = BlockingConnection(url, timeout=10)
+    conn = open_connection(url, 10)
     try:
-        sender = conn.create_sender(address)
+        sender = conn.create_sender(address, options=DurableTerminus())
         for body in bodies:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             sender.send(Message(body=data, **properties))
@@ -56,27 +61,23 @@ def publish(address: str, *bodies: Any, url: str = AMQP_URL, **properties: Any) 
         conn.close()
 
 
-class _DurableTerminus(LinkOption):
-    """A link whose terminus is durable: RabbitMQ declares a `/queue/NAME` it creates durable."""
-
-    def apply(self, link: Any) -> None:
-        (link.source if link.is_receiver else link.target).durability = Terminus.DELIVERIES
-
-    def test(self, link: Any) -> bool:
-        return True
-
-
 def declare_durable(name: str, url: str = AMQP_URL) -> str:
-    """Declare queue `name` durable (it and its durable messages survive a broker restart) and
-    return the address of the existing queue, `/amq/queue/NAME`. (A `/queue/NAME` link of
-    RabbitMQ 3.x's AMQP 1.0 plugin declares the queue transient unless its terminus is durable:
-    a restart deletes it with every message; and a link of the other durability cannot attach.)"""
-    conn = BlockingConnection(url, timeout=10)
+    """Declare queue `name` durable (it and its durable messages survive a broker restart), as
+    the README recommends, and return the address of the existing queue, `/amq/queue/NAME`."""
+    conn = open_connection(url, 10)
     try:
-        conn.create_sender(f"/queue/{name}", options=_DurableTerminus())
+        conn.create_sender(f"/queue/{name}", options=DurableTerminus())
     finally:
         conn.close()
     return f"/amq/queue/{name}"
+
+
+def existing(address: str) -> str:
+    """The address of the existing queue behind `/queue/NAME` (or a bare NAME): `/amq/queue/NAME`,
+    which RabbitMQ never declares, so a link of any durability attaches to it."""
+    if address.startswith("/queue/"):
+        return "/amq/queue/" + address.removeprefix("/queue/")
+    return address if address.startswith("/") else f"/amq/queue/{address}"
 
 
 def gzipped(document: Any) -> bytes:
@@ -84,11 +85,18 @@ def gzipped(document: Any) -> bytes:
 
 
 def drain(address: str, url: str = AMQP_URL, wait_s: float = 0.5) -> list[Message]:
-    """Receive (and accept) every message the queue holds now."""
-    conn = BlockingConnection(url, timeout=10)
+    """Receive (and accept) every message the queue holds now; none when there is no such queue
+    (reading declares nothing, so any durability attaches, and a reply queue is left for its
+    sender to declare)."""
+    conn = open_connection(url, 10)
     got: list[Message] = []
     try:
-        receiver = conn.create_receiver(address, credit=50)
+        try:
+            receiver = conn.create_receiver(existing(address), credit=50)
+        except SessionEnded as err:
+            if err.condition == "amqp:not-found":
+                return got
+            raise
         while True:
             try:
                 msg = receiver.receive(timeout=wait_s)
@@ -124,6 +132,20 @@ def why_not_restartable() -> str | None:
     return None
 
 
+def needs_rabbitmqctl(what: str) -> None:
+    """Skip saying why when the broker cannot be driven by rabbitmqctl here; fail under CI."""
+    import pytest
+
+    from tests.conftest import IN_CI
+
+    why = why_not_restartable()
+    if why is not None:
+        reason = f"{what}: {why}"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def stop_app() -> None:
     """Stop the RabbitMQ application (the node stays up): every connection is closed."""
     ctl = _rabbitmqctl()
@@ -140,14 +162,14 @@ def start_app(wait_s: float = 30.0) -> None:
     assert why is None, f"the broker did not come back in {wait_s} s: {why}"
 
 
-def queue_depth(name: str) -> int | None:
-    """The messages queue `name` holds, ready or delivered and not yet settled (rabbitmqctl,
-    as root); None when unknown (no such queue, no rabbitmqctl)."""
+def _listed(name: str, column: str) -> str | None:
+    """Queue `name`'s `column` as `rabbitmqctl list_queues` shows it (as root); None when
+    unknown (no such queue, no rabbitmqctl)."""
     ctl = _rabbitmqctl()
     if ctl is None:
         return None
     listed = subprocess.run(
-        [ctl, "-q", "list_queues", "--no-table-headers", "name", "messages"],
+        [ctl, "-q", "list_queues", "--no-table-headers", "name", column],
         capture_output=True,
         text=True,
         timeout=30,
@@ -155,8 +177,21 @@ def queue_depth(name: str) -> int | None:
     for line in listed.stdout.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[0] == name:
-            return int(parts[1])
+            return parts[1]
     return None
+
+
+def queue_depth(name: str) -> int | None:
+    """The messages queue `name` holds, ready or delivered and not yet settled (rabbitmqctl,
+    as root); None when unknown (no such queue, no rabbitmqctl)."""
+    found = _listed(name, "messages")
+    return None if found is None else int(found)
+
+
+def queue_durable(name: str) -> bool | None:
+    """Whether queue `name` is durable (rabbitmqctl, as root); None when unknown."""
+    found = _listed(name, "durable")
+    return None if found is None else found == "true"
 
 
 def main() -> int:
