@@ -56,9 +56,8 @@ def sink_of(services: Services) -> EnvelopeSink:
 @click.option(
     "--address",
     required=True,
-    help="The queue: /amq/queue/NAME for a durable queue declared up front (recommended: "
-    "RabbitMQ deletes a queue /queue/NAME created on the fly, messages and all, when it "
-    "restarts), or the address your broker uses.",
+    help="The queue: /queue/NAME (declared durable when missing), /amq/queue/NAME for an "
+    "existing queue, or the address your broker uses.",
 )
 @click.option(
     "--token",
