@@ -15,10 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy.engine import make_url
 
-from adapters.db import create_engine
-from adapters.migrate import upgrade
 from adapters.settings import Settings
 from domain import master as dm
 from domain.actors import Actor
@@ -31,7 +28,7 @@ from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.demo.cfx import LINE, cfx_factory
 from tests.conftest import ApiClient
-from tests.pg import pg_admin
+from tests.pg import fresh_database
 from tests.tokens import token
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -172,16 +169,7 @@ async def native_cfx_services(
 ) -> AsyncIterator[Services]:
     """The services over a new database (SQLite in `folder`, or a PostgreSQL database made
     beside `pg_url`'s and dropped after) holding the demo's CFX line, natively."""
-    name = f"mes_cfx_{uuid.uuid4().hex[:10]}"
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{folder / 'cfx.db'}"
-    else:
-        assert pg_url is not None
-        pg_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(pg_url).set(database=name).render_as_string(False)
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
+    async with fresh_database(backend, folder, pg_url, "mes_cfx") as (url, engine):
         services = bootstrap(Settings(database_url=url, limits=limits or Limits()), engine=engine)
         actor = Actor(name="test", request_id="cfx-world")
 
@@ -190,10 +178,6 @@ async def native_cfx_services(
 
         await cfx_factory(do, services.store, native=True)
         yield services
-    finally:
-        await engine.dispose()
-        if backend != "sqlite":
-            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def loader_and_modules(services: Services) -> None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import uuid
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from adapters.db import create_engine
+from adapters.migrate import upgrade
 
 #: the server's admin database (TEST_DATABASE_URL; default: the local server)
 PG_ADMIN_URL = os.environ.get(
@@ -29,3 +37,27 @@ def pg_admin(sql: str, timeout: float = 15) -> None:
 
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, asyncio.wait_for(run(), timeout)).result()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(
+    backend: str, folder: Path, pg_url: str | None, prefix: str = "mes_db"
+) -> AsyncIterator[tuple[str, AsyncEngine]]:
+    """A migrated database of its own, its URL and engine: a SQLite file in `folder`, or a
+    PostgreSQL database made beside `pg_url`'s; the engine disposed and the database dropped
+    after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{folder / f'{name}.db'}"
+    else:
+        assert pg_url is not None, "a PostgreSQL database is made beside the session's"
+        pg_admin(f'CREATE DATABASE "{name}"')
+        url = make_url(pg_url).set(database=name).render_as_string(False)
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        yield url, engine
+    finally:
+        await engine.dispose()
+        if backend != "sqlite":
+            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -32,12 +32,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.amqp import AmqpLink
-from adapters.db import create_engine
-from adapters.migrate import upgrade
 from adapters.settings import Settings
 from domain import master as dm
 from domain.actors import Actor
@@ -56,7 +53,7 @@ from tests.amqp.broker import (
     stop_app,
 )
 from tests.conftest import make_token
-from tests.pg import pg_admin
+from tests.pg import fresh_database
 
 pytestmark = pytest.mark.amqp
 
@@ -145,16 +142,8 @@ async def factory(
 ) -> AsyncIterator[Factory]:
     """A database of its own (a SQLite file the consumer process opens too, or a PostgreSQL
     database): the SPI → AOI route, its stations, 400 units."""
-    name = f"mes_fault_{uuid.uuid4().hex[:10]}"
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'fault.db'}"
-    else:
-        pg_url: str = request.getfixturevalue("pg_url")
-        pg_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(pg_url).set(database=name).render_as_string(False)
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
+    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
+    async with fresh_database(backend, tmp_path, pg_url, "mes_fault") as (url, engine):
         services = bootstrap(Settings(database_url=url), engine=engine)
         actor = Actor(name="test", request_id="cfx-fault")
 
@@ -185,10 +174,6 @@ async def factory(
         await do(prod.RegisterUnits(RUN, sns=tuple(sns)))
         secret = await make_token(services, "ingest", f"{SPI},{AOI}")
         yield Factory(url, engine, sns, secret)
-    finally:
-        await engine.dispose()
-        if backend != "sqlite":
-            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +23,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.engine import make_url
 
-from adapters.db import create_engine
-from adapters.migrate import upgrade
 from adapters.settings import Settings
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.demo import load_demo
 from graphql_api.demo.cfx import X_OUT_PANEL, X_OUT_RUN
 from tests.conftest import ApiClient, make_token
-from tests.pg import pg_admin
+from tests.pg import fresh_database
 from tests.tokens import token
 
 CFX = Path(__file__).parent.parent / "fixtures" / "cfx"
@@ -122,25 +118,14 @@ async def world(
 ) -> AsyncIterator[World]:
     """Per backend, a database of its own: the demo's panels are the SDK's barcodes, which
     other tests register in the shared one."""
-    name = f"mes_cfx_{uuid.uuid4().hex[:10]}"
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('cfx') / 'cfx.db'}"
-    else:
-        session_url: str = request.getfixturevalue("pg_url")
-        pg_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(session_url).set(database=name).render_as_string(False)
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
+    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
+    folder = tmp_path_factory.mktemp("cfx")
+    async with fresh_database(backend, folder, pg_url, "mes_cfx") as (url, engine):
         services = bootstrap(Settings(database_url=url), engine=engine)
         await load_demo(services.bus, services.store, services.ingest)
         transport = httpx.ASGITransport(app=services.app())
         async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
             yield World(ApiClient(client, token=await make_token(services)), services)
-    finally:
-        await engine.dispose()
-        if backend != "sqlite":
-            pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------- what the message says
