@@ -92,3 +92,24 @@ async def test_a_placement_count_is_recorded_once(world: World) -> None:
     await at_once(world, env)
     record = await world.counts(env["UniqueID"])
     assert record is not None and (record.picked, record.placed) == (920, 875)
+
+
+async def test_two_results_for_one_board_at_one_step_accept_one(world: World) -> None:
+    """Two inspections of one panel at the SPI under UniqueIDs of their own, at once: one is
+    ACCEPTED, the other is judged where the boards now stand, the AOI's step, whose station
+    the SPI is not (STATION_MISMATCH: both steps are AUTO)."""
+    panel = await world.panel_on("CFX-PANEL", "BRD-300")
+    sent = []
+    for verdict in ("Passed", "Failed"):
+        env = on_panel("CFX.Production.TestAndInspection.UnitsInspected.spi", panel)
+        env["MessageBody"]["InspectedUnits"] = [
+            {"UnitIdentifier": panel, "UnitPositionNumber": n, "OverallResult": verdict}
+            for n in (1, 2)
+        ]
+        sent.append(env)
+    await world.bearer(SPI)
+    answers = await asyncio.gather(*(world.send(env) for env in sent))
+    outcomes = sorted((a["status"], (a["error"] or {}).get("code")) for a in answers)
+    assert outcomes == [("ACCEPTED", None), ("REJECTED", "STATION_MISMATCH")], answers
+    for n in (1, 2):
+        assert len((await world.unit(f"{panel}-{n}"))["tracks"]) == 1
