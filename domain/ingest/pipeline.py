@@ -114,9 +114,6 @@ class IngestService:
                         continue  # the key was taken meanwhile: look again in a new transaction
                     await uow.audit.add(self._audit(env, actor, outcome))
                     await uow.commit()
-                if outcome.settle is not None:
-                    outcome.redriven += await self.settle(outcome.settle, actor)
-                return outcome
             except TokenRevoked as err:
                 return await self._forbidden(env, actor, err)
             except DomainError as err:
@@ -126,6 +123,11 @@ class IngestService:
                 return await self._refuse(
                     env, input_hash, err, progress, actor, replayable=meaning is None
                 )
+            # committed: what it left of its machine's transaction is settled on its own (a
+            # failure there is no refusal of the event)
+            if outcome.settle is not None:
+                outcome.redriven += await self.settle(outcome.settle, actor)
+            return outcome
         raise RuntimeError("ingest: the dedupe key kept changing hands")  # pragma: no cover
 
     async def refuse(self, env: IngestEnvelope, err: DomainError, actor: Actor) -> IngestOutcome:
