@@ -20,3 +20,21 @@ def ingest_example(dedupe_key: str) -> dict[str, Any]:
             request["variables"]["i"]["dedupeKey"] = dedupe_key
             return request
     raise AssertionError("the README has no curl example of ingestEvent")
+
+
+def cfx_subscription() -> str:
+    """The README's CFX section's subscription ("Watch it arrive"): the query a user pastes
+    into GraphiQL to see a machine's envelopes arrive."""
+    section = README.read_text().split("## CFX (IPC-2591)", 1)[1].split("\n## ", 1)[0]
+    for block in re.findall(r"```graphql[^\n]*\n(.*?)```", section, re.S):
+        if block.lstrip().startswith("subscription"):
+            return str(block)
+    raise AssertionError("the README's CFX section has no subscription")
+
+
+def cfx_token_command() -> list[str]:
+    """The README's CFX section's `mes token create …` for a placer, as CLI arguments."""
+    section = README.read_text().split("## CFX (IPC-2591)", 1)[1].split("\n## ", 1)[0]
+    found = re.search(r"uv run mes (token create [^|)\n]*)", section)
+    assert found is not None, "the README's CFX section makes no token"
+    return found.group(1).split()

@@ -3,10 +3,12 @@ against a real `mes serve` with the demo factory loaded, every non-loopback host
 (a host resolver rule in Chromium, and a route that aborts and records any request elsewhere:
 the tests assert there was none). The page must load whole from the service, fetch the schema
 with the token from `#token=…` or its form, run the README's first query, and keep the token
-out of the browser's storage unless asked, and run a subscription over the WebSocket."""
+out of the browser's storage unless asked, and run a subscription over the WebSocket — the
+README's CFX one too, showing a machine's envelope posted to `/cfx` as it arrives."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -30,9 +32,11 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 from graphql_api.cli import main
 from tests.conftest import IN_CI
 from tests.live import wait_open_subscriptions
-from tests.readme import README, ingest_example
+from tests.readme import README, cfx_subscription, cfx_token_command, ingest_example
 
 pytestmark = pytest.mark.browser
+
+CFX_FIXTURES = Path(__file__).parents[1] / "fixtures" / "cfx"
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CHROMIUM_ARGS = [
@@ -339,5 +343,38 @@ def test_a_subscription_runs_over_the_websocket_and_shows_an_ingest(
     expect(response).to_contain_text('"status": "ACCEPTED"')
     assert '"errors"' not in response.inner_text()
     assert offline.websockets == [f"{server.base.replace('http', 'ws', 1)}/graphql"]
+    page.locator(".graphiql-execute-button").click()  # ▶ again stops it
+    wait_open_subscriptions(server.base, 0)
+
+
+def test_the_readme_cfx_subscription_shows_an_envelope_as_it_arrives(
+    database: tuple[str, str], server: Server, offline: Offline
+) -> None:
+    """The CFX section's walk-through: the placer's token as the README makes it, its
+    subscription in GraphiQL, the published UnitsArrived posted to /cfx (under a UniqueID of
+    its own): the page shows it ACCEPTED, an INFO event on the carrier's boards."""
+    made = _cli(*cfx_token_command(), "--database-url", database[0])
+    placer = made.strip().splitlines()[-1]
+    page = offline.page
+    query = quote(cfx_subscription())
+    page.goto(f"{server.base}/graphql?query={query}#token={server.secret}")
+    schema_loaded(page)
+    page.locator(".graphiql-execute-button").click()
+    wait_open_subscriptions(server.base, 1)
+    envelope = json.loads((CFX_FIXTURES / "CFX.Production.UnitsArrived.json").read_text())
+    envelope["UniqueID"] = str(uuid.uuid4())
+    answer = httpx.post(
+        f"{server.base}/cfx",
+        json=envelope,
+        headers={"Authorization": f"Bearer {placer}"},
+        timeout=30,
+    )
+    [result] = answer.json()["results"]
+    assert (result["status"], result["error"]) == ("ACCEPTED", None), answer.text
+    response = page.locator(".graphiql-response")
+    expect(response).to_contain_text(f'"id": "{result["eventId"]}"')
+    expect(response).to_contain_text('"eventType": "INFO"')
+    expect(response).to_contain_text('"status": "ACCEPTED"')
+    assert '"errors"' not in response.inner_text()
     page.locator(".graphiql-execute-button").click()  # ▶ again stops it
     wait_open_subscriptions(server.base, 0)
