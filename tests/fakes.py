@@ -172,6 +172,9 @@ class FakeStations(_Repo):
     async def get_by_handle(self, cfx_handle: str) -> Station | None:
         return next((s for s in self.s.stations.values() if s.cfx_handle == cfx_handle), None)
 
+    async def lock_handle(self, cfx_handle: str) -> None:
+        """A fake unit of work is one transaction at a time already."""
+
     async def upsert(self, station: Station) -> None:
         self.s.stations[station.code] = station
 

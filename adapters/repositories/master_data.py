@@ -11,6 +11,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -62,6 +63,12 @@ class SqlStationGroupRepository(SqlRepository):
         return await self._existing(t.station_group.c.code, codes)
 
 
+#: the key space of the CFX handle locks (the bytes of "CFXH"): the two-key advisory locks
+#: never meet the one-key ones (the registration and ingest key locks); two handles of one
+#: hash only wait for each other
+HANDLE_LOCKS = int.from_bytes(b"CFXH", "big")
+
+
 class SqlStationRepository(SqlRepository):
     async def get(self, code: str) -> Station | None:
         r = await self._one(select(t.station).where(t.station.c.code == code))
@@ -70,6 +77,15 @@ class SqlStationRepository(SqlRepository):
     async def get_by_handle(self, cfx_handle: str) -> Station | None:
         r = await self._one(select(t.station).where(t.station.c.cfx_handle == cfx_handle))
         return rows.station_from_row(r) if r else None
+
+    async def lock_handle(self, cfx_handle: str) -> None:
+        """PostgreSQL: the next statement reads what the lock's last holder committed (read
+        committed); SQLite: nothing to lock, writers are serialized."""
+        if self.conn.dialect.name == "postgresql":
+            await self._exec(
+                text("SELECT pg_advisory_xact_lock(:space, hashtext(:handle))"),
+                {"space": HANDLE_LOCKS, "handle": cfx_handle},
+            )
 
     async def upsert(self, station: Station) -> None:
         values = {

@@ -41,6 +41,13 @@ class StationRepository(Protocol):
         """The station whose CFX handle this is (handles are unique)."""
         ...
 
+    async def lock_handle(self, cfx_handle: str) -> None:
+        """Until the transaction ends, no other transaction claims this handle: two stations
+        given one handle at once would both find it free and one would break the unique index
+        (PostgreSQL: a transaction-level advisory lock keyed by the handle, other handles
+        pass freely; SQLite serializes writers)."""
+        ...
+
     async def upsert(self, station: Station) -> None: ...
     async def existing_codes(self, codes: Iterable[str]) -> set[str]: ...
 

@@ -93,6 +93,8 @@ async def upsert_station(cmd: UpsertStation, uow: UnitOfWork, deps: Deps) -> Sta
             ErrorCode.STATION_GROUP_NOT_FOUND, "station group", station.group_code or ""
         )
     if check_optional_code(station.cfx_handle, "cfxHandle") is not None:
+        # locked before the check: a concurrent claim of the handle is refused as a late one
+        await uow.stations.lock_handle(station.cfx_handle or "")
         holder = await uow.stations.get_by_handle(station.cfx_handle or "")
         if holder is not None and holder.code != station.code:
             raise DomainError(

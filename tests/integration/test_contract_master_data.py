@@ -116,6 +116,34 @@ async def test_a_station_is_found_by_its_cfx_handle(impl: Implementation) -> Non
         assert await u.stations.get_by_handle(f"{tag}.SPI.Machine09") is None
 
 
+async def test_a_locked_handle_is_claimed_after_a_rollback_and_again_by_its_holder(
+    impl: Implementation,
+) -> None:
+    """`lock_handle` (upsertStation locks it before the check) lives in a transaction,
+    committed or rolled back, and the next claim of the handle locks it again. Waiting for a
+    concurrent holder is proven in tests/integration/test_station_races.py (PostgreSQL)."""
+    uow = impl.new_uow
+    tag = unique("RL")
+    handle = f"{tag}.AOI.Machine01"
+    first, second = (
+        Station(f"{tag}-{code}", "AOI", StationType.AUTO, cfx_handle=handle)
+        for code in ("S1", "S2")
+    )
+    async with uow() as u:
+        await u.stations.lock_handle(handle)
+        await u.stations.upsert(first)
+        await u.rollback()
+    for _ in range(2):  # free after the rollback, then its holder's own
+        async with uow() as u:
+            await u.stations.lock_handle(handle)
+            assert await u.stations.get_by_handle(handle) in (None, second)
+            await u.stations.upsert(second)
+            await u.commit()
+    async with uow() as u:
+        assert await u.stations.get(first.code) is None
+        assert await u.stations.get_by_handle(handle) == second
+
+
 async def test_data_specs_round_trip_with_and_without_limits_and_alarm(
     impl: Implementation,
 ) -> None:
