@@ -12,6 +12,12 @@ The receiver asks for a durable source terminus (`DurableTerminus`): RabbitMQ 3.
 plugin declares the queue of a `/queue/NAME` (or bare `NAME`) address with the terminus's
 durability, so a queue the consumer creates that way survives a broker restart with its
 durable messages (a non-durable terminus made a transient queue: a restart deleted it).
+
+Replies (a ValidateUnitsResponse) go out on a session of their own (`reply`): RabbitMQ refuses
+a bad reply address by ending the session, which would take the receiver, and with it the
+settlement of the request in hand, along; on its own session a refusal ends only the replies'
+(`ReplyRefused`), the request is still settled on the receiver's, and the next reply opens a
+new one. A reply to `/queue/NAME` (or a bare NAME) goes to `/amq/queue/NAME` (`reply_address`).
 """
 
 from __future__ import annotations
@@ -25,9 +31,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from proton import Endpoint, Message, ProtonException, Terminus, Timeout
+from proton import Endpoint, Message, ProtonException, Session, Terminus, Timeout
 from proton.reactor import LinkOption
-from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
+from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender, LinkDetached
 
 T = TypeVar("T")
 
@@ -65,6 +71,31 @@ class DurableTerminus(LinkOption):
 
     def test(self, link: Any) -> bool:
         return True
+
+
+class ReplyRefused(Exception):
+    """The broker refused a reply for good (it ended the reply's session or detached its link,
+    saying why: amqp:not-found, amqp:precondition-failed ...); the connection is still up."""
+
+    def __init__(self, message: str, condition: str | None):
+        super().__init__(message)
+        self.condition = condition
+
+
+def reply_address(address: str) -> str:
+    """Where a reply to `address` is sent: `/queue/NAME` and a bare NAME (which RabbitMQ reads
+    as `/queue/NAME`) become `/amq/queue/NAME`, the existing queue, which RabbitMQ never
+    declares, so it attaches whatever the queue's durability (a `/queue/NAME` link is refused
+    when the queue exists with the other durability: a durable reply queue refused a reply).
+    RabbitMQ 3.10 takes a message to a missing `/amq/queue/NAME` and drops it (no route): the
+    requester is gone. Other addresses (`/exchange/...`, `/topic/...`) as they are."""
+    if "/" not in address:
+        name = address
+    elif address.startswith("/queue/"):
+        name = address.removeprefix("/queue/")
+    else:
+        return address
+    return f"/amq/queue/{name}" if name and "/" not in name else address
 
 
 class SessionEnded(ProtonException):
@@ -114,9 +145,14 @@ def safe_url(url: str) -> str:
 _CREDENTIALS = re.compile(r"(\b[a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
 
 
+def scrub(text: str) -> str:
+    """The text without the password of any URL in it (it goes to logs)."""
+    return _CREDENTIALS.sub(r"\1:***@", text)
+
+
 def reason(err: BaseException) -> str:
     """An error's text without the password of any URL in it (it goes to logs)."""
-    return _CREDENTIALS.sub(r"\1:***@", str(err))
+    return scrub(str(err))
 
 
 def _message(msg: Message) -> AmqpMessage:
@@ -149,6 +185,8 @@ class AmqpLink:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="amqp")
         self._conn: BlockingConnection | None = None
         self._receiver: BlockingReceiver | None = None
+        #: the replies' own session and its senders, by address (see the module's docstring)
+        self._reply_session: Session | None = None
         self._senders: dict[str, BlockingSender] = {}
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
@@ -172,8 +210,9 @@ class AmqpLink:
         await self._call(self._settle, False)
 
     async def reply(self, address: str, body: bytes, correlation_id: Any) -> None:
-        """Send a response (JSON) to `address` on this connection; returns once the broker
-        took it."""
+        """Send a response (JSON) to `address` (`reply_address`) on this connection; returns
+        once the broker took it. `ReplyRefused` when the broker refused it for good (the link
+        to the request stays usable); `AmqpUnavailable` when the connection broke."""
         await self._call(self._reply, address, body, correlation_id)
 
     async def close(self) -> None:
@@ -235,20 +274,48 @@ class AmqpLink:
         conn.wait(written, msg="Settling", timeout=self.timeout)
 
     def _reply(self, address: str, body: bytes, correlation_id: Any) -> None:
-        if self._conn is None:
+        conn = self._conn
+        if conn is None or conn.conn is None:
             raise AmqpUnavailable("not connected")
+        target = reply_address(address)
         try:
-            sender = self._senders.get(address)
+            sender = self._senders.get(target)
             if sender is None:
-                sender = self._senders[address] = self._conn.create_sender(address)
+                if self._reply_session is None:
+                    self._reply_session = conn.conn.session()
+                    self._reply_session.open()
+                # a Session is a context proton takes (Container._get_session), unannotated
+                session: Any = self._reply_session
+                link = conn.container.create_sender(session, target)
+                sender = self._senders[target] = BlockingSender(conn, link)
             message = Message(body=body, correlation_id=correlation_id)
             message.content_type = "application/json"
             sender.send(message)
+        except (SessionEnded, LinkDetached) as err:
+            if not self._receiving():  # it was the request's session that ended
+                raise AmqpUnavailable(scrub(f"reply to {target}: {err}")) from err
+            # refused: the session (or link) is closed; the next reply opens a new session
+            self._drop_replies()
+            why = scrub(f"reply to {target}: {err}")
+            raise ReplyRefused(why, getattr(err, "condition", None)) from err
         except ProtonException as err:
-            raise AmqpUnavailable(f"reply to {address}: {reason(err)}") from err
+            raise AmqpUnavailable(scrub(f"reply to {target}: {err}")) from err
+
+    def _receiving(self) -> bool:
+        """Are the receiver's link and session still open at both ends?"""
+        link = None if self._receiver is None else self._receiver.link
+        closed = Endpoint.LOCAL_CLOSED | Endpoint.REMOTE_CLOSED
+        return link is not None and not (link.state & closed or link.session.state & closed)
+
+    def _drop_replies(self) -> None:
+        session, self._reply_session = self._reply_session, None
+        self._senders.clear()
+        if session is not None and session.state & Endpoint.LOCAL_ACTIVE:
+            session.close()
 
     def _close(self) -> None:
         conn, self._conn, self._receiver = self._conn, None, None
+        self._reply_session = None
         self._senders.clear()
         if conn is not None:
             # a broken connection may fail to close: it is gone either way

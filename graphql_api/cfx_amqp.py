@@ -14,7 +14,8 @@ stores each as a rejection), and only then accept (settle) it. So:
   settled first, then the connection is closed;
 - a result that carries a `response` envelope (a ValidateUnitsResponse) is sent to the
   message's reply-to address with its correlation id (else its message id) before the
-  message is settled;
+  message is settled; a reply the broker refuses for good (a missing exchange, say) is logged,
+  counted and the request settled all the same: retrying it would hold the queue for ever;
 - a token revoked while it consumes (an envelope refused with reason TOKEN_REVOKED, which
   stores nothing): that message is released and the consumer stops (TokenRevokedStop), so
   nothing is settled that was not kept.
@@ -34,7 +35,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from adapters.amqp import AmqpLink, AmqpMessage, AmqpUnavailable
+from adapters.amqp import AmqpLink, AmqpMessage, AmqpUnavailable, ReplyRefused, scrub
 from domain.actors import Actor, TokenRevoked
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.raw_body import read_body
@@ -233,7 +234,17 @@ class CfxConsumer:
                 log.warning("amqp.no_reply_to", address=self.link.address)
                 continue
             body = json.dumps(response, default=str).encode()
-            await self.link.reply(msg.reply_to, body, msg.correlation_id)
+            try:
+                await self.link.reply(msg.reply_to, body, msg.correlation_id)
+            except ReplyRefused as err:
+                metrics.CFX_REPLY_FAILED.inc()
+                log.warning(
+                    "amqp.reply_refused",
+                    address=self.link.address,
+                    reply_to=scrub(msg.reply_to),
+                    condition=err.condition,
+                    error=str(err),
+                )
 
 
 class SinkFailed(Exception):

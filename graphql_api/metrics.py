@@ -177,6 +177,11 @@ CFX_RELEASED = Counter(
     "AMQP messages given back unsettled because the pipeline failed (redelivered later).",
     registry=REGISTRY,
 )
+CFX_REPLY_FAILED = Counter(
+    "mes_cfx_reply_failed",
+    "Responses the broker refused for good (their request is settled all the same).",
+    registry=REGISTRY,
+)
 CFX_LAG = Histogram(
     "mes_cfx_lag_seconds",
     "From an envelope's TimeStamp (else its message's creation time) to its processing.",

@@ -72,6 +72,16 @@ def declare_durable(name: str, url: str = AMQP_URL) -> str:
     return f"/amq/queue/{name}"
 
 
+def declare_transient(name: str, url: str = AMQP_URL) -> None:
+    """Declare queue `name` transient (a link of no durability, proton's default, to
+    `/queue/NAME`): it lasts until the broker restarts."""
+    conn = open_connection(url, 10)
+    try:
+        conn.create_sender(f"/queue/{name}")
+    finally:
+        conn.close()
+
+
 def existing(address: str) -> str:
     """The address of the existing queue behind `/queue/NAME` (or a bare NAME): `/amq/queue/NAME`,
     which RabbitMQ never declares, so a link of any durability attaches to it."""

@@ -183,6 +183,7 @@ async def run(
         try:
             # durable, declared up front, consumed as the existing queue (README: CFX over AMQP)
             address = declare_durable(name, amqp_url)
+            declare_durable(reply, amqp_url)  # the requester's queue, there before it asks
             for body, props in sends():
                 if "correlation_id" in props:
                     props["reply_to"] = f"/queue/{reply}"

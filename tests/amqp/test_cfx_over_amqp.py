@@ -17,7 +17,7 @@ import pytest
 
 from domain.enums import TrackResult
 from graphql_api.bootstrap import Services
-from tests.amqp.broker import delete_queue, drain, gzipped, publish
+from tests.amqp.broker import declare_durable, delete_queue, drain, gzipped, publish
 from tests.amqp.cfx_consuming import WAIT_S, consuming, duplicates
 from tests.cfx_world import TI, board_2_again, envelope, native_cfx_services
 
@@ -60,6 +60,7 @@ async def test_the_published_examples_through_rabbitmq(
     before = duplicates()
     publish(queue, sent[0], gzipped(sent[1]), [sent[2], sent[3]], url=amqp_url)
     publish(queue, gzipped(sent[4]), sent[5], arrived, url=amqp_url)  # the last: a resend
+    declare_durable(reply, amqp_url)  # the requester's queue, there before it asks
     publish(queue, request, url=amqp_url, reply_to=f"/queue/{reply}", correlation_id="ask-1")
     try:
         sources = {e["Source"] for e in [*sent, request]}

@@ -11,110 +11,34 @@ import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from adapters.amqp import AmqpLink
 from domain.actors import Actor, TokenRevoked
 from domain.enums import IngestEventType
 from domain.errors import DomainError, ErrorCode
 from domain.ingest.raw_body import record_unreadable
 from domain.ports import RejectionFilter
 from domain.usecases.tokens import RevokeToken
-from graphql_api import metrics
 from graphql_api.bootstrap import Services
-from graphql_api.cfx_amqp import Backoff, CfxConsumer, TokenRevokedStop
+from graphql_api.cfx_amqp import TokenRevokedStop
 from graphql_api.cli_cfx import token_actor
-from tests.amqp.broker import delete_queue, drain, envelope, free_port, gzipped, publish
+from tests.amqp.broker import declare_transient, delete_queue, envelope, free_port, gzipped, publish
+from tests.amqp.recording_consumer import (
+    WAIT_S,
+    RecordingSink,
+    RecordingStore,
+    Result,
+    consumer_of,
+    consuming,
+    queue_bodies,
+    sample,
+    until,
+)
 from tests.conftest import make_token, unique
 
 pytestmark = pytest.mark.amqp
-
-ACTOR = Actor(name="machine", request_id="test")
-WAIT_S = 15.0
-
-
-def sample(name: str) -> float:
-    labels = {"status": "ACCEPTED"} if name == "mes_cfx_accepted_total" else {}
-    return metrics.REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-@dataclass
-class Result:
-    unique_id: str | None
-    status: str
-    error: Any = None
-    event_id: int | None = None
-    response: Any = None
-
-
-@dataclass
-class RecordingSink:
-    """Keeps what it got; `fail` makes it raise (a database that is down)."""
-
-    calls: list[list[Any]] = field(default_factory=list)
-    fail: bool = False
-    gate: asyncio.Event | None = None
-    #: the response envelope its results carry (a ValidateUnitsResponse)
-    response: Any = None
-
-    async def receive(self, envelopes: list[Any], actor: Actor) -> list[Any]:
-        self.calls.append(envelopes)
-        assert actor.name == ACTOR.name and actor.request_id.startswith("amqp-")
-        if self.gate is not None:
-            await self.gate.wait()
-        if self.fail:
-            raise ConnectionError("the database is down")
-        return [Result(e.get("UniqueID"), "ACCEPTED", response=self.response) for e in envelopes]
-
-
-@dataclass
-class RecordingStore:
-    stored: list[tuple[str, bytes, DomainError]] = field(default_factory=list)
-
-    async def __call__(self, source: str, body: bytes, err: DomainError, actor: Actor) -> None:
-        self.stored.append((source, body, err))
-
-
-async def until(check: Callable[[], bool], what: str) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while not check():
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
-@contextlib.asynccontextmanager
-async def consuming(consumer: CfxConsumer) -> AsyncIterator[asyncio.Event]:
-    """The consumer running; on leaving, stopped (its connection closed)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
-        yield stop
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, WAIT_S)
-        await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
-
-
-def consumer_of(
-    url: str, address: str, sink: RecordingSink, store: RecordingStore | None = None
-) -> CfxConsumer:
-    return CfxConsumer(
-        AmqpLink(url, address, prefetch=5, timeout=5),
-        sink,
-        store or RecordingStore(),
-        ACTOR,
-        max_body_bytes=64 * 1024,
-        backoff=Backoff(0.05, 0.2),
-    )
-
-
-async def queue_bodies(url: str, address: str) -> list[Any]:
-    return await asyncio.get_running_loop().run_in_executor(None, drain, address, url)
 
 
 async def test_envelopes_reach_the_sink_in_order_and_their_messages_are_settled(
@@ -336,6 +260,7 @@ async def test_a_response_goes_to_the_reply_to_address_with_the_correlation_id(
 ) -> None:
     reply_queue = f"mes-test-reply-{uuid.uuid4().hex[:12]}"
     response = {"MessageName": "CFX.InformationSystem.UnitValidation.ValidateUnitsResponse"}
+    declare_transient(reply_queue, amqp_url)  # the requester's queue, there before it asks
     publish(
         queue, envelope(1), url=amqp_url, reply_to=f"/queue/{reply_queue}", correlation_id="c-7"
     )
