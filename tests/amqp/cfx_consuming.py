@@ -3,7 +3,6 @@ gateway's ingest token, for the tests that send the published examples through R
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +12,7 @@ from graphql_api import metrics
 from graphql_api.bootstrap import Services
 from graphql_api.cfx_amqp import Backoff, CfxConsumer
 from graphql_api.cli_cfx import token_actor
+from tests.amqp.recording_consumer import consuming as running
 from tests.conftest import make_token
 
 WAIT_S = 20.0
@@ -43,11 +43,5 @@ async def consuming(
         max_body_bytes=1_000_000,
         backoff=Backoff(0.05, 0.2),
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(consumer.run(stop))
-    try:
+    async with running(consumer):
         yield consumer
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, WAIT_S)
-        await asyncio.get_running_loop().run_in_executor(None, consumer.link.shutdown)
