@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from adapters.settings import Settings
 from domain import master as dm
@@ -27,7 +28,7 @@ from domain.usecases import master_data as md
 from domain.usecases import runs_and_units as prod
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.demo.cfx import LINE, cfx_factory
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, make_token
 from tests.pg import fresh_database
 from tests.tokens import token
 
@@ -178,6 +179,26 @@ async def native_cfx_services(
 
         await cfx_factory(do, services.store, native=True)
         yield services
+
+
+@contextlib.asynccontextmanager
+async def cfx_world(
+    request: pytest.FixtureRequest,
+    backend: str,
+    folder: Path,
+    limits: Limits | None = None,
+    loader: bool = False,
+) -> AsyncIterator[World]:
+    """The `World` of a module: the native CFX line in a database of its own
+    (`native_cfx_services`, with the loader and its modules when asked), its app in process,
+    an admin client for what the tests read back."""
+    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
+    async with native_cfx_services(backend, folder, pg_url, limits) as services:
+        if loader:
+            await loader_and_modules(services)
+        transport = httpx.ASGITransport(app=services.app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
+            yield World(ApiClient(client, token=await make_token(services)), services)
 
 
 async def loader_and_modules(services: Services) -> None:

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.cfx.mappings import CONDITION_FIELDS, RESULT, SPI_FIELDS, WORK_RESULT, numeric
+from domain.cfx.mappings import (
+    CONDITION_FIELDS,
+    PROCESSED_MEASUREMENTS,
+    RESULT,
+    SPI_FIELDS,
+    WORK_RESULT,
+    numeric,
+)
 from domain.cfx.mappings import INFO_MAPPINGS as ENVELOPE_INFO_MAPPINGS
 
 #: UnitsInspected from an SPI, full and lean form: each deposit's numbers; the lean form has no
@@ -69,45 +76,43 @@ def _numeric(items: str) -> dict[str, Any]:
     return numeric(items, "MeasurementName")
 
 
+def _tested(measurements: Any, **extra: Any) -> dict[str, Any]:
+    """A UnitsTested mapping: the tester's operator, the transaction as the result's id, each
+    board with its OverallResult and these measurements."""
+    return {
+        "eventType": "TEST",
+        "stationCodePath": "sourceSystem",
+        "testResultIdPath": "payload.TransactionId",
+        "operatorPath": "payload.Tester.OperatorIdentifier",
+        "result": RESULT,
+        "units": {
+            "itemsPath": "payload.TestedUnits[*]",
+            "snPath": "UnitIdentifier",
+            "positionPath": "UnitPositionNumber",
+            "resultPath": "OverallResult",
+            "measurements": measurements,
+        },
+        **extra,
+    }
+
+
 #: UnitsTested from an ICT: each test's measurements, and those a failed test's symptoms relate
-ICT_MAPPING: dict[str, Any] = {
-    "eventType": "TEST",
-    "stationCodePath": "sourceSystem",
-    "testResultIdPath": "payload.TransactionId",
-    "operatorPath": "payload.Tester.OperatorIdentifier",
-    "result": RESULT,
-    "units": {
-        "itemsPath": "payload.TestedUnits[*]",
-        "snPath": "UnitIdentifier",
-        "positionPath": "UnitPositionNumber",
-        "resultPath": "OverallResult",
-        "measurements": [
-            _numeric("Tests[*].Measurements[*]"),
-            _numeric("Tests[*].SymptomsFound[*].RelatedMeasurements[*]"),
-        ],
-    },
-    "dataSpecMap": {"RESISTANCE_MEASUREMENT_R21": "R21", "RESISTANCE_MEASUREMENT_R22": "R22"},
-}
+ICT_MAPPING: dict[str, Any] = _tested(
+    [
+        _numeric("Tests[*].Measurements[*]"),
+        _numeric("Tests[*].SymptomsFound[*].RelatedMeasurements[*]"),
+    ],
+    dataSpecMap={"RESISTANCE_MEASUREMENT_R21": "R21", "RESISTANCE_MEASUREMENT_R22": "R22"},
+)
 #: UnitsTested from a burn-in chamber: each test's conditions (temperature, humidity), named by
 #: the test and the condition's CFX type
-BURN_IN_MAPPING: dict[str, Any] = {
-    "eventType": "TEST",
-    "stationCodePath": "sourceSystem",
-    "testResultIdPath": "payload.TransactionId",
-    "operatorPath": "payload.Tester.OperatorIdentifier",
-    "result": RESULT,
-    "units": {
-        "itemsPath": "payload.TestedUnits[*]",
-        "snPath": "UnitIdentifier",
-        "positionPath": "UnitPositionNumber",
-        "resultPath": "OverallResult",
-        "measurements": {
-            "itemsPath": "Tests[*].TestConditions[*]",
-            "namePath": ["^.TestName", "$type"],
-            "fields": CONDITION_FIELDS,
-        },
-    },
-}
+BURN_IN_MAPPING: dict[str, Any] = _tested(
+    {
+        "itemsPath": "Tests[*].TestConditions[*]",
+        "namePath": ["^.TestName", "$type"],
+        "fields": CONDITION_FIELDS,
+    }
+)
 #: UnitsProcessed from a conformal coater: each board's readings with the coater's limits
 COATING_MAPPING: dict[str, Any] = {
     "eventType": "AUTO",
@@ -118,15 +123,8 @@ COATING_MAPPING: dict[str, Any] = {
         "snPath": "UnitIdentifier",
         "positionPath": "UnitPositionNumber",
         "resultPath": "UnitResult",
-        "measurements": {
-            "itemsPath": "UnitProcessData.Readings[*]",
-            "namePath": "MeasurementName",
-            "valuePath": "ActualValue",
-            "lowLimitPath": "MinAcceptableValue",
-            "highLimitPath": "MaxAcceptableValue",
-            "expectedPath": "ExpectedValue",
-            "judgePath": "Result",
-        },
+        # the built-in reading of a UnitsProcessed's readings (domain/cfx/mappings.py)
+        "measurements": PROCESSED_MEASUREMENTS[0],
     },
 }
 #: WorkCompleted from a placer, its body as payload: the units it lists with the work's result

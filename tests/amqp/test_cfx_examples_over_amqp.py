@@ -33,6 +33,7 @@ from tests.amqp.broker import (
     wait_until_reachable,
 )
 from tests.amqp.cfx_consuming import WAIT_S, consuming, duplicates
+from tests.cfx_messages import RESULTS
 from tests.cfx_world import (
     TI,
     board_2_again,
@@ -90,7 +91,6 @@ PUBLISHED = [
 ]
 #: never DUPLICATE: the reflow's is parked (PARKED again when resent), the request answered
 NOT_STORED = {REFLOW, VALIDATE}
-RESULTS = {"Passed": "PASS", "Failed": "FAIL", "Succeeded": "PASS"}
 EVENT = """query($s: String!, $k: String!) { ingestEvent(sourceSystem: $s, dedupeKey: $k) {
   id eventType snList stepNo normalized
   tracks { stepNo result operatorId inAt outAt unit { sn }

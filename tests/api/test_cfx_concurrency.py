@@ -11,18 +11,15 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from graphql_api.demo.cfx import PLACER, SPI
 from tests.cfx_world import (
     World,
+    cfx_world,
     envelope,
-    loader_and_modules,
-    native_cfx_services,
     on_panel,
 )
-from tests.conftest import ApiClient, make_token
 
 SENDERS = 8
 CARRIER = """query($c: String!) { carrier(carrierNo: $c) { loads { unloadedAt unit { sn } } } }"""
@@ -32,13 +29,10 @@ CARRIER = """query($c: String!) { carrier(carrierNo: $c) { loads { unloadedAt un
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
-    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
-    folder = tmp_path_factory.mktemp("cfxonce")
-    async with native_cfx_services(backend, folder, pg_url) as services:
-        await loader_and_modules(services)
-        transport = httpx.ASGITransport(app=services.app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-            yield World(ApiClient(client, token=await make_token(services)), services)
+    async with cfx_world(
+        request, backend, tmp_path_factory.mktemp("cfxonce"), loader=True
+    ) as world:
+        yield world
 
 
 async def at_once(world: World, env: dict[str, Any]) -> int:

@@ -28,6 +28,7 @@ from adapters.settings import Settings
 from graphql_api.bootstrap import Services, bootstrap
 from graphql_api.demo import load_demo
 from graphql_api.demo.cfx import X_OUT_PANEL, X_OUT_RUN
+from tests.cfx_messages import as_sent, numbers
 from tests.conftest import ApiClient, make_token
 from tests.pg import fresh_database
 from tests.tokens import token
@@ -48,7 +49,6 @@ UNIT_EVENTS = """query($sn: String!) { unit(sn: $sn) { sn status currentStepNo t
 PANEL = """query($p: String!) { panel(panelSn: $p) { panelSn positions run { runNo status }
   boards { sn position status dispositions { action } tracks { stepNo result } } } }"""
 CLOSE = """mutation($r: String!) { closeRun(runNo: $r) { run { status } error { code } } }"""
-RESULTS = {"Passed": "PASS", "Failed": "FAIL", "Succeeded": "PASS"}
 
 
 def envelope(name: str) -> dict[str, Any]:
@@ -131,15 +131,6 @@ async def world(
 # ---------------------------------------------------------------- what the message says
 
 
-def numbers(item: dict[str, Any]) -> list[Any]:
-    """Every number of a measurement item but its Sequence (an index, not a measurement)."""
-    return [
-        v
-        for k, v in item.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and k != "Sequence"
-    ]
-
-
 def board_sn(item: dict[str, Any], panels: bool) -> str:
     position = item.get("UnitPositionNumber")
     return f"{item['UnitIdentifier']}-{position}" if panels else str(item["UnitIdentifier"])
@@ -168,14 +159,6 @@ def readings(item: dict[str, Any]) -> list[Any]:
     return [r["ActualValue"] for r in item["UnitProcessData"]["Readings"]]
 
 
-def kept(value: dict[str, Any]) -> Any:
-    """A stored value as the machine sent it (before a conversion into its spec's unit)."""
-    for key in ("originalValue", "valueNumber", "valueText"):
-        if value[key] is not None:
-            return value[key]
-    return None
-
-
 def assert_as_the_machine_said(
     answer: dict[str, Any], boards: list[tuple[str, str, list[Any]]], step_no: int
 ) -> dict[str, dict[str, dict[str, Any]]]:
@@ -183,18 +166,8 @@ def assert_as_the_machine_said(
     at the step with that result and every measurement as a value. Returns the values."""
     assert answer["status"] == "ACCEPTED", answer["error"]
     event = answer["event"]
-    assert event["stepNo"] == step_no
-    tracks = {t["unit"]["sn"]: t for t in event["tracks"]}
-    assert sorted(tracks) == sorted(sn for sn, _, _ in boards)
     assert event["dataValueCount"] == sum(len(sent) for _, _, sent in boards)
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for sn, word, sent in boards:
-        track = tracks[sn]
-        assert (track["stepNo"], track["result"]) == (step_no, RESULTS[word]), sn
-        values = track["dataValues"]
-        assert sorted(map(str, (kept(v) for v in values))) == sorted(map(str, sent)), sn
-        out[sn] = {v["specName"]: v for v in values}
-    return out
+    return as_sent(event, boards, step_no)
 
 
 async def assert_no_rejection(world: World, source: str) -> None:

@@ -13,14 +13,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.actors import Actor
 from domain.limits import Limits
 from graphql_api.demo.cfx import native_station_code
-from tests.cfx_world import TI, World, envelope, native_cfx_services
-from tests.conftest import ApiClient, make_token
+from tests.cfx_messages import as_sent, numbers
+from tests.cfx_world import TI, World, cfx_world, envelope
 from tests.tokens import token
 
 BATCH = 6
@@ -31,33 +30,22 @@ REJECTIONS = """query($s: String!) { ingestRejections(filter: {sourceSystem: $s}
   edges { node { dedupeKey eventType replayable error { code message } } } } }"""
 UNIT_EVENTS = """query($sn: String!) { unit(sn: $sn) { tracks { id } ingestEvents { id eventType } }
   }"""
-RESULTS = {"Passed": "PASS", "Failed": "FAIL", "Succeeded": "PASS"}
 
 
 @pytest.fixture(scope="module")
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
-    """Per backend, a database of its own with the CFX line set up natively."""
-    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
-    limits = Limits(max_ingest_batch=BATCH, max_body_bytes=BODY_BYTES)
-    async with native_cfx_services(
-        backend, tmp_path_factory.mktemp("cfxhttp"), pg_url, limits
-    ) as services:
-        transport = httpx.ASGITransport(app=services.app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-            yield World(ApiClient(client, token=await make_token(services)), services)
+    async with cfx_world(
+        request,
+        backend,
+        tmp_path_factory.mktemp("cfxhttp"),
+        Limits(max_ingest_batch=BATCH, max_body_bytes=BODY_BYTES),
+    ) as world:
+        yield world
 
 
 # ---------------------------------------------------------------- what the message says
-
-
-def numbers(item: dict[str, Any]) -> list[Any]:
-    return [
-        v
-        for k, v in item.items()
-        if isinstance(v, int | float) and not isinstance(v, bool) and k != "Sequence"
-    ]
 
 
 def inspected(item: dict[str, Any]) -> list[Any]:
@@ -68,30 +56,6 @@ def inspected(item: dict[str, Any]) -> list[Any]:
             out.append(i["Result"])
         out += [n for m in i.get("Measurements") or () for n in numbers(m)]
         out += [d["Description"] for d in i.get("DefectsFound") or ()]
-    return out
-
-
-def kept(value: dict[str, Any]) -> Any:
-    for key in ("originalValue", "valueNumber", "valueText"):
-        if value[key] is not None:
-            return value[key]
-    return None
-
-
-def as_sent(
-    event: dict[str, Any], boards: list[tuple[str, str, list[Any]]], step_no: int
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per board a track at the step with the machine's result and every value it sent."""
-    assert event["stepNo"] == step_no
-    tracks = {t["unit"]["sn"]: t for t in event["tracks"]}
-    assert sorted(tracks) == sorted(sn for sn, _, _ in boards)
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for sn, word, sent in boards:
-        track = tracks[sn]
-        assert (track["stepNo"], track["result"]) == (step_no, RESULTS[word]), sn
-        values = track["dataValues"]
-        assert sorted(map(str, (kept(v) for v in values))) == sorted(map(str, sent)), sn
-        out[sn] = {v["specName"]: v for v in values}
     return out
 
 

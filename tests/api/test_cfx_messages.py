@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.actors import Actor
@@ -23,12 +22,10 @@ from graphql_api.demo.cfx import LINE, X_OUT_PANEL
 from tests.cfx_world import (
     LOADER,
     World,
+    cfx_world,
     envelope,
-    loader_and_modules,
-    native_cfx_services,
     on_panel,
 )
-from tests.conftest import ApiClient, make_token
 from tests.tokens import token
 
 LOADED = "CFX.Production.LoadingAndUnloading.UnitsLoaded"
@@ -56,12 +53,8 @@ def again(env: dict[str, Any], **changes: Any) -> dict[str, Any]:
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
-    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
-    async with native_cfx_services(backend, tmp_path_factory.mktemp("cfxmsg"), pg_url) as services:
-        await loader_and_modules(services)
-        transport = httpx.ASGITransport(app=services.app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-            yield World(ApiClient(client, token=await make_token(services)), services)
+    async with cfx_world(request, backend, tmp_path_factory.mktemp("cfxmsg"), loader=True) as world:
+        yield world
 
 
 async def test_units_loaded_then_unloaded_open_and_close_the_carriers_loads(world: World) -> None:

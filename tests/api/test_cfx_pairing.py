@@ -13,14 +13,12 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.cfx.work import NIL_TRANSACTION as NIL
 from domain.usecases.parking import redrive_started
 from graphql_api.demo.cfx import AOI, COATER, PLACER, SPI
-from tests.cfx_world import World, envelope, native_cfx_services, on_panel
-from tests.conftest import ApiClient, make_token
+from tests.cfx_world import World, cfx_world, envelope, on_panel
 
 STARTED, COMPLETED = "CFX.Production.WorkStarted", "CFX.Production.WorkCompleted"
 SPI_EXAMPLE = "CFX.Production.TestAndInspection.UnitsInspected.spi"
@@ -32,11 +30,8 @@ UNIT = """query($sn: String!) { unit(sn: $sn) { status currentStepNo
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
-    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
-    async with native_cfx_services(backend, tmp_path_factory.mktemp("cfxpair"), pg_url) as services:
-        transport = httpx.ASGITransport(app=services.app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-            yield World(ApiClient(client, token=await make_token(services)), services)
+    async with cfx_world(request, backend, tmp_path_factory.mktemp("cfxpair")) as world:
+        yield world
 
 
 def start(source: str, panel: str, tx: str, at: str = "2026-04-14T08:20:02.3769532-04:00") -> Any:

@@ -12,13 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from domain.usecases.parking import expire_parked
 from graphql_api.demo.cfx import REFLOW
-from tests.cfx_world import World, envelope, native_cfx_services
-from tests.conftest import ApiClient, make_token
+from tests.cfx_world import World, cfx_world, envelope
 from tests.fakes import FakeClock
 from tests.tokens import token
 
@@ -38,11 +36,8 @@ REJECTIONS = """query($f: IngestRejectionFilter) { ingestRejections(filter: $f) 
 async def world(
     backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[World]:
-    pg_url = request.getfixturevalue("pg_url") if backend != "sqlite" else None
-    async with native_cfx_services(backend, tmp_path_factory.mktemp("reflow"), pg_url) as services:
-        transport = httpx.ASGITransport(app=services.app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://mes.test") as client:
-            yield World(ApiClient(client, token=await make_token(services)), services)
+    async with cfx_world(request, backend, tmp_path_factory.mktemp("reflow")) as world:
+        yield world
 
 
 def start(tx: str, panel: str = PANEL) -> dict[str, Any]:
