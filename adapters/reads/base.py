@@ -48,6 +48,20 @@ class ReadBase:
                 return await pg.fetch(pg_sql, *args)
             return list(await conn.execute(stmt))
 
+    async def _newest_first(
+        self,
+        stmt: Select[Any],
+        at: Any,
+        id_: Any,
+        after: tuple[datetime, int] | None,
+        first: int,
+        convert: Callable[[Any], V],
+    ) -> tuple[list[V], bool]:
+        """A page of the statement's rows, newest first by (at, id) after the cursor
+        (`newest_first`), converted; whether more follow."""
+        found = await self._rows(newest_first(stmt, at, id_, after, first))
+        return [convert(r) for r in found[:first]], len(found) > first
+
     async def _in(
         self,
         stmt: Select[Any],

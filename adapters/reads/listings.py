@@ -10,7 +10,7 @@ from sqlalchemy import select
 from adapters import rows
 from adapters import tables as t
 from adapters.pg import columns
-from adapters.reads.base import ReadBase, newest_first
+from adapters.reads.base import ReadBase
 from domain.audit import AuditEvent
 from domain.device_records import DeviceDataRecord
 from domain.holds import Hold
@@ -52,8 +52,9 @@ class ListingReads(ReadBase):
                 .where(t.unit.c.sn == where.sn)
             )
             stmt = stmt.where(e.c.id.in_(touched))
-        found = await self._rows(newest_first(stmt, e.c.received_at, e.c.id, after, first))
-        return [rows.event_from_row(r) for r in found[:first]], len(found) > first
+        return await self._newest_first(
+            stmt, e.c.received_at, e.c.id, after, first, rows.event_from_row
+        )
 
     async def rejections(self, ids: Sequence[int]) -> dict[int, IngestRejection]:
         found = await self._in(select(t.ingest_rejection), t.ingest_rejection.c.id, ids)
@@ -79,15 +80,17 @@ class ListingReads(ReadBase):
                 t.ingest_rejection_sn.c.sn == where.sn
             )
             stmt = stmt.where(j.c.id.in_(named))
-        found = await self._rows(newest_first(stmt, j.c.received_at, j.c.id, after, first))
-        return [rows.rejection_from_row(r) for r in found[:first]], len(found) > first
+        return await self._newest_first(
+            stmt, j.c.received_at, j.c.id, after, first, rows.rejection_from_row
+        )
 
     async def device_records_page(
         self, first: int, after: tuple[datetime, int] | None
     ) -> tuple[list[DeviceDataRecord], bool]:
         d = t.device_data_record
-        found = await self._rows(newest_first(select(d), d.c.received_at, d.c.id, after, first))
-        return [rows.device_record_from_row(r) for r in found[:first]], len(found) > first
+        return await self._newest_first(
+            select(d), d.c.received_at, d.c.id, after, first, rows.device_record_from_row
+        )
 
     async def holds(self, open_: bool | None, limit: int) -> list[Hold]:
         stmt = select(t.hold).order_by(t.hold.c.id.desc()).limit(limit)
@@ -117,8 +120,7 @@ class ListingReads(ReadBase):
             stmt = stmt.where(a.c.at >= where.since)
         if where.until is not None:
             stmt = stmt.where(a.c.at < where.until)
-        found = await self._rows(newest_first(stmt, a.c.at, a.c.id, after, first))
-        return [rows.audit_from_row(r) for r in found[:first]], len(found) > first
+        return await self._newest_first(stmt, a.c.at, a.c.id, after, first, rows.audit_from_row)
 
     async def units_of_run(
         self, run_no: str, first: int, after_id: int | None

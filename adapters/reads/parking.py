@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from adapters import rows
 from adapters import tables as t
-from adapters.reads.base import ReadBase, grouped, newest_first
+from adapters.reads.base import ReadBase, grouped
 from domain.ingest.records import ParkedEvent
 from domain.ports import ParkedFilter
 from domain.runs_and_units import Unit
@@ -31,8 +31,9 @@ class ParkingReads(ReadBase):
                 .where(t.unit.c.sn == where.sn)
             )
             stmt = stmt.where(p.c.id.in_(waiting))
-        found = await self._rows(newest_first(stmt, p.c.received_at, p.c.id, after, first))
-        return [rows.parked_from_row(r) for r in found[:first]], len(found) > first
+        return await self._newest_first(
+            stmt, p.c.received_at, p.c.id, after, first, rows.parked_from_row
+        )
 
     async def parked_events_of_units(self, unit_ids: Sequence[int]) -> dict[int, list[ParkedEvent]]:
         p, link = t.parked_event, t.parked_event_unit
