@@ -97,33 +97,6 @@ async def already_written(uow: UnitOfWork, env_source: str, raw: dict[str, Any])
     )
 
 
-async def start_context(uow: UnitOfWork, env: IngestEnvelope) -> IngestEnvelope | PairingKey:
-    """The envelope with its key's start for the mapping root, or the key whose start it must
-    wait for (parked): it names no units and that start has not arrived (see the module)."""
-    name, body = _body(env)
-    if name is None or (env.event_type is IngestEventType.INFO and name != WORK_COMPLETED):
-        return env
-    key = pairing_key(env)
-    work = await uow.cfx_work.get(key.source_system, key.transaction_id) if key else None
-    if env.event_type is IngestEventType.INFO:
-        return await _written(uow, env, work)
-    start = work if work is not None and work.started_at is not None else None
-    items = _UNIT_ITEMS.get(name)
-    if start is None and items is not None and not named_units(body, items):
-        if key is not None:
-            return key
-        tx = body.get("TransactionID", body.get("TransactionId"))
-        raise DomainError(
-            ErrorCode.INGEST_PAYLOAD_INVALID,
-            f"{name.rsplit('.', 1)[-1]} names no units and no transaction to take its start's "
-            f"from (TransactionID {str(tx)[:200]!r})",
-            {"transactionId": str(tx)[:200], "messageName": name},
-        )
-    if start is None:
-        return env
-    return env.with_context({START: _document(start, name)})
-
-
 async def _written(uow: UnitOfWork, env: IngestEnvelope, work: CfxWork | None) -> IngestEnvelope:
     """A WorkCompleted after its result message: listed on the units that message wrote."""
     event = None
@@ -149,44 +122,6 @@ def _document(start: CfxWork, name: str) -> dict[str, Any]:
     }
 
 
-async def record_pairing(uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent) -> Paired | None:
-    """What the accepted event records under its key (see the module)."""
-    key = pairing_key(env)
-    if key is None or event.id is None:
-        return None
-    name, body = _body(env)
-    started = name == WORK_STARTED
-    if started:
-        recipe = body.get("RecipeName")
-        work = await uow.cfx_work.record_start(
-            key.source_system,
-            key.transaction_id,
-            event.occurred_at,
-            tuple(named_units(body)),
-            recipe[:200] if isinstance(recipe, str) else None,
-            event.id,
-        )
-    elif event.event_type is not IngestEventType.INFO:
-        work = await uow.cfx_work.record_result(
-            key.source_system, key.transaction_id, event.id, event.dedupe_key
-        )
-    else:
-        return None  # a WorkCompleted after a result message: listed on its units, no more
-    whole = await _fill(uow, work)
-    # a start settles again after its commit (a waiter parked meanwhile), as does a result
-    # that found no start (one committed meanwhile)
-    return Paired(key, started=started, unsettled=started or not whole)
-
-
-async def settle(uow: UnitOfWork, key: PairingKey) -> bool:
-    """The key as committed now: its result's inAt filled from its start; whether it has one."""
-    work = await uow.cfx_work.get(key.source_system, key.transaction_id)
-    if work is None or work.started_at is None:
-        return False
-    await _fill(uow, work)
-    return True
-
-
 async def _fill(uow: UnitOfWork, work: CfxWork) -> bool:
     """Both the start and the result recorded: the result's tracks start at the start."""
     if work.started_at is None or work.result_event_id is None:
@@ -196,15 +131,68 @@ async def _fill(uow: UnitOfWork, work: CfxWork) -> bool:
 
 
 class CfxPairing:
-    """The `Pairing` of CFX messages (domain/ingest/transactions.py)."""
+    """The `Pairing` of CFX messages (domain/ingest/transactions.py; see the module)."""
 
     async def context(self, uow: UnitOfWork, env: IngestEnvelope) -> IngestEnvelope | PairingKey:
-        return await start_context(uow, env)
+        """The envelope with its key's start for the mapping root, or the key whose start it must
+        wait for (parked): it names no units and that start has not arrived (see the module)."""
+        name, body = _body(env)
+        if name is None or (env.event_type is IngestEventType.INFO and name != WORK_COMPLETED):
+            return env
+        key = pairing_key(env)
+        work = await uow.cfx_work.get(key.source_system, key.transaction_id) if key else None
+        if env.event_type is IngestEventType.INFO:
+            return await _written(uow, env, work)
+        start = work if work is not None and work.started_at is not None else None
+        items = _UNIT_ITEMS.get(name)
+        if start is None and items is not None and not named_units(body, items):
+            if key is not None:
+                return key
+            tx = body.get("TransactionID", body.get("TransactionId"))
+            raise DomainError(
+                ErrorCode.INGEST_PAYLOAD_INVALID,
+                f"{name.rsplit('.', 1)[-1]} names no units and no transaction to take its start's "
+                f"from (TransactionID {str(tx)[:200]!r})",
+                {"transactionId": str(tx)[:200], "messageName": name},
+            )
+        if start is None:
+            return env
+        return env.with_context({START: _document(start, name)})
 
     async def record(
         self, uow: UnitOfWork, env: IngestEnvelope, event: IngestEvent
     ) -> Paired | None:
-        return await record_pairing(uow, env, event)
+        """What the accepted event records under its key (see the module)."""
+        key = pairing_key(env)
+        if key is None or event.id is None:
+            return None
+        name, body = _body(env)
+        started = name == WORK_STARTED
+        if started:
+            recipe = body.get("RecipeName")
+            work = await uow.cfx_work.record_start(
+                key.source_system,
+                key.transaction_id,
+                event.occurred_at,
+                tuple(named_units(body)),
+                recipe[:200] if isinstance(recipe, str) else None,
+                event.id,
+            )
+        elif event.event_type is not IngestEventType.INFO:
+            work = await uow.cfx_work.record_result(
+                key.source_system, key.transaction_id, event.id, event.dedupe_key
+            )
+        else:
+            return None  # a WorkCompleted after a result message: listed on its units, no more
+        whole = await _fill(uow, work)
+        # a start settles again after its commit (a waiter parked meanwhile), as does a result
+        # that found no start (one committed meanwhile)
+        return Paired(key, started=started, unsettled=started or not whole)
 
     async def settle(self, uow: UnitOfWork, key: PairingKey) -> bool:
-        return await settle(uow, key)
+        """The key as committed now: its result's inAt filled from its start; whether it has one."""
+        work = await uow.cfx_work.get(key.source_system, key.transaction_id)
+        if work is None or work.started_at is None:
+            return False
+        await _fill(uow, work)
+        return True
